@@ -1,0 +1,48 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StreamsConfigInput } from '../processor/index.ts';
+
+/** Command-line flags that override the environment. */
+export interface RunFlags {
+  appId?: string;
+  brokers?: string;
+  stateDir?: string;
+  guarantee?: string;
+  commitIntervalMs?: string;
+  instanceId?: string;
+  logLevel?: string;
+}
+
+// Range checks, and the message for text that is not a number (NaN), are the config schema's.
+function numberOrUndefined(text: string | undefined): number | undefined {
+  return text === undefined || text === '' ? undefined : Number(text);
+}
+
+/**
+ * The one place where saldo reads its environment: SALDO_* variables and KAFKA_BROKERS, overridden
+ * by flags. The result is validated by validateStreamsConfig at start-up.
+ */
+export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): StreamsConfigInput {
+  const brokers = (flags.brokers ?? env.KAFKA_BROKERS ?? '127.0.0.1:19092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  const input: StreamsConfigInput = {
+    applicationId: flags.appId ?? env.SALDO_APPLICATION_ID ?? 'saldo',
+    brokers,
+    stateDir: flags.stateDir ?? env.SALDO_STATE_DIR ?? join(tmpdir(), 'saldo-state'),
+  };
+  const guarantee = flags.guarantee ?? env.SALDO_PROCESSING_GUARANTEE;
+  if (guarantee !== undefined) input.processingGuarantee = guarantee as StreamsConfigInput['processingGuarantee'];
+  const commit = numberOrUndefined(flags.commitIntervalMs ?? env.SALDO_COMMIT_INTERVAL_MS);
+  if (commit !== undefined) input.commitIntervalMs = commit;
+  const session = numberOrUndefined(env.SALDO_SESSION_TIMEOUT_MS);
+  if (session !== undefined) input.sessionTimeoutMs = session;
+  const heartbeat = numberOrUndefined(env.SALDO_HEARTBEAT_INTERVAL_MS);
+  if (heartbeat !== undefined) input.heartbeatIntervalMs = heartbeat;
+  const instanceId = flags.instanceId ?? env.SALDO_INSTANCE_ID;
+  if (instanceId !== undefined) input.instanceId = instanceId;
+  const logLevel = flags.logLevel ?? env.SALDO_LOG_LEVEL;
+  if (logLevel !== undefined) input.logLevel = logLevel as StreamsConfigInput['logLevel'];
+  return input;
+}

@@ -1,0 +1,216 @@
+import { changelogTopicConfigs, changelogTopicFor } from '../state/index.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
+import { PartitionCountMismatchError, SaldoError, describeError } from './errors.ts';
+import type { AdminClient, GroupConsumer, KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
+import { KafkaJsAdapter } from './kafka/kafkajs/index.ts';
+import { createLogger, type Logger } from './log.ts';
+import { EngineMetrics } from './metrics.ts';
+import type { RestoreSummary } from './restore.ts';
+import { TaskManager, type PostCommitHook } from './task-manager.ts';
+import { deadLetterTopicFor, type Topology } from './topology.ts';
+
+/**
+ * The app's life cycle, as Kafka Streams' KafkaStreams.State:
+ *   created -> starting -> running -> pending-shutdown -> stopped
+ *   starting | running -> failed
+ */
+export type AppState = 'created' | 'starting' | 'running' | 'pending-shutdown' | 'stopped' | 'failed';
+
+const appTransitions: Record<AppState, readonly AppState[]> = {
+  created: ['starting', 'stopped'],
+  starting: ['running', 'pending-shutdown', 'failed'],
+  running: ['pending-shutdown', 'failed'],
+  'pending-shutdown': ['stopped'],
+  stopped: [],
+  failed: ['pending-shutdown', 'stopped'],
+};
+
+export interface StreamsAppOptions {
+  adapter?: KafkaClientAdapter;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: EngineMetrics;
+  onRestored?: (taskId: string, summary: RestoreSummary) => void;
+}
+
+/**
+ * A saldo app instance: one member of the consumer group named by the application id, running one
+ * task per assigned input partition number.
+ */
+export class StreamsApp {
+  readonly config: StreamsConfig;
+  readonly topology: Topology;
+  readonly logger: Logger;
+  readonly metrics: EngineMetrics;
+  readonly #adapter: KafkaClientAdapter;
+  readonly #clock: Clock;
+  readonly #hooks: PostCommitHook[] = [];
+  readonly #onRestored: ((taskId: string, summary: RestoreSummary) => void) | undefined;
+  #state: AppState = 'created';
+  #admin: AdminClient | undefined;
+  #consumer: GroupConsumer | undefined;
+  #taskManager: TaskManager | undefined;
+  #ticker: NodeJS.Timeout | undefined;
+  #ticking = false;
+
+  constructor(topology: Topology, config: StreamsConfigInput, opts: StreamsAppOptions = {}) {
+    this.config = validateStreamsConfig(config);
+    this.topology = topology;
+    this.logger =
+      opts.logger ??
+      createLogger({ level: this.config.logLevel, base: { app: this.config.applicationId, instance: this.config.instanceId } });
+    this.metrics = opts.metrics ?? new EngineMetrics({ app: this.config.applicationId });
+    this.#clock = opts.clock ?? systemClock;
+    this.#onRestored = opts.onRestored;
+    this.#adapter =
+      opts.adapter ??
+      new KafkaJsAdapter({
+        clientId: `${this.config.applicationId}-${this.config.instanceId}`,
+        brokers: this.config.brokers,
+        logger: this.logger,
+        groupPrefix: this.config.applicationId,
+      });
+  }
+
+  get state(): AppState {
+    return this.#state;
+  }
+
+  get taskManager(): TaskManager | undefined {
+    return this.#taskManager;
+  }
+
+  #transitionTo(next: AppState): void {
+    if (!appTransitions[this.#state].includes(next)) {
+      throw new SaldoError(`app ${this.config.applicationId}: illegal transition ${this.#state} -> ${next}`);
+    }
+    this.logger.info({ from: this.#state, to: next }, `app ${this.#state} -> ${next}`);
+    this.#state = next;
+  }
+
+  /** Registers a hook that sees committed outputs only, in order per partition (e.g. the Redis cache). */
+  onCommitted(hook: PostCommitHook): this {
+    this.#hooks.push(hook);
+    return this;
+  }
+
+  describe(): string {
+    return this.topology.describe(this.config.applicationId);
+  }
+
+  async start(): Promise<void> {
+    this.#transitionTo('starting');
+    try {
+      const admin = await this.#adapter.admin();
+      this.#admin = admin;
+      const partitions = await this.#checkCopartitioning(admin);
+      await this.#ensureInternalTopics(admin, partitions);
+      const taskManager = new TaskManager({
+        topology: this.topology,
+        config: this.config,
+        adapter: this.#adapter,
+        admin,
+        consumer: () => this.#consumer as GroupConsumer,
+        logger: this.logger,
+        metrics: this.metrics,
+        clock: this.#clock,
+        postCommitHooks: this.#hooks,
+        onRestored: this.#onRestored,
+      });
+      this.#taskManager = taskManager;
+      this.#consumer = this.#adapter.groupConsumer({
+        groupId: this.config.applicationId,
+        topics: this.topology.sourceTopics,
+        ownedPartitions: () => taskManager.ownedPartitions(),
+        onBatch: (batch, control) => taskManager.onBatch(batch, control),
+        onAssignment: (ps) => taskManager.onAssignment(ps),
+        onCrash: (error) => this.logger.error({ err: describeError(error) }, 'group consumer crashed; kafkajs restarts it'),
+        sessionTimeoutMs: this.config.sessionTimeoutMs,
+        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+        maxConcurrentPartitions: Math.max(1, partitions * this.topology.sourceTopics.length),
+      });
+      await this.#consumer.start();
+      this.#ticker = setInterval(() => void this.#tick(), Math.max(5, Math.floor(this.config.commitIntervalMs / 2)));
+      this.#transitionTo('running');
+    } catch (error) {
+      this.#transitionTo('failed');
+      throw error;
+    }
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#ticking || !this.#taskManager) return;
+    this.#ticking = true;
+    try {
+      await this.#taskManager.tick();
+    } catch (error) {
+      this.logger.error({ err: describeError(error) }, 'periodic commit failed');
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /** Co-partitioned inputs must have one partition count; a mismatch stops the app at start. */
+  async #checkCopartitioning(admin: AdminClient): Promise<number> {
+    const counts = await admin.partitionCounts(this.topology.sourceTopics);
+    const missing = [...counts].filter(([, n]) => n === undefined).map(([t]) => t);
+    if (missing.length > 0) throw new SaldoError(`input topics do not exist: ${missing.join(', ')}`);
+    const distinct = new Set(counts.values());
+    if (distinct.size !== 1) throw new PartitionCountMismatchError(Object.fromEntries(counts) as Record<string, number>);
+    return [...distinct][0] as number;
+  }
+
+  /** Changelogs and the DLQ get the inputs' partition count; existing ones are checked. */
+  async #ensureInternalTopics(admin: AdminClient, partitions: number): Promise<void> {
+    const specs: TopicSpec[] = [...this.topology.stores.values()].map((s) => ({
+      topic: changelogTopicFor(this.config.applicationId, s.name),
+      numPartitions: partitions,
+      configs: changelogTopicConfigs(s.kind, s.retentionMs),
+    }));
+    specs.push({ topic: deadLetterTopicFor(this.config.applicationId), numPartitions: partitions });
+    const existing = await admin.partitionCounts(specs.map((s) => s.topic));
+    const toCreate: TopicSpec[] = [];
+    for (const spec of specs) {
+      const count = existing.get(spec.topic);
+      if (count === undefined) toCreate.push(spec);
+      else if (count !== partitions) {
+        throw new PartitionCountMismatchError({ ...Object.fromEntries(this.topology.sourceTopics.map((t) => [t, partitions])), [spec.topic]: count });
+      }
+    }
+    await admin.createTopics(toCreate);
+  }
+
+  /** Finishes in-flight batches, commits, closes stores and leaves the group. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'pending-shutdown') return;
+    if (this.#state === 'created') {
+      this.#transitionTo('stopped');
+      return;
+    }
+    this.#transitionTo('pending-shutdown');
+    if (this.#ticker) clearInterval(this.#ticker);
+    try {
+      await this.#taskManager?.closeAll();
+    } finally {
+      await this.#consumer?.stop().catch((error: unknown) => this.logger.warn({ err: describeError(error) }, 'consumer stop failed'));
+      await this.#adapter.close();
+      this.#transitionTo('stopped');
+    }
+  }
+
+  /** SIGTERM/SIGINT: a clean stop (finish the batch, commit, close stores, leave the group). */
+  installSignalHandlers(): void {
+    const onSignal = (signal: NodeJS.Signals) => {
+      this.logger.info({ signal }, 'signal received; shutting down');
+      this.stop()
+        .then(() => process.exit(0))
+        .catch((error: unknown) => {
+          this.logger.error({ err: describeError(error) }, 'shutdown failed');
+          process.exit(1);
+        });
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+}

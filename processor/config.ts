@@ -1,0 +1,44 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const topicSafe = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * The engine's configuration, validated once at start-up. Every problem is reported at once, with
+ * the name of the setting.
+ */
+export const streamsConfigSchema = z.object({
+  applicationId: z
+    .string()
+    .min(1)
+    .regex(topicSafe, 'may use only letters, digits, ".", "_" and "-" (it names topics and the group)'),
+  brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'each broker must be host:port')).min(1),
+  stateDir: z.string().min(1),
+  processingGuarantee: z.enum(['exactly-once', 'at-least-once']).default('exactly-once'),
+  commitIntervalMs: z.number().int().min(1).max(600_000).default(100),
+  /** A task commits early once it buffers this many records, so memory stays bounded. */
+  maxBufferedRecordsPerTask: z.number().int().min(1).default(20_000),
+  sessionTimeoutMs: z.number().int().min(3_000).max(300_000).default(10_000),
+  heartbeatIntervalMs: z.number().int().min(100).default(1_000),
+  appVersion: z.string().min(1).default('0.1.0'),
+  instanceId: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;
+export type StreamsConfig = z.output<typeof streamsConfigSchema>;
+
+export function validateStreamsConfig(input: StreamsConfigInput): StreamsConfig {
+  const parsed = streamsConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new ConfigError(`invalid saldo configuration:\n${problems.join('\n')}`);
+  }
+  if (parsed.data.heartbeatIntervalMs * 3 > parsed.data.sessionTimeoutMs) {
+    throw new ConfigError(
+      `invalid saldo configuration:\n  - heartbeatIntervalMs: ${parsed.data.heartbeatIntervalMs} must be at most a third of sessionTimeoutMs (${parsed.data.sessionTimeoutMs})`,
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,72 @@
+/**
+ * Typed errors of the engine. Like kafkajs' errors, each says whether retrying can help, and carries
+ * the context an operator needs (task, topic, partition, offset).
+ */
+export interface ErrorContext {
+  taskId?: string;
+  topic?: string;
+  partition?: number;
+  offset?: number;
+  store?: string;
+}
+
+export class SaldoError extends Error {
+  readonly retriable: boolean;
+  readonly context: ErrorContext;
+  constructor(message: string, opts: { retriable?: boolean; context?: ErrorContext; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.retriable = opts.retriable ?? false;
+    this.context = opts.context ?? {};
+  }
+}
+
+/** Start-up configuration is invalid; the message lists every problem. */
+export class ConfigError extends SaldoError {}
+
+/** The topology is malformed: unknown parents, stores without a processor, duplicate names. */
+export class TopologyError extends SaldoError {}
+
+/** Co-partitioned inputs (and existing changelogs) must share one partition count. */
+export class PartitionCountMismatchError extends SaldoError {
+  readonly counts: Record<string, number>;
+  constructor(counts: Record<string, number>) {
+    super(
+      `co-partitioned topics must have the same number of partitions: ${Object.entries(counts)
+        .map(([t, n]) => `${t}=${n}`)
+        .join(', ')}`,
+    );
+    this.counts = counts;
+  }
+}
+
+/** A task moved to an illegal life-cycle state: a bug, never retried. */
+export class IllegalTaskTransitionError extends SaldoError {}
+
+/** Another instance took over this task's transactional id: this instance is a zombie for it. */
+export class TaskFencedError extends SaldoError {
+  constructor(taskId: string, cause?: unknown) {
+    super(`task ${taskId} was fenced by a newer producer; its uncommitted work is discarded`, {
+      retriable: false,
+      context: { taskId },
+      cause,
+    });
+  }
+}
+
+/** Committing a task's transaction failed; the task is closed dirty and re-initialised. */
+export class TaskCommitError extends SaldoError {}
+
+/** A record could not be deserialized by its source serde. Goes to the dead-letter topic. */
+export class DeserializationError extends SaldoError {}
+
+/** A processor threw while processing a record. Goes to the dead-letter topic. */
+export class ProcessingError extends SaldoError {}
+
+/** Restoring a task's stores from their changelogs failed or was interrupted. */
+export class RestoreError extends SaldoError {}
+
+export function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'NonError', message: String(error) };
+}

@@ -1,0 +1,25 @@
+/** The engine's public surface: declare a topology, run it as an app, or drive it in tests. */
+export { StreamsApp, type AppState, type StreamsAppOptions } from './app.ts';
+export { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
+export { systemClock, type Clock } from './clock.ts';
+export * from './errors.ts';
+export { DLQ_HEADERS, type DeadLetterReason } from './dead-letter.ts';
+export type { Headers, KafkaClientAdapter, OutgoingRecord } from './kafka/client.ts';
+export { createLogger, type Logger } from './log.ts';
+export { EngineMetrics } from './metrics.ts';
+export { recordSerde, type RecordSerde, type SerdeContext } from './serde.ts';
+export type { CommittedOutput } from './task.ts';
+export type { PostCommitHook } from './task-manager.ts';
+export { formatTaskId, parseTaskId, taskIdFor, type TaskId } from './task-id.ts';
+export type { TaskState } from './task-state.ts';
+export { ManualClock, TopologyTestDriver } from './test-driver.ts';
+export {
+  Topology,
+  TopologyBuilder,
+  deadLetterTopicFor,
+  type Processor,
+  type ProcessorContext,
+  type StreamRecord,
+  type RecordOrigin,
+  type PunctuationType,
+} from './topology.ts';

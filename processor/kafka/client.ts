@@ -1,0 +1,122 @@
+/**
+ * The thin boundary between the engine and a Kafka client library. The engine speaks only these
+ * types; processor/kafka/kafkajs/ implements them with kafkajs. Another client (one with KIP-447,
+ * say) can implement them too: the commit unit (per task now, per instance with KIP-447) is the
+ * adapter's choice.
+ */
+export type Headers = Record<string, Buffer>;
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  /** Offsets stay well below 2^53 in practice; numbers keep the hot path cheap. */
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+}
+
+export interface OutgoingRecord {
+  topic: string;
+  /** Explicit for changelogs and the DLQ; left to the client's key hash for outputs. */
+  partition?: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Headers;
+  timestamp?: number;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+}
+
+export function tpKey(tp: TopicPartition): string {
+  return `${tp.topic}:${tp.partition}`;
+}
+
+/** The offset of the LAST record written to each topic-partition by one commit. */
+export type ProducedOffsets = Map<string, number>;
+
+/**
+ * One unit of atomic commit: outgoing records together with the input offsets they consumed.
+ * With exactly-once it is a Kafka transaction; opening it fences any older holder of its id.
+ */
+export interface CommitUnit {
+  readonly transactional: boolean;
+  commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[]): Promise<ProducedOffsets>;
+  close(): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  configs?: Record<string, string>;
+}
+
+export interface AdminClient {
+  partitionCounts(topics: string[]): Promise<Map<string, number | undefined>>;
+  createTopics(specs: TopicSpec[]): Promise<void>;
+  /** Committed offsets of the group for these partitions; absent when none was committed. */
+  committedOffsets(groupId: string, tps: TopicPartition[]): Promise<Map<string, number>>;
+  /** Log end (for read_committed readers: last stable) and start offsets. */
+  offsetRange(tps: TopicPartition[]): Promise<Map<string, { start: number; end: number }>>;
+  close(): Promise<void>;
+}
+
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  /** The offset the fetch asked for: after a seek, tells batches fetched before it from those after. */
+  fetchedOffset: number;
+  records: ConsumedRecord[];
+}
+
+export interface BatchControl {
+  heartbeat(): Promise<void>;
+  /** True once the batch should be abandoned (rebalance, seek, shutdown). */
+  isStale(): boolean;
+  /** Marks records up to this offset as consumed, so the next fetch starts after it. */
+  resolve(offset: number): void;
+}
+
+export interface GroupConsumerOptions {
+  groupId: string;
+  topics: string[];
+  /** Partition numbers this member owned before; sent to the assignor for stickiness. */
+  ownedPartitions: () => number[];
+  onBatch: (batch: ConsumedBatch, control: BatchControl) => Promise<void>;
+  onCrash?: (error: Error) => void;
+  onAssignment: (partitions: number[]) => void;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxConcurrentPartitions: number;
+}
+
+export interface GroupConsumer {
+  start(): Promise<void>;
+  seek(tp: TopicPartitionOffset): void;
+  stop(): Promise<void>;
+}
+
+/** Reads changelog partitions (read_committed) from given offsets up to given end offsets. */
+export interface ChangelogReader {
+  read(
+    ranges: Array<TopicPartition & { from: number; to: number }>,
+    onRecords: (records: ConsumedRecord[]) => Promise<void>,
+    control: { heartbeat(): Promise<void> },
+  ): Promise<void>;
+}
+
+export interface KafkaClientAdapter {
+  admin(): Promise<AdminClient>;
+  openCommitUnit(opts: { transactionalId: string; exactlyOnce: boolean; groupId: string }): Promise<CommitUnit>;
+  groupConsumer(opts: GroupConsumerOptions): GroupConsumer;
+  changelogReader(): ChangelogReader;
+  close(): Promise<void>;
+}

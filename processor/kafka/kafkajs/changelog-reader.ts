@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Admin } from 'kafkajs';
+import type { ChangelogReader, ConsumedRecord, TopicPartition } from '../client.ts';
+import { tpKey } from '../client.ts';
+import { RestoreError } from '../../errors.ts';
+import { fixedAssigner } from './assigner.ts';
+import { toConsumedRecord } from './group-consumer.ts';
+
+/**
+ * Reads changelog partitions with read_committed from a start offset up to an end offset.
+ * kafkajs has no manual partition assignment, so the reader is the only member of a throwaway
+ * group whose assigner hands it exactly the partitions to restore, and whose committed offsets are
+ * set to the start offsets before it joins. The group is deleted afterwards.
+ */
+export class KafkaJsChangelogReader implements ChangelogReader {
+  readonly #kafka: Kafka;
+  readonly #admin: () => Promise<Admin>;
+  readonly #groupPrefix: string;
+
+  constructor(kafka: Kafka, admin: () => Promise<Admin>, groupPrefix: string) {
+    this.#kafka = kafka;
+    this.#admin = admin;
+    this.#groupPrefix = groupPrefix;
+  }
+
+  async read(
+    ranges: Array<TopicPartition & { from: number; to: number }>,
+    onRecords: (records: ConsumedRecord[]) => Promise<void>,
+    control: { heartbeat(): Promise<void> },
+  ): Promise<void> {
+    const pending = ranges.filter((r) => r.from < r.to);
+    if (pending.length === 0) return;
+
+    const groupId = `${this.#groupPrefix}-restore-${randomUUID()}`;
+    const admin = await this.#admin();
+    const assignment: Record<string, number[]> = {};
+    for (const r of pending) (assignment[r.topic] ??= []).push(r.partition);
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: partitions.map((p) => ({ partition: p, offset: String(pending.find((r) => r.topic === topic && r.partition === p)?.from ?? 0) })),
+      });
+    }
+
+    const remaining = new Map(pending.map((r) => [tpKey(r), r.to]));
+    const consumer = this.#kafka.consumer({
+      groupId,
+      partitionAssigners: [fixedAssigner(assignment)],
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 50,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
+    });
+
+    let settle: (error?: Error) => void = () => undefined;
+    const finished = new Promise<void>((resolve, reject) => {
+      settle = (error?: Error) => (error ? reject(error) : resolve());
+    });
+    const reached = (topic: string, partition: number, lastOffset: number) => {
+      const key = tpKey({ topic, partition });
+      const end = remaining.get(key);
+      if (end !== undefined && lastOffset + 1 >= end) remaining.delete(key);
+      if (remaining.size === 0) settle();
+    };
+    let lastHeartbeat = Date.now();
+    // Batches made only of transaction markers never reach eachBatch; their end shows here.
+    consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+      reached(event.payload.topic, event.payload.partition, Number(event.payload.lastOffset));
+    });
+    consumer.on(consumer.events.CRASH, (event) => settle(new RestoreError(`changelog reader crashed: ${event.payload.error.message}`, { cause: event.payload.error })));
+
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: Object.keys(assignment), fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: pending.length,
+        eachBatch: async ({ batch }) => {
+          const end = remaining.get(tpKey({ topic: batch.topic, partition: batch.partition }));
+          if (end === undefined) return;
+          const records: ConsumedRecord[] = [];
+          for (const m of batch.messages) {
+            const offset = Number(m.offset);
+            if (offset >= end) break;
+            records.push(toConsumedRecord(batch.topic, batch.partition, m));
+          }
+          if (records.length > 0) await onRecords(records);
+          if (Date.now() - lastHeartbeat > 1_000) {
+            lastHeartbeat = Date.now();
+            await control.heartbeat();
+          }
+          reached(batch.topic, batch.partition, Number(batch.lastOffset()));
+        },
+      });
+      await finished;
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,196 @@
+import type { Consumer, Kafka, Producer, RecordMetadata, Transaction, Message } from 'kafkajs';
+import { TaskCommitError, TaskFencedError } from '../../errors.ts';
+import type { CommitUnit, OutgoingRecord, ProducedOffsets, TopicPartitionOffset } from '../client.ts';
+import { isConcurrentTransactions, isFencingError } from './errors.ts';
+
+// A produce request's record batch per partition must stay under the broker's message.max.bytes
+// (1 MiB by default); larger commits are sent in several requests within the same transaction.
+const MAX_BYTES_PER_SEND = 512 * 1024;
+
+function recordSize(r: OutgoingRecord): number {
+  let size = 64 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  if (r.headers) for (const [k, v] of Object.entries(r.headers)) size += k.length + v.length + 8;
+  return size;
+}
+
+function chunksOf(records: OutgoingRecord[]): OutgoingRecord[][] {
+  const chunks: OutgoingRecord[][] = [];
+  let current: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = recordSize(r);
+    if (current.length > 0 && bytes + size > MAX_BYTES_PER_SEND) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function toTopicMessages(records: OutgoingRecord[]): Array<{ topic: string; messages: Message[] }> {
+  const byTopic = new Map<string, Message[]>();
+  for (const r of records) {
+    let list = byTopic.get(r.topic);
+    if (!list) byTopic.set(r.topic, (list = []));
+    const message: Message = { key: r.key, value: r.value };
+    if (r.partition !== undefined) message.partition = r.partition;
+    if (r.headers) message.headers = r.headers;
+    if (r.timestamp !== undefined) message.timestamp = String(r.timestamp);
+    list.push(message);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** Records per topic-partition in the order kafkajs groups them, to turn base offsets into last offsets. */
+async function sendAll(
+  send: (batch: { topicMessages: Array<{ topic: string; messages: Message[] }> }) => Promise<RecordMetadata[]>,
+  records: OutgoingRecord[],
+): Promise<ProducedOffsets> {
+  const produced: ProducedOffsets = new Map();
+  for (const chunk of chunksOf(records)) {
+    // Count records per explicit partition: only explicitly partitioned records (changelogs) need
+    // exact last offsets, for checkpoints.
+    const counts = new Map<string, number>();
+    for (const r of chunk) {
+      if (r.partition === undefined) continue;
+      const key = `${r.topic}:${r.partition}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const metadata = await send({ topicMessages: toTopicMessages(chunk) });
+    for (const m of metadata) {
+      const key = `${m.topicName}:${m.partition}`;
+      const count = counts.get(key);
+      if (count === undefined || m.baseOffset === undefined) continue;
+      produced.set(key, Number(m.baseOffset) + count - 1);
+    }
+  }
+  return produced;
+}
+
+function offsetsByTopic(offsets: TopicPartitionOffset[]): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
+  const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const o of offsets) {
+    let list = byTopic.get(o.topic);
+    if (!list) byTopic.set(o.topic, (list = []));
+    list.push({ partition: o.partition, offset: String(o.offset) });
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Exactly-once without KIP-447: one transactional producer per task, its transactional id derived
+ * from the task id, so that whoever opens the task next fences the previous holder. The next
+ * transaction is begun as soon as the previous one ends: beginning the first one is what makes
+ * kafkajs send InitProducerId with our transactional id, i.e. what fences a zombie.
+ */
+export class TransactionalCommitUnit implements CommitUnit {
+  readonly transactional = true;
+  readonly #producer: Producer;
+  readonly #groupId: string;
+  readonly #transactionalId: string;
+  #transaction: Transaction | undefined;
+
+  private constructor(producer: Producer, groupId: string, transactionalId: string) {
+    this.#producer = producer;
+    this.#groupId = groupId;
+    this.#transactionalId = transactionalId;
+  }
+
+  static async open(kafka: Kafka, transactionalId: string, groupId: string): Promise<TransactionalCommitUnit> {
+    const producer = kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 60_000,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    const unit = new TransactionalCommitUnit(producer, groupId, transactionalId);
+    try {
+      unit.#transaction = await producer.transaction();
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      if (isFencingError(error)) throw new TaskFencedError(transactionalId, error);
+      throw error;
+    }
+    return unit;
+  }
+
+  async commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
+    const txn = this.#transaction ?? (await this.#producer.transaction());
+    this.#transaction = txn;
+    try {
+      const produced = await sendAll((b) => txn.sendBatch(b), records);
+      if (offsets.length > 0) await this.#sendOffsets(txn, offsets);
+      await txn.commit();
+      this.#transaction = undefined;
+      this.#transaction = await this.#producer.transaction();
+      return produced;
+    } catch (error) {
+      if (txn.isActive()) await txn.abort().catch(() => undefined);
+      this.#transaction = undefined;
+      if (isFencingError(error)) throw new TaskFencedError(this.#transactionalId, error);
+      throw new TaskCommitError(`commit of ${this.#transactionalId} failed: ${(error as Error).message}`, {
+        retriable: true,
+        cause: error,
+      });
+    }
+  }
+
+  async #sendOffsets(txn: Transaction, offsets: TopicPartitionOffset[]): Promise<void> {
+    // The coordinator answers CONCURRENT_TRANSACTIONS while it still completes our previous
+    // transaction; kafkajs does not retry it here, so we do, with a short backoff.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await txn.sendOffsets({ consumerGroupId: this.#groupId, topics: offsetsByTopic(offsets) });
+        return;
+      } catch (error) {
+        if (!isConcurrentTransactions(error) || attempt >= 20) throw error;
+        await sleep(Math.min(10 * 2 ** attempt, 500));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const txn = this.#transaction;
+    this.#transaction = undefined;
+    if (txn?.isActive()) await txn.abort().catch(() => undefined);
+    await this.#producer.disconnect().catch(() => undefined);
+  }
+}
+
+/** At-least-once: idempotent sends, then a plain offset commit through the group consumer. */
+export class AtLeastOnceCommitUnit implements CommitUnit {
+  readonly transactional = false;
+  readonly #producer: Producer;
+  readonly #consumer: () => Consumer | undefined;
+
+  constructor(producer: Producer, consumer: () => Consumer | undefined) {
+    this.#producer = producer;
+    this.#consumer = consumer;
+  }
+
+  async commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
+    try {
+      const produced = await sendAll((b) => this.#producer.sendBatch({ ...b, acks: -1 }), records);
+      const consumer = this.#consumer();
+      if (offsets.length > 0) {
+        if (!consumer) throw new Error('no group consumer to commit offsets through');
+        await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+      }
+      return produced;
+    } catch (error) {
+      throw new TaskCommitError(`at-least-once commit failed: ${(error as Error).message}`, { retriable: true, cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    // The producer is shared by the instance's tasks; the adapter closes it.
+  }
+}

@@ -1,0 +1,32 @@
+/** How kafkajs errors map onto the engine's decisions. */
+interface KafkaJsLikeError {
+  type?: string;
+  name?: string;
+  message?: string;
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+const FENCING_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_NOT_FOUND']);
+
+function chain(error: unknown): KafkaJsLikeError[] {
+  const out: KafkaJsLikeError[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    out.push(current as KafkaJsLikeError);
+    current = (current as KafkaJsLikeError).cause;
+  }
+  return out;
+}
+
+/** A newer producer with our transactional id exists: we are a zombie for that task. */
+export function isFencingError(error: unknown): boolean {
+  return chain(error).some(
+    (e) => (e.type !== undefined && FENCING_TYPES.has(e.type)) || /fenced/i.test(e.message ?? ''),
+  );
+}
+
+/** kafkajs does not retry CONCURRENT_TRANSACTIONS on AddOffsetsToTxn (kafkajs #430, #1315, #1068). */
+export function isConcurrentTransactions(error: unknown): boolean {
+  return chain(error).some((e) => e.type === 'CONCURRENT_TRANSACTIONS');
+}

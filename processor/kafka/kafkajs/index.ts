@@ -1,0 +1,91 @@
+import { Kafka, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { AdminClient, ChangelogReader, CommitUnit, GroupConsumer, GroupConsumerOptions, KafkaClientAdapter } from '../client.ts';
+import { KafkaJsAdminClient } from './admin.ts';
+import { KafkaJsChangelogReader } from './changelog-reader.ts';
+import { AtLeastOnceCommitUnit, TransactionalCommitUnit } from './commit-units.ts';
+import { KafkaJsGroupConsumer } from './group-consumer.ts';
+
+export interface KafkaJsAdapterOptions {
+  clientId: string;
+  brokers: string[];
+  logger: Logger;
+  /** Prefix of the throwaway groups the changelog reader uses. */
+  groupPrefix: string;
+}
+
+function kafkaLogLevel(level: logLevel): 'error' | 'warn' | 'info' | 'debug' {
+  if (level <= logLevel.ERROR) return 'error';
+  if (level === logLevel.WARN) return 'warn';
+  if (level === logLevel.INFO) return 'info';
+  return 'debug';
+}
+
+/** The kafkajs implementation of the engine's Kafka boundary. */
+export class KafkaJsAdapter implements KafkaClientAdapter {
+  readonly #kafka: Kafka;
+  readonly #opts: KafkaJsAdapterOptions;
+  #admin: Admin | undefined;
+  #sharedProducer: Producer | undefined;
+  #groupConsumer: KafkaJsGroupConsumer | undefined;
+
+  constructor(opts: KafkaJsAdapterOptions) {
+    this.#opts = opts;
+    const log = opts.logger.child({ component: 'kafkajs' });
+    this.#kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      logLevel: logLevel.WARN,
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 10_000 },
+      logCreator:
+        () =>
+        ({ level, log: entry }: LogEntry) => {
+          const { message, ...rest } = entry;
+          log[kafkaLogLevel(level)](rest, message);
+        },
+    });
+  }
+
+  get kafka(): Kafka {
+    return this.#kafka;
+  }
+
+  async #rawAdmin(): Promise<Admin> {
+    if (!this.#admin) {
+      const admin = this.#kafka.admin();
+      await admin.connect();
+      this.#admin = admin;
+    }
+    return this.#admin;
+  }
+
+  async admin(): Promise<AdminClient> {
+    return new KafkaJsAdminClient(await this.#rawAdmin());
+  }
+
+  async openCommitUnit(opts: { transactionalId: string; exactlyOnce: boolean; groupId: string }): Promise<CommitUnit> {
+    if (opts.exactlyOnce) return TransactionalCommitUnit.open(this.#kafka, opts.transactionalId, opts.groupId);
+    if (!this.#sharedProducer) {
+      const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+      this.#sharedProducer = producer;
+    }
+    return new AtLeastOnceCommitUnit(this.#sharedProducer, () => this.#groupConsumer?.consumer);
+  }
+
+  groupConsumer(opts: GroupConsumerOptions): GroupConsumer {
+    this.#groupConsumer = new KafkaJsGroupConsumer(this.#kafka, opts);
+    return this.#groupConsumer;
+  }
+
+  changelogReader(): ChangelogReader {
+    return new KafkaJsChangelogReader(this.#kafka, () => this.#rawAdmin(), this.#opts.groupPrefix);
+  }
+
+  async close(): Promise<void> {
+    await this.#sharedProducer?.disconnect().catch(() => undefined);
+    this.#sharedProducer = undefined;
+    await this.#admin?.disconnect().catch(() => undefined);
+    this.#admin = undefined;
+  }
+}

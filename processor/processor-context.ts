@@ -1,0 +1,120 @@
+import type { KeyValueStore, WindowedStore } from '../state/index.ts';
+import { TopologyError } from './errors.ts';
+import type { Headers } from './kafka/client.ts';
+import type {
+  Cancellable,
+  ProcessorContext,
+  PunctuationType,
+  RecordOrigin,
+  StreamRecord,
+} from './topology.ts';
+
+export interface Forwarded {
+  record: StreamRecord<unknown, unknown>;
+  child: string | undefined;
+}
+
+export interface Punctuator {
+  processor: string;
+  type: PunctuationType;
+  intervalMs: number;
+  next: number;
+  callback: (timestamp: number) => void | Promise<void>;
+  cancelled: boolean;
+}
+
+/** What a processor context needs from its task. */
+export interface TaskView {
+  readonly applicationId: string;
+  readonly taskId: string;
+  readonly partition: number;
+  readonly origin: RecordOrigin | undefined;
+  readonly streamTime: number;
+  readonly currentTimestamp: number;
+  now(): number;
+  keyValueStore<K, V>(name: string): KeyValueStore<K, V>;
+  windowedStore<K, V>(name: string): WindowedStore<K, V>;
+  addPunctuator(p: Punctuator): void;
+}
+
+/**
+ * The context of one processor in one task. Forwarded records are queued and dispatched by the task
+ * after `process` returns, so that processors need not await their children.
+ */
+export class TaskProcessorContext implements ProcessorContext {
+  readonly #task: TaskView;
+  readonly #processor: string;
+  readonly #stores: ReadonlySet<string>;
+  readonly #children: readonly string[];
+  readonly pending: Forwarded[] = [];
+
+  constructor(task: TaskView, processor: string, stores: readonly string[], children: readonly string[]) {
+    this.#task = task;
+    this.#processor = processor;
+    this.#stores = new Set(stores);
+    this.#children = children;
+  }
+
+  get applicationId(): string {
+    return this.#task.applicationId;
+  }
+  get taskId(): string {
+    return this.#task.taskId;
+  }
+  get partition(): number {
+    return this.#task.partition;
+  }
+  get origin(): RecordOrigin | undefined {
+    return this.#task.origin;
+  }
+  get streamTime(): number {
+    return this.#task.streamTime;
+  }
+  now(): number {
+    return this.#task.now();
+  }
+
+  #checkStore(name: string): void {
+    if (!this.#stores.has(name)) {
+      throw new TopologyError(`processor '${this.#processor}' did not declare store '${name}'`);
+    }
+  }
+
+  keyValueStore<K, V>(name: string): KeyValueStore<K, V> {
+    this.#checkStore(name);
+    return this.#task.keyValueStore<K, V>(name);
+  }
+
+  windowedStore<K, V>(name: string): WindowedStore<K, V> {
+    this.#checkStore(name);
+    return this.#task.windowedStore<K, V>(name);
+  }
+
+  forward(record: { key: unknown; value: unknown; timestamp?: number; headers?: Headers }, child?: string): void {
+    if (child !== undefined && !this.#children.includes(child)) {
+      throw new TopologyError(`processor '${this.#processor}' has no child '${child}'`);
+    }
+    this.pending.push({
+      record: {
+        key: record.key ?? null,
+        value: record.value ?? null,
+        timestamp: record.timestamp ?? this.#task.currentTimestamp,
+        headers: record.headers ?? {},
+      },
+      child,
+    });
+  }
+
+  schedule(intervalMs: number, type: PunctuationType, callback: (timestamp: number) => void | Promise<void>): Cancellable {
+    if (!(intervalMs >= 1)) throw new TopologyError(`punctuation interval must be at least 1 ms (got ${intervalMs})`);
+    // Stream time is unknown until the task's first record: the first deadline is set then.
+    const start = type === 'wall-clock' ? this.#task.now() : this.#task.streamTime < 0 ? Number.NaN : this.#task.streamTime;
+    const punctuator: Punctuator = { processor: this.#processor, type, intervalMs, next: start + intervalMs, callback, cancelled: false };
+    this.#task.addPunctuator(punctuator);
+    return {
+      cancel: () => {
+        punctuator.cancelled = true;
+      },
+    };
+  }
+}

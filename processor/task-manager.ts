@@ -1,0 +1,232 @@
+import { StateManager } from '../state/index.ts';
+import type { Clock } from './clock.ts';
+import type { StreamsConfig } from './config.ts';
+import { TaskFencedError, describeError } from './errors.ts';
+import type { AdminClient, BatchControl, ConsumedBatch, GroupConsumer, KafkaClientAdapter } from './kafka/client.ts';
+import { tpKey } from './kafka/client.ts';
+import type { Logger } from './log.ts';
+import type { EngineMetrics } from './metrics.ts';
+import { restoreTask, type RestoreSummary } from './restore.ts';
+import { StreamTask, type CommittedOutput } from './task.ts';
+import { formatTaskId, taskIdFor } from './task-id.ts';
+import type { Topology } from './topology.ts';
+
+export type PostCommitHook = (event: { taskId: string; partition: number; outputs: CommittedOutput[] }) => Promise<void>;
+
+export interface TaskManagerDeps {
+  topology: Topology;
+  config: StreamsConfig;
+  adapter: KafkaClientAdapter;
+  admin: AdminClient;
+  consumer: () => GroupConsumer;
+  logger: Logger;
+  metrics: EngineMetrics;
+  clock: Clock;
+  postCommitHooks: PostCommitHook[];
+  onRestored?: (taskId: string, summary: RestoreSummary) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Owns the tasks of this instance: creates and restores them when their partitions are assigned,
+ * routes batches to them, commits them, and closes them when their partitions are revoked, when
+ * they are fenced, or at shutdown.
+ */
+export class TaskManager {
+  readonly #deps: TaskManagerDeps;
+  readonly #log: Logger;
+  readonly #tasks = new Map<number, StreamTask>();
+  readonly #initializing = new Map<number, Promise<StreamTask | undefined>>();
+  #assigned = new Set<number>();
+  /** Partitions whose task was fenced: ignored until a new assignment hands them to us again. */
+  readonly #fenced = new Set<number>();
+  /** After a seek, batches fetched from elsewhere are stale: only one fetched at this offset is taken. */
+  readonly #awaitedFetch = new Map<string, number>();
+  #stopping = false;
+
+  constructor(deps: TaskManagerDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ component: 'task-manager' });
+  }
+
+  get tasks(): ReadonlyMap<number, StreamTask> {
+    return this.#tasks;
+  }
+
+  ownedPartitions(): number[] {
+    return [...this.#tasks.keys()].sort((a, b) => a - b);
+  }
+
+  /** A new assignment (a new generation): close tasks we lost; new ones start on their first batch. */
+  onAssignment(partitions: number[]): void {
+    const next = new Set(partitions);
+    this.#log.info({ partitions }, 'partitions assigned');
+    this.#assigned = next;
+    for (const p of partitions) this.#fenced.delete(p);
+    for (const [p, task] of this.#tasks) {
+      if (!next.has(p)) void this.#closeTask(task, 'revoked', true);
+    }
+  }
+
+  async onBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
+    const p = batch.partition;
+    if (this.#stopping || !this.#assigned.has(p) || this.#fenced.has(p)) return;
+    const task = await this.#taskFor(p, control);
+    if (!task) return;
+    await task.lock.run(async () => {
+      if (task.state !== 'running' || this.#tasks.get(p) !== task) return;
+      const key = tpKey(batch);
+      const awaited = this.#awaitedFetch.get(key);
+      if (awaited !== undefined) {
+        if (batch.fetchedOffset !== awaited) return;
+        this.#awaitedFetch.delete(key);
+      }
+      for (const record of batch.records) {
+        if (control.isStale() || this.#stopping) break;
+        await task.process(record);
+        control.resolve(record.offset);
+        if (task.needsCommit(this.#deps.clock.now())) await this.#commit(task);
+        if (this.#tasks.get(p) !== task) return; // the commit failed and the task was closed
+      }
+    });
+  }
+
+  /** Periodic work: wall-clock punctuation and commits of tasks whose interval has elapsed. */
+  async tick(): Promise<void> {
+    const now = this.#deps.clock.now();
+    await Promise.all(
+      [...this.#tasks.values()].map((task) =>
+        task.lock.run(async () => {
+          if (task.state !== 'running' || this.#stopping) return;
+          await task.punctuateWallClock(now);
+          if (task.needsCommit(now)) await this.#commit(task);
+        }),
+      ),
+    );
+  }
+
+  async #taskFor(p: number, control: BatchControl): Promise<StreamTask | undefined> {
+    const existing = this.#tasks.get(p);
+    if (existing) return existing;
+    let pending = this.#initializing.get(p);
+    if (!pending) {
+      pending = this.#initialize(p, control).finally(() => this.#initializing.delete(p));
+      this.#initializing.set(p, pending);
+    }
+    return pending;
+  }
+
+  async #initialize(p: number, control: BatchControl): Promise<StreamTask | undefined> {
+    const { topology, config, adapter, admin } = this.#deps;
+    const taskId = formatTaskId(taskIdFor(p));
+    const stateManager = await StateManager.open({
+      appId: config.applicationId,
+      taskId,
+      stateDir: config.stateDir,
+      stores: [...topology.stores.values()].map((s) => ({ name: s.name, kind: s.kind, retentionMs: s.retentionMs })),
+    });
+    const task = new StreamTask({ taskId, partition: p, topology, config, stateManager, logger: this.#deps.logger, metrics: this.#deps.metrics, clock: this.#deps.clock });
+    try {
+      task.beginRestoring();
+      // Opening the commit unit fences any older holder of this task (a zombie): from here on the
+      // committed offsets and the changelog end cannot move under us.
+      const unit = await adapter.openCommitUnit({
+        transactionalId: `${config.applicationId}-${taskId}`,
+        exactlyOnce: config.processingGuarantee === 'exactly-once',
+        groupId: config.applicationId,
+      });
+      let summary: RestoreSummary;
+      try {
+        summary = await restoreTask(task, {
+          admin,
+          reader: adapter.changelogReader(),
+          logger: this.#deps.logger,
+          metrics: this.#deps.metrics,
+          heartbeat: () => control.heartbeat(),
+        });
+      } catch (error) {
+        await unit.close();
+        throw error;
+      }
+      const inputs = task.inputPartitions();
+      const committed = await admin.committedOffsets(config.applicationId, inputs);
+      const ranges = await admin.offsetRange(inputs);
+      task.startRunning(unit, committed);
+      // Start each input exactly where the committed offsets say: kafkajs may have read older
+      // committed offsets at assignment, or be ahead after a failed commit.
+      for (const tp of inputs) {
+        const offset = committed.get(tpKey(tp)) ?? ranges.get(tpKey(tp))?.start ?? 0;
+        this.#awaitedFetch.set(tpKey(tp), offset);
+        this.#deps.consumer().seek({ ...tp, offset });
+      }
+      this.#tasks.set(p, task);
+      this.#deps.onRestored?.(taskId, summary);
+      return task;
+    } catch (error) {
+      if (error instanceof TaskFencedError) this.#fenced.add(p);
+      this.#log.error({ err: describeError(error), task: taskId }, 'task initialisation failed; it will be retried on the next batch');
+      await task.close().catch(() => undefined);
+      await sleep(200);
+      return undefined;
+    }
+  }
+
+  async #commit(task: StreamTask): Promise<void> {
+    try {
+      const outcome = await task.commit();
+      if (outcome.committed && outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome.outputs);
+    } catch (error) {
+      const fenced = error instanceof TaskFencedError;
+      if (fenced) this.#fenced.add(task.partition);
+      this.#log.warn(
+        { err: describeError(error), task: task.taskId, fenced },
+        fenced ? 'task fenced by another instance; closing it' : 'commit failed; the task is closed and will restart from its last commit',
+      );
+      await this.#closeTask(task, fenced ? 'fenced' : 'commit-failed', false, true);
+    }
+  }
+
+  /** Post-commit hooks see only committed outputs, in order per partition; failures are retried. */
+  async #runPostCommitHooks(task: StreamTask, outputs: CommittedOutput[]): Promise<void> {
+    for (const hook of this.#deps.postCommitHooks) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await hook({ taskId: task.taskId, partition: task.partition, outputs });
+          break;
+        } catch (error) {
+          if (attempt >= 5) {
+            this.#log.error({ err: describeError(error), task: task.taskId, attempts: attempt }, 'post-commit hook failed; giving up on this commit');
+            break;
+          }
+          await sleep(50 * 2 ** attempt);
+        }
+      }
+    }
+  }
+
+  async #closeTask(task: StreamTask, reason: string, commitFirst: boolean, alreadyLocked = false): Promise<void> {
+    const work = async () => {
+      if (this.#tasks.get(task.partition) === task) this.#tasks.delete(task.partition);
+      if (commitFirst && task.state === 'running' && task.hasUncommittedWork) {
+        try {
+          const outcome = await task.commit();
+          if (outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome.outputs);
+        } catch (error) {
+          this.#log.warn({ err: describeError(error), task: task.taskId }, 'final commit failed; uncommitted work is discarded');
+        }
+      }
+      await task.suspend();
+      await task.close();
+      this.#log.info({ task: task.taskId, reason }, 'task closed');
+    };
+    await (alreadyLocked ? work() : task.lock.run(work));
+  }
+
+  /** Shutdown: commit and close every task. */
+  async closeAll(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all([...this.#initializing.values()]);
+    await Promise.all([...this.#tasks.values()].map((t) => this.#closeTask(t, 'shutdown', true)));
+  }
+}

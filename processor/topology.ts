@@ -1,0 +1,264 @@
+import type { KeyValueStore, Serde, WindowedStore } from '../state/index.ts';
+import { changelogTopicFor } from '../state/index.ts';
+import { TopologyError } from './errors.ts';
+import type { Headers } from './kafka/client.ts';
+import type { RecordSerde } from './serde.ts';
+
+export interface StreamRecord<K, V> {
+  key: K | null;
+  value: V | null;
+  /** Event time in ms, from the record (or set by the processor that forwards it). */
+  timestamp: number;
+  headers: Headers;
+}
+
+export interface RecordOrigin {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
+
+export type PunctuationType = 'stream-time' | 'wall-clock';
+
+export interface Cancellable {
+  cancel(): void;
+}
+
+export interface ProcessorContext<KOut = unknown, VOut = unknown> {
+  readonly applicationId: string;
+  readonly taskId: string;
+  readonly partition: number;
+  /** The input record being processed; undefined inside a punctuation. */
+  readonly origin: RecordOrigin | undefined;
+  /** The largest record timestamp this task has seen. */
+  readonly streamTime: number;
+  /** Wall-clock time from the app's injected clock. */
+  now(): number;
+  keyValueStore<K, V>(name: string): KeyValueStore<K, V>;
+  windowedStore<K, V>(name: string): WindowedStore<K, V>;
+  /** Sends a record to this processor's children (or to one of them, by name). */
+  forward(record: { key: KOut | null; value: VOut | null; timestamp?: number; headers?: Headers }, child?: string): void;
+  schedule(intervalMs: number, type: PunctuationType, callback: (timestamp: number) => void | Promise<void>): Cancellable;
+}
+
+export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = unknown> {
+  init?(context: ProcessorContext<KOut, VOut>): void;
+  process(record: StreamRecord<KIn, VIn>, context: ProcessorContext<KOut, VOut>): void | Promise<void>;
+  close?(): void;
+}
+
+export interface SourceNode {
+  kind: 'source';
+  name: string;
+  topics: string[];
+  keySerde: RecordSerde<unknown>;
+  valueSerde: RecordSerde<unknown>;
+  children: string[];
+}
+
+export interface ProcessorNode {
+  kind: 'processor';
+  name: string;
+  parents: string[];
+  stores: string[];
+  create: () => Processor;
+  children: string[];
+}
+
+export interface SinkNode {
+  kind: 'sink';
+  name: string;
+  parents: string[];
+  topic: string;
+  keySerde: RecordSerde<unknown>;
+  valueSerde: RecordSerde<unknown>;
+  children: string[];
+}
+
+export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
+
+export interface StoreDefinition {
+  name: string;
+  kind: 'key-value' | 'windowed';
+  keySerde: Serde<unknown>;
+  valueSerde: Serde<unknown>;
+  retentionMs?: number;
+}
+
+/** A built, validated topology. Immutable; each task instantiates its own processors from it. */
+export class Topology {
+  readonly nodes: ReadonlyMap<string, TopologyNode>;
+  readonly stores: ReadonlyMap<string, StoreDefinition>;
+  readonly #sourceByTopic: Map<string, SourceNode>;
+
+  constructor(nodes: Map<string, TopologyNode>, stores: Map<string, StoreDefinition>) {
+    this.nodes = nodes;
+    this.stores = stores;
+    this.#sourceByTopic = new Map();
+    for (const node of nodes.values()) {
+      if (node.kind === 'source') for (const t of node.topics) this.#sourceByTopic.set(t, node);
+    }
+  }
+
+  get sourceTopics(): string[] {
+    return [...this.#sourceByTopic.keys()];
+  }
+
+  get sinkTopics(): string[] {
+    return [...this.nodes.values()].filter((n): n is SinkNode => n.kind === 'sink').map((n) => n.topic);
+  }
+
+  sourceFor(topic: string): SourceNode | undefined {
+    return this.#sourceByTopic.get(topic);
+  }
+
+  node(name: string): TopologyNode {
+    const node = this.nodes.get(name);
+    if (!node) throw new TopologyError(`no node named '${name}'`);
+    return node;
+  }
+
+  /** A text description: topics, processors, stores and their changelogs, as `saldo describe` prints it. */
+  describe(applicationId: string): string {
+    const lines: string[] = [`Topology of '${applicationId}'`, '  Sub-topology 0 (one task per input partition)'];
+    for (const node of this.nodes.values()) {
+      const next = node.children.length > 0 ? ` --> ${node.children.join(', ')}` : '';
+      if (node.kind === 'source') {
+        lines.push(`    Source: ${node.name} (topics: [${node.topics.join(', ')}], key: ${node.keySerde.name}, value: ${node.valueSerde.name})${next}`);
+      } else if (node.kind === 'processor') {
+        lines.push(`    Processor: ${node.name} (stores: [${node.stores.join(', ')}]) <-- ${node.parents.join(', ')}${next}`);
+      } else {
+        lines.push(`    Sink: ${node.name} (topic: ${node.topic}, key: ${node.keySerde.name}, value: ${node.valueSerde.name}) <-- ${node.parents.join(', ')}`);
+      }
+    }
+    if (this.stores.size > 0) lines.push('  Stores');
+    for (const store of this.stores.values()) {
+      const retention = store.retentionMs !== undefined ? `, retention ${store.retentionMs} ms` : '';
+      lines.push(`    ${store.name} (${store.kind}${retention}) changelog: ${changelogTopicFor(applicationId, store.name)}`);
+    }
+    lines.push(`  Dead letters: ${deadLetterTopicFor(applicationId)}`);
+    return lines.join('\n');
+  }
+}
+
+export function deadLetterTopicFor(applicationId: string): string {
+  return `${applicationId}-dlq`;
+}
+
+/**
+ * Declares a topology: sources with serdes, processors reading and writing named stores, sinks.
+ *
+ *   new TopologyBuilder()
+ *     .addSource('payments', { topics: ['payments'], keySerde, valueSerde })
+ *     .addKeyValueStore('totals', { keySerde, valueSerde })
+ *     .addProcessor('count', { parents: ['payments'], stores: ['totals'], create: () => new Counter() })
+ *     .addSink('out', { parents: ['count'], topic: 'totals', keySerde, valueSerde })
+ *     .build();
+ */
+export class TopologyBuilder {
+  readonly #nodes = new Map<string, TopologyNode>();
+  readonly #stores = new Map<string, StoreDefinition>();
+
+  #addNode(node: TopologyNode): this {
+    if (this.#nodes.has(node.name)) throw new TopologyError(`duplicate node name '${node.name}'`);
+    if (!/^[A-Za-z0-9._-]+$/.test(node.name)) throw new TopologyError(`node name '${node.name}' may use only letters, digits, '.', '_' and '-'`);
+    this.#nodes.set(node.name, node);
+    return this;
+  }
+
+  addSource<K, V>(name: string, opts: { topics: string[]; keySerde: RecordSerde<K>; valueSerde: RecordSerde<V> }): this {
+    if (opts.topics.length === 0) throw new TopologyError(`source '${name}' has no topics`);
+    return this.#addNode({
+      kind: 'source',
+      name,
+      topics: [...opts.topics],
+      keySerde: opts.keySerde as RecordSerde<unknown>,
+      valueSerde: opts.valueSerde as RecordSerde<unknown>,
+      children: [],
+    });
+  }
+
+  addProcessor<KIn, VIn, KOut, VOut>(
+    name: string,
+    opts: { parents: string[]; stores?: string[]; create: () => Processor<KIn, VIn, KOut, VOut> },
+  ): this {
+    return this.#addNode({
+      kind: 'processor',
+      name,
+      parents: [...opts.parents],
+      stores: [...(opts.stores ?? [])],
+      create: opts.create as () => Processor,
+      children: [],
+    });
+  }
+
+  addSink<K, V>(name: string, opts: { parents: string[]; topic: string; keySerde: RecordSerde<K>; valueSerde: RecordSerde<V> }): this {
+    return this.#addNode({
+      kind: 'sink',
+      name,
+      parents: [...opts.parents],
+      topic: opts.topic,
+      keySerde: opts.keySerde as RecordSerde<unknown>,
+      valueSerde: opts.valueSerde as RecordSerde<unknown>,
+      children: [],
+    });
+  }
+
+  addKeyValueStore<K, V>(name: string, opts: { keySerde: Serde<K>; valueSerde: Serde<V> }): this {
+    return this.#addStore({ name, kind: 'key-value', keySerde: opts.keySerde as Serde<unknown>, valueSerde: opts.valueSerde as Serde<unknown> });
+  }
+
+  addWindowedStore<K, V>(name: string, opts: { keySerde: Serde<K>; valueSerde: Serde<V>; retentionMs: number }): this {
+    if (!(opts.retentionMs > 0)) throw new TopologyError(`windowed store '${name}' needs a positive retentionMs`);
+    return this.#addStore({
+      name,
+      kind: 'windowed',
+      keySerde: opts.keySerde as Serde<unknown>,
+      valueSerde: opts.valueSerde as Serde<unknown>,
+      retentionMs: opts.retentionMs,
+    });
+  }
+
+  #addStore(def: StoreDefinition): this {
+    if (this.#stores.has(def.name)) throw new TopologyError(`duplicate store name '${def.name}'`);
+    // Store names become topic names (changelogs): keep them to what Kafka accepts.
+    if (!/^[A-Za-z0-9._-]+$/.test(def.name)) throw new TopologyError(`store name '${def.name}' may use only letters, digits, '.', '_' and '-'`);
+    this.#stores.set(def.name, def);
+    return this;
+  }
+
+  build(): Topology {
+    const nodes = new Map<string, TopologyNode>();
+    for (const [name, node] of this.#nodes) nodes.set(name, { ...node, children: [] } as TopologyNode);
+    for (const node of nodes.values()) {
+      if (node.kind === 'source') continue;
+      if (node.parents.length === 0) throw new TopologyError(`${node.kind} '${node.name}' has no parents`);
+      for (const parentName of node.parents) {
+        const parent = nodes.get(parentName);
+        if (!parent) throw new TopologyError(`${node.kind} '${node.name}' names unknown parent '${parentName}'`);
+        if (parent.kind === 'sink') throw new TopologyError(`sink '${parentName}' cannot have children ('${node.name}')`);
+        parent.children.push(node.name);
+      }
+      if (node.kind === 'processor') {
+        for (const store of node.stores) {
+          if (!this.#stores.has(store)) throw new TopologyError(`processor '${node.name}' names unknown store '${store}'`);
+        }
+      }
+    }
+    const topics = new Set<string>();
+    for (const node of nodes.values()) {
+      if (node.kind !== 'source') continue;
+      for (const t of node.topics) {
+        if (topics.has(t)) throw new TopologyError(`topic '${t}' is read by more than one source`);
+        topics.add(t);
+      }
+    }
+    if (topics.size === 0) throw new TopologyError('a topology needs at least one source');
+    const used = new Set([...nodes.values()].flatMap((n) => (n.kind === 'processor' ? n.stores : [])));
+    for (const store of this.#stores.keys()) {
+      if (!used.has(store)) throw new TopologyError(`store '${store}' is not connected to any processor`);
+    }
+    return new Topology(nodes, new Map(this.#stores));
+  }
+}

@@ -1,0 +1,79 @@
+// node scripts/platform/cli.ts up [--fresh] | down | status
+//   up      start what is not running, wait for each; env lines on stdout, progress on stderr
+//           (so `eval "$(npm run -s platform:up)"` works); exit 1 when a service fails to start
+//   down    stop the processes recorded in the pid files (SIGTERM, then SIGKILL after ~20 s)
+//   status  one line per service; exit 0 when all are running, else 3
+import { envLines, platformDown, platformStatus, platformUp, PlatformStartError } from './index.ts';
+
+const USAGE = 'usage: node scripts/platform/cli.ts up [--fresh] | down | status';
+
+function printStartError(error: PlatformStartError): void {
+  for (const failure of [error, ...error.alsoFailed]) {
+    process.stderr.write(
+      [
+        '',
+        `platform: ${failure.service} failed to start: ${failure.message}`,
+        `platform: ${failure.service} log: ${failure.logFile}`,
+        `----- last lines of ${failure.logFile} -----`,
+        failure.logTail === '' ? '(log is empty)' : failure.logTail,
+        '-----',
+        '',
+      ].join('\n'),
+    );
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...flags] = argv;
+  const unknown = flags.filter((flag) => flag !== '--fresh');
+  if (unknown.length > 0 || (flags.length > 0 && command !== 'up')) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  switch (command) {
+    case 'up': {
+      const began = Date.now();
+      try {
+        const result = await platformUp(flags.includes('--fresh') ? { fresh: true } : {});
+        process.stderr.write(`platform: up in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
+        process.stdout.write(`${envLines(result.endpoints).join('\n')}\n`);
+        return 0;
+      } catch (error) {
+        if (error instanceof PlatformStartError) {
+          printStartError(error);
+          return 1;
+        }
+        throw error;
+      }
+    }
+    case 'down': {
+      const { stopped } = await platformDown();
+      process.stderr.write(`platform: down (${stopped.length === 0 ? 'nothing was running' : `stopped ${stopped.join(', ')}`})\n`);
+      return 0;
+    }
+    case 'status': {
+      const statuses = await platformStatus();
+      for (const status of statuses) {
+        const detail =
+          status.state === 'stopped'
+            ? 'stopped'
+            : `${status.state} (pid ${String(status.pid)}, ${status.endpoint})`;
+        process.stdout.write(`${status.name.padEnd(9)}${detail}\n`);
+      }
+      return statuses.every((status) => status.state === 'running') ? 0 : 3;
+    }
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`platform: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,97 @@
+// Schema registry: Apicurio Registry's Quarkus distribution from Maven Central, serving the
+// Confluent-compatible API at /apis/ccompat/v7. Storage is H2 in files under the platform home so
+// schema ids stay valid for records kept in Kafka between `up`/`down`.
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { appendLogLine } from './logs.ts';
+import { findJava } from './java.ts';
+import { ensureCachedDir, DEPENDENCY_PLUGIN, runMaven } from './maven.ts';
+import { HOST, servicePaths } from './options.ts';
+import { runLogged } from './process.ts';
+import { httpGetStatus } from './probes.ts';
+import type { LaunchSpec, ServiceContext, ServiceSpec } from './service.ts';
+
+/**
+ * Maven Central (as reachable from here) has 3.0.9 (its parent POM is missing, so Maven cannot
+ * resolve it), 3.3.2 and 3.3.3 of apicurio-registry-app; 3.1.x/3.2.x are absent. 3.3.x also has
+ * the ccompat fixes of 3.3.0. It needs Java 21+.
+ */
+export const APICURIO_VERSION = '3.3.3';
+export const APICURIO_MIN_JAVA = 21;
+export const CCOMPAT_PATH = '/apis/ccompat/v7';
+
+/** `<cache>/apicurio-registry-<version>/quarkus-app/quarkus-run.jar`, fetched on first use. */
+export async function ensureApicurio(cacheDir: string, logFile: string, log: (line: string) => void): Promise<string> {
+  const dir = join(cacheDir, `apicurio-registry-${APICURIO_VERSION}`);
+  const coordinates = `io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`;
+  await ensureCachedDir(dir, `${coordinates}\n`, async (tmp) => {
+    log(`registry: fetching Apicurio Registry ${APICURIO_VERSION} (~160 MB) with Maven into ${dir} (first run only)`);
+    appendLogLine(logFile, `fetching ${coordinates} with Maven`);
+    const download = join(tmp, 'download');
+    await runMaven(
+      [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${coordinates}`, `-DoutputDirectory=${download}`],
+      { cacheDir, cwd: tmp, logFile },
+    );
+    const archive = readdirSync(download).find((name) => name.endsWith('.tar.gz'));
+    if (archive === undefined) throw new Error(`Maven finished but no .tar.gz is in ${download}`);
+    const app = join(tmp, 'quarkus-app');
+    mkdirSync(app, { recursive: true });
+    await runLogged('tar', ['-xzf', join(download, archive), '-C', app], {
+      cwd: tmp,
+      logFile,
+      timeoutMs: 10 * 60_000,
+    });
+    rmSync(download, { recursive: true, force: true });
+    if (!existsSync(join(app, 'quarkus-run.jar'))) throw new Error(`quarkus-run.jar missing after unpacking ${archive}`);
+  });
+  return join(dir, 'quarkus-app', 'quarkus-run.jar');
+}
+
+export function registryService(context: ServiceContext): ServiceSpec {
+  const { options, log } = context;
+  const paths = servicePaths(options.homeDir, 'registry');
+  const subjectsUrl = `http://${HOST}:${options.registryPort}${CCOMPAT_PATH}/subjects`;
+
+  return {
+    name: 'registry',
+    endpoint: `http://${HOST}:${options.registryPort}${CCOMPAT_PATH}`,
+    paths,
+    ports: [options.registryPort],
+    processHint: 'quarkus-run.jar',
+
+    async prepare(): Promise<LaunchSpec> {
+      const java = findJava(APICURIO_MIN_JAVA, 'SALDO_REGISTRY_JAVA_HOME');
+      const jar = await ensureApicurio(options.cacheDir, paths.logFile, log);
+      mkdirSync(paths.dataDir, { recursive: true });
+      appendLogLine(paths.logFile, `starting Apicurio Registry ${APICURIO_VERSION} with ${java.java} (Java ${java.major})`);
+      return {
+        command: java.java,
+        args: ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-Djava.awt.headless=true', '-jar', jar],
+        env: {
+          ...process.env,
+          QUARKUS_HTTP_HOST: HOST,
+          QUARKUS_HTTP_PORT: String(options.registryPort),
+          // the management interface (health, metrics) would otherwise bind 0.0.0.0:9000
+          QUARKUS_MANAGEMENT_HOST: HOST,
+          QUARKUS_MANAGEMENT_PORT: '0',
+          QUARKUS_LOG_CONSOLE_COLOR: 'false',
+          APICURIO_STORAGE_KIND: 'sql',
+          APICURIO_STORAGE_SQL_KIND: 'h2',
+          APICURIO_DATASOURCE_URL: `jdbc:h2:file:${join(paths.dataDir, 'registry')}`,
+          // allow DELETE /subjects/... (tests clean up after themselves)
+          APICURIO_REST_DELETION_GROUP_ENABLED: 'true',
+          APICURIO_REST_DELETION_ARTIFACT_ENABLED: 'true',
+          APICURIO_REST_DELETION_ARTIFACT_VERSION_ENABLED: 'true',
+        },
+      };
+    },
+
+    async isAnswering(timeoutMs: number): Promise<boolean> {
+      return (await httpGetStatus(subjectsUrl, timeoutMs)) === 200;
+    },
+
+    wipeData(): void {
+      rmSync(paths.dataDir, { recursive: true, force: true });
+    },
+  };
+}

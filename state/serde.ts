@@ -1,0 +1,124 @@
+import { SerdeError } from './errors.ts';
+
+/**
+ * Turns values into bytes and back, synchronously (reads in the hot path are synchronous).
+ * Stores order keys by their serialized bytes, so a key serde also fixes the order of range scans.
+ */
+export interface Serde<T> {
+  serialize(value: T): Buffer;
+  deserialize(bytes: Buffer): T;
+}
+
+// Fatal, so that bytes that are not UTF-8 are rejected instead of turning into U+FFFD.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(serdeName: string, bytes: Buffer): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch (error) {
+    throw new SerdeError(serdeName, `${bytes.length} bytes are not valid UTF-8`, error);
+  }
+}
+
+/** UTF-8 strings; byte order equals code point order. */
+export const stringSerde: Serde<string> = {
+  serialize(value) {
+    if (typeof value !== 'string') throw new SerdeError('stringSerde', `expected a string, got ${typeof value}`);
+    return Buffer.from(value, 'utf8');
+  },
+  deserialize(bytes) {
+    return decodeUtf8('stringSerde', bytes);
+  },
+};
+
+/** Raw bytes. Copies both ways, so that callers can never mutate a buffered write in place. */
+export const bytesSerde: Serde<Buffer> = {
+  serialize(value) {
+    if (!(value instanceof Uint8Array)) throw new SerdeError('bytesSerde', `expected a Buffer, got ${typeof value}`);
+    return Buffer.from(value);
+  },
+  deserialize(bytes) {
+    return Buffer.from(bytes);
+  },
+};
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * bigint as 8 bytes, big-endian two's complement. Byte order equals numeric order only for
+ * values >= 0 (negative values sort after positive ones), which is what keys of this serde get.
+ */
+export const int64Serde: Serde<bigint> = {
+  serialize(value) {
+    if (typeof value !== 'bigint') throw new SerdeError('int64Serde', `expected a bigint, got ${typeof value}`);
+    if (value < INT64_MIN || value > INT64_MAX) throw new SerdeError('int64Serde', `${value} is outside int64`);
+    const bytes = Buffer.allocUnsafe(8);
+    bytes.writeBigInt64BE(value);
+    return bytes;
+  },
+  deserialize(bytes) {
+    if (bytes.length !== 8) throw new SerdeError('int64Serde', `expected 8 bytes, got ${bytes.length}`);
+    return bytes.readBigInt64BE(0);
+  },
+};
+
+const BIGINT_MARKER = '$bigint';
+const INTEGER_TEXT = /^-?\d+$/;
+
+export interface JsonSerdeOptions<T> {
+  /** Named in errors; defaults to 'jsonSerde'. */
+  readonly name?: string;
+  /** Checks the shape of a decoded value; without it the decoded value is trusted to be a T. */
+  readonly validate?: (value: unknown) => value is T;
+}
+
+/**
+ * JSON in UTF-8. bigint values (money) round-trip as `{"$bigint":"123"}`; plain numbers stay
+ * numbers. Consequence: an object whose only property is a string `$bigint` holding an integer
+ * decodes as a bigint. NaN and ±Infinity are rejected instead of silently becoming null.
+ */
+export function jsonSerde<T>(options: JsonSerdeOptions<T> = {}): Serde<T> {
+  const name = options.name ?? 'jsonSerde';
+  const validate = options.validate;
+
+  const replacer = (_key: string, value: unknown): unknown => {
+    if (typeof value === 'bigint') return { [BIGINT_MARKER]: value.toString() };
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new SerdeError(name, `cannot encode ${value}`);
+    return value;
+  };
+
+  const reviver = (_key: string, value: unknown): unknown => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const keys = Object.keys(value);
+    if (keys.length !== 1 || keys[0] !== BIGINT_MARKER) return value;
+    const text: unknown = (value as Record<string, unknown>)[BIGINT_MARKER];
+    return typeof text === 'string' && INTEGER_TEXT.test(text) ? BigInt(text) : value;
+  };
+
+  return {
+    serialize(value) {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(value, replacer);
+      } catch (error) {
+        if (error instanceof SerdeError) throw error;
+        throw new SerdeError(name, 'value cannot be encoded as JSON', error);
+      }
+      // JSON.stringify returns undefined for undefined, functions and symbols.
+      if (text === undefined) throw new SerdeError(name, `cannot encode a value of type ${typeof value}`);
+      return Buffer.from(text, 'utf8');
+    },
+    deserialize(bytes) {
+      let value: unknown;
+      try {
+        value = JSON.parse(decodeUtf8(name, bytes), reviver);
+      } catch (error) {
+        if (error instanceof SerdeError) throw error;
+        throw new SerdeError(name, `${bytes.length} bytes are not valid JSON`, error);
+      }
+      if (validate !== undefined && !validate(value)) throw new SerdeError(name, 'decoded value failed validation');
+      return value as T;
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { StoreArgumentError } from './errors.ts';
+
+// App ids and store names become both directory names and parts of Kafka topic names, so they
+// must be legal as both: Kafka's topic alphabet, and never '.' or '..' (which would walk the tree).
+const SAFE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+export function assertSafeName(what: string, value: string, context: { storeName: string; taskId: string }): void {
+  if (!SAFE_NAME.test(value) || value === '.' || value === '..') {
+    throw new StoreArgumentError(`${what} ${JSON.stringify(value)} must match ${SAFE_NAME} and not be '.' or '..'`, {
+      storeName: context.storeName,
+      taskId: context.taskId,
+    });
+  }
+}

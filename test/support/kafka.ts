@@ -1,0 +1,72 @@
+import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
+import { services, uniqueName } from './services.ts';
+
+export function testKafka(clientId = 'saldo-test'): Kafka {
+  return new Kafka({ clientId, brokers: services().kafkaBrokers, logLevel: logLevel.NOTHING });
+}
+
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTopic(kafka: Kafka, topic: string, numPartitions = 1): Promise<void> {
+  await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true }));
+}
+
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  headers: KafkaMessage['headers'];
+}
+
+/**
+ * Reads a topic from the beginning in a fresh consumer group until `done` says so or the time is up.
+ * Returns every record seen, in the order received (per partition, offset order).
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  opts: { isolation: 'read_committed' | 'read_uncommitted'; done: (seen: ReadRecord[]) => boolean; timeoutMs?: number },
+): Promise<ReadRecord[]> {
+  const consumer = kafka.consumer({
+    groupId: uniqueName('reader'),
+    readUncommitted: opts.isolation === 'read_uncommitted',
+    maxWaitTimeInMs: 100,
+  });
+  const seen: ReadRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, opts.timeoutMs ?? 15_000);
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            seen.push({
+              partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              value: message.value?.toString() ?? null,
+              headers: message.headers,
+            });
+            if (opts.done(seen)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
