@@ -21,4 +21,8 @@ export default tseslint.config(
     files: ['scripts/**', 'bench/**', 'test/**', 'cli/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    files: ['test/**'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
 );

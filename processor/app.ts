@@ -48,7 +48,6 @@ export class StreamsApp {
   readonly #hooks: PostCommitHook[] = [];
   readonly #onRestored: ((taskId: string, summary: RestoreSummary) => void) | undefined;
   #state: AppState = 'created';
-  #admin: AdminClient | undefined;
   #consumer: GroupConsumer | undefined;
   #taskManager: TaskManager | undefined;
   #ticker: NodeJS.Timeout | undefined;
@@ -103,7 +102,6 @@ export class StreamsApp {
     this.#transitionTo('starting');
     try {
       const admin = await this.#adapter.admin();
-      this.#admin = admin;
       const partitions = await this.#checkCopartitioning(admin);
       await this.#ensureInternalTopics(admin, partitions);
       const taskManager = new TaskManager({
@@ -125,7 +123,7 @@ export class StreamsApp {
         ownedPartitions: () => taskManager.ownedPartitions(),
         onBatch: (batch, control) => taskManager.onBatch(batch, control),
         onAssignment: (ps) => taskManager.onAssignment(ps),
-        onCrash: (error) => this.logger.error({ err: describeError(error) }, 'group consumer crashed; kafkajs restarts it'),
+        onCrash: (error) => this.logger.error({ error: describeError(error) }, 'group consumer crashed; kafkajs restarts it'),
         sessionTimeoutMs: this.config.sessionTimeoutMs,
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         maxConcurrentPartitions: Math.max(1, partitions * this.topology.sourceTopics.length),
@@ -145,7 +143,7 @@ export class StreamsApp {
     try {
       await this.#taskManager.tick();
     } catch (error) {
-      this.logger.error({ err: describeError(error) }, 'periodic commit failed');
+      this.logger.error({ error: describeError(error) }, 'periodic commit failed');
     } finally {
       this.#ticking = false;
     }
@@ -193,7 +191,7 @@ export class StreamsApp {
     try {
       await this.#taskManager?.closeAll();
     } finally {
-      await this.#consumer?.stop().catch((error: unknown) => this.logger.warn({ err: describeError(error) }, 'consumer stop failed'));
+      await this.#consumer?.stop().catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'consumer stop failed'));
       await this.#adapter.close();
       this.#transitionTo('stopped');
     }
@@ -206,7 +204,7 @@ export class StreamsApp {
       this.stop()
         .then(() => process.exit(0))
         .catch((error: unknown) => {
-          this.logger.error({ err: describeError(error) }, 'shutdown failed');
+          this.logger.error({ error: describeError(error) }, 'shutdown failed');
           process.exit(1);
         });
     };

@@ -17,12 +17,6 @@ export const DLQ_HEADERS = {
   appVersion: 'saldo.dlq.app.version',
 } as const;
 
-// Error messages can quote input; keep them bounded and never let a card number through.
-const PAN = /\b(\d{6})\d{3,9}(\d{4})\b/g;
-export function redactForDeadLetter(text: string): string {
-  return text.replace(PAN, '$1******$2').slice(0, 1000);
-}
-
 /**
  * The dead letter for a record that could not be decoded or processed: the original key, value and
  * headers, plus the reason and the record's origin. It keeps the source partition number so that
@@ -47,7 +41,7 @@ export function deadLetterFor(
       ...record.headers,
       [DLQ_HEADERS.reason]: Buffer.from(reason),
       [DLQ_HEADERS.errorClass]: Buffer.from(name),
-      [DLQ_HEADERS.errorMessage]: Buffer.from(redactForDeadLetter(message)),
+      [DLQ_HEADERS.errorMessage]: Buffer.from(message),
       [DLQ_HEADERS.topic]: Buffer.from(record.topic),
       [DLQ_HEADERS.partition]: Buffer.from(String(record.partition)),
       [DLQ_HEADERS.offset]: Buffer.from(String(record.offset)),

@@ -66,7 +66,14 @@ export class ProcessingError extends SaldoError {}
 /** Restoring a task's stores from their changelogs failed or was interrupted. */
 export class RestoreError extends SaldoError {}
 
+// Error messages can quote input; a card number (PAN) must never leave in clear, in logs or dead letters.
+const PAN = /\b(\d{6})\d{3,9}(\d{4})\b/g;
+export function redactSensitive(text: string): string {
+  return text.replace(PAN, '$1******$2').slice(0, 1000);
+}
+
+/** An error's class and message, redacted and bounded: what saldo logs and writes to dead letters. */
 export function describeError(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'NonError', message: String(error) };
+  if (error instanceof Error) return { name: error.name, message: redactSensitive(error.message) };
+  return { name: 'NonError', message: redactSensitive(String(error)) };
 }

@@ -165,7 +165,7 @@ export class TaskManager {
       return task;
     } catch (error) {
       if (error instanceof TaskFencedError) this.#fenced.add(p);
-      this.#log.error({ err: describeError(error), task: taskId }, 'task initialisation failed; it will be retried on the next batch');
+      this.#log.error({ error: describeError(error), task: taskId }, 'task initialisation failed; it will be retried on the next batch');
       await task.close().catch(() => undefined);
       await sleep(200);
       return undefined;
@@ -180,7 +180,7 @@ export class TaskManager {
       const fenced = error instanceof TaskFencedError;
       if (fenced) this.#fenced.add(task.partition);
       this.#log.warn(
-        { err: describeError(error), task: task.taskId, fenced },
+        { error: describeError(error), task: task.taskId, fenced },
         fenced ? 'task fenced by another instance; closing it' : 'commit failed; the task is closed and will restart from its last commit',
       );
       await this.#closeTask(task, fenced ? 'fenced' : 'commit-failed', false, true);
@@ -196,7 +196,7 @@ export class TaskManager {
           break;
         } catch (error) {
           if (attempt >= 5) {
-            this.#log.error({ err: describeError(error), task: task.taskId, attempts: attempt }, 'post-commit hook failed; giving up on this commit');
+            this.#log.error({ error: describeError(error), task: task.taskId, attempts: attempt }, 'post-commit hook failed; giving up on this commit');
             break;
           }
           await sleep(50 * 2 ** attempt);
@@ -213,7 +213,7 @@ export class TaskManager {
           const outcome = await task.commit();
           if (outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome.outputs);
         } catch (error) {
-          this.#log.warn({ err: describeError(error), task: task.taskId }, 'final commit failed; uncommitted work is discarded');
+          this.#log.warn({ error: describeError(error), task: task.taskId }, 'final commit failed; uncommitted work is discarded');
         }
       }
       await task.suspend();

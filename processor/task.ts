@@ -3,7 +3,7 @@ import { changelogTopicFor } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
 import { deadLetterFor, type DeadLetterReason } from './dead-letter.ts';
-import { DeserializationError, ProcessingError, TaskFencedError, describeError } from './errors.ts';
+import { DeserializationError, TaskFencedError, describeError } from './errors.ts';
 import type { CommitUnit, ConsumedRecord, OutgoingRecord, TopicPartitionOffset } from './kafka/client.ts';
 import { tpKey } from './kafka/client.ts';
 import type { Logger } from './log.ts';
@@ -195,13 +195,12 @@ export class StreamTask implements TaskView {
       txn.rollbackRecord();
       this.#outgoing.length = outgoingMark;
       for (const { context } of this.#processors.values()) context.pending.length = 0;
-      const failure = error instanceof DeserializationError ? error : new ProcessingError(describeError(error).message, { cause: error });
-      this.#outgoing.push({
-        record: deadLetterFor(this.applicationId, this.#deps.config.appVersion, this.taskId, record, reason, error instanceof DeserializationError ? error : error),
-      });
+      // The dead letter names the processor's own error class, not the engine's wrapper.
+      const cause = error instanceof DeserializationError ? error.cause : error;
+      this.#outgoing.push({ record: deadLetterFor(this.applicationId, this.#deps.config.appVersion, this.taskId, record, reason, cause) });
       this.#deps.metrics.deadLetters.inc({ reason, topic: record.topic });
       this.#log.warn(
-        { err: { type: failure.name, message: failure.message }, topic: record.topic, partition: record.partition, offset: record.offset, reason },
+        { error: describeError(cause), topic: record.topic, partition: record.partition, offset: record.offset, reason },
         'record sent to the dead-letter topic',
       );
     } finally {
@@ -270,7 +269,7 @@ export class StreamTask implements TaskView {
         this.#outgoing.length = mark;
         entry.context.pending.length = 0;
         this.#deps.metrics.punctuationErrors.inc({ processor: p.processor });
-        this.#log.error({ err: describeError(error), processor: p.processor, type }, 'punctuation failed; its writes were rolled back');
+        this.#log.error({ error: describeError(error), processor: p.processor, type }, 'punctuation failed; its writes were rolled back');
       }
     }
   }
@@ -352,7 +351,7 @@ export class StreamTask implements TaskView {
       try {
         processor.close?.();
       } catch (error) {
-        this.#log.warn({ err: describeError(error) }, 'processor close failed');
+        this.#log.warn({ error: describeError(error) }, 'processor close failed');
       }
     }
     this.#processors.clear();

@@ -23,7 +23,9 @@ function decodeUtf8(serdeName: string, bytes: Buffer): string {
 /** UTF-8 strings; byte order equals code point order. */
 export const stringSerde: Serde<string> = {
   serialize(value) {
-    if (typeof value !== 'string') throw new SerdeError('stringSerde', `expected a string, got ${typeof value}`);
+    if (typeof value !== 'string') {
+      throw new SerdeError('stringSerde', `expected a string, got ${typeof value}`);
+    }
     return Buffer.from(value, 'utf8');
   },
   deserialize(bytes) {
@@ -34,7 +36,9 @@ export const stringSerde: Serde<string> = {
 /** Raw bytes. Copies both ways, so that callers can never mutate a buffered write in place. */
 export const bytesSerde: Serde<Buffer> = {
   serialize(value) {
-    if (!(value instanceof Uint8Array)) throw new SerdeError('bytesSerde', `expected a Buffer, got ${typeof value}`);
+    if (!(value instanceof Uint8Array)) {
+      throw new SerdeError('bytesSerde', `expected a Buffer, got ${typeof value}`);
+    }
     return Buffer.from(value);
   },
   deserialize(bytes) {
@@ -51,8 +55,12 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 export const int64Serde: Serde<bigint> = {
   serialize(value) {
-    if (typeof value !== 'bigint') throw new SerdeError('int64Serde', `expected a bigint, got ${typeof value}`);
-    if (value < INT64_MIN || value > INT64_MAX) throw new SerdeError('int64Serde', `${value} is outside int64`);
+    if (typeof value !== 'bigint') {
+      throw new SerdeError('int64Serde', `expected a bigint, got ${typeof value}`);
+    }
+    if (value < INT64_MIN || value > INT64_MAX) {
+      throw new SerdeError('int64Serde', `${value} is outside int64`);
+    }
     const bytes = Buffer.allocUnsafe(8);
     bytes.writeBigInt64BE(value);
     return bytes;
@@ -84,7 +92,9 @@ export function jsonSerde<T>(options: JsonSerdeOptions<T> = {}): Serde<T> {
 
   const replacer = (_key: string, value: unknown): unknown => {
     if (typeof value === 'bigint') return { [BIGINT_MARKER]: value.toString() };
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new SerdeError(name, `cannot encode ${value}`);
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new SerdeError(name, `cannot encode ${value}`);
+    }
     return value;
   };
 
@@ -112,12 +122,16 @@ export function jsonSerde<T>(options: JsonSerdeOptions<T> = {}): Serde<T> {
     deserialize(bytes) {
       let value: unknown;
       try {
-        value = JSON.parse(decodeUtf8(name, bytes), reviver);
+        const text = decodeUtf8(name, bytes);
+        // A reviver is called for every value; skip it when there is no bigint to revive.
+        value = text.includes(BIGINT_MARKER) ? JSON.parse(text, reviver) : JSON.parse(text);
       } catch (error) {
         if (error instanceof SerdeError) throw error;
         throw new SerdeError(name, `${bytes.length} bytes are not valid JSON`, error);
       }
-      if (validate !== undefined && !validate(value)) throw new SerdeError(name, 'decoded value failed validation');
+      if (validate !== undefined && !validate(value)) {
+        throw new SerdeError(name, 'decoded value failed validation');
+      }
       return value as T;
     },
   };

@@ -58,7 +58,12 @@ export class SortedKeyList {
     if (chunk.length > MAX_CHUNK) {
       const upperHalf = chunk.splice(chunk.length >>> 1);
       this.chunks.splice(chunkIndex + 1, 0, upperHalf);
-      this.maxima.splice(chunkIndex, 1, chunk[chunk.length - 1] as string, upperHalf[upperHalf.length - 1] as string);
+      this.maxima.splice(
+        chunkIndex,
+        1,
+        chunk[chunk.length - 1] as string,
+        upperHalf[upperHalf.length - 1] as string,
+      );
     }
   }
 

@@ -131,7 +131,9 @@ export class StoreEngine {
   /** Applies puts, deletes and the new checkpoint in one atomic LevelDB batch. */
   async writeBatch(writes: readonly StoreWrite[], checkpoint: bigint): Promise<void> {
     const db = this.requireOpen('writeBatch');
-    if (this.writeInFlight) throw new StoreBusyError('writeBatch() while another write batch is in flight', this.context);
+    if (this.writeInFlight) {
+      throw new StoreBusyError('writeBatch() while another write batch is in flight', this.context);
+    }
     if (checkpoint < 0n) throw new StoreArgumentError(`checkpoint ${checkpoint} is negative`, this.context);
     if (this.checkpoint !== undefined && checkpoint < this.checkpoint) {
       throw new CheckpointRegressionError(this.checkpoint, checkpoint, this.context);
@@ -141,7 +143,11 @@ export class StoreEngine {
       const key = userKey(write.key);
       operations.push(write.value === null ? { type: 'del', key } : { type: 'put', key, value: write.value });
     }
-    operations.push({ type: 'put', key: CHECKPOINT_KEY, value: Buffer.from(checkpoint.toString(), 'latin1') });
+    operations.push({
+      type: 'put',
+      key: CHECKPOINT_KEY,
+      value: Buffer.from(checkpoint.toString(), 'latin1'),
+    });
     this.writeInFlight = true;
     try {
       await db.batch(operations, WRITE_OPTIONS);
@@ -258,17 +264,23 @@ export class StoreEngine {
         return;
       }
     }
-    throw new StoreCorruptionError(`unknown store layout '${format ?? 'none'}' (expected '${FORMAT_VERSION}')`, {
-      ...this.context,
-      path: this.path,
-    });
+    throw new StoreCorruptionError(
+      `unknown store layout '${format ?? 'none'}' (expected '${FORMAT_VERSION}')`,
+      {
+        ...this.context,
+        path: this.path,
+      },
+    );
   }
 
   private loadCheckpoint(db: ClassicLevel<Buffer, Buffer>): bigint | undefined {
     const text = db.getSync(CHECKPOINT_KEY)?.toString('latin1');
     if (text === undefined) return undefined;
     if (!DECIMAL.test(text)) {
-      throw new StoreCorruptionError(`checkpoint '${text}' is not a decimal offset`, { ...this.context, path: this.path });
+      throw new StoreCorruptionError(`checkpoint '${text}' is not a decimal offset`, {
+        ...this.context,
+        path: this.path,
+      });
     }
     return BigInt(text);
   }

@@ -4,11 +4,18 @@ import { StoreArgumentError } from './errors.ts';
 // must be legal as both: Kafka's topic alphabet, and never '.' or '..' (which would walk the tree).
 const SAFE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 
-export function assertSafeName(what: string, value: string, context: { storeName: string; taskId: string }): void {
+export function assertSafeName(
+  what: string,
+  value: string,
+  context: { storeName: string; taskId: string },
+): void {
   if (!SAFE_NAME.test(value) || value === '.' || value === '..') {
-    throw new StoreArgumentError(`${what} ${JSON.stringify(value)} must match ${SAFE_NAME} and not be '.' or '..'`, {
-      storeName: context.storeName,
-      taskId: context.taskId,
-    });
+    throw new StoreArgumentError(
+      `${what} ${JSON.stringify(value)} must match ${SAFE_NAME} and not be '.' or '..'`,
+      {
+        storeName: context.storeName,
+        taskId: context.taskId,
+      },
+    );
   }
 }

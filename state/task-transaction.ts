@@ -150,7 +150,11 @@ export class TaskTransaction {
     this.gate = new TransactionGate(taskId);
     for (const engine of engines) {
       const buffer = new WriteBuffer();
-      this.slots.set(engine.storeName, { engine, buffer, view: new StoreTransaction(engine, buffer, this.gate) });
+      this.slots.set(engine.storeName, {
+        engine,
+        buffer,
+        view: new StoreTransaction(engine, buffer, this.gate),
+      });
     }
   }
 
@@ -184,7 +188,9 @@ export class TaskTransaction {
   /** Starts a savepoint: everything written until rollbackRecord() can be undone. */
   beginRecord(): void {
     this.gate.require('beginRecord', WRITABLE, TASK_WIDE);
-    if (this.gate.journal !== undefined) this.stateError('beginRecord', 'the previous record was not committed or rolled back');
+    if (this.gate.journal !== undefined) {
+      this.stateError('beginRecord', 'the previous record was not committed or rolled back');
+    }
     this.gate.journal = [];
   }
 
@@ -213,7 +219,9 @@ export class TaskTransaction {
    */
   changelogRecords(): ChangelogRecord[] {
     this.gate.require('changelogRecords', WRITABLE, TASK_WIDE);
-    if (this.gate.journal !== undefined) this.stateError('changelogRecords', 'a record is still being processed');
+    if (this.gate.journal !== undefined) {
+      this.stateError('changelogRecords', 'a record is still being processed');
+    }
     const records: ChangelogRecord[] = [];
     for (const [store, slot] of this.slots) {
       for (const write of slot.buffer.values()) records.push({ store, key: write.key, value: write.value });
@@ -230,12 +238,17 @@ export class TaskTransaction {
    * consistent with its own checkpoint, so close the state manager and restore from there.
    */
   async flush(checkpoints: ReadonlyMap<string, bigint>): Promise<void> {
-    if (this.gate.status === 'open') this.stateError('flush', 'call changelogRecords() and commit to Kafka first');
+    if (this.gate.status === 'open') {
+      this.stateError('flush', 'call changelogRecords() and commit to Kafka first');
+    }
     this.gate.require('flush', ['prepared'], TASK_WIDE);
     for (const name of checkpoints.keys()) this.slot(name);
     for (const [name, slot] of this.slots) {
       if (slot.buffer.size > 0 && !checkpoints.has(name)) {
-        throw new StoreArgumentError(`${slot.buffer.size} buffered writes but no checkpoint to flush with`, this.context(name));
+        throw new StoreArgumentError(
+          `${slot.buffer.size} buffered writes but no checkpoint to flush with`,
+          this.context(name),
+        );
       }
     }
 
@@ -247,10 +260,14 @@ export class TaskTransaction {
       flushing.push({ name, done: engine.writeBatch([...buffer.values()], checkpoint) });
     }
     const results = await Promise.allSettled(flushing.map((entry) => entry.done));
-    const reasons = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+    const reasons = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as unknown] : [],
+    );
     if (reasons.length > 0) {
       this.gate.status = 'failed';
-      const failedStores = flushing.filter((_entry, index) => results[index]?.status === 'rejected').map((entry) => entry.name);
+      const failedStores = flushing
+        .filter((_entry, index) => results[index]?.status === 'rejected')
+        .map((entry) => entry.name);
       throw new TransactionFlushError(failedStores, {
         ...this.context(failedStores.join(',')),
         cause: reasons.length === 1 ? reasons[0] : new AggregateError(reasons),
@@ -276,7 +293,9 @@ export class TaskTransaction {
 
   private slot(name: string): StoreSlot {
     const slot = this.slots.get(name);
-    if (slot === undefined) throw new UnknownStoreError(`no store named '${name}' in this task`, this.context(name));
+    if (slot === undefined) {
+      throw new UnknownStoreError(`no store named '${name}' in this task`, this.context(name));
+    }
     return slot;
   }
 

@@ -48,7 +48,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'down': {
       const { stopped } = await platformDown();
-      process.stderr.write(`platform: down (${stopped.length === 0 ? 'nothing was running' : `stopped ${stopped.join(', ')}`})\n`);
+      process.stderr.write(
+        `platform: down (${stopped.length === 0 ? 'nothing was running' : `stopped ${stopped.join(', ')}`})\n`,
+      );
       return 0;
     }
     case 'status': {

@@ -51,9 +51,14 @@ function defaultLog(line: string): void {
   process.stderr.write(`[platform] ${line}\n`);
 }
 
-function specs(options: ResolvedPlatformOptions, log: (line: string) => void): ServiceSpec[] {
+function allSpecs(options: ResolvedPlatformOptions, log: (line: string) => void): ServiceSpec[] {
   const context: ServiceContext = { options, log };
   return [kafkaService(context), registryService(context), redisService(context)];
+}
+
+/** The services selected by `options.only`. */
+function specs(options: ResolvedPlatformOptions, log: (line: string) => void): ServiceSpec[] {
+  return allSpecs(options, log).filter((spec) => options.only.includes(spec.name));
 }
 
 type Running = { pid: number; answering: boolean } | undefined;
@@ -86,7 +91,13 @@ async function upOne(
   if (running !== undefined) {
     if (!running.answering) {
       log(`${spec.name}: pid ${running.pid} is alive but not answering yet; waiting for it`);
-      await waitForReady({ service: spec.name, pid: running.pid, logFile, check: spec.isAnswering, timeoutMs: options.readyTimeoutMs });
+      await waitForReady({
+        service: spec.name,
+        pid: running.pid,
+        logFile,
+        check: spec.isAnswering,
+        timeoutMs: options.readyTimeoutMs,
+      });
     }
     log(`${spec.name}: already running (pid ${running.pid})`);
     return { name: spec.name, pid: running.pid, outcome: 'already-running', elapsedMs: Date.now() - began };
@@ -208,7 +219,9 @@ export async function platformDown(options: PlatformOptions = {}): Promise<{ sto
         return undefined;
       }
       if (!isOurProcess(pid, spec.paths.dir, spec.processHint)) {
-        log(`${spec.name}: pid ${pid} is no longer our ${spec.name} process; left it alone, removed the pid file`);
+        log(
+          `${spec.name}: pid ${pid} is no longer our ${spec.name} process; left it alone, removed the pid file`,
+        );
         removePidFile(spec.paths.pidFile);
         return undefined;
       }
@@ -216,7 +229,9 @@ export async function platformDown(options: PlatformOptions = {}): Promise<{ sto
       const outcome = await stopProcess(pid);
       removePidFile(spec.paths.pidFile);
       const seconds = ((Date.now() - began) / 1000).toFixed(1);
-      log(`${spec.name}: stopped (pid ${pid}${outcome === 'killed' ? ', needed SIGKILL' : ''}) in ${seconds} s`);
+      log(
+        `${spec.name}: stopped (pid ${pid}${outcome === 'killed' ? ', needed SIGKILL' : ''}) in ${seconds} s`,
+      );
       return spec.name;
     }),
   );
@@ -234,7 +249,12 @@ export async function platformStatus(options: PlatformOptions = {}): Promise<Ser
         return { name: spec.name, state: 'stopped', endpoint: spec.endpoint };
       }
       const answering = await spec.isAnswering(STATUS_CHECK_TIMEOUT_MS);
-      return { name: spec.name, state: answering ? 'running' : 'not-answering', pid, endpoint: spec.endpoint };
+      return {
+        name: spec.name,
+        state: answering ? 'running' : 'not-answering',
+        pid,
+        endpoint: spec.endpoint,
+      };
     }),
   );
 }
@@ -242,7 +262,7 @@ export async function platformStatus(options: PlatformOptions = {}): Promise<Ser
 /** Where a service's log and pid file live (for messages and tests). */
 export function servicePathsFor(options: PlatformOptions, name: ServiceName): ServiceSpec['paths'] {
   const resolved = resolveOptions(options);
-  const spec = specs(resolved, () => undefined).find((s) => s.name === name);
+  const spec = allSpecs(resolved, () => undefined).find((s) => s.name === name);
   if (spec === undefined) throw new Error(`unknown service ${name}`);
   return spec.paths;
 }

@@ -36,14 +36,20 @@ function runtimeAt(home: string): JavaRuntime | undefined {
  * `overrideVar` (a JAVA_HOME-style path), JAVA_HOME, the `java` on PATH, then /usr/lib/jvm/*
  * (newest first).
  */
-export function findJava(minMajor: number, overrideVar: string, env: NodeJS.ProcessEnv = process.env): JavaRuntime {
+export function findJava(
+  minMajor: number,
+  overrideVar: string,
+  env: NodeJS.ProcessEnv = process.env,
+): JavaRuntime {
   const homes: string[] = [];
   const override = env[overrideVar];
   if (override !== undefined && override !== '') {
     const runtime = runtimeAt(override);
     if (runtime === undefined) throw new Error(`${overrideVar}=${override} does not contain bin/java`);
     if (runtime.major < minMajor) {
-      throw new Error(`${overrideVar}=${override} is Java ${runtime.major}; Java ${minMajor} or newer is needed`);
+      throw new Error(
+        `${overrideVar}=${override} is Java ${runtime.major}; Java ${minMajor} or newer is needed`,
+      );
     }
     return runtime;
   }

@@ -42,10 +42,14 @@ ${[
 }
 
 /** `<cache>/kafka-<version>/libs`, fetched by Maven on first use. */
-export async function ensureKafkaLibs(cacheDir: string, logFile: string, log: (line: string) => void): Promise<string> {
+export async function ensureKafkaLibs(
+  cacheDir: string,
+  logFile: string,
+  log: (line: string) => void,
+): Promise<string> {
   const dir = join(cacheDir, `kafka-${KAFKA_VERSION}`);
   const description = `kafka_${SCALA_VERSION}:${KAFKA_VERSION} log4j:${LOG4J_VERSION}\n`;
-  const fetched = await ensureCachedDir(dir, description, async (tmp) => {
+  const fetched = await ensureCachedDir(dir, description, async (tmp, work) => {
     log(`kafka: fetching Kafka ${KAFKA_VERSION} jars with Maven into ${dir} (first run only)`);
     appendLogLine(logFile, `fetching kafka_${SCALA_VERSION}:${KAFKA_VERSION} runtime jars with Maven`);
     writeFileSync(join(tmp, 'pom.xml'), kafkaPom());
@@ -57,7 +61,7 @@ export async function ensureKafkaLibs(cacheDir: string, logFile: string, log: (l
         '-DincludeScope=runtime',
         `-DoutputDirectory=${join(tmp, 'libs')}`,
       ],
-      { cacheDir, cwd: tmp, logFile },
+      { localRepo: join(work, 'maven-repo'), cwd: work, logFile },
     );
     const jar = `kafka_${SCALA_VERSION}-${KAFKA_VERSION}.jar`;
     if (!existsSync(join(tmp, 'libs', jar))) throw new Error(`Maven finished but ${jar} is missing`);
@@ -159,7 +163,9 @@ export function isWholeFrame(received: Buffer): boolean {
 /** True when the answer is a successful ApiVersions response listing at least one API. */
 export function isApiVersionsOk(response: Buffer, correlationId: number): boolean {
   if (!isWholeFrame(response) || response.length < 14) return false;
-  return response.readInt32BE(4) === correlationId && response.readInt16BE(8) === 0 && response.readInt32BE(10) > 0;
+  return (
+    response.readInt32BE(4) === correlationId && response.readInt16BE(8) === 0 && response.readInt32BE(10) > 0
+  );
 }
 
 export async function kafkaAnswers(port: number, timeoutMs: number): Promise<boolean> {
@@ -188,7 +194,11 @@ export function kafkaService(context: ServiceContext): ServiceSpec {
       mkdirSync(paths.dataDir, { recursive: true });
       writeFileSync(
         propsFile,
-        serverProperties({ port: options.kafkaPort, controllerPort: options.controllerPort, dataDir: paths.dataDir }),
+        serverProperties({
+          port: options.kafkaPort,
+          controllerPort: options.controllerPort,
+          dataDir: paths.dataDir,
+        }),
       );
       writeFileSync(log4jFile, LOG4J2_PROPERTIES);
       const jvm = [`-Dlog4j2.configurationFile=${log4jFile}`, '-cp', join(libs, '*')];

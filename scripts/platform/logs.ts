@@ -1,5 +1,14 @@
 // Service log files: tail for error reports, rotation on each start.
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, appendFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  appendFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export const DEFAULT_TAIL_LINES = 40;

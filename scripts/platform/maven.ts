@@ -1,6 +1,8 @@
 // Fetching artifacts from Maven Central into the cache with the system `mvn`. Each artifact set
 // lands in its own cache directory, built in a temporary sibling and renamed into place, with a
-// marker file that says it is complete; later runs reuse it without calling Maven.
+// marker file that says it is complete; later runs reuse it without calling Maven. Maven's local
+// repository is a scratch directory per fetch (deleted afterwards): the cache keeps only the
+// outputs, and parallel fetches never share a repository.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findExecutable, runLogged } from './process.ts';
@@ -11,42 +13,23 @@ export const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plug
 const MARKER = '.saldo-complete';
 const MAVEN_TIMEOUT_MS = 30 * 60_000;
 
-/** Maven runs one at a time: concurrent runs writing one local repository can corrupt it. */
-let mavenChain: Promise<unknown> = Promise.resolve();
-
-function serialised<T>(task: () => Promise<T>): Promise<T> {
-  const next = mavenChain.then(task, task);
-  mavenChain = next.catch(() => undefined);
-  return next;
-}
-
 export interface MavenRun {
-  cacheDir: string;
+  /** Maven's local repository for this run (a throwaway directory next to the output). */
+  localRepo: string;
   cwd: string;
   logFile: string;
 }
 
-/**
- * `mvn -q -B <args>` with the local repository inside the cache dir (so the cache is
- * self-contained) and output appended to the log file.
- */
-export function runMaven(args: string[], run: MavenRun): Promise<void> {
-  return serialised(async () => {
-    const mvn = findExecutable('mvn');
-    if (mvn === undefined) {
-      throw new Error('mvn (Apache Maven) is not on PATH; install it, e.g. `apt-get install -y maven`');
-    }
-    await runLogged(
-      mvn,
-      [
-        '-q',
-        '-B',
-        '-Dstyle.color=never',
-        `-Dmaven.repo.local=${join(run.cacheDir, 'maven-repo')}`,
-        ...args,
-      ],
-      { cwd: run.cwd, logFile: run.logFile, timeoutMs: MAVEN_TIMEOUT_MS },
-    );
+/** `mvn -q -B <args>` with its own local repository and output appended to the log file. */
+export async function runMaven(args: string[], run: MavenRun): Promise<void> {
+  const mvn = findExecutable('mvn');
+  if (mvn === undefined) {
+    throw new Error('mvn (Apache Maven) is not on PATH; install it, e.g. `apt-get install -y maven`');
+  }
+  await runLogged(mvn, ['-q', '-B', '-Dstyle.color=never', `-Dmaven.repo.local=${run.localRepo}`, ...args], {
+    cwd: run.cwd,
+    logFile: run.logFile,
+    timeoutMs: MAVEN_TIMEOUT_MS,
   });
 }
 
@@ -60,21 +43,25 @@ export function isComplete(dir: string, description: string): boolean {
 }
 
 /**
- * Ensure `dir` holds a complete artifact set: when the marker matches `description` return at once;
- * otherwise let `populate` fill a temporary directory, mark it complete and move it into place.
+ * Ensure `dir` holds a complete artifact set: when the marker matches `description` return false at
+ * once; otherwise let `populate` fill a temporary output directory (with a scratch `workDir`, e.g.
+ * for Maven's local repository, deleted afterwards), mark it complete, move it into place and
+ * return true. Each set gets its own Maven repository, so fetches can run in parallel safely.
  */
 export async function ensureCachedDir(
   dir: string,
   description: string,
-  populate: (tmpDir: string) => Promise<void>,
+  populate: (outDir: string, workDir: string) => Promise<void>,
 ): Promise<boolean> {
   if (isComplete(dir, description)) return false;
   mkdirSync(dirname(dir), { recursive: true });
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  rmSync(tmp, { recursive: true, force: true });
+  const stamp = `${process.pid}-${Date.now()}`;
+  const tmp = `${dir}.tmp-${stamp}`;
+  const work = `${dir}.work-${stamp}`;
   mkdirSync(tmp, { recursive: true });
+  mkdirSync(work, { recursive: true });
   try {
-    await populate(tmp);
+    await populate(tmp, work);
     writeFileSync(join(tmp, MARKER), description);
     if (isComplete(dir, description)) return true; // another run finished first
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
@@ -82,5 +69,6 @@ export async function ensureCachedDir(
     return true;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }

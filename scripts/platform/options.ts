@@ -23,8 +23,10 @@ export interface PlatformOptions {
   redisPort?: number;
   /** Per service. Default 180000 (the first Apicurio start is slow). */
   readyTimeoutMs?: number;
-  /** Wipe the data of every service (stopping running ones first) before starting. */
+  /** Wipe the data of the services (stopping running ones first) before starting. */
   fresh?: boolean;
+  /** Act on these services only (up, down, status). Default: all. */
+  only?: readonly ServiceName[];
   /** Progress lines. Default: stderr. */
   log?: (line: string) => void;
 }
@@ -68,6 +70,29 @@ function parseFlag(raw: string | undefined): boolean {
   return raw !== undefined && ['1', 'true', 'yes', 'on'].includes(raw.trim().toLowerCase());
 }
 
+function parseServices(name: string, raw: string | undefined): readonly ServiceName[] {
+  if (raw === undefined || raw.trim() === '') return SERVICE_NAMES;
+  return checkServices(
+    name,
+    raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  );
+}
+
+function checkServices(name: string, list: readonly string[]): readonly ServiceName[] {
+  const known: readonly string[] = SERVICE_NAMES;
+  for (const item of list) {
+    if (!known.includes(item)) {
+      throw new Error(
+        `${name}: unknown service ${JSON.stringify(item)} (known: ${SERVICE_NAMES.join(', ')})`,
+      );
+    }
+  }
+  return SERVICE_NAMES.filter((service) => list.includes(service));
+}
+
 function absolute(path: string): string {
   return isAbsolute(path) ? path : resolve(path);
 }
@@ -75,7 +100,8 @@ function absolute(path: string): string {
 /**
  * Options from the environment: SALDO_PLATFORM_HOME, SALDO_CACHE_DIR, SALDO_KAFKA_PORT (19092),
  * SALDO_KAFKA_CONTROLLER_PORT (19093), SALDO_REGISTRY_PORT (18081), SALDO_REDIS_PORT (16379),
- * SALDO_PLATFORM_READY_TIMEOUT_MS (180000), SALDO_PLATFORM_FRESH (1/true).
+ * SALDO_PLATFORM_READY_TIMEOUT_MS (180000), SALDO_PLATFORM_FRESH (1/true),
+ * SALDO_PLATFORM_SERVICES (comma list, default kafka,registry,redis).
  * Throws an Error naming the variable when a value is invalid.
  */
 export function platformOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ResolvedPlatformOptions {
@@ -99,6 +125,7 @@ export function platformOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Re
       DEFAULTS.readyTimeoutMs,
     ),
     fresh: parseFlag(env['SALDO_PLATFORM_FRESH']),
+    only: parseServices('SALDO_PLATFORM_SERVICES', env['SALDO_PLATFORM_SERVICES']),
   };
   validateOptions(options);
   return options;
@@ -118,7 +145,8 @@ export function validateOptions(options: ResolvedPlatformOptions): void {
       throw new Error(`${name} must be an integer TCP port between 1 and 65535, got ${String(port)}`);
     }
     const other = seen.get(port);
-    if (other !== undefined) throw new Error(`${other} and ${name} are both ${port}: each service needs its own port`);
+    if (other !== undefined)
+      throw new Error(`${other} and ${name} are both ${port}: each service needs its own port`);
     seen.set(port, name);
   }
   if (!Number.isSafeInteger(options.readyTimeoutMs) || options.readyTimeoutMs < 1) {
@@ -141,6 +169,7 @@ export function resolveOptions(
     redisPort: options.redisPort ?? fromEnv.redisPort,
     readyTimeoutMs: options.readyTimeoutMs ?? fromEnv.readyTimeoutMs,
     fresh: options.fresh ?? fromEnv.fresh,
+    only: options.only === undefined ? fromEnv.only : checkServices('only', options.only),
   };
   validateOptions(resolved);
   return resolved;

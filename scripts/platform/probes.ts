@@ -38,7 +38,11 @@ export function tcpExchange(
   });
 }
 
-export async function portAcceptsConnections(host: string, port: number, timeoutMs: number): Promise<boolean> {
+export async function portAcceptsConnections(
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<boolean> {
   return (await tcpExchange(host, port, null, () => true, timeoutMs)) !== null;
 }
 
@@ -64,11 +68,15 @@ export function httpGetStatus(url: string, timeoutMs: number): Promise<number | 
       req.destroy();
       resolvePromise(status);
     };
-    const req = request(url, { method: 'GET', headers: { accept: 'application/json' }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => finish(res.statusCode ?? null));
-      res.on('error', () => finish(null));
-    });
+    const req = request(
+      url,
+      { method: 'GET', headers: { accept: 'application/json' }, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => finish(res.statusCode ?? null));
+        res.on('error', () => finish(null));
+      },
+    );
     const timer = setTimeout(() => finish(null), timeoutMs);
     req.on('error', () => finish(null));
     req.end();

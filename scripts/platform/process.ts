@@ -2,6 +2,7 @@
 // own pid files, after checking that the pid still belongs to the process we started.
 import { spawn } from 'node:child_process';
 import {
+  appendFileSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -60,18 +61,27 @@ export interface RunOptions {
   timeoutMs: number;
 }
 
-/** Run a command to completion with output appended to a log file; rejects on non-zero exit or timeout. */
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
+
+/**
+ * Run a command to completion with its output appended to a log file (terminal colour codes
+ * stripped); rejects on non-zero exit or timeout.
+ */
 export function runLogged(command: string, args: string[], options: RunOptions): Promise<void> {
   mkdirSync(dirname(options.logFile), { recursive: true });
   mkdirSync(options.cwd, { recursive: true });
-  const fd = openSync(options.logFile, 'a');
   return new Promise<void>((resolvePromise, reject) => {
     let settled = false;
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', fd, fd],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const write = (chunk: Buffer): void => {
+      appendFileSync(options.logFile, chunk.toString('utf8').replace(ANSI_ESCAPE, ''));
+    };
+    child.stdout.on('data', write);
+    child.stderr.on('data', write);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       finish(new Error(`${command} did not finish within ${Math.round(options.timeoutMs / 1000)} s`));
@@ -80,16 +90,17 @@ export function runLogged(command: string, args: string[], options: RunOptions):
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      closeSync(fd);
       if (error) reject(error);
       else resolvePromise();
     };
     child.on('error', (error: NodeJS.ErrnoException) => {
       finish(
-        error.code === 'ENOENT' ? new Error(`${command} not found on PATH`) : new Error(`${command}: ${error.message}`),
+        error.code === 'ENOENT'
+          ? new Error(`${command} not found on PATH`)
+          : new Error(`${command}: ${error.message}`),
       );
     });
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       if (code === 0) finish();
       else finish(new Error(`${command} ${args[0] ?? ''} failed (${signal ?? `exit code ${String(code)}`})`));
     });

@@ -21,28 +21,34 @@ export const APICURIO_MIN_JAVA = 21;
 export const CCOMPAT_PATH = '/apis/ccompat/v7';
 
 /** `<cache>/apicurio-registry-<version>/quarkus-app/quarkus-run.jar`, fetched on first use. */
-export async function ensureApicurio(cacheDir: string, logFile: string, log: (line: string) => void): Promise<string> {
+export async function ensureApicurio(
+  cacheDir: string,
+  logFile: string,
+  log: (line: string) => void,
+): Promise<string> {
   const dir = join(cacheDir, `apicurio-registry-${APICURIO_VERSION}`);
   const coordinates = `io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`;
-  await ensureCachedDir(dir, `${coordinates}\n`, async (tmp) => {
-    log(`registry: fetching Apicurio Registry ${APICURIO_VERSION} (~160 MB) with Maven into ${dir} (first run only)`);
+  await ensureCachedDir(dir, `${coordinates}\n`, async (tmp, work) => {
+    log(
+      `registry: fetching Apicurio Registry ${APICURIO_VERSION} (~160 MB) with Maven into ${dir} (first run only)`,
+    );
     appendLogLine(logFile, `fetching ${coordinates} with Maven`);
-    const download = join(tmp, 'download');
+    const download = join(work, 'download');
     await runMaven(
       [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${coordinates}`, `-DoutputDirectory=${download}`],
-      { cacheDir, cwd: tmp, logFile },
+      { localRepo: join(work, 'maven-repo'), cwd: work, logFile },
     );
     const archive = readdirSync(download).find((name) => name.endsWith('.tar.gz'));
     if (archive === undefined) throw new Error(`Maven finished but no .tar.gz is in ${download}`);
     const app = join(tmp, 'quarkus-app');
     mkdirSync(app, { recursive: true });
     await runLogged('tar', ['-xzf', join(download, archive), '-C', app], {
-      cwd: tmp,
+      cwd: work,
       logFile,
       timeoutMs: 10 * 60_000,
     });
-    rmSync(download, { recursive: true, force: true });
-    if (!existsSync(join(app, 'quarkus-run.jar'))) throw new Error(`quarkus-run.jar missing after unpacking ${archive}`);
+    if (!existsSync(join(app, 'quarkus-run.jar')))
+      throw new Error(`quarkus-run.jar missing after unpacking ${archive}`);
   });
   return join(dir, 'quarkus-app', 'quarkus-run.jar');
 }
@@ -63,7 +69,10 @@ export function registryService(context: ServiceContext): ServiceSpec {
       const java = findJava(APICURIO_MIN_JAVA, 'SALDO_REGISTRY_JAVA_HOME');
       const jar = await ensureApicurio(options.cacheDir, paths.logFile, log);
       mkdirSync(paths.dataDir, { recursive: true });
-      appendLogLine(paths.logFile, `starting Apicurio Registry ${APICURIO_VERSION} with ${java.java} (Java ${java.major})`);
+      appendLogLine(
+        paths.logFile,
+        `starting Apicurio Registry ${APICURIO_VERSION} with ${java.java} (Java ${java.major})`,
+      );
       return {
         command: java.java,
         args: ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-Djava.awt.headless=true', '-jar', jar],
@@ -74,7 +83,6 @@ export function registryService(context: ServiceContext): ServiceSpec {
           // the management interface (health, metrics) would otherwise bind 0.0.0.0:9000
           QUARKUS_MANAGEMENT_HOST: HOST,
           QUARKUS_MANAGEMENT_PORT: '0',
-          QUARKUS_LOG_CONSOLE_COLOR: 'false',
           APICURIO_STORAGE_KIND: 'sql',
           APICURIO_STORAGE_SQL_KIND: 'h2',
           APICURIO_DATASOURCE_URL: `jdbc:h2:file:${join(paths.dataDir, 'registry')}`,

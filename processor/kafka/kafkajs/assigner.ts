@@ -7,6 +7,16 @@ interface SubscriptionUserData {
   owned: number[];
 }
 
+/** A member's reported partitions; a member that sends nothing readable owns nothing. */
+function ownedFrom(userData: Buffer | undefined): number[] {
+  try {
+    const owned = (JSON.parse(userData?.toString() || '{}') as Partial<SubscriptionUserData>).owned;
+    return Array.isArray(owned) ? owned.filter((p) => Number.isInteger(p)) : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * A kafkajs assigner that hands out partition NUMBERS: a member gets partition p of every subscribed
  * topic, so each task sees all its co-partitioned inputs. Members report the partitions they own in
@@ -34,13 +44,7 @@ export function copartitionedAssigner(ownedPartitions: () => number[]): Partitio
       const partitionCount = counts.length > 0 ? Math.min(...counts) : 0;
       const subscriptions = members.map((m) => {
         const meta = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
-        let owned: number[] = [];
-        try {
-          owned = (JSON.parse(meta?.userData.toString() || '{}') as Partial<SubscriptionUserData>).owned ?? [];
-        } catch {
-          owned = [];
-        }
-        return { memberId: m.memberId, ownedPartitions: owned };
+        return { memberId: m.memberId, ownedPartitions: ownedFrom(meta?.userData) };
       });
       const plan = assignPartitions(subscriptions, partitionCount);
       return members.map((m) => {

@@ -41,6 +41,10 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
         () =>
         ({ level, log: entry }: LogEntry) => {
           const { message, ...rest } = entry;
+          // kafkajs warns whenever an idempotent producer's retries are bounded. saldo bounds them on
+          // purpose: a send that gives up fails the whole commit, the transaction is aborted and the
+          // task restarts from its last commit with a new producer, so no duplicate can be committed.
+          if (message.startsWith('Limiting retries for the idempotent producer')) return;
           log[kafkaLogLevel(level)](rest, message);
         },
     });

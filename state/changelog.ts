@@ -1,0 +1,37 @@
+import { StoreArgumentError } from './errors.ts';
+
+export type StoreKind = 'key-value' | 'windowed';
+
+/**
+ * Extra time a windowed store's changelog keeps records beyond the store's retention (as Kafka
+ * Streams' windowstore.changelog.additional.retention.ms), so that clock skew between record
+ * timestamps and the broker never deletes a window that is still live.
+ */
+export const WINDOWED_CHANGELOG_EXTRA_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** `<appId>-<storeName>-changelog`, as in Kafka Streams. */
+export function changelogTopicFor(appId: string, storeName: string): string {
+  return `${appId}-${storeName}-changelog`;
+}
+
+/**
+ * Topic configs a store's changelog needs: compacted (the latest value per key is the state);
+ * windowed stores also delete by time, since expired windows are of no use.
+ */
+export function changelogTopicConfigs(
+  kind: StoreKind,
+  retentionMs?: number,
+  storeName = '(unnamed)',
+): Record<string, string> {
+  if (kind === 'key-value') return { 'cleanup.policy': 'compact' };
+  if (retentionMs === undefined || !Number.isSafeInteger(retentionMs) || retentionMs <= 0) {
+    throw new StoreArgumentError(`a windowed store needs a positive whole retentionMs, got ${retentionMs}`, {
+      storeName,
+      taskId: '-',
+    });
+  }
+  return {
+    'cleanup.policy': 'compact,delete',
+    'retention.ms': String(retentionMs + WINDOWED_CHANGELOG_EXTRA_RETENTION_MS),
+  };
+}

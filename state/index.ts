@@ -1,0 +1,44 @@
+// The public surface of saldo's state layer. Everything not exported here is private to state/.
+
+export { bytesSerde, int64Serde, jsonSerde, stringSerde } from './serde.ts';
+export type { JsonSerdeOptions, Serde } from './serde.ts';
+
+export {
+  CheckpointRegressionError,
+  SerdeError,
+  StoreArgumentError,
+  StoreBusyError,
+  StoreClosedError,
+  StoreCorruptionError,
+  StoreError,
+  StoreIoError,
+  StoreOpenError,
+  StoreSerdeError,
+  TransactionFlushError,
+  TransactionStateError,
+  UnknownStoreError,
+} from './errors.ts';
+export type { StoreErrorContext } from './errors.ts';
+
+export { StateManager } from './state-manager.ts';
+export type { StateManagerOptions, StoreSpec } from './state-manager.ts';
+
+export type { KeyRange, StoreEngine, StoreWrite } from './store-engine.ts';
+export type {
+  ChangelogRecord,
+  StoreTransaction,
+  TaskTransaction,
+  TransactionStatus,
+} from './task-transaction.ts';
+export type { KeyValueStore, ScanOptions } from './key-value-store.ts';
+export type { WindowedStore } from './windowed-store.ts';
+
+export { StoreRestorer } from './restore.ts';
+export type { ChangelogEntry, StoreRestorerOptions } from './restore.ts';
+
+export {
+  WINDOWED_CHANGELOG_EXTRA_RETENTION_MS,
+  changelogTopicConfigs,
+  changelogTopicFor,
+} from './changelog.ts';
+export type { StoreKind } from './changelog.ts';

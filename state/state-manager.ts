@@ -1,0 +1,229 @@
+import type { StoreKind } from './changelog.ts';
+import {
+  StoreArgumentError,
+  StoreCorruptionError,
+  TransactionStateError,
+  UnknownStoreError,
+} from './errors.ts';
+import { TransactionalKeyValueStore, type KeyValueStore } from './key-value-store.ts';
+import type { Serde } from './serde.ts';
+import { StoreCodec } from './store-codec.ts';
+import { StoreEngine, type StoreLocation } from './store-engine.ts';
+import { assertSafeName } from './store-names.ts';
+import { TaskTransaction } from './task-transaction.ts';
+import { ObservedStreamTime, TransactionalWindowedStore, type WindowedStore } from './windowed-store.ts';
+
+/** A store of the task: its name, kind, and for windowed stores the retention in ms. */
+export interface StoreSpec {
+  readonly name: string;
+  readonly kind: StoreKind;
+  readonly retentionMs?: number | undefined;
+}
+
+export interface StateManagerOptions {
+  readonly appId: string;
+  /** `<subtopology>_<partition>`, e.g. "0_3". */
+  readonly taskId: string;
+  readonly stateDir: string;
+  readonly stores: readonly StoreSpec[];
+}
+
+interface OpenStore {
+  readonly spec: StoreSpec;
+  readonly engine: StoreEngine;
+  readonly streamTime: ObservedStreamTime;
+}
+
+/**
+ * The state of one task (Kafka Streams' ProcessorStateManager): opens its stores, knows their
+ * checkpoints, owns the task transaction every write goes through, hands out typed store handles.
+ * The transaction is reused across commits, so handles stay valid for the life of the manager.
+ */
+export class StateManager {
+  readonly appId: string;
+  readonly taskId: string;
+  readonly stateDir: string;
+  /** Stores whose local files were unreadable at open and were wiped: restore them from the start. */
+  readonly wipedOnOpen: readonly string[];
+  private readonly stores: ReadonlyMap<string, OpenStore>;
+  private readonly taskTransaction: TaskTransaction;
+  private closed = false;
+
+  private constructor(
+    options: StateManagerOptions,
+    stores: ReadonlyMap<string, OpenStore>,
+    wipedOnOpen: readonly string[],
+  ) {
+    this.appId = options.appId;
+    this.taskId = options.taskId;
+    this.stateDir = options.stateDir;
+    this.stores = stores;
+    this.wipedOnOpen = wipedOnOpen;
+    this.taskTransaction = new TaskTransaction(
+      options.taskId,
+      [...stores.values()].map((store) => store.engine),
+    );
+  }
+
+  /**
+   * Opens every store of the task. A store whose files are corrupt or of an unknown layout is
+   * wiped and opened empty (the changelog is the source of truth) and listed in `wipedOnOpen`.
+   */
+  static async open(options: StateManagerOptions): Promise<StateManager> {
+    validateSpecs(options);
+    const wiped: string[] = [];
+    const opening = options.stores.map(async (spec): Promise<OpenStore> => {
+      const location: StoreLocation = { ...options, storeName: spec.name };
+      const engine = await StoreEngine.open(location).catch(async (error: unknown) => {
+        if (!(error instanceof StoreCorruptionError)) throw error;
+        wiped.push(spec.name);
+        await StoreEngine.destroy(location);
+        return StoreEngine.open(location);
+      });
+      return { spec, engine, streamTime: new ObservedStreamTime() };
+    });
+    const results = await Promise.allSettled(opening);
+    const opened = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) {
+      await Promise.allSettled(opened.map((store) => store.engine.close()));
+      throw failure.reason;
+    }
+    return new StateManager(options, new Map(opened.map((store) => [store.spec.name, store])), wiped);
+  }
+
+  get storeNames(): string[] {
+    return [...this.stores.keys()];
+  }
+
+  engine(name: string): StoreEngine {
+    return this.store(name).engine;
+  }
+
+  /** The next changelog offset to restore the store from; undefined = from the beginning. */
+  checkpoint(name: string): bigint | undefined {
+    return this.store(name).engine.readCheckpoint();
+  }
+
+  checkpoints(): Map<string, bigint | undefined> {
+    return new Map([...this.stores].map(([name, store]) => [name, store.engine.readCheckpoint()]));
+  }
+
+  /** The task's transaction: the same object for the life of the manager. */
+  transaction(): TaskTransaction {
+    return this.taskTransaction;
+  }
+
+  keyValueStore<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>): KeyValueStore<K, V> {
+    this.storeOfKind(name, 'key-value');
+    return new TransactionalKeyValueStore(
+      this.taskTransaction.store(name),
+      this.codec(name, keySerde, valueSerde),
+    );
+  }
+
+  windowedStore<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>): WindowedStore<K, V> {
+    const store = this.storeOfKind(name, 'windowed');
+    return new TransactionalWindowedStore(
+      this.taskTransaction.store(name),
+      this.codec(name, keySerde, valueSerde),
+      {
+        retentionMs: store.spec.retentionMs as number,
+        streamTime: store.streamTime,
+        taskId: this.taskId,
+      },
+    );
+  }
+
+  /**
+   * Deletes one store's local state and checkpoint; restore it from the changelog's beginning.
+   * Only between transactions: buffered writes made against the old state must not be flushed.
+   */
+  async wipeStore(name: string): Promise<void> {
+    const store = this.store(name);
+    this.requireIdleTransaction('wipeStore', name);
+    await store.engine.wipe();
+    store.streamTime.ms = -Infinity;
+  }
+
+  /** Wipes every store of the task. */
+  async wipe(): Promise<void> {
+    this.requireIdleTransaction('wipe', '*');
+    for (const name of this.stores.keys()) await this.wipeStore(name);
+  }
+
+  /** Discards uncommitted writes and closes the stores. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.taskTransaction.close();
+    this.closed = true;
+    const results = await Promise.allSettled([...this.stores.values()].map((store) => store.engine.close()));
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+  }
+
+  private store(name: string): OpenStore {
+    const store = this.stores.get(name);
+    if (store === undefined) {
+      throw new UnknownStoreError(`no store named '${name}' in this task`, {
+        storeName: name,
+        taskId: this.taskId,
+      });
+    }
+    return store;
+  }
+
+  private storeOfKind(name: string, kind: StoreKind): OpenStore {
+    const store = this.store(name);
+    if (store.spec.kind !== kind) {
+      throw new UnknownStoreError(`store '${name}' is a ${store.spec.kind} store, not ${kind}`, {
+        storeName: name,
+        taskId: this.taskId,
+      });
+    }
+    return store;
+  }
+
+  private codec<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>): StoreCodec<K, V> {
+    return new StoreCodec(name, this.taskId, keySerde, valueSerde);
+  }
+
+  private requireIdleTransaction(operation: string, storeName: string): void {
+    const transaction = this.taskTransaction;
+    if (transaction.status !== 'open' || transaction.inRecord || transaction.bufferedWrites > 0) {
+      throw new TransactionStateError(
+        operation,
+        transaction.status,
+        'only between transactions, with no buffered writes',
+        {
+          storeName,
+          taskId: this.taskId,
+        },
+      );
+    }
+  }
+}
+
+function validateSpecs(options: StateManagerOptions): void {
+  const names = new Set<string>();
+  for (const spec of options.stores) {
+    const context = { storeName: spec.name, taskId: options.taskId };
+    assertSafeName('store name', spec.name, context);
+    if (names.has(spec.name)) throw new StoreArgumentError('store defined twice', context);
+    names.add(spec.name);
+    if (spec.kind === 'windowed') {
+      const retention = spec.retentionMs;
+      if (retention === undefined || !Number.isSafeInteger(retention) || retention <= 0) {
+        throw new StoreArgumentError(
+          `a windowed store needs a positive whole retentionMs, got ${retention}`,
+          context,
+        );
+      }
+    } else if (spec.retentionMs !== undefined) {
+      throw new StoreArgumentError(
+        'retentionMs applies to windowed stores only (key-value TTL is not supported)',
+        context,
+      );
+    }
+  }
+}

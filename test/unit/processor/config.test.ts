@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../processor/errors.ts';
+import { validateStreamsConfig } from '../../../processor/config.ts';
+import { streamsConfigFrom } from '../../../cli/env-config.ts';
+
+describe('start-up configuration', () => {
+  it('fills defaults: exactly-once, 100 ms commits', () => {
+    const config = validateStreamsConfig({ applicationId: 'balances', brokers: ['127.0.0.1:9092'], stateDir: '/tmp/s' });
+    expect(config.processingGuarantee).toBe('exactly-once');
+    expect(config.commitIntervalMs).toBe(100);
+  });
+
+  it('reports every problem at once, naming the setting', () => {
+    let error: unknown;
+    try {
+      validateStreamsConfig({ applicationId: 'bad id!', brokers: ['nohostport'], stateDir: '', commitIntervalMs: 0 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/applicationId/);
+    expect(message).toMatch(/brokers\.0: each broker must be host:port/);
+    expect(message).toMatch(/stateDir/);
+    expect(message).toMatch(/commitIntervalMs/);
+  });
+
+  it('rejects a heartbeat that is not well inside the session timeout', () => {
+    expect(() =>
+      validateStreamsConfig({ applicationId: 'a', brokers: ['h:1'], stateDir: '/s', sessionTimeoutMs: 6000, heartbeatIntervalMs: 3000 }),
+    ).toThrow(/heartbeatIntervalMs/);
+  });
+
+  it('reads the environment, with flags taking precedence, and rejects non-numbers', () => {
+    const input = streamsConfigFrom(
+      { KAFKA_BROKERS: 'a:1, b:2', SALDO_APPLICATION_ID: 'from-env', SALDO_COMMIT_INTERVAL_MS: '250' },
+      { appId: 'from-flag' },
+    );
+    expect(input.brokers).toEqual(['a:1', 'b:2']);
+    expect(input.applicationId).toBe('from-flag');
+    expect(input.commitIntervalMs).toBe(250);
+    expect(() => validateStreamsConfig(streamsConfigFrom({ SALDO_COMMIT_INTERVAL_MS: 'soon' }, {}))).toThrow(/commitIntervalMs/);
+  });
+});

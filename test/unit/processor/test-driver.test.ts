@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { jsonSerde, stringSerde } from '../../../state/index.ts';
+import { DLQ_HEADERS, TopologyBuilder, TopologyTestDriver, recordSerde, type ProcessorContext } from '../../../processor/index.ts';
+import { countingTopology, type AccountTotals } from '../../../topologies/counting.ts';
+
+const topics = { input: 'transactions', output: 'account-totals' };
+let driver: TopologyTestDriver | undefined;
+afterEach(async () => {
+  await driver?.close();
+  driver = undefined;
+});
+
+function header(record: { headers: Record<string, Buffer> }, name: string): string | undefined {
+  return record.headers[name]?.toString();
+}
+
+describe('the counting topology, driven without a broker', () => {
+  it('counts and sums per account and currency in bigint minor units, emitting every update', async () => {
+    driver = await TopologyTestDriver.create(countingTopology(topics));
+    await driver.pipe('transactions', { key: 'acct-1', value: { txId: 't1', amountMinor: '9007199254740993', currency: 'MXN' } });
+    await driver.pipe('transactions', { key: 'acct-1', value: { txId: 't2', amountMinor: '7', currency: 'MXN' } });
+    await driver.pipe('transactions', { key: 'acct-1', value: { txId: 't3', amountMinor: '100', currency: 'USD' } });
+
+    const outputs = driver.outputs<string, AccountTotals>('account-totals');
+    expect(outputs.map((o) => o.value)).toEqual([
+      { count: 1, sumMinor: 9007199254740993n, currency: 'MXN' },
+      { count: 2, sumMinor: 9007199254741000n, currency: 'MXN' },
+      { count: 1, sumMinor: 100n, currency: 'USD' },
+    ]);
+    expect(driver.keyValueStore<string, AccountTotals>('totals').get('acct-1|MXN')).toEqual({ count: 2, sumMinor: 9007199254741000n, currency: 'MXN' });
+    // One changelog record per key per commit; each pipe commits.
+    expect(driver.changelog('totals').map((r) => r.key?.toString())).toEqual(['acct-1|MXN', 'acct-1|MXN', 'acct-1|USD']);
+  });
+
+  it('sends an undecodable record to the dead-letter topic and goes on', async () => {
+    driver = await TopologyTestDriver.create(countingTopology(topics));
+    await driver.pipeRaw('transactions', { key: Buffer.from('acct-1'), value: Buffer.from('{"txId": oops') });
+    await driver.pipe('transactions', { key: 'acct-1', value: { txId: 't1', amountMinor: '5', currency: 'MXN' } });
+
+    const dead = driver.deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.value?.toString()).toBe('{"txId": oops');
+    expect(header(dead[0]!, DLQ_HEADERS.reason)).toBe('deserialization');
+    expect(header(dead[0]!, DLQ_HEADERS.offset)).toBe('0');
+    expect(header(dead[0]!, DLQ_HEADERS.topic)).toBe('transactions');
+    expect(driver.outputs('account-totals')).toHaveLength(1);
+  });
+
+  it('rolls back the store writes of a record whose processing throws, and dead-letters it', async () => {
+    const topology = new TopologyBuilder()
+      .addSource('in', { topics: ['in'], keySerde: recordSerde(stringSerde, 'string'), valueSerde: recordSerde(jsonSerde<{ n: number }>(), 'json') })
+      .addKeyValueStore('seen', { keySerde: stringSerde, valueSerde: jsonSerde<number>() })
+      .addProcessor('write-then-maybe-throw', {
+        parents: ['in'],
+        stores: ['seen'],
+        create: () => ({
+          process(record: { key: string | null; value: { n: number } | null }, ctx: ProcessorContext) {
+            const store = ctx.keyValueStore<string, number>('seen');
+            store.put(record.key as string, record.value?.n as number);
+            ctx.forward({ key: record.key, value: record.value });
+            if ((record.value?.n ?? 0) < 0) throw new RangeError('negative');
+          },
+        }),
+      })
+      .addSink('out', { parents: ['write-then-maybe-throw'], topic: 'out', keySerde: recordSerde(stringSerde, 'string'), valueSerde: recordSerde(jsonSerde<unknown>(), 'json') })
+      .build();
+    driver = await TopologyTestDriver.create(topology);
+    await driver.pipe('in', { key: 'a', value: { n: 1 } });
+    await driver.pipe('in', { key: 'a', value: { n: -1 } });
+
+    expect(driver.keyValueStore<string, number>('seen').get('a')).toBe(1);
+    expect(driver.outputs('out')).toHaveLength(1);
+    const dead = driver.deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(header(dead[0]!, DLQ_HEADERS.reason)).toBe('processing');
+    expect(header(dead[0]!, DLQ_HEADERS.errorClass)).toBe('RangeError');
+    expect(header(dead[0]!, DLQ_HEADERS.offset)).toBe('1');
+  });
+
+  it('fires stream-time punctuations as event time advances and wall-clock ones as the clock moves', async () => {
+    const fired: string[] = [];
+    const topology = new TopologyBuilder()
+      .addSource('in', { topics: ['in'], keySerde: recordSerde(stringSerde, 'string'), valueSerde: recordSerde(stringSerde, 'string') })
+      .addProcessor('timers', {
+        parents: ['in'],
+        create: () => ({
+          init(ctx: ProcessorContext) {
+            ctx.schedule(1_000, 'stream-time', (t) => void fired.push(`stream@${t}`));
+            ctx.schedule(5_000, 'wall-clock', (t) => void fired.push(`wall@${t}`));
+          },
+          process() {},
+        }),
+      })
+      .build();
+    driver = await TopologyTestDriver.create(topology, { wallClockStart: 0 });
+    await driver.pipe('in', { key: 'k', value: 'v', timestamp: 10_000 });
+    await driver.pipe('in', { key: 'k', value: 'v', timestamp: 10_500 });
+    await driver.pipe('in', { key: 'k', value: 'v', timestamp: 11_000 });
+    await driver.pipe('in', { key: 'k', value: 'v', timestamp: 10_200 }); // late: stream time does not go back
+    await driver.advanceWallClock(4_999);
+    await driver.advanceWallClock(1);
+    expect(fired).toEqual(['stream@11000', 'wall@5000']);
+  });
+});

@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { describe, expect, it } from 'vitest';
+import {
+  StateManager,
+  StoreArgumentError,
+  TransactionStateError,
+  UnknownStoreError,
+  changelogTopicConfigs,
+  changelogTopicFor,
+  int64Serde,
+  stringSerde,
+} from '../../../state/index.ts';
+import type { StoreSpec } from '../../../state/index.ts';
+import { bytes, useTempStateDir } from './temp-state-dir.ts';
+
+const stateDir = useTempStateDir();
+const balancesSpec: StoreSpec = { name: 'balances', kind: 'key-value' };
+const velocitySpec: StoreSpec = { name: 'velocity', kind: 'windowed', retentionMs: 3_600_000 };
+const stores = [balancesSpec, velocitySpec];
+const options = (overrides: { stores?: StoreSpec[] } = {}) => ({
+  appId: 'saldo',
+  taskId: '0_6',
+  stateDir: stateDir.path,
+  stores,
+  ...overrides,
+});
+
+async function commitBalance(
+  state: StateManager,
+  key: string,
+  value: bigint,
+  checkpoint: bigint,
+): Promise<void> {
+  state.keyValueStore('balances', stringSerde, int64Serde).put(key, value);
+  state.transaction().changelogRecords();
+  await state.transaction().flush(new Map([['balances', checkpoint]]));
+}
+
+describe('StateManager', () => {
+  it('opens one engine per store of the task and reports their checkpoints', async () => {
+    const state = stateDir.closeAfter(await StateManager.open(options()));
+    expect(state.storeNames).toEqual(['balances', 'velocity']);
+    expect(state.engine('velocity').path).toBe(path.join(stateDir.path, 'saldo', '0_6', 'velocity'));
+    await commitBalance(state, 'NL01', 1n, 12n);
+    expect(state.checkpoints()).toEqual(
+      new Map([
+        ['balances', 12n],
+        ['velocity', undefined],
+      ]),
+    );
+    expect(state.checkpoint('balances')).toBe(12n);
+    expect(() => state.engine('ledger')).toThrow(UnknownStoreError);
+  });
+
+  it('rejects duplicate stores, windowed stores without retention and retention on key-value stores', async () => {
+    await expect(StateManager.open(options({ stores: [balancesSpec, balancesSpec] }))).rejects.toThrow(
+      StoreArgumentError,
+    );
+    await expect(
+      StateManager.open(options({ stores: [{ name: 'velocity', kind: 'windowed' }] })),
+    ).rejects.toThrow(/retentionMs/);
+    await expect(
+      StateManager.open(options({ stores: [{ name: 'balances', kind: 'key-value', retentionMs: 5 }] })),
+    ).rejects.toThrow(StoreArgumentError);
+    await expect(
+      StateManager.open(options({ stores: [{ name: 'a/b', kind: 'key-value' }] })),
+    ).rejects.toThrow(StoreArgumentError);
+  });
+
+  it('hands out handles only for the kind a store was defined as', async () => {
+    const state = stateDir.closeAfter(await StateManager.open(options()));
+    expect(() => state.windowedStore('balances', stringSerde, int64Serde)).toThrow(UnknownStoreError);
+    expect(() => state.keyValueStore('velocity', stringSerde, int64Serde)).toThrow(UnknownStoreError);
+  });
+
+  it('wipes a store only between transactions, leaving it empty and without a checkpoint', async () => {
+    const state = stateDir.closeAfter(await StateManager.open(options()));
+    await commitBalance(state, 'NL01', 1n, 5n);
+    state.keyValueStore('balances', stringSerde, int64Serde).put('NL02', 2n);
+    await expect(state.wipeStore('balances')).rejects.toThrow(TransactionStateError);
+
+    state.transaction().abort();
+    await state.wipeStore('balances');
+    expect(state.checkpoint('balances')).toBeUndefined();
+    expect(state.keyValueStore('balances', stringSerde, int64Serde).get('NL01')).toBeUndefined();
+  });
+
+  it('wipes and reopens a store whose files it cannot read, and says so', async () => {
+    const foreign = new ClassicLevel(path.join(stateDir.path, 'saldo', '0_6', 'balances'));
+    await foreign.put('legacy', 'layout');
+    await foreign.close();
+
+    const state = stateDir.closeAfter(await StateManager.open(options()));
+    expect(state.wipedOnOpen).toEqual(['balances']);
+    expect(state.checkpoint('balances')).toBeUndefined();
+    expect(state.engine('balances').getSync(bytes('legacy'))).toBeUndefined();
+  });
+
+  it('closes the stores it opened when another cannot be opened', async () => {
+    const holder = stateDir.closeAfter(await StateManager.open(options({ stores: [velocitySpec] })));
+    await expect(StateManager.open(options())).rejects.toThrow(/cannot open LevelDB/);
+    await holder.close();
+    const state = stateDir.closeAfter(await StateManager.open(options()));
+    expect(state.storeNames).toHaveLength(2);
+  });
+
+  it('close discards uncommitted writes and is idempotent', async () => {
+    const state = await StateManager.open(options());
+    await commitBalance(state, 'NL01', 1n, 5n);
+    state.keyValueStore('balances', stringSerde, int64Serde).put('NL01', 999n);
+    await state.close();
+    await state.close();
+
+    const reopened = stateDir.closeAfter(await StateManager.open(options()));
+    expect(reopened.keyValueStore('balances', stringSerde, int64Serde).get('NL01')).toBe(1n);
+  });
+});
+
+describe('changelog topics', () => {
+  it('are named <appId>-<store>-changelog', () => {
+    expect(changelogTopicFor('saldo', 'balances')).toBe('saldo-balances-changelog');
+  });
+
+  it('are compacted, and for windowed stores also deleted after the retention plus a day', () => {
+    expect(changelogTopicConfigs('key-value')).toEqual({ 'cleanup.policy': 'compact' });
+    expect(changelogTopicConfigs('windowed', 3_600_000)).toEqual({
+      'cleanup.policy': 'compact,delete',
+      'retention.ms': String(3_600_000 + 86_400_000),
+    });
+    expect(() => changelogTopicConfigs('windowed', undefined, 'velocity')).toThrow(StoreArgumentError);
+  });
+});
