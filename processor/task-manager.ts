@@ -79,7 +79,10 @@ export class TaskManager {
       const key = tpKey(batch);
       const awaited = this.#awaitedFetch.get(key);
       if (awaited !== undefined) {
-        if (batch.fetchedOffset !== awaited) return;
+        // A batch fetched from beyond the seek target would skip records: drop it. One fetched at or
+        // before it is safe (the task skips offsets it has already processed), and covers a target
+        // that retention has since deleted, where the consumer restarts from the log start.
+        if (batch.fetchedOffset > awaited) return;
         this.#awaitedFetch.delete(key);
       }
       for (const record of batch.records) {
@@ -120,12 +123,20 @@ export class TaskManager {
   async #initialize(p: number, control: BatchControl): Promise<StreamTask | undefined> {
     const { topology, config, adapter, admin } = this.#deps;
     const taskId = formatTaskId(taskIdFor(p));
-    const stateManager = await StateManager.open({
-      appId: config.applicationId,
-      taskId,
-      stateDir: config.stateDir,
-      stores: [...topology.stores.values()].map((s) => ({ name: s.name, kind: s.kind, retentionMs: s.retentionMs })),
-    });
+    let stateManager: StateManager;
+    try {
+      stateManager = await StateManager.open({
+        appId: config.applicationId,
+        taskId,
+        stateDir: config.stateDir,
+        stores: [...topology.stores.values()].map((s) => ({ name: s.name, kind: s.kind, retentionMs: s.retentionMs })),
+      });
+    } catch (error) {
+      // e.g. the store is still locked by this task's previous incarnation, closing after a revocation.
+      this.#log.warn({ error: describeError(error), task: taskId }, 'cannot open the task\'s stores yet; retrying on the next batch');
+      await sleep(200);
+      return undefined;
+    }
     const task = new StreamTask({ taskId, partition: p, topology, config, stateManager, logger: this.#deps.logger, metrics: this.#deps.metrics, clock: this.#deps.clock });
     try {
       task.beginRestoring();

@@ -14,7 +14,7 @@ import {
 } from './options.ts';
 import { portIsFree } from './probes.ts';
 import { isAlive, isOurProcess, readPid, removePidFile, spawnDetached, stopProcess } from './process.ts';
-import { waitForReady } from './readiness.ts';
+import { WaitAbandoned, waitForReady } from './readiness.ts';
 import { redisService } from './redis.ts';
 import { registryService } from './registry.ts';
 import type { LaunchSpec, ServiceContext, ServiceSpec } from './service.ts';
@@ -51,14 +51,22 @@ function defaultLog(line: string): void {
   process.stderr.write(`[platform] ${line}\n`);
 }
 
-function allSpecs(options: ResolvedPlatformOptions, log: (line: string) => void): ServiceSpec[] {
-  const context: ServiceContext = { options, log };
+function allSpecs(
+  options: ResolvedPlatformOptions,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): ServiceSpec[] {
+  const context: ServiceContext = { options, log, ...(signal === undefined ? {} : { signal }) };
   return [kafkaService(context), registryService(context), redisService(context)];
 }
 
 /** The services selected by `options.only`. */
-function specs(options: ResolvedPlatformOptions, log: (line: string) => void): ServiceSpec[] {
-  return allSpecs(options, log).filter((spec) => options.only.includes(spec.name));
+function specs(
+  options: ResolvedPlatformOptions,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): ServiceSpec[] {
+  return allSpecs(options, log, signal).filter((spec) => options.only.includes(spec.name));
 }
 
 type Running = { pid: number; answering: boolean } | undefined;
@@ -80,10 +88,15 @@ async function inspect(spec: ServiceSpec, log: (line: string) => void): Promise<
   return { pid, answering: await spec.isAnswering(STATUS_CHECK_TIMEOUT_MS) };
 }
 
+function abandoned(spec: ServiceSpec, what: string): WaitAbandoned {
+  return new WaitAbandoned(`${spec.name}: ${what} because another service failed`);
+}
+
 async function upOne(
   spec: ServiceSpec,
   options: ResolvedPlatformOptions,
   log: (line: string) => void,
+  signal: AbortSignal,
 ): Promise<ServiceUpResult> {
   const began = Date.now();
   const { logFile, pidFile } = spec.paths;
@@ -97,6 +110,7 @@ async function upOne(
         logFile,
         check: spec.isAnswering,
         timeoutMs: options.readyTimeoutMs,
+        signal,
       });
     }
     log(`${spec.name}: already running (pid ${running.pid})`);
@@ -113,16 +127,19 @@ async function upOne(
       );
     }
   }
+  if (signal.aborted) throw abandoned(spec, 'not started');
 
   rotateLog(logFile);
   let launch: LaunchSpec;
   try {
     launch = await spec.prepare();
   } catch (error) {
+    if (signal.aborted) throw abandoned(spec, 'preparation stopped');
     if (error instanceof PlatformStartError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new PlatformStartError(spec.name, `could not prepare: ${message}`, logFile, tailFile(logFile));
   }
+  if (signal.aborted) throw abandoned(spec, 'not started');
 
   let pid: number;
   try {
@@ -139,9 +156,14 @@ async function upOne(
       logFile,
       check: spec.isStarted ?? spec.isAnswering,
       timeoutMs: options.readyTimeoutMs,
+      signal,
     });
   } catch (error) {
-    // do not leave a half-started process behind: the next `up` starts cleanly
+    if (error instanceof WaitAbandoned) {
+      log(`${spec.name}: pid ${pid} is still starting; left running (the next \`up\` waits for it)`);
+      throw error;
+    }
+    // do not leave a dead or hung process behind: the next `up` starts cleanly
     if (isAlive(pid)) await stopProcess(pid, 10_000);
     removePidFile(pidFile);
     throw error;
@@ -151,10 +173,14 @@ async function upOne(
   return { name: spec.name, pid, outcome: 'started', elapsedMs };
 }
 
+type UpOutcome = { spec: ServiceSpec; result: ServiceUpResult } | { spec: ServiceSpec; error: unknown };
+
 /**
  * Start every service that is not running yet (in parallel) and wait until each answers.
- * Rejects with a PlatformStartError (with the failing service's log tail; further failures in
- * `alsoFailed`) when one does not come up; services that did come up are left running.
+ * Fails fast: when one service fails, the others stop being waited for (processes already spawned
+ * keep starting; a Maven download in progress is stopped) and this rejects with a
+ * PlatformStartError carrying the failing service's log tail (further failures in `alsoFailed`).
+ * Services that did come up are left running.
  */
 export async function platformUp(options: PlatformOptions = {}): Promise<PlatformUpResult> {
   const log = options.log ?? defaultLog;
@@ -166,29 +192,37 @@ export async function platformUp(options: PlatformOptions = {}): Promise<Platfor
       spec.wipeData();
     }
   }
-  const all = specs(resolved, log);
-  const settled = await Promise.allSettled(all.map((spec) => upOne(spec, resolved, log)));
+  const controller = new AbortController();
+  const outcomes = await Promise.all(
+    specs(resolved, log, controller.signal).map((spec) =>
+      upOne(spec, resolved, log, controller.signal).then(
+        (result): UpOutcome => ({ spec, result }),
+        (error: unknown): UpOutcome => {
+          if (!(error instanceof WaitAbandoned)) controller.abort();
+          return { spec, error };
+        },
+      ),
+    ),
+  );
   const failures: PlatformStartError[] = [];
   const services: ServiceUpResult[] = [];
-  settled.forEach((result, index) => {
-    const spec = all[index];
-    if (spec === undefined) return;
-    if (result.status === 'fulfilled') {
-      services.push(result.value);
-    } else {
-      const reason: unknown = result.reason;
+  for (const outcome of outcomes) {
+    if ('result' in outcome) {
+      services.push(outcome.result);
+    } else if (!(outcome.error instanceof WaitAbandoned)) {
+      const { error, spec } = outcome;
       failures.push(
-        reason instanceof PlatformStartError
-          ? reason
+        error instanceof PlatformStartError
+          ? error
           : new PlatformStartError(
               spec.name,
-              reason instanceof Error ? reason.message : String(reason),
+              error instanceof Error ? error.message : String(error),
               spec.paths.logFile,
               tailFile(spec.paths.logFile),
             ),
       );
     }
-  });
+  }
   const [first, ...rest] = failures;
   if (first !== undefined) {
     first.alsoFailed = rest;

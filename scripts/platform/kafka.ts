@@ -46,6 +46,7 @@ export async function ensureKafkaLibs(
   cacheDir: string,
   logFile: string,
   log: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<string> {
   const dir = join(cacheDir, `kafka-${KAFKA_VERSION}`);
   const description = `kafka_${SCALA_VERSION}:${KAFKA_VERSION} log4j:${LOG4J_VERSION}\n`;
@@ -61,7 +62,12 @@ export async function ensureKafkaLibs(
         '-DincludeScope=runtime',
         `-DoutputDirectory=${join(tmp, 'libs')}`,
       ],
-      { localRepo: join(work, 'maven-repo'), cwd: work, logFile },
+      {
+        localRepo: join(work, 'maven-repo'),
+        cwd: work,
+        logFile,
+        ...(signal === undefined ? {} : { signal }),
+      },
     );
     const jar = `kafka_${SCALA_VERSION}-${KAFKA_VERSION}.jar`;
     if (!existsSync(join(tmp, 'libs', jar))) throw new Error(`Maven finished but ${jar} is missing`);
@@ -175,7 +181,7 @@ export async function kafkaAnswers(port: number, timeoutMs: number): Promise<boo
 }
 
 export function kafkaService(context: ServiceContext): ServiceSpec {
-  const { options, log } = context;
+  const { options, log, signal } = context;
   const paths = servicePaths(options.homeDir, 'kafka');
   const propsFile = join(paths.dir, 'server.properties');
   const log4jFile = join(paths.dir, 'log4j2.properties');
@@ -190,7 +196,7 @@ export function kafkaService(context: ServiceContext): ServiceSpec {
 
     async prepare(): Promise<LaunchSpec> {
       const java = findJava(17, 'SALDO_KAFKA_JAVA_HOME');
-      const libs = await ensureKafkaLibs(options.cacheDir, paths.logFile, log);
+      const libs = await ensureKafkaLibs(options.cacheDir, paths.logFile, log, signal);
       mkdirSync(paths.dataDir, { recursive: true });
       writeFileSync(
         propsFile,
@@ -215,7 +221,12 @@ export function kafkaService(context: ServiceContext): ServiceSpec {
         await runLogged(
           java.java,
           ['-Xmx256m', ...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile],
-          { cwd: paths.dir, logFile: paths.logFile, timeoutMs: 120_000 },
+          {
+            cwd: paths.dir,
+            logFile: paths.logFile,
+            timeoutMs: 120_000,
+            ...(signal === undefined ? {} : { signal }),
+          },
         );
       }
       appendLogLine(paths.logFile, `starting Kafka ${KAFKA_VERSION} with ${java.java} (Java ${java.major})`);

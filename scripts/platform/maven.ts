@@ -18,6 +18,7 @@ export interface MavenRun {
   localRepo: string;
   cwd: string;
   logFile: string;
+  signal?: AbortSignal;
 }
 
 /** `mvn -q -B <args>` with its own local repository and output appended to the log file. */
@@ -30,6 +31,7 @@ export async function runMaven(args: string[], run: MavenRun): Promise<void> {
     cwd: run.cwd,
     logFile: run.logFile,
     timeoutMs: MAVEN_TIMEOUT_MS,
+    ...(run.signal === undefined ? {} : { signal: run.signal }),
   });
 }
 

@@ -59,6 +59,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   logFile: string;
   timeoutMs: number;
+  /** Aborting kills the command (SIGTERM) and rejects. */
+  signal?: AbortSignal;
 }
 
 const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
@@ -76,6 +78,7 @@ export function runLogged(command: string, args: string[], options: RunOptions):
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     const write = (chunk: Buffer): void => {
       appendFileSync(options.logFile, chunk.toString('utf8').replace(ANSI_ESCAPE, ''));
@@ -94,11 +97,9 @@ export function runLogged(command: string, args: string[], options: RunOptions):
       else resolvePromise();
     };
     child.on('error', (error: NodeJS.ErrnoException) => {
-      finish(
-        error.code === 'ENOENT'
-          ? new Error(`${command} not found on PATH`)
-          : new Error(`${command}: ${error.message}`),
-      );
+      if (error.code === 'ENOENT') finish(new Error(`${command} not found on PATH`));
+      else if (error.name === 'AbortError') finish(new Error(`${command} stopped: the start was abandoned`));
+      else finish(new Error(`${command}: ${error.message}`));
     });
     child.on('close', (code, signal) => {
       if (code === 0) finish();

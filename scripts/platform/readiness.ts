@@ -21,6 +21,16 @@ export interface WaitOptions {
   checkTimeoutMs?: number;
   tailLines?: number;
   isAlive?: (pid: number) => boolean;
+  /** Stop waiting (rejects with WaitAbandoned) without judging the service. */
+  signal?: AbortSignal;
+}
+
+/** The wait was given up from outside (another service failed); the process is left alone. */
+export class WaitAbandoned extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WaitAbandoned';
+  }
 }
 
 /** Run a check, treating a throw or a check that overruns its budget as "not ready". */
@@ -51,6 +61,11 @@ export async function waitForReady(options: WaitOptions): Promise<number> {
     new PlatformStartError(options.service, reason, options.logFile, tailFile(options.logFile, lines));
 
   for (;;) {
+    if (options.signal?.aborted === true) {
+      throw new WaitAbandoned(
+        `${options.service}: stopped waiting for pid ${options.pid} after ${elapsed(started)}`,
+      );
+    }
     if (!alive(options.pid)) {
       throw fail(`process ${options.pid} exited after ${elapsed(started)} before it was ready`);
     }

@@ -25,6 +25,7 @@ export async function ensureApicurio(
   cacheDir: string,
   logFile: string,
   log: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<string> {
   const dir = join(cacheDir, `apicurio-registry-${APICURIO_VERSION}`);
   const coordinates = `io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`;
@@ -36,7 +37,12 @@ export async function ensureApicurio(
     const download = join(work, 'download');
     await runMaven(
       [`${DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${coordinates}`, `-DoutputDirectory=${download}`],
-      { localRepo: join(work, 'maven-repo'), cwd: work, logFile },
+      {
+        localRepo: join(work, 'maven-repo'),
+        cwd: work,
+        logFile,
+        ...(signal === undefined ? {} : { signal }),
+      },
     );
     const archive = readdirSync(download).find((name) => name.endsWith('.tar.gz'));
     if (archive === undefined) throw new Error(`Maven finished but no .tar.gz is in ${download}`);
@@ -46,6 +52,7 @@ export async function ensureApicurio(
       cwd: work,
       logFile,
       timeoutMs: 10 * 60_000,
+      ...(signal === undefined ? {} : { signal }),
     });
     if (!existsSync(join(app, 'quarkus-run.jar')))
       throw new Error(`quarkus-run.jar missing after unpacking ${archive}`);
@@ -54,7 +61,7 @@ export async function ensureApicurio(
 }
 
 export function registryService(context: ServiceContext): ServiceSpec {
-  const { options, log } = context;
+  const { options, log, signal } = context;
   const paths = servicePaths(options.homeDir, 'registry');
   const subjectsUrl = `http://${HOST}:${options.registryPort}${CCOMPAT_PATH}/subjects`;
 
@@ -67,7 +74,7 @@ export function registryService(context: ServiceContext): ServiceSpec {
 
     async prepare(): Promise<LaunchSpec> {
       const java = findJava(APICURIO_MIN_JAVA, 'SALDO_REGISTRY_JAVA_HOME');
-      const jar = await ensureApicurio(options.cacheDir, paths.logFile, log);
+      const jar = await ensureApicurio(options.cacheDir, paths.logFile, log, signal);
       mkdirSync(paths.dataDir, { recursive: true });
       appendLogLine(
         paths.logFile,

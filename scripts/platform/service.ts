@@ -4,6 +4,8 @@ import type { ResolvedPlatformOptions, ServiceName, ServicePaths } from './optio
 export interface ServiceContext {
   options: ResolvedPlatformOptions;
   log: (line: string) => void;
+  /** Set when `platformUp` gives up (another service failed): long preparation steps stop. */
+  signal?: AbortSignal;
 }
 
 export interface LaunchSpec {

@@ -1,0 +1,90 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import { stringSerde, jsonSerde } from '../../state/index.ts';
+import { PartitionCountMismatchError, StreamsApp, TopologyBuilder, recordSerde, type ProcessorContext, type StreamRecord } from '../../processor/index.ts';
+import { createTopic, readTopic, testKafka, withAdmin } from '../support/kafka.ts';
+import { services, uniqueName } from '../support/services.ts';
+
+const strings = recordSerde(stringSerde, 'string');
+
+/** Counts records per key across two input topics: only a task that sees both inputs gets 2. */
+function joinedCounter(left: string, right: string, out: string) {
+  return new TopologyBuilder()
+    .addSource('left', { topics: [left], keySerde: strings, valueSerde: strings })
+    .addSource('right', { topics: [right], keySerde: strings, valueSerde: strings })
+    .addKeyValueStore('seen', { keySerde: stringSerde, valueSerde: jsonSerde<number>() })
+    .addProcessor('count', {
+      parents: ['left', 'right'],
+      stores: ['seen'],
+      create: () => ({
+        process(record: StreamRecord<string, string>, ctx: ProcessorContext<string, string>) {
+          const store = ctx.keyValueStore<string, number>('seen');
+          const n = (store.get(record.key ?? '') ?? 0) + 1;
+          store.put(record.key ?? '', n);
+          ctx.forward({ key: record.key, value: `${n}@${ctx.partition}` });
+        },
+      }),
+    })
+    .addSink('out', { parents: ['count'], topic: out, keySerde: strings, valueSerde: strings })
+    .build();
+}
+
+describe('starting an app', () => {
+  let kafka: Kafka;
+  let stateDir: string;
+  beforeAll(async () => {
+    kafka = testKafka();
+    stateDir = await mkdtemp(join(tmpdir(), 'saldo-startup-'));
+  });
+  afterAll(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  const config = (applicationId: string) => ({ applicationId, brokers: services().kafkaBrokers, stateDir, logLevel: 'warn' as const });
+
+  it('stops with a clear error when co-partitioned inputs differ in partition count', async () => {
+    const id = uniqueName('mismatch');
+    await createTopic(kafka, `${id}-left`, 3);
+    await createTopic(kafka, `${id}-right`, 2);
+    const app = new StreamsApp(joinedCounter(`${id}-left`, `${id}-right`, `${id}-out`), config(id));
+    const failure = await app.start().then(() => undefined, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(PartitionCountMismatchError);
+    expect((failure as Error).message).toBe(`co-partitioned topics must have the same number of partitions: ${id}-left=3, ${id}-right=2`);
+    expect(app.state).toBe('failed');
+    await app.stop();
+  });
+
+  it('creates compacted changelogs and the dead-letter topic with the inputs\' partition count', async () => {
+    const id = uniqueName('internal');
+    await createTopic(kafka, `${id}-left`, 3);
+    await createTopic(kafka, `${id}-right`, 3);
+    await createTopic(kafka, `${id}-out`, 3);
+    const app = new StreamsApp(joinedCounter(`${id}-left`, `${id}-right`, `${id}-out`), config(id));
+    await app.start();
+    try {
+      await withAdmin(kafka, async (admin) => {
+        const meta = await admin.fetchTopicMetadata({ topics: [`${id}-seen-changelog`, `${id}-dlq`] });
+        expect(meta.topics.map((t) => t.partitions.length)).toEqual([3, 3]);
+        const configs = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: `${id}-seen-changelog`, configNames: ['cleanup.policy'] }],
+        });
+        expect(configs.resources[0]?.configEntries[0]?.configValue).toBe('compact');
+      });
+
+      // The same key on both inputs (same partition number) meets in one task and one store.
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: `${id}-left`, messages: [{ key: 'acct-9', value: 'l', partition: 2 }] });
+      await producer.send({ topic: `${id}-right`, messages: [{ key: 'acct-9', value: 'r', partition: 2 }] });
+      await producer.disconnect();
+      const out = await readTopic(kafka, `${id}-out`, { isolation: 'read_committed', done: (s) => s.length >= 2, timeoutMs: 30_000 });
+      expect(out.map((r) => r.value).sort()).toEqual(['1@2', '2@2']);
+    } finally {
+      await app.stop();
+    }
+  });
+});
