@@ -1,0 +1,119 @@
+/**
+ * The engine process of the benchmark: one StreamsApp running the counting topology, forked by
+ * bench/engine.ts so that its peak RSS and CPU profile are the engine's alone. It reports over
+ * IPC when tasks are running (with their restore summaries) and, when told to stop, its metrics:
+ * every commit latency the engine observed, peak RSS, CPU time and event-loop utilisation.
+ *
+ *   node bench/engine-runner.ts '<RunnerSpec as JSON>'   (with an IPC channel: child_process.fork)
+ */
+import type { Histogram } from 'prom-client';
+import { EngineMetrics, StreamsApp } from '../processor/index.ts';
+import { countingTopology } from '../topologies/counting.ts';
+import { epochNow, type HistogramBucket, type RunnerMessage, type RunnerSpec, type StopRequest } from './protocol.ts';
+
+function send(message: RunnerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) {
+      console.log(JSON.stringify(message));
+      resolve();
+      return;
+    }
+    process.send(message, undefined, undefined, () => resolve());
+  });
+}
+
+async function sumOf(metric: { get(): Promise<{ values: Array<{ value: number }> }> }): Promise<number> {
+  const { values } = await metric.get();
+  return values.reduce((sum, v) => sum + v.value, 0);
+}
+
+async function bucketsOf(histogram: Histogram): Promise<HistogramBucket[]> {
+  const { values } = await histogram.get();
+  return values
+    .filter((v) => v.metricName === 'saldo_commit_latency_seconds_bucket')
+    .map((v) => ({ le: v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), count: v.value }));
+}
+
+async function main(): Promise<void> {
+  const raw = process.argv[2];
+  if (!raw) throw new Error('usage: engine-runner.ts <spec json>');
+  const spec = JSON.parse(raw) as RunnerSpec;
+
+  const metrics = new EngineMetrics({ app: spec.appId });
+  // Keep every observation of the engine's own commit-latency histogram (same start and end
+  // points as the engine's metric), so that percentiles are exact rather than bucket estimates.
+  const commitLatencyMs: number[] = [];
+  const histogram = metrics.commitLatency;
+  const observe = histogram.observe.bind(histogram) as (value: number) => void;
+  histogram.observe = ((value: number) => {
+    commitLatencyMs.push(value * 1000);
+    observe(value);
+  }) as Histogram['observe'];
+
+  const app = new StreamsApp(
+    countingTopology({ input: spec.input, output: spec.output }),
+    {
+      applicationId: spec.appId,
+      brokers: spec.brokers,
+      stateDir: spec.stateDir,
+      processingGuarantee: spec.guarantee,
+      commitIntervalMs: spec.commitIntervalMs,
+      logLevel: spec.logLevel,
+    },
+    {
+      metrics,
+      onRestored: (taskId, summary) => {
+        void send({ type: 'restored', taskId, total: summary.total, elapsedMs: summary.elapsedMs, at: epochNow() });
+      },
+    },
+  );
+
+  const cpuAtStart = process.cpuUsage();
+  const eluAtStart = performance.eventLoopUtilization();
+  const spanStart = epochNow();
+  let stopping = false;
+
+  process.on('message', (message: StopRequest) => {
+    if (message.type !== 'stop' || stopping) return;
+    stopping = true;
+    const cpu = process.cpuUsage(cpuAtStart);
+    const elu = performance.eventLoopUtilization(eluAtStart);
+    const spanMs = epochNow() - spanStart;
+    void (async () => {
+      await app.stop();
+      await send({
+        type: 'result',
+        recordsProcessed: await sumOf(metrics.recordsProcessed),
+        deadLetters: await sumOf(metrics.deadLetters),
+        commits: await sumOf(metrics.commits),
+        commitFailures: await sumOf(metrics.commitFailures),
+        commitLatencyMs,
+        commitHistogram: await bucketsOf(histogram),
+        maxRssKb: process.resourceUsage().maxRSS,
+        cpuUserMs: cpu.user / 1000,
+        cpuSystemMs: cpu.system / 1000,
+        eventLoopUtilization: elu.utilization,
+        spanMs,
+      });
+      process.disconnect?.();
+      // Exit explicitly (kafkajs may hold timers); --cpu-prof still writes its profile on exit.
+      process.exit(0);
+    })().catch(async (error: unknown) => {
+      await send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+      process.exit(1);
+    });
+  });
+  process.on('disconnect', () => {
+    // The benchmark went away: do not linger as an orphan.
+    if (!stopping) process.exit(2);
+  });
+
+  const calledAt = epochNow();
+  await app.start();
+  await send({ type: 'started', calledAt, at: epochNow() });
+}
+
+main().catch(async (error: unknown) => {
+  await send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+/**
+ * Messages between the benchmark (bench/engine.ts) and the engine process it forks
+ * (bench/engine-runner.ts), over Node's IPC channel. Times are epoch milliseconds with
+ * sub-millisecond precision (performance.timeOrigin + performance.now()), comparable across the
+ * two processes on one machine.
+ */
+
+export type Guarantee = 'exactly-once' | 'at-least-once';
+
+/** What the runner is told to run: argv[2] of the runner, as JSON. */
+export interface RunnerSpec {
+  appId: string;
+  brokers: string[];
+  stateDir: string;
+  input: string;
+  output: string;
+  guarantee: Guarantee;
+  commitIntervalMs: number;
+  logLevel: 'warn' | 'info' | 'error';
+}
+
+export interface RestoredMessage {
+  type: 'restored';
+  taskId: string;
+  total: number;
+  elapsedMs: number;
+  /** When the task's restore finished and it started running. */
+  at: number;
+}
+
+export interface StartedMessage {
+  type: 'started';
+  /** When app.start() was called, and when it resolved (group joined, consumer running). */
+  calledAt: number;
+  at: number;
+}
+
+export interface FailedMessage {
+  type: 'failed';
+  message: string;
+}
+
+export interface HistogramBucket {
+  le: number;
+  count: number;
+}
+
+export interface ResultMessage {
+  type: 'result';
+  /** saldo_records_processed_total, summed over tasks. */
+  recordsProcessed: number;
+  /** saldo_dead_letters_total, summed. */
+  deadLetters: number;
+  /** saldo_commits_total, summed. */
+  commits: number;
+  commitFailures: number;
+  /** Every value the engine observed into saldo_commit_latency_seconds, in milliseconds. */
+  commitLatencyMs: number[];
+  /** The same histogram's cumulative buckets, as the engine exports them. */
+  commitHistogram: HistogramBucket[];
+  /** process.resourceUsage().maxRSS, in kilobytes. */
+  maxRssKb: number;
+  /** User + system CPU of the engine process from app.start() to the stop request, in ms. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** Event-loop utilisation (0..1) of the engine's main thread over the same span. */
+  eventLoopUtilization: number;
+  /** Wall time of that span, in ms. */
+  spanMs: number;
+}
+
+export type RunnerMessage = RestoredMessage | StartedMessage | FailedMessage | ResultMessage;
+
+/** Parent -> runner. */
+export interface StopRequest {
+  type: 'stop';
+}
+
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -1,0 +1,4 @@
+/** Schemas and the serdes that use them through the schema registry. */
+export { avroSerde, type AvroSchemaDefinition } from './avro-serde.ts';
+export { bigintLongType } from './bigint-long.ts';
+export { createSchemaRegistry } from './registry.ts';

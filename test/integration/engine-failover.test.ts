@@ -1,0 +1,143 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Admin, Kafka } from 'kafkajs';
+import { checkOutputs, generateTransactions, parseTotals, produceTransactions, referenceTotals, type GeneratedTransaction } from '../support/counting.ts';
+import { createTopic, testKafka } from '../support/kafka.ts';
+import { readCommittedToEnd, waitForInputCommitted } from '../support/instance-kafka.ts';
+import { InstanceProcess, killAllInstances, partitionOfTask, stopAllInstances, waitUntil, type LogLine } from '../support/instance-process.ts';
+import { services, uniqueName } from '../support/services.ts';
+
+const PARTITIONS = 6;
+const ALL = [0, 1, 2, 3, 4, 5];
+// Quicker failure detection than the 10 s default: the survivor takes over ~6 s after the kill.
+const ENV = { SALDO_SESSION_TIMEOUT_MS: '6000', SALDO_HEARTBEAT_INTERVAL_MS: '1000' };
+
+const sorted = (ps: Iterable<number>) => [...ps].sort((a, b) => a - b);
+
+describe('failover between two instances (child processes), exactly-once, on a real broker', () => {
+  let kafka: Kafka;
+  let admin: Admin;
+  let root: string;
+  let failed = false;
+  const appId = uniqueName('failover');
+  const topics = { input: `${appId}-in`, output: `${appId}-out` };
+  const parts = [generateTransactions(1_000, 40, 21), generateTransactions(1_000, 40, 22), generateTransactions(1_000, 40, 23)];
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    admin = kafka.admin();
+    await admin.connect();
+    root = await mkdtemp(join(tmpdir(), 'saldo-failover-'));
+    await createTopic(kafka, topics.input, PARTITIONS);
+    await createTopic(kafka, topics.output, PARTITIONS);
+  });
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') failed = true;
+  });
+  afterAll(async () => {
+    await stopAllInstances(10_000).catch(() => killAllInstances());
+    await admin?.disconnect();
+    if (failed) console.error(`[failover] instance logs and state kept in ${root}`);
+    else await rm(root, { recursive: true, force: true });
+  });
+
+  function start(name: string): InstanceProcess {
+    return InstanceProcess.spawn({
+      name,
+      appId,
+      input: topics.input,
+      output: topics.output,
+      stateDir: join(root, `state-${name}`),
+      brokers: services().kafkaBrokers,
+      env: ENV,
+      logDir: root,
+    });
+  }
+
+  /** Every committed output up to the end, checked against the reference of `produced`. */
+  async function expectExactOutputs(produced: GeneratedTransaction[], instances: InstanceProcess[]) {
+    await waitForInputCommitted(admin, { groupId: appId, topic: topics.input, expectedRecords: produced.length, timeoutMs: 120_000, instances });
+    const outputs = await readCommittedToEnd(kafka, admin, topics.output);
+    const updates = outputs.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
+    expect(checkOutputs(updates, referenceTotals(produced))).toEqual([]);
+    // One committed output per input record: none lost, none duplicated by the failover.
+    expect(updates).toHaveLength(produced.length);
+  }
+
+  it('moves the tasks of a killed instance to the survivor, restores them from the changelogs, moves them back on restart, and stays exact', async () => {
+    const [part1, part2, part3] = parts as [GeneratedTransaction[], GeneratedTransaction[], GeneratedTransaction[]];
+
+    // Two instances, each with its own state directory (separate machines).
+    const a = start('a');
+    await a.waitForLine((l) => l.msg === 'app starting -> running', { timeoutMs: 60_000, what: 'a to start' });
+    let b = start('b');
+    await waitUntil(
+      () => {
+        const pa = a.assignedPartitions() ?? [];
+        const pb = b.assignedPartitions() ?? [];
+        return pa.length > 0 && pb.length > 0 && sorted([...pa, ...pb]).join() === ALL.join();
+      },
+      { timeoutMs: 90_000, what: 'a and b to share the 6 partitions', instances: [a, b] },
+    );
+
+    // Part 1: both instances run tasks.
+    await produceTransactions(kafka, topics.input, part1);
+    await waitForInputCommitted(admin, { groupId: appId, topic: topics.input, expectedRecords: part1.length, timeoutMs: 120_000, instances: [a, b] });
+    const ofA = a.assignedPartitions() as number[];
+    const ofB = b.assignedPartitions() as number[];
+    expect(sorted([...ofA, ...ofB])).toEqual(ALL);
+    expect(a.runningPartitions()).toEqual(ofA);
+    expect(b.runningPartitions()).toEqual(ofB);
+
+    // Kill b (no commit, no leaving the group) and produce part 2 while only a runs.
+    const markA = a.mark();
+    const bExit = await b.kill();
+    expect(bExit.signal).toBe('SIGKILL');
+    await produceTransactions(kafka, topics.input, part2);
+
+    // a takes all 6 tasks and restores b's from the changelogs.
+    await waitUntil(() => a.assignedPartitions(markA)?.join() === ALL.join() && a.runningPartitions().join() === ALL.join(), {
+      timeoutMs: 120_000,
+      what: 'a to run all 6 tasks after b was killed',
+      instances: [a],
+    });
+    const restoredByA = a
+      .linesSince(markA)
+      .filter((l): l is LogLine & { task: string; total: number } => l.msg === 'restore complete' && typeof l.task === 'string' && typeof l.total === 'number');
+    const takenOver = restoredByA.filter((l) => ofB.includes(partitionOfTask(l.task)));
+    expect(takenOver.some((l) => l.total > 0), `a restored b's tasks: ${JSON.stringify(restoredByA.map((l) => [l.task, l.total]))}`).toBe(true);
+    await expectExactOutputs([...part1, ...part2], [a]);
+
+    // Restart b on its state directory: tasks move back to it.
+    const markA2 = a.mark();
+    b = start('b');
+    await waitUntil(() => (b.assignedPartitions()?.length ?? 0) > 0 && b.runningPartitions().length > 0, {
+      timeoutMs: 120_000,
+      what: 'the restarted b to be assigned partitions and run tasks',
+      instances: [a, b],
+    });
+    // a gives up exactly what b got: the two hold disjoint halves of the 6 partitions again.
+    await waitUntil(
+      () => {
+        const pa = a.assignedPartitions(markA2) ?? [];
+        const pb = b.assignedPartitions() ?? [];
+        return pa.length > 0 && sorted([...pa, ...pb]).join() === ALL.join() && a.runningPartitions().join() === pa.join();
+      },
+      { timeoutMs: 120_000, what: 'a to hand partitions back to b', instances: [a, b] },
+    );
+    const backToB = b.assignedPartitions() as number[];
+    expect(backToB.length).toBeGreaterThan(0);
+    expect(a.linesSince(markA2).some((l) => l.msg === 'task closed' && l.reason === 'revoked')).toBe(true);
+
+    // Part 3 with both instances; the final outputs are exact.
+    await produceTransactions(kafka, topics.input, part3);
+    await expectExactOutputs([...part1, ...part2, ...part3], [a, b]);
+    await waitUntil(() => b.runningPartitions().join() === backToB.join(), {
+      timeoutMs: 60_000,
+      what: 'b to run every task it was assigned',
+      instances: [b],
+    });
+  });
+});
