@@ -108,6 +108,17 @@ async function main(): Promise<void> {
     if (!stopping) process.exit(2);
   });
 
+  // When do changelog records start arriving? (Joining the reader's throwaway group comes first.)
+  const sampler = setInterval(() => {
+    void sumOf(metrics.restoredRecords).then((n) => {
+      if (n > 0) {
+        clearInterval(sampler);
+        void send({ type: 'restore-progress', firstRecordsAt: epochNow() });
+      }
+    });
+  }, 20);
+  sampler.unref();
+
   const calledAt = epochNow();
   await app.start();
   await send({ type: 'started', calledAt, at: epochNow() });

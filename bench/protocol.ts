@@ -16,7 +16,7 @@ export interface RunnerSpec {
   output: string;
   guarantee: Guarantee;
   commitIntervalMs: number;
-  logLevel: 'warn' | 'info' | 'error';
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
 
 export interface RestoredMessage {
@@ -26,6 +26,12 @@ export interface RestoredMessage {
   elapsedMs: number;
   /** When the task's restore finished and it started running. */
   at: number;
+}
+
+/** saldo_restore_records_total went above zero: the first changelog records were applied. */
+export interface RestoreProgressMessage {
+  type: 'restore-progress';
+  firstRecordsAt: number;
 }
 
 export interface StartedMessage {
@@ -69,7 +75,7 @@ export interface ResultMessage {
   spanMs: number;
 }
 
-export type RunnerMessage = RestoredMessage | StartedMessage | FailedMessage | ResultMessage;
+export type RunnerMessage = RestoredMessage | RestoreProgressMessage | StartedMessage | FailedMessage | ResultMessage;
 
 /** Parent -> runner. */
 export interface StopRequest {

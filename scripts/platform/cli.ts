@@ -15,7 +15,7 @@ function printStartError(error: PlatformStartError): void {
         `platform: ${failure.service} failed to start: ${failure.message}`,
         `platform: ${failure.service} log: ${failure.logFile}`,
         `----- last lines of ${failure.logFile} -----`,
-        failure.logTail === '' ? '(log is empty)' : failure.logTail,
+        failure.logTail === '' ? '(no log lines for this failure)' : failure.logTail,
         '-----',
         '',
       ].join('\n'),

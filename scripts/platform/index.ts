@@ -123,7 +123,7 @@ async function upOne(
         spec.name,
         `port ${port} on ${HOST} is in use by a process this platform did not start (no live pid in ${pidFile}); stop it or choose other ports (SALDO_*_PORT)`,
         logFile,
-        tailFile(logFile),
+        '', // the log is from an earlier run and says nothing about this
       );
     }
   }

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka } from 'kafkajs';
 import { checkOutputs, generateTransactions, parseTotals, produceTransactions, referenceTotals, type GeneratedTransaction } from '../support/counting.ts';
 import { createTopic, testKafka } from '../support/kafka.ts';
-import { readCommittedToEnd, waitForInputCommitted } from '../support/instance-kafka.ts';
+import { groupCommittedOffsets, produceFlowing, readCommittedToEnd, waitForInputCommitted } from '../support/instance-kafka.ts';
 import { InstanceProcess, killAllInstances, partitionOfTask, stopAllInstances, waitUntil, type LogLine } from '../support/instance-process.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -39,7 +39,7 @@ describe('failover between two instances (child processes), exactly-once, on a r
   afterAll(async () => {
     await stopAllInstances(10_000).catch(() => killAllInstances());
     await admin?.disconnect();
-    if (failed) console.error(`[failover] instance logs and state kept in ${root}`);
+    if (failed || process.env.SALDO_KEEP_INSTANCE_LOGS) console.error(`[failover] instance logs and state kept in ${root}`);
     else await rm(root, { recursive: true, force: true });
   });
 
@@ -82,19 +82,27 @@ describe('failover between two instances (child processes), exactly-once, on a r
       { timeoutMs: 90_000, what: 'a and b to share the 6 partitions', instances: [a, b] },
     );
 
-    // Part 1: both instances run tasks.
-    await produceTransactions(kafka, topics.input, part1);
-    await waitForInputCommitted(admin, { groupId: appId, topic: topics.input, expectedRecords: part1.length, timeoutMs: 120_000, instances: [a, b] });
     const ofA = a.assignedPartitions() as number[];
     const ofB = b.assignedPartitions() as number[];
-    expect(sorted([...ofA, ...ofB])).toEqual(ALL);
-    expect(a.runningPartitions()).toEqual(ofA);
-    expect(b.runningPartitions()).toEqual(ofB);
 
-    // Kill b (no commit, no leaving the group) and produce part 2 while only a runs.
+    // Part 1 flows in; once both instances run their tasks and b has committed input on each of its
+    // partitions, b is killed (no final commit, no leaving the group), most likely mid-flow.
+    let part1Sent = false;
+    const flowing = produceFlowing(kafka, topics.input, part1, { chunk: 20, pauseMs: 50 }).then(() => (part1Sent = true));
+    await waitUntil(
+      async () => {
+        if (a.runningPartitions().join() !== ofA.join() || b.runningPartitions().join() !== ofB.join()) return false;
+        const committed = await groupCommittedOffsets(admin, appId, topics.input);
+        return ofB.every((p) => (committed.get(p) ?? -1) > 0);
+      },
+      { timeoutMs: 120_000, what: 'a and b to run their tasks and b to commit on each of its partitions', instances: [a, b] },
+    );
     const markA = a.mark();
     const bExit = await b.kill();
     expect(bExit.signal).toBe('SIGKILL');
+    console.error(`[failover] b (partitions ${ofB.join()}) killed ${part1Sent ? 'after' : 'while'} part 1 was flowing in`);
+    await flowing;
+    // Part 2 while only a runs.
     await produceTransactions(kafka, topics.input, part2);
 
     // a takes all 6 tasks and restores b's from the changelogs.
@@ -113,31 +121,33 @@ describe('failover between two instances (child processes), exactly-once, on a r
     // Restart b on its state directory: tasks move back to it.
     const markA2 = a.mark();
     b = start('b');
-    await waitUntil(() => (b.assignedPartitions()?.length ?? 0) > 0 && b.runningPartitions().length > 0, {
-      timeoutMs: 120_000,
-      what: 'the restarted b to be assigned partitions and run tasks',
-      instances: [a, b],
-    });
-    // a gives up exactly what b got: the two hold disjoint halves of the 6 partitions again.
     await waitUntil(
       () => {
         const pa = a.assignedPartitions(markA2) ?? [];
         const pb = b.assignedPartitions() ?? [];
-        return pa.length > 0 && sorted([...pa, ...pb]).join() === ALL.join() && a.runningPartitions().join() === pa.join();
+        return pa.length > 0 && pb.length > 0 && sorted([...pa, ...pb]).join() === ALL.join();
       },
-      { timeoutMs: 120_000, what: 'a to hand partitions back to b', instances: [a, b] },
+      { timeoutMs: 120_000, what: 'the restarted b to get partitions back from a', instances: [a, b] },
     );
     const backToB = b.assignedPartitions() as number[];
-    expect(backToB.length).toBeGreaterThan(0);
-    expect(a.linesSince(markA2).some((l) => l.msg === 'task closed' && l.reason === 'revoked')).toBe(true);
+    const keptByA = a.assignedPartitions(markA2) as number[];
+    // a closes the tasks it gave back.
+    const closedByA = () => a.linesSince(markA2).filter((l) => l.msg === 'task closed' && l.reason === 'revoked');
+    await waitUntil(() => closedByA().length >= backToB.length, { timeoutMs: 60_000, what: 'a to close the tasks it handed back', instances: [a] });
+    expect(sorted(closedByA().map((l) => partitionOfTask(l.task as string)))).toEqual(backToB);
+    expect(a.runningPartitions()).toEqual(keptByA);
 
-    // Part 3 with both instances; the final outputs are exact.
+    // Part 3 with both instances: b runs its tasks again (a task starts on its first batch), and
+    // the final outputs are exact.
     await produceTransactions(kafka, topics.input, part3);
-    await expectExactOutputs([...part1, ...part2, ...part3], [a, b]);
     await waitUntil(() => b.runningPartitions().join() === backToB.join(), {
-      timeoutMs: 60_000,
-      what: 'b to run every task it was assigned',
-      instances: [b],
+      timeoutMs: 120_000,
+      what: 'the restarted b to run the tasks it got back',
+      instances: [a, b],
     });
-  });
+    await expectExactOutputs([...part1, ...part2, ...part3], [a, b]);
+    // b restored only what a committed for these tasks while b was down (its checkpoints cover the rest).
+    const restoredByB = b.lines.filter((l) => l.msg === 'restore complete' || l.msg === 'stores are up to date with their changelogs; nothing to restore');
+    expect(restoredByB.map((l) => l.task).sort()).toEqual(backToB.map((p) => `0_${p}`));
+  }, 480_000);
 });

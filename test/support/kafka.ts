@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
+import { waitForTopicLeaders } from '../../processor/kafka/kafkajs/admin.ts';
 import { services, uniqueName } from './services.ts';
 
 export function testKafka(clientId = 'saldo-test'): Kafka {
@@ -16,7 +17,10 @@ export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise
 }
 
 export async function createTopic(kafka: Kafka, topic: string, numPartitions = 1): Promise<void> {
-  await withAdmin(kafka, (admin) => admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true }));
+  await withAdmin(kafka, async (admin) => {
+    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: false });
+    await waitForTopicLeaders(admin, [topic]);
+  });
 }
 
 export interface ReadRecord {

@@ -25,14 +25,16 @@ export class KafkaJsAdminClient implements AdminClient {
 
   async createTopics(specs: TopicSpec[]): Promise<void> {
     if (specs.length === 0) return;
+    // kafkajs' own waitForLeaders gives up on a loaded broker; wait on metadata ourselves instead.
     await this.#admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: specs.map((s) => ({
         topic: s.topic,
         numPartitions: s.numPartitions,
         configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
+    await waitForTopicLeaders(this.#admin, specs.map((s) => s.topic));
   }
 
   async committedOffsets(groupId: string, tps: TopicPartition[]): Promise<Map<string, number>> {
@@ -60,5 +62,21 @@ export class KafkaJsAdminClient implements AdminClient {
 
   async close(): Promise<void> {
     await this.#admin.disconnect();
+  }
+}
+
+/** Waits until every partition of the topics has a leader, so that the first produce or fetch finds it. */
+export async function waitForTopicLeaders(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready && metadata.topics.length === topics.length) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

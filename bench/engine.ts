@@ -1,0 +1,293 @@
+/**
+ * The engine benchmark (`npm run bench:engine`): the counting topology over 1M records on 8
+ * partitions on the local broker, exactly-once and at-least-once, plus a restore of a 1M-key
+ * changelog. Reports records/s, commit latency p50/p99, restore rate and peak RSS against the
+ * targets, appends a dated section to BENCHMARKS.md, and with --json prints one JSON object last.
+ *
+ *   npm run bench:engine [-- --records 100000] [--json] [--profile] [--verify] [--no-append]
+ *
+ * The input is produced to fresh topics before anything is timed; the engine runs in its own
+ * process (bench/engine-runner.ts), one phase at a time. See the preamble of BENCHMARKS.md for
+ * exactly what each figure measures.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Admin } from 'kafkajs';
+import { formatSummary, summarizeProfile } from './cpuprofile.ts';
+import { benchKafka, cleanUp, createTopics, resolveBrokers } from './kafka.ts';
+import { machineInfo } from './machine.ts';
+import { processingRate, restoreRate, runPhase, type PhaseOutcome } from './phase.ts';
+import type { Guarantee, RunnerSpec } from './protocol.ts';
+import { appendToBenchmarks, formatHeader, formatResults, jsonSummary, targetChecks, type BenchReport, type ThroughputFigures } from './report.ts';
+import { histogramQuantile, percentile } from './stats.ts';
+import { verifyOutputs } from './verify.ts';
+import { distinctKeyTransactions, produceAll, produceOnePerPartition, transactions } from './workload.ts';
+
+const BENCHMARKS_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const PHASES = ['eos', 'alos', 'restore'] as const;
+type Phase = (typeof PHASES)[number];
+
+const HELP = `usage: npm run bench:engine -- [options]
+
+  --records N            input records (default 1000000); also the restore changelog's keys
+  --partitions N         partitions of every topic (default 8)
+  --accounts N           distinct accounts in the throughput input (default records/10)
+  --restore-keys N       keys of the restore changelog (default: --records)
+  --commit-interval-ms N the engine's commit interval (default 100)
+  --phases LIST          comma-separated subset of eos,alos,restore (default all)
+  --profile              run the engine under node --cpu-prof and summarise where the time goes
+  --verify               read the outputs back (read_committed) and check them against the reference
+  --json                 print one JSON object as the last line
+  --no-append            do not append the results to BENCHMARKS.md
+  --keep                 keep topics, groups and local state afterwards
+  --engine-log-level L   the engine's log level: error, warn (default), info, debug
+`;
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
+  return n;
+}
+
+function commandLine(argv: string[]): string {
+  const args = argv.map((a) => (/^[\w.,=/:-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+  const viaNpm = process.env.npm_lifecycle_event === 'bench:engine' || process.env.npm_lifecycle_event === 'bench';
+  return viaNpm ? `npm run bench:engine${args ? ` -- ${args}` : ''}` : `node bench/engine.ts${args ? ` ${args}` : ''}`;
+}
+
+function throughputFigures(guarantee: Guarantee, p: PhaseOutcome, verified?: string[]): ThroughputFigures {
+  const rate = processingRate(p);
+  const r = p.result;
+  return {
+    guarantee,
+    records: p.inputRecords,
+    recordsPerSec: rate.perSec,
+    windowMs: rate.windowMs,
+    withStartupPerSec: rate.withStartupPerSec,
+    startupMs: rate.startupMs,
+    commitP50Ms: percentile(r.commitLatencyMs, 0.5),
+    commitP99Ms: percentile(r.commitLatencyMs, 0.99),
+    commitMaxMs: percentile(r.commitLatencyMs, 1),
+    histogramP50Ms: histogramQuantile(r.commitHistogram, 0.5) * 1000,
+    histogramP99Ms: histogramQuantile(r.commitHistogram, 0.99) * 1000,
+    commits: r.commits,
+    commitFailures: r.commitFailures,
+    recordsProcessed: r.recordsProcessed,
+    deadLetters: r.deadLetters,
+    peakRssMb: r.maxRssKb / 1024,
+    cpuSeconds: (r.cpuUserMs + r.cpuSystemMs) / 1000,
+    eventLoopUtilization: r.eventLoopUtilization,
+    machineBusy: p.machineBusy,
+    loadAtStart: p.loadAtStart,
+    verified,
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      records: { type: 'string' },
+      partitions: { type: 'string' },
+      accounts: { type: 'string' },
+      'restore-keys': { type: 'string' },
+      'commit-interval-ms': { type: 'string' },
+      phases: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      verify: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'no-append': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      'engine-log-level': { type: 'string', default: 'warn' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const records = positiveInt('records', values.records, 1_000_000);
+  const partitions = positiveInt('partitions', values.partitions, 8);
+  const accounts = positiveInt('accounts', values.accounts, Math.max(1, Math.floor(records / 10)));
+  const restoreKeys = positiveInt('restore-keys', values['restore-keys'], records);
+  const commitIntervalMs = positiveInt('commit-interval-ms', values['commit-interval-ms'], 100);
+  const engineLogLevel = values['engine-log-level'];
+  if (!['error', 'warn', 'info', 'debug'].includes(engineLogLevel)) throw new Error(`--engine-log-level: unknown level '${engineLogLevel}'`);
+  const phases = new Set<Phase>(
+    (values.phases ?? PHASES.join(','))
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '')
+      .map((p) => {
+        if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--phases: unknown phase '${p}' (known: ${PHASES.join(', ')})`);
+        return p as Phase;
+      }),
+  );
+
+  const machine = machineInfo();
+  const date = new Date();
+  const { brokers, source } = await resolveBrokers(process.env, log);
+  log(`broker ${brokers.join(',')} (${source}); ${machine.nproc} CPUs, load average ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`);
+
+  const kafka = benchKafka(brokers);
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  const workDir = await mkdtemp(join(tmpdir(), 'saldo-bench-'));
+  const stateDir = join(workDir, 'state');
+  const stamp = `bench-${Date.now().toString(36)}`;
+  const names = {
+    input: `${stamp}-in`,
+    seedInput: `${stamp}-keys-in`,
+    eos: { appId: `${stamp}-eos`, output: `${stamp}-eos-out` },
+    alos: { appId: `${stamp}-alos`, output: `${stamp}-alos-out` },
+    seed: { appId: `${stamp}-restore`, output: `${stamp}-restore-out` },
+  };
+  const apps = [names.eos, names.alos, names.seed];
+  const allTopics = [names.input, names.seedInput, ...apps.flatMap((a) => [a.output, `${a.appId}-totals-changelog`, `${a.appId}-dlq`])];
+  const spec = (app: { appId: string; output: string }, input: string, guarantee: Guarantee): RunnerSpec => ({
+    appId: app.appId,
+    brokers,
+    stateDir,
+    input,
+    output: app.output,
+    guarantee,
+    commitIntervalMs,
+    logLevel: engineLogLevel as RunnerSpec['logLevel'],
+  });
+  const timeoutMs = (n: number) => 120_000 + Math.ceil(n / 2_000) * 1_000;
+  const phaseCommon = { admin, partitions, workDir, profile: values.profile, log };
+
+  const report: BenchReport = {
+    date,
+    command: commandLine(argv),
+    machine,
+    brokers: brokers.join(','),
+    brokerSource: source,
+    records,
+    partitions,
+    accounts,
+    commitIntervalMs,
+    produce: undefined,
+    eos: undefined,
+    alos: undefined,
+    restore: undefined,
+    profiles: [],
+    workDir,
+    profiled: values.profile,
+  };
+  const profileFiles: Array<{ title: string; file: string }> = [];
+
+  try {
+    const throughput = phases.has('eos') || phases.has('alos');
+    await createTopics(
+      admin,
+      [...(throughput ? [names.input] : []), ...(phases.has('restore') ? [names.seedInput] : []), names.eos.output, names.alos.output, names.seed.output],
+      partitions,
+    );
+    if (throughput) {
+      log(`producing ${records.toLocaleString('en-US')} records (${accounts.toLocaleString('en-US')} accounts) to ${names.input}`);
+      const produced = await produceAll(kafka, names.input, transactions(records, accounts, 1));
+      report.produce = { records: produced.records, perSec: produced.records / (produced.elapsedMs / 1000) };
+      log(`produced in ${(produced.elapsedMs / 1000).toFixed(1)} s (${Math.round(report.produce.perSec).toLocaleString('en-US')} records/s)`);
+    }
+    if (phases.has('restore')) {
+      log(`producing ${restoreKeys.toLocaleString('en-US')} records with distinct accounts to ${names.seedInput}`);
+      const produced = await produceAll(kafka, names.seedInput, distinctKeyTransactions(restoreKeys));
+      log(`produced in ${(produced.elapsedMs / 1000).toFixed(1)} s`);
+    }
+
+    for (const [phase, guarantee] of [
+      ['eos', 'exactly-once'],
+      ['alos', 'at-least-once'],
+    ] as const) {
+      if (!phases.has(phase)) continue;
+      const app = names[phase];
+      log(`${phase}: running the counting topology, ${guarantee}`);
+      const outcome = await runPhase({ ...phaseCommon, name: phase, spec: spec(app, names.input, guarantee), until: 'committed', timeoutMs: timeoutMs(records) });
+      if (outcome.profileFile) profileFiles.push({ title: `${guarantee} processing`, file: outcome.profileFile });
+      let verified: string[] | undefined;
+      if (values.verify) {
+        log(`${phase}: verifying the outputs`);
+        verified = await verifyOutputs(kafka, app.output, transactions(records, accounts, 1));
+        log(`${phase}: ${verified.length === 0 ? 'outputs verified' : `verification problems: ${verified.join('; ')}`}`);
+      }
+      const figures = throughputFigures(guarantee, outcome, verified);
+      report[phase] = figures;
+      log(`${phase}: ${Math.round(figures.recordsPerSec).toLocaleString('en-US')} records/s, commit p99 ${figures.commitP99Ms.toFixed(1)} ms, peak RSS ${Math.round(figures.peakRssMb)} MB`);
+    }
+
+    if (phases.has('restore')) {
+      log(`restore: writing a ${restoreKeys.toLocaleString('en-US')}-key changelog with an exactly-once run`);
+      const seedSpec = spec(names.seed, names.seedInput, 'exactly-once');
+      const seed = await runPhase({ ...phaseCommon, name: 'restore-seed', spec: seedSpec, until: 'committed', timeoutMs: timeoutMs(restoreKeys), profile: false });
+      const seedFigures = throughputFigures('exactly-once', seed);
+      log(`restore: seeded at ${Math.round(seedFigures.recordsPerSec).toLocaleString('en-US')} records/s; deleting local state`);
+      await rm(join(stateDir, names.seed.appId), { recursive: true, force: true });
+      // Tasks are created on their first batch: one new record per partition wakes each of them.
+      await produceOnePerPartition(kafka, names.seedInput, partitions);
+      const restore = await runPhase({ ...phaseCommon, name: 'restore', spec: seedSpec, until: 'restored', timeoutMs: timeoutMs(restoreKeys) });
+      if (restore.profileFile) profileFiles.push({ title: 'restore', file: restore.profileFile });
+      const rate = restoreRate(restore);
+      report.restore = {
+        keys: restoreKeys,
+        records: rate.records,
+        recordsPerSec: rate.perSec,
+        windowMs: rate.windowMs,
+        slowestTaskMs: rate.slowestTaskMs,
+        firstRecordsAfterMs: rate.firstRecordsAfterMs,
+        dataPerSec: rate.dataPerSec,
+        tasks: restore.restored.length,
+        seed: seedFigures,
+        peakRssMb: restore.result.maxRssKb / 1024,
+        cpuSeconds: (restore.result.cpuUserMs + restore.result.cpuSystemMs) / 1000,
+        machineBusy: restore.machineBusy,
+        loadAtStart: restore.loadAtStart,
+      };
+      log(`restore: ${rate.records.toLocaleString('en-US')} records in ${Math.round(rate.windowMs)} ms (${Math.round(rate.perSec).toLocaleString('en-US')} records/s)`);
+    }
+
+    for (const p of profileFiles) {
+      const summary = await summarizeProfile(p.file, 25);
+      report.profiles.push({ title: p.title, file: p.file, markdown: formatSummary(summary, `\`${p.file}\``) });
+    }
+  } finally {
+    if (!values.keep) {
+      log('cleaning up topics, groups and local state');
+      await cleanUp(admin, allTopics, apps.map((a) => a.appId)).catch((error: unknown) => log(`clean-up failed: ${String(error)}`));
+      await rm(stateDir, { recursive: true, force: true });
+    }
+    await admin.disconnect();
+  }
+
+  const header = formatHeader(report);
+  const results = formatResults(report);
+  console.log(`\nsaldo engine benchmark, ${report.date.toISOString()}\n\n${header}\n\n${results}`);
+  for (const p of report.profiles) console.log(`Profile (${p.title}):\n\n${p.markdown}\n`);
+  const missed = targetChecks(report).filter((c) => !c.ok);
+  if (missed.length > 0 && !values.profile) {
+    console.log(`Missed: ${missed.map((c) => c.what).join(', ')}. Re-run with --profile to see where the engine's time goes.`);
+  }
+  console.log(`Engine logs${values.profile ? ' and CPU profiles' : ''}: ${workDir}`);
+  if (!values['no-append']) {
+    await appendToBenchmarks(BENCHMARKS_FILE, report);
+    console.log(`Appended to ${BENCHMARKS_FILE}`);
+  }
+  if (values.json) console.log(JSON.stringify(jsonSummary(report)));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,221 @@
+/** The benchmark's figures, targets, and their rendering (terminal table and BENCHMARKS.md section). */
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { formatLoad, type MachineInfo } from './machine.ts';
+
+export const TARGETS = {
+  eosRecordsPerSec: 25_000,
+  alosRecordsPerSec: 50_000,
+  restoreRecordsPerSec: 100_000,
+  peakRssMb: 400,
+} as const;
+
+export interface ThroughputFigures {
+  guarantee: 'exactly-once' | 'at-least-once';
+  records: number;
+  recordsPerSec: number;
+  windowMs: number;
+  withStartupPerSec: number;
+  startupMs: number;
+  commitP50Ms: number;
+  commitP99Ms: number;
+  commitMaxMs: number;
+  /** p50/p99 estimated from the engine's Prometheus buckets, for comparison. */
+  histogramP50Ms: number;
+  histogramP99Ms: number;
+  commits: number;
+  commitFailures: number;
+  recordsProcessed: number;
+  deadLetters: number;
+  peakRssMb: number;
+  cpuSeconds: number;
+  eventLoopUtilization: number;
+  machineBusy: number | undefined;
+  loadAtStart: [number, number, number];
+  verified?: string[] | undefined;
+}
+
+export interface RestoreFigures {
+  keys: number;
+  records: number;
+  recordsPerSec: number;
+  windowMs: number;
+  slowestTaskMs: number;
+  firstRecordsAfterMs: number;
+  dataPerSec: number;
+  tasks: number;
+  /** The seeding run that wrote the changelog (exactly-once, one key per record). */
+  seed: ThroughputFigures;
+  peakRssMb: number;
+  cpuSeconds: number;
+  machineBusy: number | undefined;
+  loadAtStart: [number, number, number];
+}
+
+export interface BenchReport {
+  date: Date;
+  command: string;
+  machine: MachineInfo;
+  brokers: string;
+  brokerSource: string;
+  records: number;
+  partitions: number;
+  accounts: number;
+  commitIntervalMs: number;
+  produce: { records: number; perSec: number } | undefined;
+  eos: ThroughputFigures | undefined;
+  alos: ThroughputFigures | undefined;
+  restore: RestoreFigures | undefined;
+  profiles: Array<{ title: string; markdown: string; file: string }>;
+  workDir: string;
+  profiled: boolean;
+}
+
+export interface JsonSummary {
+  eosRecordsPerSec: number | null;
+  alosRecordsPerSec: number | null;
+  restoreRecordsPerSec: number | null;
+  commitP99Ms: number | null;
+  peakRssMb: number | null;
+}
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : n.toFixed(0)) : 'n/a');
+const pct = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 'n/a' : `${Math.round(n * 100)}%`);
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+
+export function peakRssMb(r: BenchReport): number | null {
+  const all = [r.eos?.peakRssMb, r.alos?.peakRssMb, r.restore?.peakRssMb, r.restore?.seed.peakRssMb].filter((v): v is number => v !== undefined);
+  return all.length === 0 ? null : Math.max(...all);
+}
+
+export function jsonSummary(r: BenchReport): JsonSummary {
+  const p99s = [r.eos?.commitP99Ms, r.alos?.commitP99Ms].filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const round1 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10);
+  return {
+    eosRecordsPerSec: r.eos ? Math.round(r.eos.recordsPerSec) : null,
+    alosRecordsPerSec: r.alos ? Math.round(r.alos.recordsPerSec) : null,
+    restoreRecordsPerSec: r.restore ? Math.round(r.restore.recordsPerSec) : null,
+    commitP99Ms: p99s.length === 0 ? null : round1(Math.max(...p99s)),
+    peakRssMb: round1(peakRssMb(r) ?? undefined),
+  };
+}
+
+export interface TargetCheck {
+  what: string;
+  measured: string;
+  target: string;
+  ok: boolean;
+}
+
+export function targetChecks(r: BenchReport): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  if (r.eos) checks.push({ what: 'exactly-once records/s', measured: int(r.eos.recordsPerSec), target: `≥ ${int(TARGETS.eosRecordsPerSec)}`, ok: r.eos.recordsPerSec >= TARGETS.eosRecordsPerSec });
+  if (r.alos) checks.push({ what: 'at-least-once records/s', measured: int(r.alos.recordsPerSec), target: `≥ ${int(TARGETS.alosRecordsPerSec)}`, ok: r.alos.recordsPerSec >= TARGETS.alosRecordsPerSec });
+  if (r.restore) checks.push({ what: 'restore records/s', measured: int(r.restore.recordsPerSec), target: `≥ ${int(TARGETS.restoreRecordsPerSec)}`, ok: r.restore.recordsPerSec >= TARGETS.restoreRecordsPerSec });
+  const rss = peakRssMb(r);
+  if (rss !== null) checks.push({ what: 'peak RSS of the engine (MB)', measured: int(rss), target: `≤ ${TARGETS.peakRssMb}`, ok: rss <= TARGETS.peakRssMb });
+  return checks;
+}
+
+function throughputRow(label: string, t: ThroughputFigures): string {
+  return `| ${label} | ${int(t.records)} | **${int(t.recordsPerSec)}** | ${int(t.withStartupPerSec)} | ${ms(t.commitP50Ms)} / ${ms(t.commitP99Ms)} / ${ms(t.commitMaxMs)} | ${ms(t.histogramP50Ms)} / ${ms(t.histogramP99Ms)} | ${int(t.commits)} | ${int(t.peakRssMb)} | ${t.cpuSeconds.toFixed(1)} s | ${int((t.cpuSeconds * 1e6) / t.records)} | ${pct(t.eventLoopUtilization)} | ${pct(t.machineBusy)} | ${formatLoad(t.loadAtStart)} |`;
+}
+
+/** The results as Markdown: readable on a terminal, and the body of a BENCHMARKS.md section. */
+export function formatResults(r: BenchReport): string {
+  const lines: string[] = [];
+  lines.push('| target | measured | target | result |', '| --- | ---: | ---: | --- |');
+  for (const c of targetChecks(r)) lines.push(`| ${c.what} | ${c.measured} | ${c.target} | ${verdict(c.ok)} |`);
+  lines.push('');
+  const tp = [r.eos ? ['exactly-once', r.eos] : undefined, r.alos ? ['at-least-once', r.alos] : undefined, r.restore ? ['exactly-once, distinct keys (restore seed)', r.restore.seed] : undefined].filter(
+    (x): x is [string, ThroughputFigures] => x !== undefined,
+  );
+  if (tp.length > 0) {
+    lines.push(
+      '| processing run | records | records/s | records/s incl. start-up | commit p50 / p99 / max ms | histogram p50 / p99 ms | commits | peak RSS MB | engine CPU | CPU µs/record | event loop busy | machine busy | load at start |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
+    for (const [label, t] of tp) lines.push(throughputRow(label, t));
+    lines.push('');
+  }
+  if (r.restore) {
+    const x = r.restore;
+    lines.push(
+      '| restore | changelog records | keys | records/s | wall ms (all tasks) | slowest task ms | first records after ms | records/s once flowing | peak RSS MB | engine CPU | machine busy | load at start |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      `| ${x.tasks} tasks in parallel | ${int(x.records)} | ${int(x.keys)} | **${int(x.recordsPerSec)}** | ${int(x.windowMs)} | ${int(x.slowestTaskMs)} | ${int(x.firstRecordsAfterMs)} | ${int(x.dataPerSec)} | ${int(x.peakRssMb)} | ${x.cpuSeconds.toFixed(1)} s | ${pct(x.machineBusy)} | ${formatLoad(x.loadAtStart)} |`,
+      '',
+    );
+  }
+  const checks: string[] = [];
+  for (const [label, t] of tp) {
+    const problems: string[] = [];
+    if (t.recordsProcessed !== t.records) problems.push(`processed ${int(t.recordsProcessed)} of ${int(t.records)} (reprocessing after a failed commit?)`);
+    if (t.deadLetters > 0) problems.push(`${int(t.deadLetters)} dead letters`);
+    if (t.commitFailures > 0) problems.push(`${int(t.commitFailures)} failed commits`);
+    if (t.verified && t.verified.length > 0) problems.push(`verification: ${t.verified.slice(0, 3).join('; ')}`);
+    const verifiedNote = t.verified ? ', outputs verified against the reference totals' : '';
+    checks.push(`- ${label}: ${problems.length === 0 ? `all ${int(t.records)} records processed once, no dead letters, no failed commits${verifiedNote}` : problems.join('; ')}`);
+  }
+  if (checks.length > 0) lines.push('Sanity:', ...checks, '');
+  return lines.join('\n');
+}
+
+export function formatHeader(r: BenchReport): string {
+  const m = r.machine;
+  return [
+    `- command: \`${r.command}\``,
+    `- machine: ${m.nproc} CPUs (nproc), ${m.memoryGiB.toFixed(1)} GiB, ${m.cpuModel}; Node ${m.node}; Kafka ${m.kafka} (single KRaft broker on the same machine, ${r.brokers}, ${r.brokerSource})`,
+    `- load average at start: ${formatLoad(m.loadAverage)} (1 / 5 / 15 min)`,
+    `- workload: counting topology, ${int(r.records)} records over ${r.partitions} partitions, ${int(r.accounts)} accounts; commit interval ${r.commitIntervalMs} ms` +
+      (r.produce ? `; input pre-produced at ${int(r.produce.perSec)} records/s (not timed)` : ''),
+    r.profiled ? '- **the engine ran under `--cpu-prof`**: figures include profiler overhead' : '',
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
+}
+
+const PREAMBLE = `# Benchmarks
+
+Results of \`npm run bench:engine\` (bench/engine.ts), newest last. Each section is appended by a run.
+
+What is measured (see bench/engine.ts for the details):
+
+- **records/s**: the counting topology (processor/ + topologies/counting.ts) in its own process
+  (bench/engine-runner.ts), on input pre-produced to fresh topics; from the moment the first task
+  is running to the moment the app's consumer group has committed the last input offset (polled
+  every 100 ms with the admin API; with exactly-once, committed offsets are part of the
+  transactions, so every output is committed by then). "incl. start-up" also counts joining the
+  group and creating the tasks.
+- **commit latency**: every observation of the engine's own \`saldo_commit_latency_seconds\`
+  (one task commit: produce, offsets, end of transaction, state flush), captured exactly in the
+  engine process; the p50/p99 estimated from the histogram's buckets are shown next to them.
+- **restore**: a changelog with one record per key (written by an exactly-once run over
+  distinct accounts, so it carries transaction markers), local state deleted, a new instance
+  started: changelog records restored per second across the tasks restoring in parallel, from
+  the first task's restore start to the last one's end (the engine's onRestored summaries).
+- **peak RSS**: \`process.resourceUsage().maxRSS\` of the engine process (max over all runs).
+- **engine CPU** is user + system time of the engine process; **event loop busy** its main
+  thread's event-loop utilisation; **machine busy** the share of all cores in use during the run
+  (the broker shares the machine).
+`;
+
+export async function appendToBenchmarks(file: string, r: BenchReport): Promise<void> {
+  let existing: string | undefined;
+  try {
+    existing = await readFile(file, 'utf8');
+  } catch {
+    existing = undefined;
+  }
+  if (existing === undefined) await writeFile(file, PREAMBLE);
+  const parts = [
+    '',
+    `## ${r.date.toISOString().replace(/\.\d+Z$/, 'Z')} — ${int(r.records)} records, ${r.partitions} partitions`,
+    '',
+    formatHeader(r),
+    '',
+    formatResults(r),
+  ];
+  for (const p of r.profiles) parts.push(`### Profile: ${p.title}`, '', p.markdown, '');
+  await appendFile(file, `${parts.join('\n').trimEnd()}\n`);
+}
