@@ -63,11 +63,22 @@ async function main(): Promise<void> {
     {
       metrics,
       onRestored: (taskId, summary) => {
+        if (!processingStart) processingStart = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
         void send({ type: 'restored', taskId, total: summary.total, elapsedMs: summary.elapsedMs, at: epochNow() });
       },
     },
   );
 
+  // Where the memory is: peaks of the V8 heap and of off-heap buffers next to the RSS.
+  const memoryPeaks = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const sampleMemory = () => {
+    const m = process.memoryUsage();
+    for (const k of Object.keys(memoryPeaks) as Array<keyof typeof memoryPeaks>) memoryPeaks[k] = Math.max(memoryPeaks[k], m[k]);
+  };
+  const memorySampler = setInterval(sampleMemory, 100);
+  memorySampler.unref();
+
+  let processingStart: { cpu: NodeJS.CpuUsage; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
   const cpuAtStart = process.cpuUsage();
   const eluAtStart = performance.eventLoopUtilization();
   const spanStart = epochNow();
@@ -79,6 +90,9 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpuAtStart);
     const elu = performance.eventLoopUtilization(eluAtStart);
     const spanMs = epochNow() - spanStart;
+    const processingCpu = processingStart ? process.cpuUsage(processingStart.cpu) : cpu;
+    const processingElu = processingStart ? performance.eventLoopUtilization(processingStart.elu) : elu;
+    sampleMemory();
     void (async () => {
       await app.stop();
       await send({
@@ -94,6 +108,10 @@ async function main(): Promise<void> {
         cpuSystemMs: cpu.system / 1000,
         eventLoopUtilization: elu.utilization,
         spanMs,
+        processingCpuMs: (processingCpu.user + processingCpu.system) / 1000,
+        processingEventLoopUtilization: processingElu.utilization,
+        restoreRecordsApplied: await sumOf(metrics.restoredRecords),
+        memoryPeaks,
       });
       process.disconnect?.();
       // Exit explicitly (kafkajs may hold timers); --cpu-prof still writes its profile on exit.

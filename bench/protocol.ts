@@ -73,6 +73,13 @@ export interface ResultMessage {
   eventLoopUtilization: number;
   /** Wall time of that span, in ms. */
   spanMs: number;
+  /** CPU (user + system) and event-loop utilisation from the first task running to the stop request. */
+  processingCpuMs: number;
+  processingEventLoopUtilization: number;
+  /** saldo_restore_records_total: changelog records applied, including attempts that failed. */
+  restoreRecordsApplied: number;
+  /** Peaks of process.memoryUsage(), sampled every 100 ms, in bytes. */
+  memoryPeaks: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
 }
 
 export type RunnerMessage = RestoredMessage | RestoreProgressMessage | StartedMessage | FailedMessage | ResultMessage;

@@ -27,7 +27,12 @@ export interface ThroughputFigures {
   recordsProcessed: number;
   deadLetters: number;
   peakRssMb: number;
+  /** Peaks of the V8 heap (total) and of memory outside it (Buffers, native), MB. */
+  heapPeakMb: number;
+  externalPeakMb: number;
+  /** Engine CPU from app.start() to the stop request, and over the processing window only. */
   cpuSeconds: number;
+  processingCpuSeconds: number;
   eventLoopUtilization: number;
   machineBusy: number | undefined;
   loadAtStart: [number, number, number];
@@ -43,6 +48,8 @@ export interface RestoreFigures {
   firstRecordsAfterMs: number;
   dataPerSec: number;
   tasks: number;
+  /** saldo_restore_records_total at the end: more than `records` when a failed attempt was retried. */
+  applied: number;
   /** The seeding run that wrote the changelog (exactly-once, one key per record). */
   seed: ThroughputFigures;
   peakRssMb: number;
@@ -118,7 +125,7 @@ export function targetChecks(r: BenchReport): TargetCheck[] {
 }
 
 function throughputRow(label: string, t: ThroughputFigures): string {
-  return `| ${label} | ${int(t.records)} | **${int(t.recordsPerSec)}** | ${int(t.withStartupPerSec)} | ${ms(t.commitP50Ms)} / ${ms(t.commitP99Ms)} / ${ms(t.commitMaxMs)} | ${ms(t.histogramP50Ms)} / ${ms(t.histogramP99Ms)} | ${int(t.commits)} | ${int(t.peakRssMb)} | ${t.cpuSeconds.toFixed(1)} s | ${int((t.cpuSeconds * 1e6) / t.records)} | ${pct(t.eventLoopUtilization)} | ${pct(t.machineBusy)} | ${formatLoad(t.loadAtStart)} |`;
+  return `| ${label} | ${int(t.records)} | **${int(t.recordsPerSec)}** | ${int(t.withStartupPerSec)} | ${ms(t.commitP50Ms)} / ${ms(t.commitP99Ms)} / ${ms(t.commitMaxMs)} | ${ms(t.histogramP50Ms)} / ${ms(t.histogramP99Ms)} | ${int(t.commits)} | ${int(t.peakRssMb)} / ${int(t.heapPeakMb)} / ${int(t.externalPeakMb)} | ${t.cpuSeconds.toFixed(1)} s | ${int((t.processingCpuSeconds * 1e6) / t.records)} | ${pct(t.eventLoopUtilization)} | ${pct(t.machineBusy)} | ${formatLoad(t.loadAtStart)} |`;
 }
 
 /** The results as Markdown: readable on a terminal, and the body of a BENCHMARKS.md section. */
@@ -132,7 +139,7 @@ export function formatResults(r: BenchReport): string {
   );
   if (tp.length > 0) {
     lines.push(
-      '| processing run | records | records/s | records/s incl. start-up | commit p50 / p99 / max ms | histogram p50 / p99 ms | commits | peak RSS MB | engine CPU | CPU µs/record | event loop busy | machine busy | load at start |',
+      '| processing run | records | records/s | records/s incl. start-up | commit p50 / p99 / max ms | histogram p50 / p99 ms | commits | peak RSS / heap / external MB | engine CPU | CPU µs/record | event loop busy | machine busy | load at start |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     );
     for (const [label, t] of tp) lines.push(throughputRow(label, t));
@@ -156,6 +163,14 @@ export function formatResults(r: BenchReport): string {
     if (t.verified && t.verified.length > 0) problems.push(`verification: ${t.verified.slice(0, 3).join('; ')}`);
     const verifiedNote = t.verified ? ', outputs verified against the reference totals' : '';
     checks.push(`- ${label}: ${problems.length === 0 ? `all ${int(t.records)} records processed once, no dead letters, no failed commits${verifiedNote}` : problems.join('; ')}`);
+  }
+  if (r.restore) {
+    const x = r.restore;
+    const problems: string[] = [];
+    if (x.tasks !== r.partitions) problems.push(`${x.tasks} task restores reported for ${r.partitions} partitions`);
+    if (x.records < x.keys) problems.push(`the reported restores applied ${int(x.records)} records for ${int(x.keys)} keys: an earlier attempt failed and was retried (see the engine log)`);
+    if (x.applied > x.records) problems.push(`${int(x.applied)} changelog records applied in all (${int(x.applied - x.records)} by failed attempts)`);
+    checks.push(`- restore: ${problems.length === 0 ? `every task restored once, ${int(x.records)} records for ${int(x.keys)} keys` : `**${problems.join('; ')}**`}`);
   }
   if (checks.length > 0) lines.push('Sanity:', ...checks, '');
   return lines.join('\n');
@@ -195,9 +210,12 @@ What is measured (see bench/engine.ts for the details):
   started: changelog records restored per second across the tasks restoring in parallel, from
   the first task's restore start to the last one's end (the engine's onRestored summaries).
 - **peak RSS**: \`process.resourceUsage().maxRSS\` of the engine process (max over all runs).
-- **engine CPU** is user + system time of the engine process; **event loop busy** its main
-  thread's event-loop utilisation; **machine busy** the share of all cores in use during the run
-  (the broker shares the machine).
+- **engine CPU** is user + system time of the engine process from start to stop; **CPU µs/record**
+  the engine's CPU over the processing window divided by the records (less sensitive than records/s
+  to other load on the machine); **event loop busy** the main thread's event-loop utilisation over
+  the processing window; **machine busy** the share of all cores in use during the run (the broker
+  shares the machine). **heap / external** are the peaks of the V8 heap and of memory outside it
+  (Buffers), sampled every 100 ms, next to the peak RSS.
 `;
 
 export async function appendToBenchmarks(file: string, r: BenchReport): Promise<void> {

@@ -58,7 +58,11 @@ export class TaskManager {
     return [...this.#tasks.keys()].sort((a, b) => a - b);
   }
 
-  /** A new assignment (a new generation): close tasks we lost; new ones start on their first batch. */
+  /**
+   * A new assignment (a new generation): close the tasks we lost and create and restore the new ones
+   * at once, in the background, whether or not their inputs have new records (so that idle tasks
+   * run their wall-clock punctuations, and restoration does not wait for traffic).
+   */
   onAssignment(partitions: number[]): void {
     const next = new Set(partitions);
     this.#log.info({ partitions }, 'partitions assigned');
@@ -67,13 +71,20 @@ export class TaskManager {
     for (const [p, task] of this.#tasks) {
       if (!next.has(p)) void this.#closeTask(task, 'revoked', true);
     }
+    for (const p of partitions) if (!this.#tasks.has(p)) void this.#taskFor(p);
   }
 
   async onBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
     const p = batch.partition;
     if (this.#stopping || !this.#assigned.has(p) || this.#fenced.has(p)) return;
-    const task = await this.#taskFor(p, control);
-    if (!task) return;
+    let task = this.#tasks.get(p);
+    if (!task) {
+      // Not running yet (restoring): give it a moment, then hand the batch back unresolved so the
+      // consumer fetches it again. Short waits keep the consumer loop, and its heartbeats, going.
+      await Promise.race([this.#taskFor(p), sleep(1_000)]);
+      task = this.#tasks.get(p);
+      if (!task) return;
+    }
     await task.lock.run(async () => {
       if (task.state !== 'running' || this.#tasks.get(p) !== task) return;
       const key = tpKey(batch);
@@ -109,18 +120,34 @@ export class TaskManager {
     );
   }
 
-  async #taskFor(p: number, control: BatchControl): Promise<StreamTask | undefined> {
+  /** The running task of partition p, initialising it once however many callers ask. */
+  async #taskFor(p: number): Promise<StreamTask | undefined> {
     const existing = this.#tasks.get(p);
     if (existing) return existing;
     let pending = this.#initializing.get(p);
     if (!pending) {
-      pending = this.#initialize(p, control).finally(() => this.#initializing.delete(p));
+      pending = this.#initialize(p)
+        .then(async (task) => {
+          // Revoked (or shutting down) while it restored: close it again.
+          if (task && (this.#stopping || !this.#assigned.has(p))) {
+            await this.#closeTask(task, 'revoked while restoring', false);
+            return undefined;
+          }
+          return task;
+        })
+        .finally(() => {
+          this.#initializing.delete(p);
+          // A failed initialisation is retried while the partition is still ours, traffic or not.
+          if (!this.#tasks.has(p) && this.#assigned.has(p) && !this.#fenced.has(p) && !this.#stopping) {
+            setTimeout(() => void this.#taskFor(p), 1_000).unref();
+          }
+        });
       this.#initializing.set(p, pending);
     }
     return pending;
   }
 
-  async #initialize(p: number, control: BatchControl): Promise<StreamTask | undefined> {
+  async #initialize(p: number): Promise<StreamTask | undefined> {
     const { topology, config, adapter, admin } = this.#deps;
     const taskId = formatTaskId(taskIdFor(p));
     let stateManager: StateManager;
@@ -154,7 +181,8 @@ export class TaskManager {
           reader: adapter.changelogReader(),
           logger: this.#deps.logger,
           metrics: this.#deps.metrics,
-          heartbeat: () => control.heartbeat(),
+          // Restoration runs beside the group consumer's loop, which keeps heartbeating.
+          heartbeat: async () => undefined,
         });
       } catch (error) {
         await unit.close();

@@ -3,10 +3,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka } from 'kafkajs';
-import { checkOutputs, generateTransactions, parseTotals, produceTransactions, referenceTotals, type GeneratedTransaction } from '../support/counting.ts';
+import {
+  checkOutputs,
+  generateTransactions,
+  parseTotals,
+  produceTransactions,
+  referenceTotals,
+  type GeneratedTransaction,
+} from '../support/counting.ts';
 import { createTopic, testKafka } from '../support/kafka.ts';
-import { groupCommittedOffsets, produceFlowing, readCommittedToEnd, waitForInputCommitted } from '../support/instance-kafka.ts';
-import { InstanceProcess, killAllInstances, partitionOfTask, stopAllInstances, waitUntil, type LogLine } from '../support/instance-process.ts';
+import {
+  groupCommittedOffsets,
+  produceFlowing,
+  readCommittedToEnd,
+  waitForInputCommitted,
+} from '../support/instance-kafka.ts';
+import {
+  InstanceProcess,
+  killAllInstances,
+  partitionOfTask,
+  stopAllInstances,
+  waitUntil,
+  type LogLine,
+} from '../support/instance-process.ts';
 import { services, uniqueName } from '../support/services.ts';
 
 const PARTITIONS = 6;
@@ -23,7 +42,11 @@ describe('failover between two instances (child processes), exactly-once, on a r
   let failed = false;
   const appId = uniqueName('failover');
   const topics = { input: `${appId}-in`, output: `${appId}-out` };
-  const parts = [generateTransactions(1_000, 40, 21), generateTransactions(1_000, 40, 22), generateTransactions(1_000, 40, 23)];
+  const parts = [
+    generateTransactions(1_000, 40, 21),
+    generateTransactions(1_000, 40, 22),
+    generateTransactions(1_000, 40, 23),
+  ];
 
   beforeAll(async () => {
     kafka = testKafka();
@@ -39,7 +62,8 @@ describe('failover between two instances (child processes), exactly-once, on a r
   afterAll(async () => {
     await stopAllInstances(10_000).catch(() => killAllInstances());
     await admin?.disconnect();
-    if (failed || process.env.SALDO_KEEP_INSTANCE_LOGS) console.error(`[failover] instance logs and state kept in ${root}`);
+    if (failed || process.env.SALDO_KEEP_INSTANCE_LOGS)
+      console.error(`[failover] instance logs and state kept in ${root}`);
     else await rm(root, { recursive: true, force: true });
   });
 
@@ -58,7 +82,13 @@ describe('failover between two instances (child processes), exactly-once, on a r
 
   /** Every committed output up to the end, checked against the reference of `produced`. */
   async function expectExactOutputs(produced: GeneratedTransaction[], instances: InstanceProcess[]) {
-    await waitForInputCommitted(admin, { groupId: appId, topic: topics.input, expectedRecords: produced.length, timeoutMs: 120_000, instances });
+    await waitForInputCommitted(admin, {
+      groupId: appId,
+      topic: topics.input,
+      expectedRecords: produced.length,
+      timeoutMs: 120_000,
+      instances,
+    });
     const outputs = await readCommittedToEnd(kafka, admin, topics.output);
     const updates = outputs.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
     expect(checkOutputs(updates, referenceTotals(produced))).toEqual([]);
@@ -67,11 +97,18 @@ describe('failover between two instances (child processes), exactly-once, on a r
   }
 
   it('moves the tasks of a killed instance to the survivor, restores them from the changelogs, moves them back on restart, and stays exact', async () => {
-    const [part1, part2, part3] = parts as [GeneratedTransaction[], GeneratedTransaction[], GeneratedTransaction[]];
+    const [part1, part2, part3] = parts as [
+      GeneratedTransaction[],
+      GeneratedTransaction[],
+      GeneratedTransaction[],
+    ];
 
     // Two instances, each with its own state directory (separate machines).
     const a = start('a');
-    await a.waitForLine((l) => l.msg === 'app starting -> running', { timeoutMs: 60_000, what: 'a to start' });
+    await a.waitForLine((l) => l.msg === 'app starting -> running', {
+      timeoutMs: 60_000,
+      what: 'a to start',
+    });
     let b = start('b');
     await waitUntil(
       () => {
@@ -88,34 +125,52 @@ describe('failover between two instances (child processes), exactly-once, on a r
     // Part 1 flows in; once both instances run their tasks and b has committed input on each of its
     // partitions, b is killed (no final commit, no leaving the group), most likely mid-flow.
     let part1Sent = false;
-    const flowing = produceFlowing(kafka, topics.input, part1, { chunk: 20, pauseMs: 50 }).then(() => (part1Sent = true));
+    const flowing = produceFlowing(kafka, topics.input, part1, { chunk: 20, pauseMs: 50 }).then(
+      () => (part1Sent = true),
+    );
     await waitUntil(
       async () => {
-        if (a.runningPartitions().join() !== ofA.join() || b.runningPartitions().join() !== ofB.join()) return false;
+        if (a.runningPartitions().join() !== ofA.join() || b.runningPartitions().join() !== ofB.join())
+          return false;
         const committed = await groupCommittedOffsets(admin, appId, topics.input);
         return ofB.every((p) => (committed.get(p) ?? -1) > 0);
       },
-      { timeoutMs: 120_000, what: 'a and b to run their tasks and b to commit on each of its partitions', instances: [a, b] },
+      {
+        timeoutMs: 120_000,
+        what: 'a and b to run their tasks and b to commit on each of its partitions',
+        instances: [a, b],
+      },
     );
     const markA = a.mark();
     const bExit = await b.kill();
     expect(bExit.signal).toBe('SIGKILL');
-    console.error(`[failover] b (partitions ${ofB.join()}) killed ${part1Sent ? 'after' : 'while'} part 1 was flowing in`);
+    console.error(
+      `[failover] b (partitions ${ofB.join()}) killed ${part1Sent ? 'after' : 'while'} part 1 was flowing in`,
+    );
     await flowing;
     // Part 2 while only a runs.
     await produceTransactions(kafka, topics.input, part2);
 
     // a takes all 6 tasks and restores b's from the changelogs.
-    await waitUntil(() => a.assignedPartitions(markA)?.join() === ALL.join() && a.runningPartitions().join() === ALL.join(), {
-      timeoutMs: 120_000,
-      what: 'a to run all 6 tasks after b was killed',
-      instances: [a],
-    });
+    await waitUntil(
+      () => a.assignedPartitions(markA)?.join() === ALL.join() && a.runningPartitions().join() === ALL.join(),
+      {
+        timeoutMs: 120_000,
+        what: 'a to run all 6 tasks after b was killed',
+        instances: [a],
+      },
+    );
     const restoredByA = a
       .linesSince(markA)
-      .filter((l): l is LogLine & { task: string; total: number } => l.msg === 'restore complete' && typeof l.task === 'string' && typeof l.total === 'number');
+      .filter(
+        (l): l is LogLine & { task: string; total: number } =>
+          l.msg === 'restore complete' && typeof l.task === 'string' && typeof l.total === 'number',
+      );
     const takenOver = restoredByA.filter((l) => ofB.includes(partitionOfTask(l.task)));
-    expect(takenOver.some((l) => l.total > 0), `a restored b's tasks: ${JSON.stringify(restoredByA.map((l) => [l.task, l.total]))}`).toBe(true);
+    expect(
+      takenOver.some((l) => l.total > 0),
+      `a restored b's tasks: ${JSON.stringify(restoredByA.map((l) => [l.task, l.total]))}`,
+    ).toBe(true);
     await expectExactOutputs([...part1, ...part2], [a]);
 
     // Restart b on its state directory: tasks move back to it.
@@ -132,8 +187,13 @@ describe('failover between two instances (child processes), exactly-once, on a r
     const backToB = b.assignedPartitions() as number[];
     const keptByA = a.assignedPartitions(markA2) as number[];
     // a closes the tasks it gave back.
-    const closedByA = () => a.linesSince(markA2).filter((l) => l.msg === 'task closed' && l.reason === 'revoked');
-    await waitUntil(() => closedByA().length >= backToB.length, { timeoutMs: 60_000, what: 'a to close the tasks it handed back', instances: [a] });
+    const closedByA = () =>
+      a.linesSince(markA2).filter((l) => l.msg === 'task closed' && l.reason === 'revoked');
+    await waitUntil(() => closedByA().length >= backToB.length, {
+      timeoutMs: 60_000,
+      what: 'a to close the tasks it handed back',
+      instances: [a],
+    });
     expect(sorted(closedByA().map((l) => partitionOfTask(l.task as string)))).toEqual(backToB);
     expect(a.runningPartitions()).toEqual(keptByA);
 
@@ -147,7 +207,11 @@ describe('failover between two instances (child processes), exactly-once, on a r
     });
     await expectExactOutputs([...part1, ...part2, ...part3], [a, b]);
     // b restored only what a committed for these tasks while b was down (its checkpoints cover the rest).
-    const restoredByB = b.lines.filter((l) => l.msg === 'restore complete' || l.msg === 'stores are up to date with their changelogs; nothing to restore');
+    const restoredByB = b.lines.filter(
+      (l) =>
+        l.msg === 'restore complete' ||
+        l.msg === 'stores are up to date with their changelogs; nothing to restore',
+    );
     expect(restoredByB.map((l) => l.task).sort()).toEqual(backToB.map((p) => `0_${p}`));
   }, 480_000);
 });

@@ -3,64 +3,85 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka } from 'kafkajs';
-import { checkOutputs, generateTransactions, parseTotals, produceTransactions, referenceTotals, type GeneratedTransaction } from '../support/counting.ts';
+import {
+  checkOutputs,
+  generateTransactions,
+  parseTotals,
+  produceTransactions,
+  referenceTotals,
+  type GeneratedTransaction,
+} from '../support/counting.ts';
 import { createTopic, testKafka } from '../support/kafka.ts';
-import { groupCommittedOffsets, produceFlowing, readCommittedToEnd, waitForInputCommitted } from '../support/instance-kafka.ts';
-import { InstanceProcess, killAllInstances, stopAllInstances, waitUntil, type LogLine } from '../support/instance-process.ts';
+import {
+  groupCommittedOffsets,
+  produceFlowing,
+  readCommittedToEnd,
+  waitForInputCommitted,
+} from '../support/instance-kafka.ts';
+import {
+  InstanceProcess,
+  killAllInstances,
+  stopAllInstances,
+  waitUntil,
+  type LogLine,
+} from '../support/instance-process.ts';
 import { services, uniqueName } from '../support/services.ts';
 
 const PARTITIONS = 6;
 const ALL = [0, 1, 2, 3, 4, 5];
-const SESSION_TIMEOUT_MS = 6_000;
-const ENV = { SALDO_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS), SALDO_HEARTBEAT_INTERVAL_MS: '1000' };
+// A frozen member is dropped from the group after 6 s.
+const ENV = { SALDO_SESSION_TIMEOUT_MS: '6000', SALDO_HEARTBEAT_INTERVAL_MS: '1000' };
 
 const sorted = (ps: Iterable<number>) => [...ps].sort((a, b) => a - b);
+/** What a zombie should see when it resumes: its producers fenced, or the group moved on without it. */
+const zombieNews = (l: LogLine) => l.msg === 'partitions assigned' || /fenced/i.test(JSON.stringify(l));
 
 describe('a frozen instance (a zombie) comes back, exactly-once, on a real broker', () => {
   let kafka: Kafka;
   let admin: Admin;
   let root: string;
   let failed = false;
-  const appId = uniqueName('zombie');
-  const topics = { input: `${appId}-in`, output: `${appId}-out` };
-  const part1 = generateTransactions(1_000, 40, 31);
-  const part2 = generateTransactions(2_000, 40, 32);
-  const part3 = generateTransactions(1_000, 40, 33);
 
   beforeAll(async () => {
     kafka = testKafka();
     admin = kafka.admin();
     await admin.connect();
     root = await mkdtemp(join(tmpdir(), 'saldo-zombie-'));
-    await createTopic(kafka, topics.input, PARTITIONS);
-    await createTopic(kafka, topics.output, PARTITIONS);
   });
-  afterEach((ctx) => {
+  afterEach(async (ctx) => {
     if (ctx.task.result?.state === 'fail') failed = true;
+    await stopAllInstances(10_000).catch(() => killAllInstances());
   });
   afterAll(async () => {
-    await stopAllInstances(10_000).catch(() => killAllInstances());
+    await killAllInstances();
     await admin?.disconnect();
-    if (failed || process.env.SALDO_KEEP_INSTANCE_LOGS) console.error(`[zombie] instance logs and state kept in ${root}`);
+    if (failed || process.env.SALDO_KEEP_INSTANCE_LOGS)
+      console.error(`[zombie] instance logs and state kept in ${root}`);
     else await rm(root, { recursive: true, force: true });
   });
 
-  function start(name: string): InstanceProcess {
-    return InstanceProcess.spawn({
-      name,
-      appId,
-      input: topics.input,
-      output: topics.output,
-      stateDir: join(root, `state-${name}`),
-      brokers: services().kafkaBrokers,
-      env: ENV,
-      logDir: root,
-    });
-  }
-
-  it('fences the frozen instance when it resumes: it commits nothing for the tasks it lost, and the results stay exact', async () => {
+  /** Two instances a and b (own state directories) sharing the 6 partitions of a fresh app. */
+  async function twoInstances(scenario: string) {
+    const appId = uniqueName(`zombie-${scenario}`);
+    const topics = { input: `${appId}-in`, output: `${appId}-out` };
+    await createTopic(kafka, topics.input, PARTITIONS);
+    await createTopic(kafka, topics.output, PARTITIONS);
+    const start = (name: string) =>
+      InstanceProcess.spawn({
+        name,
+        appId,
+        input: topics.input,
+        output: topics.output,
+        stateDir: join(root, `${scenario}-state-${name}`),
+        brokers: services().kafkaBrokers,
+        env: ENV,
+        logDir: root,
+      });
     const a = start('a');
-    await a.waitForLine((l) => l.msg === 'app starting -> running', { timeoutMs: 60_000, what: 'a to start' });
+    await a.waitForLine((l) => l.msg === 'app starting -> running', {
+      timeoutMs: 60_000,
+      what: 'a to start',
+    });
     const b = start('b');
     await waitUntil(
       () => {
@@ -70,18 +91,66 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
       },
       { timeoutMs: 90_000, what: 'a and b to share the 6 partitions', instances: [a, b] },
     );
-    const ofA = a.assignedPartitions() as number[];
+    return { appId, topics, a, b, ofA: a.assignedPartitions() as number[] };
+  }
+
+  /** Waits until a and b hold disjoint halves of the 6 partitions again (assignments since the marks). */
+  async function sharedAgain(a: InstanceProcess, markA: number, b: InstanceProcess, markB: number) {
+    await waitUntil(
+      () => {
+        const pa = a.assignedPartitions(markA) ?? [];
+        const pb = b.assignedPartitions(markB) ?? [];
+        return pa.length > 0 && pb.length > 0 && sorted([...pa, ...pb]).join() === ALL.join();
+      },
+      { timeoutMs: 120_000, what: 'a and b to share the 6 partitions again', instances: [a, b] },
+    );
+  }
+
+  async function expectExactOutputs(
+    appId: string,
+    topics: { input: string; output: string },
+    all: GeneratedTransaction[],
+    instances: InstanceProcess[],
+  ) {
+    await waitForInputCommitted(admin, {
+      groupId: appId,
+      topic: topics.input,
+      expectedRecords: all.length,
+      timeoutMs: 180_000,
+      instances,
+    });
+    const outputs = await readCommittedToEnd(kafka, admin, topics.output);
+    const updates = outputs.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
+    expect(checkOutputs(updates, referenceTotals(all))).toEqual([]);
+    // One committed output per input record: the zombie committed nothing on top of b's work.
+    expect(updates).toHaveLength(all.length);
+  }
+
+  it('fences an instance frozen in the middle of its work: it commits nothing for the tasks it lost, and the results stay exact', async () => {
+    const { appId, topics, a, b, ofA } = await twoInstances('busy');
+    const part1 = generateTransactions(1_000, 40, 31);
+    const part2 = generateTransactions(2_000, 40, 32);
+    const part3 = generateTransactions(1_000, 40, 33);
 
     // Part 1: both instances run their tasks.
     await produceTransactions(kafka, topics.input, part1);
-    await waitForInputCommitted(admin, { groupId: appId, topic: topics.input, expectedRecords: part1.length, timeoutMs: 120_000, instances: [a, b] });
+    await waitForInputCommitted(admin, {
+      groupId: appId,
+      topic: topics.input,
+      expectedRecords: part1.length,
+      timeoutMs: 120_000,
+      instances: [a, b],
+    });
     expect(a.runningPartitions()).toEqual(ofA);
     expect(b.runningPartitions()).toEqual(b.assignedPartitions());
     const afterPart1 = await groupCommittedOffsets(admin, appId, topics.input);
 
     // Part 2 flows in. Once a has committed some of it, a is frozen (SIGSTOP) with its tasks, its
     // producers and whatever it has fetched and buffered.
-    const flowing = produceFlowing(kafka, topics.input, part2, { chunk: 25, pauseMs: 100 });
+    let part2Sent = false;
+    const flowing = produceFlowing(kafka, topics.input, part2, { chunk: 25, pauseMs: 100 }).then(
+      () => (part2Sent = true),
+    );
     await waitUntil(
       async () => {
         const committed = await groupCommittedOffsets(admin, appId, topics.input);
@@ -94,12 +163,15 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
     const frozenAt = await groupCommittedOffsets(admin, appId, topics.input);
 
     // After the session timeout the group drops a; b takes all 6 tasks, which fences a's producers.
-    await waitUntil(() => b.assignedPartitions(markB)?.join() === ALL.join() && b.runningPartitions().join() === ALL.join(), {
-      timeoutMs: 120_000,
-      what: 'b to run all 6 tasks while a is frozen',
-      instances: [b],
-    });
-    expect(b.linesSince(markB).filter((l) => l.msg === 'restore complete').length).toBeGreaterThan(0);
+    await waitUntil(
+      () => b.assignedPartitions(markB)?.join() === ALL.join() && b.runningPartitions().join() === ALL.join(),
+      {
+        timeoutMs: 120_000,
+        what: 'b to run all 6 tasks while a is frozen',
+        instances: [b],
+      },
+    );
+    expect(b.linesSince(markB).some((l) => l.msg === 'restore complete')).toBe(true);
     // b moves a's partitions beyond where a was frozen: a's local state is now stale.
     await waitUntil(
       async () => {
@@ -109,112 +181,79 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
       { timeoutMs: 120_000, what: "b to commit past a's offsets on a's partitions", instances: [b] },
     );
 
-    // Thaw a while input still flows (most likely).
+    // Thaw a: it must learn that it is a zombie (fenced producers, or a new assignment).
     const markA = a.mark();
+    console.error(
+      `[zombie] a (partitions ${ofA.join()}) resumed ${part2Sent ? 'after' : 'while'} part 2 was flowing in`,
+    );
     a.signal('SIGCONT');
-    const zombieNews = (l: LogLine) => l.msg === 'partitions assigned' || /fenced/i.test(JSON.stringify(l));
-    const news = await a.waitForLine(zombieNews, { since: markA, timeoutMs: 120_000, what: 'a to see a fencing or a new assignment after it resumed' });
-    expect(news.msg === 'partitions assigned' || /fenced/i.test(JSON.stringify(news))).toBe(true);
+    await a.waitForLine(zombieNews, {
+      since: markA,
+      timeoutMs: 120_000,
+      what: 'a to see a fencing or a new assignment after it resumed',
+    });
     await flowing;
 
-    // The group settles with both members again; part 3 goes to both.
-    await waitUntil(
-      () => {
-        const pa = a.assignedPartitions(markA) ?? [];
-        const pb = b.assignedPartitions(markB) ?? [];
-        return pa.length > 0 && pb.length > 0 && sorted([...pa, ...pb]).join() === ALL.join();
-      },
-      { timeoutMs: 120_000, what: 'a and b to share the 6 partitions again', instances: [a, b] },
-    );
+    // The group settles with both members again; part 3 goes to both; everything is exact.
+    await sharedAgain(a, markA, b, markB);
     await produceTransactions(kafka, topics.input, part3);
-
-    const all: GeneratedTransaction[] = [...part1, ...part2, ...part3];
-    await waitForInputCommitted(admin, { groupId: appId, topic: topics.input, expectedRecords: all.length, timeoutMs: 180_000, instances: [a, b] });
-    const outputs = await readCommittedToEnd(kafka, admin, topics.output);
-    const updates = outputs.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
-    expect(checkOutputs(updates, referenceTotals(all))).toEqual([]);
-    expect(updates).toHaveLength(all.length);
+    await expectExactOutputs(appId, topics, [...part1, ...part2, ...part3], [a, b]);
     expect(a.exit).toBeUndefined();
     expect(b.exit).toBeUndefined();
   }, 600_000);
 
   it('fences an instance frozen while idle: when it resumes it neither commits stale work nor stalls the tasks it gets back', async () => {
-    const appId2 = `${appId}-idle`;
-    const topics2 = { input: `${appId2}-in`, output: `${appId2}-out` };
-    await createTopic(kafka, topics2.input, PARTITIONS);
-    await createTopic(kafka, topics2.output, PARTITIONS);
-    const startIdle = (name: string) =>
-      InstanceProcess.spawn({
-        name,
-        appId: appId2,
-        input: topics2.input,
-        output: topics2.output,
-        stateDir: join(root, `idle-state-${name}`),
-        brokers: services().kafkaBrokers,
-        env: ENV,
-        logDir: root,
-      });
-    const idle1 = generateTransactions(1_000, 40, 41);
-    const idle2 = generateTransactions(1_000, 40, 42);
-    const idle3 = generateTransactions(1_000, 40, 43);
+    const { appId, topics, a, b, ofA } = await twoInstances('idle');
+    const part1 = generateTransactions(1_000, 40, 41);
+    const part2 = generateTransactions(1_000, 40, 42);
+    const part3 = generateTransactions(1_000, 40, 43);
 
-    const a = startIdle('a');
-    await a.waitForLine((l) => l.msg === 'app starting -> running', { timeoutMs: 60_000, what: 'a to start' });
-    const b = startIdle('b');
-    await waitUntil(
-      () => {
-        const pa = a.assignedPartitions() ?? [];
-        const pb = b.assignedPartitions() ?? [];
-        return pa.length > 0 && pb.length > 0 && sorted([...pa, ...pb]).join() === ALL.join();
-      },
-      { timeoutMs: 90_000, what: 'a and b to share the 6 partitions', instances: [a, b] },
-    );
-    const ofA = a.assignedPartitions() as number[];
-    await produceTransactions(kafka, topics2.input, idle1);
-    await waitForInputCommitted(admin, { groupId: appId2, topic: topics2.input, expectedRecords: idle1.length, timeoutMs: 120_000, instances: [a, b] });
+    await produceTransactions(kafka, topics.input, part1);
+    await waitForInputCommitted(admin, {
+      groupId: appId,
+      topic: topics.input,
+      expectedRecords: part1.length,
+      timeoutMs: 120_000,
+      instances: [a, b],
+    });
     expect(a.runningPartitions()).toEqual(ofA);
 
-    // a is frozen with nothing to commit; input flows to b, which takes all 6 tasks and commits it all.
+    // a is frozen with nothing left to commit; part 2 flows to b, which takes all 6 tasks (fencing
+    // a's producers) and commits all of it.
     const markB = b.mark();
     a.signal('SIGSTOP');
-    const flowing = produceFlowing(kafka, topics2.input, idle2, { chunk: 25, pauseMs: 100 });
-    await waitUntil(() => b.assignedPartitions(markB)?.join() === ALL.join() && b.runningPartitions().join() === ALL.join(), {
-      timeoutMs: 120_000,
-      what: 'b to run all 6 tasks while a is frozen',
-      instances: [b],
-    });
+    const flowing = produceFlowing(kafka, topics.input, part2, { chunk: 25, pauseMs: 100 });
+    await waitUntil(
+      () => b.assignedPartitions(markB)?.join() === ALL.join() && b.runningPartitions().join() === ALL.join(),
+      {
+        timeoutMs: 120_000,
+        what: 'b to run all 6 tasks while a is frozen',
+        instances: [b],
+      },
+    );
     await flowing;
     await waitForInputCommitted(admin, {
-      groupId: appId2,
-      topic: topics2.input,
-      expectedRecords: idle1.length + idle2.length,
+      groupId: appId,
+      topic: topics.input,
+      expectedRecords: part1.length + part2.length,
       timeoutMs: 120_000,
       instances: [b],
     });
 
-    // a resumes: its tasks' stores and producers are stale. It rejoins; then part 3 goes to both.
+    // a resumes with tasks whose stores, offsets and producers are all stale, and rejoins.
     const markA = a.mark();
     a.signal('SIGCONT');
-    await a.waitForLine((l) => l.msg === 'partitions assigned' || /fenced/i.test(JSON.stringify(l)), {
+    await a.waitForLine(zombieNews, {
       since: markA,
       timeoutMs: 120_000,
       what: 'a to see a fencing or a new assignment after it resumed',
     });
-    await waitUntil(
-      () => {
-        const pa = a.assignedPartitions(markA) ?? [];
-        const pb = b.assignedPartitions(markB) ?? [];
-        return pa.length > 0 && pb.length > 0 && sorted([...pa, ...pb]).join() === ALL.join();
-      },
-      { timeoutMs: 120_000, what: 'a and b to share the 6 partitions again', instances: [a, b] },
-    );
-    await produceTransactions(kafka, topics2.input, idle3);
+    await sharedAgain(a, markA, b, markB);
 
-    const all: GeneratedTransaction[] = [...idle1, ...idle2, ...idle3];
-    await waitForInputCommitted(admin, { groupId: appId2, topic: topics2.input, expectedRecords: all.length, timeoutMs: 120_000, instances: [a, b] });
-    const outputs = await readCommittedToEnd(kafka, admin, topics2.output);
-    const updates = outputs.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
-    expect(checkOutputs(updates, referenceTotals(all))).toEqual([]);
-    expect(updates).toHaveLength(all.length);
+    // Part 3 goes to both: every partition must make progress, and the results stay exact.
+    await produceTransactions(kafka, topics.input, part3);
+    await expectExactOutputs(appId, topics, [...part1, ...part2, ...part3], [a, b]);
+    expect(a.exit).toBeUndefined();
+    expect(b.exit).toBeUndefined();
   }, 600_000);
 });

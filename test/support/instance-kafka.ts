@@ -14,7 +14,11 @@ export async function topicEndOffsets(admin: Admin, topic: string): Promise<Map<
   return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
 }
 
-export async function groupCommittedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, number>> {
+export async function groupCommittedOffsets(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> {
   const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
   return new Map((fetched?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
 }
@@ -26,7 +30,13 @@ export async function groupCommittedOffsets(admin: Admin, groupId: string, topic
  */
 export async function waitForInputCommitted(
   admin: Admin,
-  opts: { groupId: string; topic: string; expectedRecords: number; timeoutMs: number; instances?: InstanceProcess[] },
+  opts: {
+    groupId: string;
+    topic: string;
+    expectedRecords: number;
+    timeoutMs: number;
+    instances?: InstanceProcess[];
+  },
 ): Promise<void> {
   let last = '';
   await waitUntil(
@@ -60,14 +70,23 @@ export interface CommittedRecord {
  * every record, in offset order per partition. Progress is tracked through the batches' last offsets,
  * which include transaction markers, so the read ends even when a partition ends in a marker.
  */
-export async function readCommittedToEnd(kafka: Kafka, admin: Admin, topic: string, timeoutMs = 60_000): Promise<CommittedRecord[]> {
+export async function readCommittedToEnd(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<CommittedRecord[]> {
   const ends = await topicEndOffsets(admin, topic);
   const position = new Map<number, number>([...ends.keys()].map((p) => [p, 0]));
   const reachedEnd = () => [...ends].every(([p, end]) => (position.get(p) ?? 0) >= end);
   const records: CommittedRecord[] = [];
   if (reachedEnd()) return records;
 
-  const consumer = kafka.consumer({ groupId: uniqueName('instance-reader'), readUncommitted: false, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId: uniqueName('instance-reader'),
+    readUncommitted: false,
+    maxWaitTimeInMs: 100,
+  });
   await consumer.connect();
   try {
     let settle: () => void = () => undefined;
@@ -82,7 +101,12 @@ export async function readCommittedToEnd(kafka: Kafka, admin: Admin, topic: stri
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
           if (Number(m.offset) >= (ends.get(batch.partition) ?? 0)) break;
-          records.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString() ?? null, value: m.value?.toString() ?? null });
+          records.push({
+            partition: batch.partition,
+            offset: Number(m.offset),
+            key: m.key?.toString() ?? null,
+            value: m.value?.toString() ?? null,
+          });
         }
       },
     });
@@ -90,7 +114,11 @@ export async function readCommittedToEnd(kafka: Kafka, admin: Admin, topic: stri
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const where = [...ends].map(([p, end]) => `p${p}: ${position.get(p)}/${end}`).join(', ');
-        reject(new Error(`reading ${topic} (read_committed) did not reach its end within ${timeoutMs} ms: ${where}`));
+        reject(
+          new Error(
+            `reading ${topic} (read_committed) did not reach its end within ${timeoutMs} ms: ${where}`,
+          ),
+        );
       }, timeoutMs);
     });
     try {
@@ -108,7 +136,12 @@ export async function readCommittedToEnd(kafka: Kafka, admin: Admin, topic: stri
  * Produces transactions in small chunks with a pause between them: input that keeps flowing while
  * the test kills or freezes instances. Resolves when all are acknowledged.
  */
-export async function produceFlowing(kafka: Kafka, topic: string, txs: GeneratedTransaction[], opts: { chunk: number; pauseMs: number }): Promise<void> {
+export async function produceFlowing(
+  kafka: Kafka,
+  topic: string,
+  txs: GeneratedTransaction[],
+  opts: { chunk: number; pauseMs: number },
+): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
@@ -116,7 +149,9 @@ export async function produceFlowing(kafka: Kafka, topic: string, txs: Generated
       await producer.send({
         topic,
         acks: -1,
-        messages: txs.slice(i, i + opts.chunk).map((t) => ({ key: t.account, value: JSON.stringify(t.input) })),
+        messages: txs
+          .slice(i, i + opts.chunk)
+          .map((t) => ({ key: t.account, value: JSON.stringify(t.input) })),
       });
       if (i + opts.chunk < txs.length) await new Promise((r) => setTimeout(r, opts.pauseMs));
     }

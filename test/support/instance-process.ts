@@ -183,7 +183,8 @@ export class InstanceProcess {
   assignedPartitions(mark = 0): number[] | undefined {
     for (let i = this.lines.length - 1; i >= mark; i--) {
       const line = this.lines[i] as LogLine;
-      if (line.msg === 'partitions assigned' && Array.isArray(line.partitions)) return line.partitions as number[];
+      if (line.msg === 'partitions assigned' && Array.isArray(line.partitions))
+        return line.partitions as number[];
     }
     return undefined;
   }
@@ -192,7 +193,11 @@ export class InstanceProcess {
   taskStates(mark = 0): Map<string, string> {
     const states = new Map<string, string>();
     for (const line of this.linesSince(mark)) {
-      if (typeof line.task === 'string' && typeof line.to === 'string' && line.msg?.startsWith(`task ${line.task} `)) {
+      if (
+        typeof line.task === 'string' &&
+        typeof line.to === 'string' &&
+        line.msg?.startsWith(`task ${line.task} `)
+      ) {
         states.set(line.task, line.to);
       }
     }
@@ -238,12 +243,21 @@ export class InstanceProcess {
       return `  #${seq} ${time ?? ''} ${level ?? ''} ${msg ?? ''} ${JSON.stringify(rest)}`;
     });
     const other = this.otherOutput.slice(-10).map((l) => `  [other] ${l}`);
-    const status = this.#exit ? ` (exited: code=${this.#exit.code} signal=${this.#exit.signal})` : ` (pid ${this.pid})`;
-    return [`instance ${this.name}${status}${this.logFile ? `, log ${this.logFile}` : ''}:`, ...lines, ...other].join('\n');
+    const status = this.#exit
+      ? ` (exited: code=${this.#exit.code} signal=${this.#exit.signal})`
+      : ` (pid ${this.pid})`;
+    return [
+      `instance ${this.name}${status}${this.logFile ? `, log ${this.logFile}` : ''}:`,
+      ...lines,
+      ...other,
+    ].join('\n');
   }
 
   /** Waits for a log line since `mark` matching `predicate`; fails early if the process exits. */
-  async waitForLine(predicate: (line: LogLine) => boolean, opts: { since?: number; timeoutMs: number; what: string }): Promise<LogLine> {
+  async waitForLine(
+    predicate: (line: LogLine) => boolean,
+    opts: { since?: number; timeoutMs: number; what: string },
+  ): Promise<LogLine> {
     let found: LogLine | undefined;
     let scanned = opts.since ?? 0;
     await waitUntil(
@@ -279,7 +293,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function waitUntil(
   condition: () => boolean | Promise<boolean>,
-  opts: { timeoutMs: number; what: string; instances?: InstanceProcess[]; pollMs?: number; detail?: () => string | Promise<string> },
+  opts: {
+    timeoutMs: number;
+    what: string;
+    instances?: InstanceProcess[];
+    pollMs?: number;
+    detail?: () => string | Promise<string>;
+  },
 ): Promise<void> {
   const instances = opts.instances ?? [];
   const deadline = Date.now() + opts.timeoutMs;
@@ -291,7 +311,9 @@ export async function waitUntil(
       const left = deadline - Date.now();
       if (left <= 0) {
         const detail = opts.detail ? `\n${await opts.detail()}` : '';
-        throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${detail}\n${instances.map((i) => i.tail()).join('\n')}`);
+        throw new Error(
+          `timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${detail}\n${instances.map((i) => i.tail()).join('\n')}`,
+        );
       }
       await Promise.race([new Promise<void>((r) => (wake = r)), sleep(Math.min(left, opts.pollMs ?? 250))]);
       wake = undefined;

@@ -102,3 +102,46 @@ describe('the counting topology, driven without a broker', () => {
     expect(fired).toEqual(['stream@11000', 'wall@5000']);
   });
 });
+
+describe('a windowed store in a topology (velocity per account)', () => {
+  it('counts an account\'s transactions in a sliding one-minute window and forgets expired windows', async () => {
+    const MINUTE = 60_000;
+    const topology = new TopologyBuilder()
+      .addSource('tx', { topics: ['tx'], keySerde: recordSerde(stringSerde, 'string'), valueSerde: recordSerde(stringSerde, 'string') })
+      .addWindowedStore('per-second', { keySerde: stringSerde, valueSerde: jsonSerde<number>(), retentionMs: 2 * MINUTE })
+      .addProcessor('velocity', {
+        parents: ['tx'],
+        stores: ['per-second'],
+        create: () => ({
+          async process(record: { key: string | null; timestamp: number }, ctx: ProcessorContext<string, number>) {
+            const store = ctx.windowedStore<string, number>('per-second');
+            const bucket = record.timestamp - (record.timestamp % 1_000);
+            store.put(record.key as string, bucket, (store.get(record.key as string, bucket) ?? 0) + 1);
+            let inLastMinute = 0;
+            for await (const [, n] of store.fetch(record.key as string, record.timestamp - MINUTE + 1, record.timestamp)) inLastMinute += n;
+            ctx.forward({ key: record.key, value: inLastMinute });
+          },
+        }),
+      })
+      .addSink('out', { parents: ['velocity'], topic: 'velocity', keySerde: recordSerde(stringSerde, 'string'), valueSerde: recordSerde(jsonSerde<number>(), 'json') })
+      .build();
+    driver = await TopologyTestDriver.create(topology);
+    const t0 = 1_700_000_000_000;
+    for (const offset of [0, 500, 1_000, 30_000, 59_000, 61_000, 200_000]) {
+      await driver.pipe('tx', { key: 'acct-1', value: 'x', timestamp: t0 + offset });
+    }
+    await driver.pipe('tx', { key: 'acct-2', value: 'x', timestamp: t0 + 200_500 });
+    expect(driver.outputs<string, number>('velocity').map((o) => `${o.key}:${o.value}`)).toEqual([
+      'acct-1:1',
+      'acct-1:2',
+      'acct-1:3',
+      'acct-1:4',
+      'acct-1:5',
+      'acct-1:3', // t0+61s: the buckets of t0 and t0+0.5s (and t0+1s, at the window's edge) left the minute
+      'acct-1:1',
+      'acct-2:1',
+    ]);
+    // Retention is two minutes: the first second's bucket is gone from the store itself.
+    expect(driver.windowedStore<string, number>('per-second').get('acct-1', t0)).toBeUndefined();
+  });
+});
