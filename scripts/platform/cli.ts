@@ -4,6 +4,7 @@
 //   down    stop the processes recorded in the pid files (SIGTERM, then SIGKILL after ~20 s)
 //   status  one line per service; exit 0 when all are running, else 3
 import { envLines, platformDown, platformStatus, platformUp, PlatformStartError } from './index.ts';
+import { killRunningCommands } from './process.ts';
 
 const USAGE = 'usage: node scripts/platform/cli.ts up [--fresh] | down | status';
 
@@ -68,6 +69,15 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${USAGE}\n`);
       return 2;
   }
+}
+
+// Interrupted: stop Maven and friends (not detached, they would outlive us), then die of the signal.
+// Services already spawned are detached and keep starting; the next `up` waits for them.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killRunningCommands();
+    process.kill(process.pid, signal);
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,6 @@
 // Local development platform: Kafka (KRaft), a Confluent-compatible schema registry (Apicurio) and
 // Redis, started as detached processes on 127.0.0.1 without Docker. See docs/platform.md.
+import { join } from 'node:path';
 import { PlatformStartError } from './errors.ts';
 import { kafkaService } from './kafka.ts';
 import { rotateLog, tailFile } from './logs.ts';
@@ -13,7 +14,15 @@ import {
   type ServiceName,
 } from './options.ts';
 import { portIsFree } from './probes.ts';
-import { isAlive, isOurProcess, readPid, removePidFile, spawnDetached, stopProcess } from './process.ts';
+import {
+  acquireLock,
+  isAlive,
+  isOurProcess,
+  readPid,
+  removePidFile,
+  spawnDetached,
+  stopProcess,
+} from './process.ts';
 import { WaitAbandoned, waitForReady } from './readiness.ts';
 import { redisService } from './redis.ts';
 import { registryService } from './registry.ts';
@@ -185,6 +194,24 @@ type UpOutcome = { spec: ServiceSpec; result: ServiceUpResult } | { spec: Servic
 export async function platformUp(options: PlatformOptions = {}): Promise<PlatformUpResult> {
   const log = options.log ?? defaultLog;
   const resolved = resolveOptions(options);
+  const release = await acquireLock(
+    join(resolved.homeDir, 'run', 'up.lock'),
+    resolved.readyTimeoutMs * 2,
+    (holder) =>
+      log(`another platform:up (pid ${holder}) is running on ${resolved.homeDir}; waiting for it to finish`),
+  );
+  try {
+    return await upLocked(resolved, options, log);
+  } finally {
+    release();
+  }
+}
+
+async function upLocked(
+  resolved: ResolvedPlatformOptions,
+  options: PlatformOptions,
+  log: (line: string) => void,
+): Promise<PlatformUpResult> {
   if (resolved.fresh) {
     await platformDown({ ...options, fresh: false });
     for (const spec of specs(resolved, log)) {

@@ -3,9 +3,9 @@
 // marker file that says it is complete; later runs reuse it without calling Maven. Maven's local
 // repository is a scratch directory per fetch (deleted afterwards): the cache keeps only the
 // outputs, and parallel fetches never share a repository.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { findExecutable, runLogged } from './process.ts';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { findExecutable, isAlive, runLogged } from './process.ts';
 
 /** maven-dependency-plugin version; Maven 3.8's default (2.8) lacks what we use. */
 export const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
@@ -35,6 +35,19 @@ export async function runMaven(args: string[], run: MavenRun): Promise<void> {
   });
 }
 
+/** Remove `<dir>.tmp-<pid>-*` / `<dir>.work-<pid>-*` left by an interrupted run whose pid is gone. */
+function removeAbandoned(dir: string): void {
+  const prefix = `${basename(dir)}.`;
+  for (const name of readdirSync(dirname(dir))) {
+    if (!name.startsWith(prefix)) continue;
+    const match = /^(?:tmp|work)-(\d+)-\d+$/.exec(name.slice(prefix.length));
+    if (match === null) continue;
+    if (Number(match[1]) !== process.pid && !isAlive(Number(match[1]))) {
+      rmSync(join(dirname(dir), name), { recursive: true, force: true });
+    }
+  }
+}
+
 /** True when `dir` holds a completed artifact set described by `description`. */
 export function isComplete(dir: string, description: string): boolean {
   try {
@@ -57,6 +70,7 @@ export async function ensureCachedDir(
 ): Promise<boolean> {
   if (isComplete(dir, description)) return false;
   mkdirSync(dirname(dir), { recursive: true });
+  removeAbandoned(dir);
   const stamp = `${process.pid}-${Date.now()}`;
   const tmp = `${dir}.tmp-${stamp}`;
   const work = `${dir}.work-${stamp}`;

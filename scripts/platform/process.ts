@@ -1,6 +1,6 @@
 // Detached service processes, pid files, liveness and stopping. Only ever signals pids from our
 // own pid files, after checking that the pid still belongs to the process we started.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
   appendFileSync,
   closeSync,
@@ -65,6 +65,17 @@ export interface RunOptions {
 
 const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
 
+/** Commands started by runLogged that have not finished yet. */
+const runningCommands = new Set<ChildProcess>();
+
+/**
+ * Kill the commands runLogged is waiting for (Maven, tar, the storage formatter), e.g. when the CLI
+ * is interrupted: they are not detached and would otherwise outlive it.
+ */
+export function killRunningCommands(): void {
+  for (const child of runningCommands) child.kill('SIGTERM');
+}
+
 /**
  * Run a command to completion with its output appended to a log file (terminal colour codes
  * stripped); rejects on non-zero exit or timeout.
@@ -80,6 +91,7 @@ export function runLogged(command: string, args: string[], options: RunOptions):
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+    runningCommands.add(child);
     const write = (chunk: Buffer): void => {
       appendFileSync(options.logFile, chunk.toString('utf8').replace(ANSI_ESCAPE, ''));
     };
@@ -93,6 +105,7 @@ export function runLogged(command: string, args: string[], options: RunOptions):
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      runningCommands.delete(child);
       if (error) reject(error);
       else resolvePromise();
     };
@@ -205,4 +218,41 @@ export function findExecutable(name: string, extra: string[] = []): string | und
     if (existsSync(candidate)) return candidate;
   }
   return undefined;
+}
+
+/**
+ * A lock file holding our pid, so that concurrent `up` runs on one home take turns (the second then
+ * finds the services running). A lock whose pid is dead is taken over. Resolves with a release
+ * function; rejects after `timeoutMs`.
+ */
+export async function acquireLock(
+  lockFile: string,
+  timeoutMs: number,
+  onWait?: (holder: number) => void,
+): Promise<() => void> {
+  mkdirSync(dirname(lockFile), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
+      return () => {
+        if (readPid(lockFile) === process.pid) rmSync(lockFile, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = readPid(lockFile);
+    if (holder === undefined || !isAlive(holder)) {
+      rmSync(lockFile, { force: true }); // stale (or being written: the retry sorts it out)
+      await sleep(50);
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`${lockFile} is still held by pid ${holder}`);
+    if (!told) {
+      onWait?.(holder);
+      told = true;
+    }
+    await sleep(250);
+  }
 }

@@ -206,12 +206,21 @@ describe('failover between two instances (child processes), exactly-once, on a r
       instances: [a, b],
     });
     await expectExactOutputs([...part1, ...part2, ...part3], [a, b]);
-    // b restored only what a committed for these tasks while b was down (its checkpoints cover the rest).
+    // b restored its tasks from the changelogs; for those it ran before the kill, only the tail
+    // after its local checkpoint (what a committed while b was down), not the whole changelog.
     const restoredByB = b.lines.filter(
       (l) =>
         l.msg === 'restore complete' ||
         l.msg === 'stores are up to date with their changelogs; nothing to restore',
     );
     expect(restoredByB.map((l) => l.task).sort()).toEqual(backToB.map((p) => `0_${p}`));
+    const rangesOfB = b.lines.filter((l) => l.msg === 'restoring stores from changelogs');
+    for (const line of rangesOfB.filter((l) => ofB.includes(partitionOfTask(l.task as string)))) {
+      const ranges = line.ranges as Array<{ store: string; from: number; to: number }>;
+      expect(
+        ranges.every((r) => r.from > 0),
+        `${line.task} restored from its checkpoint: ${JSON.stringify(ranges)}`,
+      ).toBe(true);
+    }
   }, 480_000);
 });

@@ -1,0 +1,126 @@
+/**
+ * The engine's own cost per record, without Kafka: one StreamTask of the counting topology (real
+ * processors, serdes, task transaction, LevelDB state, commit bookkeeping) fed with consumed
+ * records built in memory, committing every commit interval through a commit unit that only
+ * hands back offsets. Comparing its CPU µs/record with the full run's tells the engine's share
+ * from the Kafka client's (kafkajs encodes and decodes on the same main thread).
+ *
+ *   node bench/engine-core.ts [--records 200000] [--accounts 20000] [--json]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EngineMetrics, createLogger, systemClock, validateStreamsConfig } from '../processor/index.ts';
+import type { CommitUnit, ConsumedRecord, OutgoingRecord, ProducedOffsets } from '../processor/kafka/client.ts';
+import { StreamTask } from '../processor/task.ts';
+import { StateManager } from '../state/index.ts';
+import { countingTopology } from '../topologies/counting.ts';
+import { transactions } from './workload.ts';
+
+export interface CoreResult {
+  records: number;
+  accounts: number;
+  elapsedMs: number;
+  cpuUsPerRecord: number;
+  recordsPerSec: number;
+  commits: number;
+  outgoingPerRecord: number;
+}
+
+/** Counts what would be produced and answers with offsets, as a broker would. */
+class CountingCommitUnit implements CommitUnit {
+  readonly transactional = true;
+  readonly #next = new Map<string, number>();
+  produced = 0;
+
+  async commit(records: OutgoingRecord[]): Promise<ProducedOffsets> {
+    const out: ProducedOffsets = new Map();
+    for (const r of records) {
+      const key = `${r.topic}:${r.partition ?? 0}`;
+      const offset = this.#next.get(key) ?? 0;
+      this.#next.set(key, offset + 1);
+      out.set(key, offset);
+    }
+    this.produced += records.length;
+    return out;
+  }
+
+  async close(): Promise<void> {}
+}
+
+export async function runCore(records: number, accounts: number, commitIntervalMs = 100): Promise<CoreResult> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'saldo-bench-core-'));
+  const topics = { input: 'core-in', output: 'core-out' };
+  const topology = countingTopology(topics);
+  const config = validateStreamsConfig({ applicationId: 'bench-core', brokers: ['127.0.0.1:1'], stateDir, commitIntervalMs, logLevel: 'warn' });
+  const stateManager = await StateManager.open({
+    appId: config.applicationId,
+    taskId: '0_0',
+    stateDir,
+    stores: [...topology.stores.values()].map((s) => ({ name: s.name, kind: s.kind, retentionMs: s.retentionMs })),
+  });
+  const task = new StreamTask({
+    taskId: '0_0',
+    partition: 0,
+    topology,
+    config,
+    stateManager,
+    logger: createLogger({ level: 'warn' }),
+    metrics: new EngineMetrics(),
+    clock: systemClock,
+  });
+  const unit = new CountingCommitUnit();
+  task.beginRestoring();
+  task.startRunning(unit, new Map());
+
+  // Build the consumed records first (as the consumer hands them over), then time processing.
+  const input: ConsumedRecord[] = [];
+  let offset = 0;
+  const now = Date.now();
+  for (const t of transactions(records, accounts, 1)) {
+    input.push({ topic: topics.input, partition: 0, offset: offset++, timestamp: now, key: Buffer.from(t.account), value: Buffer.from(JSON.stringify(t.input)), headers: {} });
+  }
+  let commits = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (const record of input) {
+    await task.process(record);
+    if (task.needsCommit(Date.now())) {
+      await task.commit();
+      commits++;
+    }
+  }
+  if (task.hasUncommittedWork) {
+    await task.commit();
+    commits++;
+  }
+  const elapsedMs = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  await task.close();
+  await rm(stateDir, { recursive: true, force: true });
+  return {
+    records,
+    accounts,
+    elapsedMs,
+    cpuUsPerRecord: (used.user + used.system) / records,
+    recordsPerSec: records / (elapsedMs / 1000),
+    commits,
+    outgoingPerRecord: unit.produced / records,
+  };
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({ options: { records: { type: 'string' }, accounts: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const records = Number(values.records ?? 200_000);
+  const accounts = Number(values.accounts ?? Math.max(1, Math.floor(records / 10)));
+  const result = await runCore(records, accounts);
+  if (values.json) console.log(JSON.stringify(result));
+  else {
+    console.log(
+      `engine core (no Kafka): ${records.toLocaleString('en-US')} records, ${accounts.toLocaleString('en-US')} accounts: ` +
+        `${Math.round(result.recordsPerSec).toLocaleString('en-US')} records/s, ${result.cpuUsPerRecord.toFixed(1)} µs CPU/record, ` +
+        `${result.commits} commits, ${result.outgoingPerRecord.toFixed(2)} records produced per input record`,
+    );
+  }
+}
