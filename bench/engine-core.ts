@@ -5,7 +5,7 @@
  * hands back offsets. Comparing its CPU µs/record with the full run's tells the engine's share
  * from the Kafka client's (kafkajs encodes and decodes on the same main thread).
  *
- *   node bench/engine-core.ts [--records 200000] [--accounts 20000] [--json]
+ *   node bench/engine-core.ts [--records 200000] [--accounts 20000] [--commit-interval-ms 100] [--json]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -111,10 +111,12 @@ export async function runCore(records: number, accounts: number, commitIntervalM
 }
 
 if (import.meta.filename === process.argv[1]) {
-  const { values } = parseArgs({ options: { records: { type: 'string' }, accounts: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { records: { type: 'string' }, accounts: { type: 'string' }, 'commit-interval-ms': { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
   const records = Number(values.records ?? 200_000);
   const accounts = Number(values.accounts ?? Math.max(1, Math.floor(records / 10)));
-  const result = await runCore(records, accounts);
+  const result = await runCore(records, accounts, Number(values['commit-interval-ms'] ?? 100));
   if (values.json) console.log(JSON.stringify(result));
   else {
     console.log(

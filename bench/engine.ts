@@ -10,13 +10,15 @@
  * process (bench/engine-runner.ts), one phase at a time. See the preamble of BENCHMARKS.md for
  * exactly what each figure measures.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import type { Admin } from 'kafkajs';
 import { formatSummary, summarizeProfile } from './cpuprofile.ts';
+import type { CoreResult } from './engine-core.ts';
 import { benchKafka, cleanUp, createTopics, resolveBrokers } from './kafka.ts';
 import { machineInfo } from './machine.ts';
 import { processingRate, restoreRate, runPhase, type PhaseOutcome } from './phase.ts';
@@ -26,8 +28,9 @@ import { histogramQuantile, percentile } from './stats.ts';
 import { verifyOutputs } from './verify.ts';
 import { distinctKeyTransactions, produceAll, produceOnePerPartition, transactions } from './workload.ts';
 
+const execFileAsync = promisify(execFile);
 const BENCHMARKS_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
-const PHASES = ['eos', 'alos', 'restore'] as const;
+const PHASES = ['core', 'eos', 'alos', 'restore'] as const;
 type Phase = (typeof PHASES)[number];
 
 const HELP = `usage: npm run bench:engine -- [options]
@@ -37,7 +40,9 @@ const HELP = `usage: npm run bench:engine -- [options]
   --accounts N           distinct accounts in the throughput input (default records/10)
   --restore-keys N       keys of the restore changelog (default: --records)
   --commit-interval-ms N the engine's commit interval (default 100)
-  --phases LIST          comma-separated subset of eos,alos,restore (default all)
+  --phases LIST          comma-separated subset of core,eos,alos,restore (default all); core is the
+                         engine without Kafka (one task, in-memory commit unit): its CPU µs/record
+  --core-records N       records of the core phase (default min(records, 200000))
   --profile              run the engine under node --cpu-prof and summarise where the time goes
   --verify               read the outputs back (read_committed) and check them against the reference
   --json                 print one JSON object as the last line
@@ -45,6 +50,10 @@ const HELP = `usage: npm run bench:engine -- [options]
   --keep                 keep topics, groups and local state afterwards
   --engine-log-level L   the engine's log level: error, warn (default), info, debug
 `;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
@@ -61,6 +70,17 @@ function commandLine(argv: string[]): string {
   const args = argv.map((a) => (/^[\w.,=/:-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
   const viaNpm = process.env.npm_lifecycle_event === 'bench:engine' || process.env.npm_lifecycle_event === 'bench';
   return viaNpm ? `npm run bench:engine${args ? ` -- ${args}` : ''}` : `node bench/engine.ts${args ? ` ${args}` : ''}`;
+}
+
+/** The core phase in its own process, so that it does not share a heap or a profile with anything. */
+async function runCoreChild(records: number, accounts: number, commitIntervalMs: number): Promise<CoreResult> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [fileURLToPath(new URL('./engine-core.ts', import.meta.url)), '--records', String(records), '--accounts', String(accounts), '--commit-interval-ms', String(commitIntervalMs), '--json'],
+    { maxBuffer: 1024 * 1024 },
+  );
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as CoreResult;
 }
 
 function throughputFigures(guarantee: Guarantee, p: PhaseOutcome, verified?: string[]): ThroughputFigures {
@@ -91,6 +111,7 @@ function throughputFigures(guarantee: Guarantee, p: PhaseOutcome, verified?: str
     machineBusy: p.machineBusy,
     loadAtStart: p.loadAtStart,
     verified,
+    trouble: p.trouble,
   };
 }
 
@@ -105,6 +126,7 @@ async function main(): Promise<void> {
       'restore-keys': { type: 'string' },
       'commit-interval-ms': { type: 'string' },
       phases: { type: 'string' },
+      'core-records': { type: 'string' },
       profile: { type: 'boolean', default: false },
       verify: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -123,6 +145,7 @@ async function main(): Promise<void> {
   const accounts = positiveInt('accounts', values.accounts, Math.max(1, Math.floor(records / 10)));
   const restoreKeys = positiveInt('restore-keys', values['restore-keys'], records);
   const commitIntervalMs = positiveInt('commit-interval-ms', values['commit-interval-ms'], 100);
+  const coreRecords = positiveInt('core-records', values['core-records'], Math.min(records, 200_000));
   const engineLogLevel = values['engine-log-level'];
   if (!['error', 'warn', 'info', 'debug'].includes(engineLogLevel)) throw new Error(`--engine-log-level: unknown level '${engineLogLevel}'`);
   const phases = new Set<Phase>(
@@ -183,7 +206,9 @@ async function main(): Promise<void> {
     eos: undefined,
     alos: undefined,
     restore: undefined,
+    core: undefined,
     profiles: [],
+    failures: [],
     workDir,
     profiled: values.profile,
   };
@@ -208,6 +233,16 @@ async function main(): Promise<void> {
       log(`produced in ${(produced.elapsedMs / 1000).toFixed(1)} s`);
     }
 
+    if (phases.has('core')) {
+      log(`core: the engine without Kafka, ${coreRecords.toLocaleString('en-US')} records`);
+      try {
+        report.core = await runCoreChild(coreRecords, Math.max(1, Math.floor(coreRecords / 10)), commitIntervalMs);
+      } catch (error) {
+        report.failures.push(`core: ${describe(error)}`);
+      }
+      if (report.core) log(`core: ${report.core.cpuUsPerRecord.toFixed(1)} µs CPU/record (${Math.round(report.core.recordsPerSec).toLocaleString('en-US')} records/s)`);
+    }
+
     for (const [phase, guarantee] of [
       ['eos', 'exactly-once'],
       ['alos', 'at-least-once'],
@@ -215,7 +250,14 @@ async function main(): Promise<void> {
       if (!phases.has(phase)) continue;
       const app = names[phase];
       log(`${phase}: running the counting topology, ${guarantee}`);
-      const outcome = await runPhase({ ...phaseCommon, name: phase, spec: spec(app, names.input, guarantee), until: 'committed', timeoutMs: timeoutMs(records) });
+      let outcome: PhaseOutcome;
+      try {
+        outcome = await runPhase({ ...phaseCommon, name: phase, spec: spec(app, names.input, guarantee), until: 'committed', timeoutMs: timeoutMs(records) });
+      } catch (error) {
+        report.failures.push(`${phase}: ${describe(error)}`);
+        log(`${phase}: FAILED: ${describe(error)}`);
+        continue;
+      }
       if (outcome.profileFile) profileFiles.push({ title: `${guarantee} processing`, file: outcome.profileFile });
       let verified: string[] | undefined;
       if (values.verify) {
@@ -228,16 +270,32 @@ async function main(): Promise<void> {
       log(`${phase}: ${Math.round(figures.recordsPerSec).toLocaleString('en-US')} records/s, commit p99 ${figures.commitP99Ms.toFixed(1)} ms, peak RSS ${Math.round(figures.peakRssMb)} MB`);
     }
 
-    if (phases.has('restore')) {
+    if (phases.has('restore')) await restorePhase();
+
+    async function restorePhase(): Promise<void> {
       log(`restore: writing a ${restoreKeys.toLocaleString('en-US')}-key changelog with an exactly-once run`);
       const seedSpec = spec(names.seed, names.seedInput, 'exactly-once');
-      const seed = await runPhase({ ...phaseCommon, name: 'restore-seed', spec: seedSpec, until: 'committed', timeoutMs: timeoutMs(restoreKeys), profile: false });
+      let seed: PhaseOutcome;
+      try {
+        seed = await runPhase({ ...phaseCommon, name: 'restore-seed', spec: seedSpec, until: 'committed', timeoutMs: timeoutMs(restoreKeys), profile: false });
+      } catch (error) {
+        report.failures.push(`restore (seeding the changelog): ${describe(error)}`);
+        log(`restore: FAILED to seed the changelog: ${describe(error)}`);
+        return;
+      }
       const seedFigures = throughputFigures('exactly-once', seed);
       log(`restore: seeded at ${Math.round(seedFigures.recordsPerSec).toLocaleString('en-US')} records/s; deleting local state`);
       await rm(join(stateDir, names.seed.appId), { recursive: true, force: true });
       // Tasks are created on their first batch: one new record per partition wakes each of them.
       await produceOnePerPartition(kafka, names.seedInput, partitions);
-      const restore = await runPhase({ ...phaseCommon, name: 'restore', spec: seedSpec, until: 'restored', timeoutMs: timeoutMs(restoreKeys) });
+      let restore: PhaseOutcome;
+      try {
+        restore = await runPhase({ ...phaseCommon, name: 'restore', spec: seedSpec, until: 'restored', timeoutMs: timeoutMs(restoreKeys) });
+      } catch (error) {
+        report.failures.push(`restore: ${describe(error)}`);
+        log(`restore: FAILED: ${describe(error)}`);
+        return;
+      }
       if (restore.profileFile) profileFiles.push({ title: 'restore', file: restore.profileFile });
       const rate = restoreRate(restore);
       report.restore = {
@@ -250,6 +308,7 @@ async function main(): Promise<void> {
         dataPerSec: rate.dataPerSec,
         tasks: restore.restored.length,
         applied: restore.result.restoreRecordsApplied,
+        trouble: restore.trouble,
         seed: seedFigures,
         peakRssMb: restore.result.maxRssKb / 1024,
         cpuSeconds: (restore.result.cpuUserMs + restore.result.cpuSystemMs) / 1000,

@@ -4,7 +4,7 @@
  * until every task has restored), then stop the engine and collect what it measured.
  */
 import { fork } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
@@ -47,6 +47,7 @@ export interface PhaseOutcome {
   machineBusy: number | undefined;
   logFile: string;
   profileFile: string | undefined;
+  trouble: LogTrouble;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,7 +99,16 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
       let lastReport = Date.now();
       for (;;) {
         check();
-        const remaining = lag(ends, await committedOffsets(admin, spec.appId, spec.input));
+        let committed: Map<number, number>;
+        try {
+          committed = await committedOffsets(admin, spec.appId, spec.input);
+        } catch (error) {
+          // NOT_COORDINATOR, timeouts … on a busy broker: try again until the deadline.
+          log(`${opts.name}: fetching committed offsets failed (${error instanceof Error ? error.message : String(error)}); retrying`);
+          await sleep(500);
+          continue;
+        }
+        const remaining = lag(ends, committed);
         if (remaining === 0) {
           committedAt = epochNow();
           break;
@@ -146,7 +156,47 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
     machineBusy: busyShare(cpuBefore, cpuAfter),
     logFile,
     profileFile: opts.profile ? join(opts.workDir, profileName) : undefined,
+    trouble: scanLog(logFile),
   };
+}
+
+/** Trouble the engine logged during a phase (warn and error lines), counted by kind. */
+export interface LogTrouble {
+  /** kafkajs: the group coordinator had dropped the member (session timeout); it re-joined. */
+  rejoins: number;
+  /** kafkajs connection attempts that timed out (1 s default; a blocked event loop causes them too). */
+  connectionTimeouts: number;
+  taskInitFailures: number;
+  commitFailures: number;
+  fenced: number;
+  /** Other warn/error lines. */
+  other: number;
+}
+
+const TROUBLE: Array<[keyof LogTrouble, RegExp]> = [
+  ['rejoins', /not aware of this member, re-joining/],
+  ['connectionTimeouts', /"msg":"Connection timeout"/],
+  ['taskInitFailures', /task initialisation failed/],
+  ['commitFailures', /commit failed/],
+  ['fenced', /fenced by another instance/],
+];
+const BENIGN = [/switched default partitioner/, /Response Heartbeat/, /Failed to connect to seed broker/, /TimeoutNegativeWarning|Timeout duration was set|--trace-warnings/];
+
+export function scanLog(file: string): LogTrouble {
+  const trouble: LogTrouble = { rejoins: 0, connectionTimeouts: 0, taskInitFailures: 0, commitFailures: 0, fenced: 0, other: 0 };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return trouble;
+  }
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || !/"level":"(warn|error|fatal)"/.test(line)) continue;
+    if (BENIGN.some((re) => re.test(line))) continue;
+    const kind = TROUBLE.find(([, re]) => re.test(line))?.[0];
+    trouble[kind ?? 'other']++;
+  }
+  return trouble;
 }
 
 /** Records/s from the first task running to the last input record committed. */

@@ -1,6 +1,8 @@
 /** The benchmark's figures, targets, and their rendering (terminal table and BENCHMARKS.md section). */
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import type { CoreResult } from './engine-core.ts';
 import { formatLoad, type MachineInfo } from './machine.ts';
+import type { LogTrouble } from './phase.ts';
 
 export const TARGETS = {
   eosRecordsPerSec: 25_000,
@@ -37,6 +39,7 @@ export interface ThroughputFigures {
   machineBusy: number | undefined;
   loadAtStart: [number, number, number];
   verified?: string[] | undefined;
+  trouble: LogTrouble;
 }
 
 export interface RestoreFigures {
@@ -50,6 +53,7 @@ export interface RestoreFigures {
   tasks: number;
   /** saldo_restore_records_total at the end: more than `records` when a failed attempt was retried. */
   applied: number;
+  trouble: LogTrouble;
   /** The seeding run that wrote the changelog (exactly-once, one key per record). */
   seed: ThroughputFigures;
   peakRssMb: number;
@@ -72,7 +76,11 @@ export interface BenchReport {
   eos: ThroughputFigures | undefined;
   alos: ThroughputFigures | undefined;
   restore: RestoreFigures | undefined;
+  /** The engine without Kafka (bench/engine-core.ts). */
+  core: CoreResult | undefined;
   profiles: Array<{ title: string; markdown: string; file: string }>;
+  /** Phases that failed (the run goes on with the next phase). */
+  failures: string[];
   workDir: string;
   profiled: boolean;
 }
@@ -128,9 +136,21 @@ function throughputRow(label: string, t: ThroughputFigures): string {
   return `| ${label} | ${int(t.records)} | **${int(t.recordsPerSec)}** | ${int(t.withStartupPerSec)} | ${ms(t.commitP50Ms)} / ${ms(t.commitP99Ms)} / ${ms(t.commitMaxMs)} | ${ms(t.histogramP50Ms)} / ${ms(t.histogramP99Ms)} | ${int(t.commits)} | ${int(t.peakRssMb)} / ${int(t.heapPeakMb)} / ${int(t.externalPeakMb)} | ${t.cpuSeconds.toFixed(1)} s | ${int((t.processingCpuSeconds * 1e6) / t.records)} | ${pct(t.eventLoopUtilization)} | ${pct(t.machineBusy)} | ${formatLoad(t.loadAtStart)} |`;
 }
 
+function troubleNotes(t: LogTrouble): string[] {
+  const notes: string[] = [];
+  if (t.rejoins > 0) notes.push(`${t.rejoins} kafkajs "coordinator is not aware of this member, re-joining" (session timeouts: the group rebalanced)`);
+  if (t.connectionTimeouts > 0) notes.push(`${t.connectionTimeouts} kafkajs connection timeouts`);
+  if (t.taskInitFailures > 0) notes.push(`${t.taskInitFailures} task initialisation failures (retried)`);
+  if (t.commitFailures > 0) notes.push(`${t.commitFailures} commit failures logged`);
+  if (t.fenced > 0) notes.push(`${t.fenced} tasks fenced`);
+  if (t.other > 0) notes.push(`${t.other} other warn/error log lines`);
+  return notes;
+}
+
 /** The results as Markdown: readable on a terminal, and the body of a BENCHMARKS.md section. */
 export function formatResults(r: BenchReport): string {
   const lines: string[] = [];
+  if (r.failures.length > 0) lines.push(...r.failures.map((f) => `**FAILED** ${f}`), '');
   lines.push('| target | measured | target | result |', '| --- | ---: | ---: | --- |');
   for (const c of targetChecks(r)) lines.push(`| ${c.what} | ${c.measured} | ${c.target} | ${verdict(c.ok)} |`);
   lines.push('');
@@ -144,6 +164,15 @@ export function formatResults(r: BenchReport): string {
     );
     for (const [label, t] of tp) lines.push(throughputRow(label, t));
     lines.push('');
+  }
+  if (r.core) {
+    const c = r.core;
+    lines.push(
+      '| engine core, no Kafka (one task, in-memory commit unit) | records | accounts | CPU µs/record | records/s | commits | records produced per input |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      `| processors, serdes, task transaction, LevelDB, commit bookkeeping | ${int(c.records)} | ${int(c.accounts)} | **${c.cpuUsPerRecord.toFixed(1)}** | ${int(c.recordsPerSec)} | ${int(c.commits)} | ${c.outgoingPerRecord.toFixed(2)} |`,
+      '',
+    );
   }
   if (r.restore) {
     const x = r.restore;
@@ -160,6 +189,7 @@ export function formatResults(r: BenchReport): string {
     if (t.recordsProcessed !== t.records) problems.push(`processed ${int(t.recordsProcessed)} of ${int(t.records)} (reprocessing after a failed commit?)`);
     if (t.deadLetters > 0) problems.push(`${int(t.deadLetters)} dead letters`);
     if (t.commitFailures > 0) problems.push(`${int(t.commitFailures)} failed commits`);
+    problems.push(...troubleNotes(t.trouble));
     if (t.verified && t.verified.length > 0) problems.push(`verification: ${t.verified.slice(0, 3).join('; ')}`);
     const verifiedNote = t.verified ? ', outputs verified against the reference totals' : '';
     checks.push(`- ${label}: ${problems.length === 0 ? `all ${int(t.records)} records processed once, no dead letters, no failed commits${verifiedNote}` : problems.join('; ')}`);
@@ -170,6 +200,7 @@ export function formatResults(r: BenchReport): string {
     if (x.tasks !== r.partitions) problems.push(`${x.tasks} task restores reported for ${r.partitions} partitions`);
     if (x.records < x.keys) problems.push(`the reported restores applied ${int(x.records)} records for ${int(x.keys)} keys: an earlier attempt failed and was retried (see the engine log)`);
     if (x.applied > x.records) problems.push(`${int(x.applied)} changelog records applied in all (${int(x.applied - x.records)} by failed attempts)`);
+    problems.push(...troubleNotes(x.trouble));
     checks.push(`- restore: ${problems.length === 0 ? `every task restored once, ${int(x.records)} records for ${int(x.keys)} keys` : `**${problems.join('; ')}**`}`);
   }
   if (checks.length > 0) lines.push('Sanity:', ...checks, '');
@@ -210,6 +241,9 @@ What is measured (see bench/engine.ts for the details):
   started: changelog records restored per second across the tasks restoring in parallel, from
   the first task's restore start to the last one's end (the engine's onRestored summaries).
 - **peak RSS**: \`process.resourceUsage().maxRSS\` of the engine process (max over all runs).
+- **engine core** (bench/engine-core.ts): one StreamTask of the same topology fed from memory,
+  committing every interval through a commit unit that only returns offsets: the engine's own
+  CPU per record (processors, serdes, task transaction, LevelDB), without any Kafka client work.
 - **engine CPU** is user + system time of the engine process from start to stop; **CPU µs/record**
   the engine's CPU over the processing window divided by the records (less sensitive than records/s
   to other load on the machine); **event loop busy** the main thread's event-loop utilisation over

@@ -122,7 +122,7 @@ export class StreamsApp {
         topics: this.topology.sourceTopics,
         ownedPartitions: () => taskManager.ownedPartitions(),
         onBatch: (batch, control) => taskManager.onBatch(batch, control),
-        onAssignment: (ps) => taskManager.onAssignment(ps),
+        onAssignment: (ps, memberId) => taskManager.onAssignment(ps, memberId),
         onCrash: (error) => this.logger.error({ error: describeError(error) }, 'group consumer crashed; kafkajs restarts it'),
         sessionTimeoutMs: this.config.sessionTimeoutMs,
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,

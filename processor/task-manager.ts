@@ -28,6 +28,9 @@ export interface TaskManagerDeps {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Longer than a heartbeat interval: time for a zombie to learn that it is one. */
+const FENCED_PAUSE_MS = 3_000;
+
 /**
  * Owns the tasks of this instance: creates and restores them when their partitions are assigned,
  * routes batches to them, commits them, and closes them when their partitions are revoked, when
@@ -39,11 +42,18 @@ export class TaskManager {
   readonly #tasks = new Map<number, StreamTask>();
   readonly #initializing = new Map<number, Promise<StreamTask | undefined>>();
   #assigned = new Set<number>();
-  /** Partitions whose task was fenced: ignored until a new assignment hands them to us again. */
+  /**
+   * Partitions whose task was fenced, parked for a moment: if this instance is a zombie, its next
+   * heartbeat finds the rebalance that took them away; if it still owns them (its task was merely
+   * stale), a fresh task starts when the moment is over.
+   */
   readonly #fenced = new Set<number>();
   /** After a seek, batches fetched from elsewhere are stale: only one fetched at this offset is taken. */
   readonly #awaitedFetch = new Map<string, number>();
   #stopping = false;
+  #memberId: string | undefined;
+  /** Closes under way (revoked or lost tasks), awaited at shutdown so stores are closed cleanly. */
+  readonly #closing = new Set<Promise<void>>();
 
   constructor(deps: TaskManagerDeps) {
     this.#deps = deps;
@@ -63,15 +73,24 @@ export class TaskManager {
    * at once, in the background, whether or not their inputs have new records (so that idle tasks
    * run their wall-clock punctuations, and restoration does not wait for traffic).
    */
-  onAssignment(partitions: number[]): void {
+  onAssignment(partitions: number[], memberId: string): void {
     const next = new Set(partitions);
-    this.#log.info({ partitions }, 'partitions assigned');
+    this.#log.info({ partitions, memberId }, 'partitions assigned');
+    // A new member id means the coordinator had dropped us (a pause past the session timeout):
+    // every partition was lost and may have been processed elsewhere since. As Kafka's
+    // onPartitionsLost: close all tasks without committing, then start afresh from what Kafka holds.
+    const lost = this.#memberId !== undefined && memberId !== this.#memberId;
+    this.#memberId = memberId;
+    if (lost) this.#log.warn({ partitions: this.ownedPartitions() }, 'this member was dropped from the group; its tasks are lost and closed without committing');
     this.#assigned = next;
     for (const p of partitions) this.#fenced.delete(p);
     for (const [p, task] of this.#tasks) {
-      if (!next.has(p)) void this.#closeTask(task, 'revoked', true);
+      if (!lost && next.has(p)) continue;
+      // Out of the map at once, so that a partition assigned again gets a fresh task.
+      this.#tasks.delete(p);
+      void this.#closeTask(task, lost ? 'lost' : 'revoked', !lost);
     }
-    for (const p of partitions) if (!this.#tasks.has(p)) void this.#taskFor(p);
+    for (const p of partitions) void this.#taskFor(p);
   }
 
   async onBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
@@ -203,7 +222,7 @@ export class TaskManager {
       this.#deps.onRestored?.(taskId, summary);
       return task;
     } catch (error) {
-      if (error instanceof TaskFencedError) this.#fenced.add(p);
+      if (error instanceof TaskFencedError) this.#park(p);
       this.#log.error({ error: describeError(error), task: taskId }, 'task initialisation failed; it will be retried on the next batch');
       await task.close().catch(() => undefined);
       await sleep(200);
@@ -217,13 +236,21 @@ export class TaskManager {
       if (outcome.committed && outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome.outputs);
     } catch (error) {
       const fenced = error instanceof TaskFencedError;
-      if (fenced) this.#fenced.add(task.partition);
+      if (fenced) this.#park(task.partition);
       this.#log.warn(
         { error: describeError(error), task: task.taskId, fenced },
         fenced ? 'task fenced by another instance; closing it' : 'commit failed; the task is closed and will restart from its last commit',
       );
       await this.#closeTask(task, fenced ? 'fenced' : 'commit-failed', false, true);
     }
+  }
+
+  #park(p: number): void {
+    this.#fenced.add(p);
+    setTimeout(() => {
+      if (!this.#fenced.delete(p) || this.#stopping || !this.#assigned.has(p)) return;
+      void this.#taskFor(p);
+    }, FENCED_PAUSE_MS).unref();
   }
 
   /** Post-commit hooks see only committed outputs, in order per partition; failures are retried. */
@@ -259,7 +286,13 @@ export class TaskManager {
       await task.close();
       this.#log.info({ task: task.taskId, reason }, 'task closed');
     };
-    await (alreadyLocked ? work() : task.lock.run(work));
+    const closing = alreadyLocked ? work() : task.lock.run(work);
+    this.#closing.add(closing);
+    try {
+      await closing;
+    } finally {
+      this.#closing.delete(closing);
+    }
   }
 
   /** Shutdown: commit and close every task. */
@@ -267,5 +300,6 @@ export class TaskManager {
     this.#stopping = true;
     await Promise.all([...this.#initializing.values()]);
     await Promise.all([...this.#tasks.values()].map((t) => this.#closeTask(t, 'shutdown', true)));
+    await Promise.allSettled([...this.#closing]);
   }
 }

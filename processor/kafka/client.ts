@@ -92,7 +92,8 @@ export interface GroupConsumerOptions {
   ownedPartitions: () => number[];
   onBatch: (batch: ConsumedBatch, control: BatchControl) => Promise<void>;
   onCrash?: (error: Error) => void;
-  onAssignment: (partitions: number[]) => void;
+  /** A new assignment; `memberId` changes when the coordinator had dropped this member. */
+  onAssignment: (partitions: number[], memberId: string) => void;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   maxConcurrentPartitions: number;

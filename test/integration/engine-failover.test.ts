@@ -197,7 +197,7 @@ describe('failover between two instances (child processes), exactly-once, on a r
     expect(sorted(closedByA().map((l) => partitionOfTask(l.task as string)))).toEqual(backToB);
     expect(a.runningPartitions()).toEqual(keptByA);
 
-    // Part 3 with both instances: b runs its tasks again (a task starts on its first batch), and
+    // Part 3 with both instances: b runs the tasks it got back, and
     // the final outputs are exact.
     await produceTransactions(kafka, topics.input, part3);
     await waitUntil(() => b.runningPartitions().join() === backToB.join(), {

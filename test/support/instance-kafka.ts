@@ -1,4 +1,4 @@
-import type { Admin, Kafka } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import type { GeneratedTransaction } from './counting.ts';
 import { uniqueName } from './services.ts';
 import { waitUntil, type InstanceProcess } from './instance-process.ts';
@@ -158,4 +158,18 @@ export async function produceFlowing(
   } finally {
     await producer.disconnect();
   }
+}
+
+const defaultPartitioner = Partitioners.DefaultPartitioner();
+
+/** The partition kafkajs' default partitioner (murmur2, as Java's) gives `key` among `partitions` partitions. */
+export function partitionOfKey(key: string, partitions: number): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    partitionErrorCode: 0,
+  }));
+  return defaultPartitioner({ topic: 'any', partitionMetadata, message: { key, value: null } });
 }

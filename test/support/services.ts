@@ -5,11 +5,13 @@ export interface ServiceEndpoints {
   kafkaBrokers: string[];
   schemaRegistryUrl: string;
   redisUrl: string;
+  /** Set when tests may pause the broker (SIGSTOP) to simulate its loss. */
+  kafkaPid: number | undefined;
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    services: { kafkaBrokers: string; schemaRegistryUrl: string; redisUrl: string; source: string };
+    services: { kafkaBrokers: string; schemaRegistryUrl: string; redisUrl: string; source: string; kafkaPid?: number };
   }
 }
 
@@ -19,6 +21,7 @@ export function services(): ServiceEndpoints {
     kafkaBrokers: provided.kafkaBrokers.split(',').map((b) => b.trim()),
     schemaRegistryUrl: provided.schemaRegistryUrl,
     redisUrl: provided.redisUrl,
+    kafkaPid: provided.kafkaPid,
   };
 }
 

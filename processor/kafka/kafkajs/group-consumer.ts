@@ -59,7 +59,7 @@ export class KafkaJsGroupConsumer implements GroupConsumer {
       const assignment = event.payload.memberAssignment;
       const partitions = new Set<number>();
       for (const list of Object.values(assignment)) for (const p of list) partitions.add(p);
-      opts.onAssignment([...partitions].sort((a, b) => a - b));
+      opts.onAssignment([...partitions].sort((a, b) => a - b), event.payload.memberId);
     });
     consumer.on(consumer.events.CRASH, (event) => {
       opts.onCrash?.(event.payload.error);

@@ -3,6 +3,8 @@ export interface ProvidedServices {
   schemaRegistryUrl: string;
   redisUrl: string;
   source: string;
+  /** The broker's process id when the tests may pause it (the local platform, or SALDO_TEST_KAFKA_PID). */
+  kafkaPid?: number;
 }
 
 /** Services named by env vars; all three or none, so that a half-set environment is an error, not a surprise. */
@@ -19,5 +21,6 @@ export function servicesFromEnv(env: NodeJS.ProcessEnv): ProvidedServices | unde
     schemaRegistryUrl: env.SCHEMA_REGISTRY_URL as string,
     redisUrl: env.REDIS_URL as string,
     source: 'environment',
+    ...(env.SALDO_TEST_KAFKA_PID ? { kafkaPid: Number(env.SALDO_TEST_KAFKA_PID) } : {}),
   };
 }

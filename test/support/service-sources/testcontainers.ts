@@ -3,8 +3,8 @@ import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestCont
 import type { ProvidedServices } from './from-env.ts';
 
 // Same versions as the local platform (scripts/platform), so both paths test the same services.
-const KAFKA_IMAGE = 'apache/kafka:4.1.1';
-const REGISTRY_IMAGE = 'apicurio/apicurio-registry:3.1.7';
+const KAFKA_IMAGE = 'apache/kafka:4.1.2';
+const REGISTRY_IMAGE = 'apicurio/apicurio-registry:3.3.3';
 const REDIS_IMAGE = 'redis:7.0';
 
 /** True when testcontainers finds a Docker engine; without one it throws, and we fall back. */
