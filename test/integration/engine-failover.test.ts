@@ -20,6 +20,7 @@ import {
 } from '../support/instance-kafka.ts';
 import {
   InstanceProcess,
+  waitUntilSharing,
   killAllInstances,
   partitionOfTask,
   stopAllInstances,
@@ -110,14 +111,7 @@ describe('failover between two instances (child processes), exactly-once, on a r
       what: 'a to start',
     });
     let b = start('b');
-    await waitUntil(
-      () => {
-        const pa = a.assignedPartitions() ?? [];
-        const pb = b.assignedPartitions() ?? [];
-        return pa.length > 0 && pb.length > 0 && sorted([...pa, ...pb]).join() === ALL.join();
-      },
-      { timeoutMs: 90_000, what: 'a and b to share the 6 partitions', instances: [a, b] },
-    );
+    await waitUntilSharing([{ instance: a }, { instance: b }], ALL, { timeoutMs: 90_000, what: 'a and b to share the 6 partitions' });
 
     const ofA = a.assignedPartitions() as number[];
     const ofB = b.assignedPartitions() as number[];
@@ -176,14 +170,7 @@ describe('failover between two instances (child processes), exactly-once, on a r
     // Restart b on its state directory: tasks move back to it.
     const markA2 = a.mark();
     b = start('b');
-    await waitUntil(
-      () => {
-        const pa = a.assignedPartitions(markA2) ?? [];
-        const pb = b.assignedPartitions() ?? [];
-        return pa.length > 0 && pb.length > 0 && sorted([...pa, ...pb]).join() === ALL.join();
-      },
-      { timeoutMs: 120_000, what: 'the restarted b to get partitions back from a', instances: [a, b] },
-    );
+    await waitUntilSharing([{ instance: a, since: markA2 }, { instance: b }], ALL, { timeoutMs: 120_000, what: 'the restarted b to get partitions back from a' });
     const backToB = b.assignedPartitions() as number[];
     const keptByA = a.assignedPartitions(markA2) as number[];
     // a closes the tasks it gave back.

@@ -21,6 +21,7 @@ import {
 } from '../support/instance-kafka.ts';
 import {
   InstanceProcess,
+  waitUntilSharing,
   killAllInstances,
   stopAllInstances,
   waitUntil,
@@ -33,7 +34,6 @@ const ALL = [0, 1, 2, 3, 4, 5];
 // A frozen member is dropped from the group after 6 s.
 const ENV = { SALDO_SESSION_TIMEOUT_MS: '6000', SALDO_HEARTBEAT_INTERVAL_MS: '1000' };
 
-const sorted = (ps: Iterable<number>) => [...ps].sort((a, b) => a - b);
 /** What a zombie should see when it resumes: its producers fenced, or the group moved on without it. */
 const zombieNews = (l: LogLine) => l.msg === 'partitions assigned' || /fenced/i.test(JSON.stringify(l));
 
@@ -84,27 +84,13 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
       what: 'a to start',
     });
     const b = start('b');
-    await waitUntil(
-      () => {
-        const pa = a.assignedPartitions() ?? [];
-        const pb = b.assignedPartitions() ?? [];
-        return pa.length > 0 && pb.length > 0 && sorted([...pa, ...pb]).join() === ALL.join();
-      },
-      { timeoutMs: 90_000, what: 'a and b to share the 6 partitions', instances: [a, b] },
-    );
+    await waitUntilSharing([{ instance: a }, { instance: b }], ALL, { timeoutMs: 90_000, what: 'a and b to share the 6 partitions' });
     return { appId, topics, a, b, ofA: a.assignedPartitions() as number[] };
   }
 
   /** Waits until a and b hold disjoint halves of the 6 partitions again (assignments since the marks). */
   async function sharedAgain(a: InstanceProcess, markA: number, b: InstanceProcess, markB: number) {
-    await waitUntil(
-      () => {
-        const pa = a.assignedPartitions(markA) ?? [];
-        const pb = b.assignedPartitions(markB) ?? [];
-        return pa.length > 0 && pb.length > 0 && sorted([...pa, ...pb]).join() === ALL.join();
-      },
-      { timeoutMs: 120_000, what: 'a and b to share the 6 partitions again', instances: [a, b] },
-    );
+    await waitUntilSharing([{ instance: a, since: markA }, { instance: b, since: markB }], ALL, { timeoutMs: 120_000, what: 'a and b to share the 6 partitions again' });
   }
 
   async function expectExactOutputs(

@@ -332,3 +332,22 @@ export async function killAllInstances(): Promise<void> {
 export async function stopAllInstances(graceMs = 20_000): Promise<void> {
   await Promise.all([...live].map((i) => i.stop(graceMs)));
 }
+
+/**
+ * Waits until every instance holds some partitions and together they hold exactly `all`
+ * (assignments logged since each instance's mark, when given).
+ */
+export async function waitUntilSharing(
+  shares: Array<{ instance: InstanceProcess; since?: number }>,
+  all: number[],
+  opts: { timeoutMs: number; what: string },
+): Promise<void> {
+  const expected = [...all].sort((x, y) => x - y).join();
+  await waitUntil(
+    () => {
+      const held = shares.map(({ instance, since }) => instance.assignedPartitions(since ?? 0) ?? []);
+      return held.every((ps) => ps.length > 0) && held.flat().sort((x, y) => x - y).join() === expected;
+    },
+    { ...opts, instances: shares.map((s) => s.instance) },
+  );
+}
