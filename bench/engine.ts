@@ -20,7 +20,7 @@ import type { Admin } from 'kafkajs';
 import { formatSummary, summarizeProfile } from './cpuprofile.ts';
 import type { CoreResult } from './engine-core.ts';
 import { benchKafka, cleanUp, createTopics, resolveBrokers } from './kafka.ts';
-import { machineInfo } from './machine.ts';
+import { engineSource, machineInfo } from './machine.ts';
 import { processingRate, restoreRate, runPhase, type PhaseOutcome } from './phase.ts';
 import type { Guarantee, RunnerSpec } from './protocol.ts';
 import { appendToBenchmarks, formatHeader, formatResults, jsonSummary, targetChecks, type BenchReport, type ThroughputFigures } from './report.ts';
@@ -331,6 +331,7 @@ async function main(): Promise<void> {
     await admin.disconnect();
   }
 
+  report.sourceAtEnd = engineSource();
   const header = formatHeader(report);
   const results = formatResults(report);
   console.log(`\nsaldo engine benchmark, ${report.date.toISOString()}\n\n${header}\n\n${results}`);

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { KAFKA_VERSION } from '../scripts/platform/kafka.ts';
 
@@ -11,6 +13,8 @@ export interface MachineInfo {
   kafka: string;
   /** 1, 5 and 15 minute load averages at the start of the run. */
   loadAverage: [number, number, number];
+  /** The engine's source: commit, and whether processor/, state/ or topologies/ had local changes. */
+  source: string;
 }
 
 function cpuModel(): string {
@@ -30,6 +34,28 @@ export function loadAverage(): [number, number, number] {
   return [a, b, c];
 }
 
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+
+function git(args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return undefined;
+  }
+}
+
+/** `<commit> (<subject>)`, plus a note when the engine's files differ from it. */
+export function engineSource(): string {
+  const commit = git(['log', '-1', '--format=%h (%s)'])?.trim();
+  if (commit === undefined) return 'unknown (not a git checkout)';
+  const dirty = git(['status', '--porcelain', '--', 'processor', 'state', 'topologies']);
+  const changed = (dirty ?? '')
+    .split('\n')
+    .filter((l) => l.length > 3)
+    .map((l) => l.slice(3).split('/')[0]);
+  return changed.length > 0 ? `${commit} + uncommitted changes in ${[...new Set(changed)].join(', ')}` : commit;
+}
+
 export function machineInfo(): MachineInfo {
   return {
     nproc: availableParallelism(),
@@ -38,6 +64,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     kafka: KAFKA_VERSION,
     loadAverage: loadAverage(),
+    source: engineSource(),
   };
 }
 

@@ -83,6 +83,8 @@ export interface BenchReport {
   failures: string[];
   workDir: string;
   profiled: boolean;
+  /** engineSource() when the run ended (the working tree may change under a long run). */
+  sourceAtEnd?: string;
 }
 
 export interface JsonSummary {
@@ -212,6 +214,7 @@ export function formatHeader(r: BenchReport): string {
   return [
     `- command: \`${r.command}\``,
     `- machine: ${m.nproc} CPUs (nproc), ${m.memoryGiB.toFixed(1)} GiB, ${m.cpuModel}; Node ${m.node}; Kafka ${m.kafka} (single KRaft broker on the same machine, ${r.brokers}, ${r.brokerSource})`,
+    `- engine: ${m.source}` + (r.sourceAtEnd && r.sourceAtEnd !== m.source ? ` at the start; **${r.sourceAtEnd} at the end: the engine changed during the run**` : ''),
     `- load average at start: ${formatLoad(m.loadAverage)} (1 / 5 / 15 min)`,
     `- workload: counting topology, ${int(r.records)} records over ${r.partitions} partitions, ${int(r.accounts)} accounts; commit interval ${r.commitIntervalMs} ms` +
       (r.produce ? `; input pre-produced at ${int(r.produce.perSec)} records/s (not timed)` : ''),

@@ -33,7 +33,8 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
     stateDir: flags.stateDir ?? env.SALDO_STATE_DIR ?? join(tmpdir(), 'saldo-state'),
   };
   const guarantee = flags.guarantee ?? env.SALDO_PROCESSING_GUARANTEE;
-  if (guarantee !== undefined) input.processingGuarantee = guarantee as StreamsConfigInput['processingGuarantee'];
+  if (guarantee !== undefined)
+    input.processingGuarantee = guarantee as StreamsConfigInput['processingGuarantee'];
   const commit = numberOrUndefined(flags.commitIntervalMs ?? env.SALDO_COMMIT_INTERVAL_MS);
   if (commit !== undefined) input.commitIntervalMs = commit;
   const session = numberOrUndefined(env.SALDO_SESSION_TIMEOUT_MS);

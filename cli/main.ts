@@ -30,7 +30,10 @@ function withTopologyOptions(command: Command): Command {
 
 function withRunOptions(command: Command): Command {
   return command
-    .option('--app-id <id>', 'application id: consumer group and prefix of internal topics (env SALDO_APPLICATION_ID)')
+    .option(
+      '--app-id <id>',
+      'application id: consumer group and prefix of internal topics (env SALDO_APPLICATION_ID)',
+    )
     .option('--brokers <list>', 'Kafka bootstrap servers, comma-separated (env KAFKA_BROKERS)')
     .option('--state-dir <dir>', 'where local state stores live (env SALDO_STATE_DIR)')
     .option('--guarantee <mode>', 'exactly-once or at-least-once (env SALDO_PROCESSING_GUARANTEE)')
@@ -40,22 +43,28 @@ function withRunOptions(command: Command): Command {
 }
 
 export function buildCli(): Command {
-  const program = new Command('saldo').description("saldo: a bank's balances and fraud signals, in real time").version(VERSION);
+  const program = new Command('saldo')
+    .description("saldo: a bank's balances and fraud signals, in real time")
+    .version(VERSION);
 
-  withRunOptions(withTopologyOptions(program.command('describe').description('print a topology: topics, processors, stores, changelogs'))).action(
-    (flags: TopologyFlags & RunFlags) => {
-      const config = streamsConfigFrom(process.env, flags);
-      console.log(topologyFrom(flags).describe(config.applicationId));
-    },
-  );
+  withRunOptions(
+    withTopologyOptions(
+      program.command('describe').description('print a topology: topics, processors, stores, changelogs'),
+    ),
+  ).action((flags: TopologyFlags & RunFlags) => {
+    const config = streamsConfigFrom(process.env, flags);
+    console.log(topologyFrom(flags).describe(config.applicationId));
+  });
 
-  withRunOptions(withTopologyOptions(program.command('run').description('run an instance of a topology until SIGTERM/SIGINT'))).action(
-    async (flags: TopologyFlags & RunFlags) => {
-      const app = new StreamsApp(topologyFrom(flags), streamsConfigFrom(process.env, flags));
-      app.installSignalHandlers();
-      await app.start();
-    },
-  );
+  withRunOptions(
+    withTopologyOptions(
+      program.command('run').description('run an instance of a topology until SIGTERM/SIGINT'),
+    ),
+  ).action(async (flags: TopologyFlags & RunFlags) => {
+    const app = new StreamsApp(topologyFrom(flags), streamsConfigFrom(process.env, flags));
+    app.installSignalHandlers();
+    await app.start();
+  });
 
   return program;
 }

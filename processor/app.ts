@@ -58,7 +58,10 @@ export class StreamsApp {
     this.topology = topology;
     this.logger =
       opts.logger ??
-      createLogger({ level: this.config.logLevel, base: { app: this.config.applicationId, instance: this.config.instanceId } });
+      createLogger({
+        level: this.config.logLevel,
+        base: { app: this.config.applicationId, instance: this.config.instanceId },
+      });
     this.metrics = opts.metrics ?? new EngineMetrics({ app: this.config.applicationId });
     this.#clock = opts.clock ?? systemClock;
     this.#onRestored = opts.onRestored;
@@ -123,13 +126,17 @@ export class StreamsApp {
         ownedPartitions: () => taskManager.ownedPartitions(),
         onBatch: (batch, control) => taskManager.onBatch(batch, control),
         onAssignment: (ps, memberId) => taskManager.onAssignment(ps, memberId),
-        onCrash: (error) => this.logger.error({ error: describeError(error) }, 'group consumer crashed; kafkajs restarts it'),
+        onCrash: (error) =>
+          this.logger.error({ error: describeError(error) }, 'group consumer crashed; kafkajs restarts it'),
         sessionTimeoutMs: this.config.sessionTimeoutMs,
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         maxConcurrentPartitions: Math.max(1, partitions * this.topology.sourceTopics.length),
       });
       await this.#consumer.start();
-      this.#ticker = setInterval(() => void this.#tick(), Math.max(5, Math.floor(this.config.commitIntervalMs / 2)));
+      this.#ticker = setInterval(
+        () => void this.#tick(),
+        Math.max(5, Math.floor(this.config.commitIntervalMs / 2)),
+      );
       this.#transitionTo('running');
     } catch (error) {
       this.#transitionTo('failed');
@@ -155,7 +162,8 @@ export class StreamsApp {
     const missing = [...counts].filter(([, n]) => n === undefined).map(([t]) => t);
     if (missing.length > 0) throw new SaldoError(`input topics do not exist: ${missing.join(', ')}`);
     const distinct = new Set(counts.values());
-    if (distinct.size !== 1) throw new PartitionCountMismatchError(Object.fromEntries(counts) as Record<string, number>);
+    if (distinct.size !== 1)
+      throw new PartitionCountMismatchError(Object.fromEntries(counts) as Record<string, number>);
     return [...distinct][0] as number;
   }
 
@@ -173,7 +181,10 @@ export class StreamsApp {
       const count = existing.get(spec.topic);
       if (count === undefined) toCreate.push(spec);
       else if (count !== partitions) {
-        throw new PartitionCountMismatchError({ ...Object.fromEntries(this.topology.sourceTopics.map((t) => [t, partitions])), [spec.topic]: count });
+        throw new PartitionCountMismatchError({
+          ...Object.fromEntries(this.topology.sourceTopics.map((t) => [t, partitions])),
+          [spec.topic]: count,
+        });
       }
     }
     await admin.createTopics(toCreate);
@@ -191,7 +202,9 @@ export class StreamsApp {
     try {
       await this.#taskManager?.closeAll();
     } finally {
-      await this.#consumer?.stop().catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'consumer stop failed'));
+      await this.#consumer
+        ?.stop()
+        .catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'consumer stop failed'));
       await this.#adapter.close();
       this.#transitionTo('stopped');
     }

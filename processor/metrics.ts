@@ -20,24 +20,59 @@ export class EngineMetrics {
     this.registry = new Registry();
     this.registry.setDefaultLabels(defaultLabels);
     const registers = [this.registry];
-    this.recordsProcessed = new Counter({ name: 'saldo_records_processed_total', help: 'Input records processed', labelNames: ['task'], registers });
+    this.recordsProcessed = new Counter({
+      name: 'saldo_records_processed_total',
+      help: 'Input records processed',
+      labelNames: ['task'],
+      registers,
+    });
     this.deadLetters = new Counter({
       name: 'saldo_dead_letters_total',
       help: 'Records sent to the dead-letter topic, by reason and source topic',
       labelNames: ['reason', 'topic'],
       registers,
     });
-    this.commits = new Counter({ name: 'saldo_commits_total', help: 'Committed task transactions', labelNames: ['task'], registers });
-    this.commitFailures = new Counter({ name: 'saldo_commit_failures_total', help: 'Failed commits, by reason', labelNames: ['reason'], registers });
+    this.commits = new Counter({
+      name: 'saldo_commits_total',
+      help: 'Committed task transactions',
+      labelNames: ['task'],
+      registers,
+    });
+    this.commitFailures = new Counter({
+      name: 'saldo_commit_failures_total',
+      help: 'Failed commits, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
     this.commitLatency = new Histogram({
       name: 'saldo_commit_latency_seconds',
       help: 'Time to commit one task transaction (produce, offsets, end transaction, state flush)',
       buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
       registers,
     });
-    this.restoredRecords = new Counter({ name: 'saldo_restore_records_total', help: 'Changelog records restored, by store', labelNames: ['store'], registers });
-    this.restoreRemaining = new Gauge({ name: 'saldo_restore_remaining_records', help: 'Changelog records left to restore, by task', labelNames: ['task'], registers });
-    this.tasks = new Gauge({ name: 'saldo_tasks', help: 'Tasks of this instance by life-cycle state', labelNames: ['state'], registers });
-    this.punctuationErrors = new Counter({ name: 'saldo_punctuation_errors_total', help: 'Punctuations that threw', labelNames: ['processor'], registers });
+    this.restoredRecords = new Counter({
+      name: 'saldo_restore_records_total',
+      help: 'Changelog records restored, by store',
+      labelNames: ['store'],
+      registers,
+    });
+    this.restoreRemaining = new Gauge({
+      name: 'saldo_restore_remaining_records',
+      help: 'Changelog records left to restore, by task',
+      labelNames: ['task'],
+      registers,
+    });
+    this.tasks = new Gauge({
+      name: 'saldo_tasks',
+      help: 'Tasks of this instance by life-cycle state',
+      labelNames: ['state'],
+      registers,
+    });
+    this.punctuationErrors = new Counter({
+      name: 'saldo_punctuation_errors_total',
+      help: 'Punctuations that threw',
+      labelNames: ['processor'],
+      registers,
+    });
   }
 }

@@ -90,7 +90,10 @@ export class TaskProcessorContext implements ProcessorContext {
     return this.#task.windowedStore<K, V>(name);
   }
 
-  forward(record: { key: unknown; value: unknown; timestamp?: number; headers?: Headers }, child?: string): void {
+  forward(
+    record: { key: unknown; value: unknown; timestamp?: number; headers?: Headers },
+    child?: string,
+  ): void {
     if (child !== undefined && !this.#children.includes(child)) {
       throw new TopologyError(`processor '${this.#processor}' has no child '${child}'`);
     }
@@ -105,11 +108,28 @@ export class TaskProcessorContext implements ProcessorContext {
     });
   }
 
-  schedule(intervalMs: number, type: PunctuationType, callback: (timestamp: number) => void | Promise<void>): Cancellable {
-    if (!(intervalMs >= 1)) throw new TopologyError(`punctuation interval must be at least 1 ms (got ${intervalMs})`);
+  schedule(
+    intervalMs: number,
+    type: PunctuationType,
+    callback: (timestamp: number) => void | Promise<void>,
+  ): Cancellable {
+    if (!(intervalMs >= 1))
+      throw new TopologyError(`punctuation interval must be at least 1 ms (got ${intervalMs})`);
     // Stream time is unknown until the task's first record: the first deadline is set then.
-    const start = type === 'wall-clock' ? this.#task.now() : this.#task.streamTime < 0 ? Number.NaN : this.#task.streamTime;
-    const punctuator: Punctuator = { processor: this.#processor, type, intervalMs, next: start + intervalMs, callback, cancelled: false };
+    const start =
+      type === 'wall-clock'
+        ? this.#task.now()
+        : this.#task.streamTime < 0
+          ? Number.NaN
+          : this.#task.streamTime;
+    const punctuator: Punctuator = {
+      processor: this.#processor,
+      type,
+      intervalMs,
+      next: start + intervalMs,
+      callback,
+      cancelled: false,
+    };
     this.#task.addPunctuator(punctuator);
     return {
       cancel: () => {

@@ -19,7 +19,13 @@ export interface RestoreSummary {
  */
 export async function restoreTask(
   task: StreamTask,
-  deps: { admin: AdminClient; reader: ChangelogReader; logger: Logger; metrics: EngineMetrics; heartbeat: () => Promise<void> },
+  deps: {
+    admin: AdminClient;
+    reader: ChangelogReader;
+    logger: Logger;
+    metrics: EngineMetrics;
+    heartbeat: () => Promise<void>;
+  },
 ): Promise<RestoreSummary> {
   const started = performance.now();
   const log = deps.logger.child({ task: task.taskId });
@@ -37,7 +43,10 @@ export async function restoreTask(
     if (from > range.end) {
       // Local state claims more than the changelog holds: the changelog was recreated (an app
       // reset). Local state cannot be trusted; rebuild it from the changelog.
-      log.warn({ store: c.store, checkpoint: from, changelogEnd: range.end }, 'local checkpoint is ahead of the changelog; wiping the store');
+      log.warn(
+        { store: c.store, checkpoint: from, changelogEnd: range.end },
+        'local checkpoint is ahead of the changelog; wiping the store',
+      );
       await state.wipeStore(c.store);
       from = range.start;
     }
@@ -48,10 +57,16 @@ export async function restoreTask(
   let remaining = work.reduce((sum, w) => sum + (w.to - w.from), 0);
   deps.metrics.restoreRemaining.set({ task: task.taskId }, remaining);
   if (work.length === 0) {
-    log.info({ stores: changelogs.map((c) => c.store) }, 'stores are up to date with their changelogs; nothing to restore');
+    log.info(
+      { stores: changelogs.map((c) => c.store) },
+      'stores are up to date with their changelogs; nothing to restore',
+    );
     return { restored, total: 0, elapsedMs: performance.now() - started };
   }
-  log.info({ ranges: work.map((w) => ({ store: w.store, from: w.from, to: w.to })), remaining }, 'restoring stores from changelogs');
+  log.info(
+    { ranges: work.map((w) => ({ store: w.store, from: w.from, to: w.to })), remaining },
+    'restoring stores from changelogs',
+  );
 
   const storeByTopic = new Map(work.map((w) => [w.topic, w.store]));
   const restorers = new Map(work.map((w) => [w.store, new StoreRestorer(state.engine(w.store))]));
@@ -82,6 +97,9 @@ export async function restoreTask(
   deps.metrics.restoreRemaining.set({ task: task.taskId }, 0);
   const total = [...restored.values()].reduce((a, b) => a + b, 0);
   const elapsedMs = performance.now() - started;
-  log.info({ restored: Object.fromEntries(restored), total, elapsedMs: Math.round(elapsedMs) }, 'restore complete');
+  log.info(
+    { restored: Object.fromEntries(restored), total, elapsedMs: Math.round(elapsedMs) },
+    'restore complete',
+  );
   return { restored, total, elapsedMs };
 }

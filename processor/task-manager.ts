@@ -2,7 +2,13 @@ import { StateManager } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
 import { TaskFencedError, describeError } from './errors.ts';
-import type { AdminClient, BatchControl, ConsumedBatch, GroupConsumer, KafkaClientAdapter } from './kafka/client.ts';
+import type {
+  AdminClient,
+  BatchControl,
+  ConsumedBatch,
+  GroupConsumer,
+  KafkaClientAdapter,
+} from './kafka/client.ts';
 import { tpKey } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
@@ -11,7 +17,11 @@ import { StreamTask, type CommittedOutput } from './task.ts';
 import { formatTaskId, taskIdFor } from './task-id.ts';
 import type { Topology } from './topology.ts';
 
-export type PostCommitHook = (event: { taskId: string; partition: number; outputs: CommittedOutput[] }) => Promise<void>;
+export type PostCommitHook = (event: {
+  taskId: string;
+  partition: number;
+  outputs: CommittedOutput[];
+}) => Promise<void>;
 
 export interface TaskManagerDeps {
   topology: Topology;
@@ -81,7 +91,11 @@ export class TaskManager {
     // onPartitionsLost: close all tasks without committing, then start afresh from what Kafka holds.
     const lost = this.#memberId !== undefined && memberId !== this.#memberId;
     this.#memberId = memberId;
-    if (lost) this.#log.warn({ partitions: this.ownedPartitions() }, 'this member was dropped from the group; its tasks are lost and closed without committing');
+    if (lost)
+      this.#log.warn(
+        { partitions: this.ownedPartitions() },
+        'this member was dropped from the group; its tasks are lost and closed without committing',
+      );
     this.#assigned = next;
     for (const p of partitions) this.#fenced.delete(p);
     for (const [p, task] of this.#tasks) {
@@ -175,15 +189,31 @@ export class TaskManager {
         appId: config.applicationId,
         taskId,
         stateDir: config.stateDir,
-        stores: [...topology.stores.values()].map((s) => ({ name: s.name, kind: s.kind, retentionMs: s.retentionMs })),
+        stores: [...topology.stores.values()].map((s) => ({
+          name: s.name,
+          kind: s.kind,
+          retentionMs: s.retentionMs,
+        })),
       });
     } catch (error) {
       // e.g. the store is still locked by this task's previous incarnation, closing after a revocation.
-      this.#log.warn({ error: describeError(error), task: taskId }, 'cannot open the task\'s stores yet; retrying on the next batch');
+      this.#log.warn(
+        { error: describeError(error), task: taskId },
+        "cannot open the task's stores yet; retrying on the next batch",
+      );
       await sleep(200);
       return undefined;
     }
-    const task = new StreamTask({ taskId, partition: p, topology, config, stateManager, logger: this.#deps.logger, metrics: this.#deps.metrics, clock: this.#deps.clock });
+    const task = new StreamTask({
+      taskId,
+      partition: p,
+      topology,
+      config,
+      stateManager,
+      logger: this.#deps.logger,
+      metrics: this.#deps.metrics,
+      clock: this.#deps.clock,
+    });
     try {
       task.beginRestoring();
       // Opening the commit unit fences any older holder of this task (a zombie): from here on the
@@ -223,7 +253,10 @@ export class TaskManager {
       return task;
     } catch (error) {
       if (error instanceof TaskFencedError) this.#park(p);
-      this.#log.error({ error: describeError(error), task: taskId }, 'task initialisation failed; it will be retried on the next batch');
+      this.#log.error(
+        { error: describeError(error), task: taskId },
+        'task initialisation failed; it will be retried on the next batch',
+      );
       await task.close().catch(() => undefined);
       await sleep(200);
       return undefined;
@@ -233,13 +266,16 @@ export class TaskManager {
   async #commit(task: StreamTask): Promise<void> {
     try {
       const outcome = await task.commit();
-      if (outcome.committed && outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome.outputs);
+      if (outcome.committed && outcome.outputs.length > 0)
+        await this.#runPostCommitHooks(task, outcome.outputs);
     } catch (error) {
       const fenced = error instanceof TaskFencedError;
       if (fenced) this.#park(task.partition);
       this.#log.warn(
         { error: describeError(error), task: task.taskId, fenced },
-        fenced ? 'task fenced by another instance; closing it' : 'commit failed; the task is closed and will restart from its last commit',
+        fenced
+          ? 'task fenced by another instance; closing it'
+          : 'commit failed; the task is closed and will restart from its last commit',
       );
       await this.#closeTask(task, fenced ? 'fenced' : 'commit-failed', false, true);
     }
@@ -262,7 +298,10 @@ export class TaskManager {
           break;
         } catch (error) {
           if (attempt >= 5) {
-            this.#log.error({ error: describeError(error), task: task.taskId, attempts: attempt }, 'post-commit hook failed; giving up on this commit');
+            this.#log.error(
+              { error: describeError(error), task: task.taskId, attempts: attempt },
+              'post-commit hook failed; giving up on this commit',
+            );
             break;
           }
           await sleep(50 * 2 ** attempt);
@@ -271,7 +310,12 @@ export class TaskManager {
     }
   }
 
-  async #closeTask(task: StreamTask, reason: string, commitFirst: boolean, alreadyLocked = false): Promise<void> {
+  async #closeTask(
+    task: StreamTask,
+    reason: string,
+    commitFirst: boolean,
+    alreadyLocked = false,
+  ): Promise<void> {
     const work = async () => {
       if (this.#tasks.get(task.partition) === task) this.#tasks.delete(task.partition);
       if (commitFirst && task.state === 'running' && task.hasUncommittedWork) {
@@ -279,7 +323,10 @@ export class TaskManager {
           const outcome = await task.commit();
           if (outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome.outputs);
         } catch (error) {
-          this.#log.warn({ error: describeError(error), task: task.taskId }, 'final commit failed; uncommitted work is discarded');
+          this.#log.warn(
+            { error: describeError(error), task: task.taskId },
+            'final commit failed; uncommitted work is discarded',
+          );
         }
       }
       await task.suspend();

@@ -172,7 +172,12 @@ export class StreamTask implements TaskView {
     const txn = this.#deps.stateManager.transaction();
     const outgoingMark = this.#outgoing.length;
     txn.beginRecord();
-    this.#origin = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
+    this.#origin = {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+    };
     this.#currentTimestamp = record.timestamp;
     if (record.timestamp > this.#streamTime) this.#streamTime = record.timestamp;
     let reason: DeadLetterReason = 'deserialization';
@@ -180,16 +185,27 @@ export class StreamTask implements TaskView {
       let k: unknown = null;
       let v: unknown = null;
       try {
-        if (record.key !== null) k = await source.keySerde.deserialize(record.key, { topic: record.topic, part: 'key' });
-        if (record.value !== null) v = await source.valueSerde.deserialize(record.value, { topic: record.topic, part: 'value' });
+        if (record.key !== null)
+          k = await source.keySerde.deserialize(record.key, { topic: record.topic, part: 'key' });
+        if (record.value !== null)
+          v = await source.valueSerde.deserialize(record.value, { topic: record.topic, part: 'value' });
       } catch (error) {
         throw new DeserializationError(`cannot deserialize record: ${describeError(error).message}`, {
-          context: { taskId: this.taskId, topic: record.topic, partition: record.partition, offset: record.offset },
+          context: {
+            taskId: this.taskId,
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+          },
           cause: error,
         });
       }
       reason = 'processing';
-      await this.#dispatch(source.children, { key: k, value: v, timestamp: record.timestamp, headers: record.headers }, undefined);
+      await this.#dispatch(
+        source.children,
+        { key: k, value: v, timestamp: record.timestamp, headers: record.headers },
+        undefined,
+      );
       txn.commitRecord();
     } catch (error) {
       txn.rollbackRecord();
@@ -197,16 +213,35 @@ export class StreamTask implements TaskView {
       for (const { context } of this.#processors.values()) context.pending.length = 0;
       // The dead letter names the processor's own error class, not the engine's wrapper.
       const cause = error instanceof DeserializationError ? error.cause : error;
-      this.#outgoing.push({ record: deadLetterFor(this.applicationId, this.#deps.config.appVersion, this.taskId, record, reason, cause) });
+      this.#outgoing.push({
+        record: deadLetterFor(
+          this.applicationId,
+          this.#deps.config.appVersion,
+          this.taskId,
+          record,
+          reason,
+          cause,
+        ),
+      });
       this.#deps.metrics.deadLetters.inc({ reason, topic: record.topic });
       this.#log.warn(
-        { error: describeError(cause), topic: record.topic, partition: record.partition, offset: record.offset, reason },
+        {
+          error: describeError(cause),
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          reason,
+        },
         'record sent to the dead-letter topic',
       );
     } finally {
       this.#origin = undefined;
     }
-    this.#nextOffsets.set(key, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
+    this.#nextOffsets.set(key, {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset + 1,
+    });
     this.#processedSinceCommit++;
     this.#dirtySince ??= this.now();
     this.#deps.metrics.recordsProcessed.inc({ task: this.taskId });
@@ -214,7 +249,11 @@ export class StreamTask implements TaskView {
   }
 
   /** Runs `record` through the named children, depth first, in order of forwarding. */
-  async #dispatch(children: readonly string[], record: StreamRecord<unknown, unknown>, only: string | undefined): Promise<void> {
+  async #dispatch(
+    children: readonly string[],
+    record: StreamRecord<unknown, unknown>,
+    only: string | undefined,
+  ): Promise<void> {
     for (const name of children) {
       if (only !== undefined && name !== only) continue;
       const node = this.#deps.topology.node(name);
@@ -237,11 +276,23 @@ export class StreamTask implements TaskView {
   }
 
   async #toSink(sink: SinkNode, record: StreamRecord<unknown, unknown>): Promise<void> {
-    const key = record.key === null ? null : await sink.keySerde.serialize(record.key, { topic: sink.topic, part: 'key' });
-    const value = record.value === null ? null : await sink.valueSerde.serialize(record.value, { topic: sink.topic, part: 'value' });
+    const key =
+      record.key === null
+        ? null
+        : await sink.keySerde.serialize(record.key, { topic: sink.topic, part: 'key' });
+    const value =
+      record.value === null
+        ? null
+        : await sink.valueSerde.serialize(record.value, { topic: sink.topic, part: 'value' });
     this.#outgoing.push({
       record: { topic: sink.topic, key, value, timestamp: record.timestamp, headers: record.headers },
-      committed: { sink: sink.name, topic: sink.topic, key: record.key, value: record.value, timestamp: record.timestamp },
+      committed: {
+        sink: sink.name,
+        topic: sink.topic,
+        key: record.key,
+        value: record.value,
+        timestamp: record.timestamp,
+      },
     });
   }
 
@@ -261,7 +312,10 @@ export class StreamTask implements TaskView {
       try {
         this.#currentTimestamp = type === 'stream-time' ? time : this.#streamTime;
         await p.callback(time);
-        await this.#drain((this.#deps.topology.node(p.processor) as { children: string[] }).children, entry.context);
+        await this.#drain(
+          (this.#deps.topology.node(p.processor) as { children: string[] }).children,
+          entry.context,
+        );
         txn.commitRecord();
         this.#dirtySince ??= this.now();
       } catch (error) {
@@ -269,7 +323,10 @@ export class StreamTask implements TaskView {
         this.#outgoing.length = mark;
         entry.context.pending.length = 0;
         this.#deps.metrics.punctuationErrors.inc({ processor: p.processor });
-        this.#log.error({ error: describeError(error), processor: p.processor, type }, 'punctuation failed; its writes were rolled back');
+        this.#log.error(
+          { error: describeError(error), processor: p.processor, type },
+          'punctuation failed; its writes were rolled back',
+        );
       }
     }
   }
@@ -312,7 +369,9 @@ export class StreamTask implements TaskView {
     try {
       produced = await unit.commit(records, offsets);
     } catch (error) {
-      this.#deps.metrics.commitFailures.inc({ reason: error instanceof TaskFencedError ? 'fenced' : 'error' });
+      this.#deps.metrics.commitFailures.inc({
+        reason: error instanceof TaskFencedError ? 'fenced' : 'error',
+      });
       this.discardUncommitted();
       throw error;
     }

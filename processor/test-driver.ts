@@ -47,7 +47,15 @@ class InMemoryLog implements CommitUnit {
       let log = this.topics.get(r.topic);
       if (!log) this.topics.set(r.topic, (log = []));
       const offset = log.filter((x) => x.partition === partition).length;
-      log.push({ topic: r.topic, partition, offset, key: r.key, value: r.value, headers: r.headers ?? {}, timestamp: r.timestamp ?? 0 });
+      log.push({
+        topic: r.topic,
+        partition,
+        offset,
+        key: r.key,
+        value: r.value,
+        headers: r.headers ?? {},
+        timestamp: r.timestamp ?? 0,
+      });
       produced.set(key, offset);
     }
     return produced;
@@ -71,7 +79,14 @@ export class TopologyTestDriver {
   readonly #applicationId: string;
   #inputOffsets = new Map<string, number>();
 
-  private constructor(topology: Topology, task: StreamTask, log: InMemoryLog, clock: ManualClock, stateDir: string, applicationId: string) {
+  private constructor(
+    topology: Topology,
+    task: StreamTask,
+    log: InMemoryLog,
+    clock: ManualClock,
+    stateDir: string,
+    applicationId: string,
+  ) {
     this.#topology = topology;
     this.#task = task;
     this.#log = log;
@@ -80,10 +95,18 @@ export class TopologyTestDriver {
     this.#applicationId = applicationId;
   }
 
-  static async create(topology: Topology, opts: { applicationId?: string; partition?: number; wallClockStart?: number } = {}): Promise<TopologyTestDriver> {
+  static async create(
+    topology: Topology,
+    opts: { applicationId?: string; partition?: number; wallClockStart?: number } = {},
+  ): Promise<TopologyTestDriver> {
     const applicationId = opts.applicationId ?? 'test-driver';
     const stateDir = await mkdtemp(join(tmpdir(), 'saldo-driver-'));
-    const config = validateStreamsConfig({ applicationId, brokers: ['unused:9092'], stateDir, logLevel: 'silent' });
+    const config = validateStreamsConfig({
+      applicationId,
+      brokers: ['unused:9092'],
+      stateDir,
+      logLevel: 'silent',
+    });
     const clock = new ManualClock(opts.wallClockStart ?? 0);
     const partition = opts.partition ?? 0;
     const taskId = `0_${partition}`;
@@ -91,7 +114,11 @@ export class TopologyTestDriver {
       appId: applicationId,
       taskId,
       stateDir,
-      stores: [...topology.stores.values()].map((s) => ({ name: s.name, kind: s.kind, retentionMs: s.retentionMs })),
+      stores: [...topology.stores.values()].map((s) => ({
+        name: s.name,
+        kind: s.kind,
+        retentionMs: s.retentionMs,
+      })),
     });
     const task = new StreamTask({
       taskId,
@@ -110,16 +137,26 @@ export class TopologyTestDriver {
   }
 
   /** Pipes one record, serialized with its source's serdes, and commits. */
-  async pipe<K, V>(topic: string, record: { key: K | null; value: V | null; timestamp?: number; headers?: Headers }): Promise<void> {
+  async pipe<K, V>(
+    topic: string,
+    record: { key: K | null; value: V | null; timestamp?: number; headers?: Headers },
+  ): Promise<void> {
     const source = this.#topology.sourceFor(topic);
     if (!source) throw new Error(`no source reads topic '${topic}'`);
-    const key = record.key === null ? null : await source.keySerde.serialize(record.key, { topic, part: 'key' });
-    const value = record.value === null ? null : await source.valueSerde.serialize(record.value, { topic, part: 'value' });
+    const key =
+      record.key === null ? null : await source.keySerde.serialize(record.key, { topic, part: 'key' });
+    const value =
+      record.value === null
+        ? null
+        : await source.valueSerde.serialize(record.value, { topic, part: 'value' });
     await this.pipeRaw(topic, { key, value, timestamp: record.timestamp, headers: record.headers });
   }
 
   /** Pipes raw bytes (to test what undecodable input does) and commits. */
-  async pipeRaw(topic: string, record: { key: Buffer | null; value: Buffer | null; timestamp?: number; headers?: Headers }): Promise<void> {
+  async pipeRaw(
+    topic: string,
+    record: { key: Buffer | null; value: Buffer | null; timestamp?: number; headers?: Headers },
+  ): Promise<void> {
     const offset = this.#inputOffsets.get(topic) ?? 0;
     this.#inputOffsets.set(topic, offset + 1);
     const consumed: ConsumedRecord = {
@@ -154,7 +191,9 @@ export class TopologyTestDriver {
 
   /** Outputs of a sink topic, decoded as the sink's processors produced them. */
   outputs<K, V>(topic: string): Array<{ key: K | null; value: V | null; timestamp: number }> {
-    return this.committedOutputs.filter((o) => o.topic === topic).map((o) => ({ key: o.key as K | null, value: o.value as V | null, timestamp: o.timestamp }));
+    return this.committedOutputs
+      .filter((o) => o.topic === topic)
+      .map((o) => ({ key: o.key as K | null, value: o.value as V | null, timestamp: o.timestamp }));
   }
 
   deadLetters(): DriverRecord[] {

@@ -38,8 +38,15 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   keyValueStore<K, V>(name: string): KeyValueStore<K, V>;
   windowedStore<K, V>(name: string): WindowedStore<K, V>;
   /** Sends a record to this processor's children (or to one of them, by name). */
-  forward(record: { key: KOut | null; value: VOut | null; timestamp?: number; headers?: Headers }, child?: string): void;
-  schedule(intervalMs: number, type: PunctuationType, callback: (timestamp: number) => void | Promise<void>): Cancellable;
+  forward(
+    record: { key: KOut | null; value: VOut | null; timestamp?: number; headers?: Headers },
+    child?: string,
+  ): void;
+  schedule(
+    intervalMs: number,
+    type: PunctuationType,
+    callback: (timestamp: number) => void | Promise<void>,
+  ): Cancellable;
 }
 
 export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = unknown> {
@@ -121,21 +128,32 @@ export class Topology {
 
   /** A text description: topics, processors, stores and their changelogs, as `saldo describe` prints it. */
   describe(applicationId: string): string {
-    const lines: string[] = [`Topology of '${applicationId}'`, '  Sub-topology 0 (one task per input partition)'];
+    const lines: string[] = [
+      `Topology of '${applicationId}'`,
+      '  Sub-topology 0 (one task per input partition)',
+    ];
     for (const node of this.nodes.values()) {
       const next = node.children.length > 0 ? ` --> ${node.children.join(', ')}` : '';
       if (node.kind === 'source') {
-        lines.push(`    Source: ${node.name} (topics: [${node.topics.join(', ')}], key: ${node.keySerde.name}, value: ${node.valueSerde.name})${next}`);
+        lines.push(
+          `    Source: ${node.name} (topics: [${node.topics.join(', ')}], key: ${node.keySerde.name}, value: ${node.valueSerde.name})${next}`,
+        );
       } else if (node.kind === 'processor') {
-        lines.push(`    Processor: ${node.name} (stores: [${node.stores.join(', ')}]) <-- ${node.parents.join(', ')}${next}`);
+        lines.push(
+          `    Processor: ${node.name} (stores: [${node.stores.join(', ')}]) <-- ${node.parents.join(', ')}${next}`,
+        );
       } else {
-        lines.push(`    Sink: ${node.name} (topic: ${node.topic}, key: ${node.keySerde.name}, value: ${node.valueSerde.name}) <-- ${node.parents.join(', ')}`);
+        lines.push(
+          `    Sink: ${node.name} (topic: ${node.topic}, key: ${node.keySerde.name}, value: ${node.valueSerde.name}) <-- ${node.parents.join(', ')}`,
+        );
       }
     }
     if (this.stores.size > 0) lines.push('  Stores');
     for (const store of this.stores.values()) {
       const retention = store.retentionMs !== undefined ? `, retention ${store.retentionMs} ms` : '';
-      lines.push(`    ${store.name} (${store.kind}${retention}) changelog: ${changelogTopicFor(applicationId, store.name)}`);
+      lines.push(
+        `    ${store.name} (${store.kind}${retention}) changelog: ${changelogTopicFor(applicationId, store.name)}`,
+      );
     }
     lines.push(`  Dead letters: ${deadLetterTopicFor(applicationId)}`);
     return lines.join('\n');
@@ -162,12 +180,16 @@ export class TopologyBuilder {
 
   #addNode(node: TopologyNode): this {
     if (this.#nodes.has(node.name)) throw new TopologyError(`duplicate node name '${node.name}'`);
-    if (!/^[A-Za-z0-9._-]+$/.test(node.name)) throw new TopologyError(`node name '${node.name}' may use only letters, digits, '.', '_' and '-'`);
+    if (!/^[A-Za-z0-9._-]+$/.test(node.name))
+      throw new TopologyError(`node name '${node.name}' may use only letters, digits, '.', '_' and '-'`);
     this.#nodes.set(node.name, node);
     return this;
   }
 
-  addSource<K, V>(name: string, opts: { topics: string[]; keySerde: RecordSerde<K>; valueSerde: RecordSerde<V> }): this {
+  addSource<K, V>(
+    name: string,
+    opts: { topics: string[]; keySerde: RecordSerde<K>; valueSerde: RecordSerde<V> },
+  ): this {
     if (opts.topics.length === 0) throw new TopologyError(`source '${name}' has no topics`);
     return this.#addNode({
       kind: 'source',
@@ -193,7 +215,10 @@ export class TopologyBuilder {
     });
   }
 
-  addSink<K, V>(name: string, opts: { parents: string[]; topic: string; keySerde: RecordSerde<K>; valueSerde: RecordSerde<V> }): this {
+  addSink<K, V>(
+    name: string,
+    opts: { parents: string[]; topic: string; keySerde: RecordSerde<K>; valueSerde: RecordSerde<V> },
+  ): this {
     return this.#addNode({
       kind: 'sink',
       name,
@@ -206,11 +231,20 @@ export class TopologyBuilder {
   }
 
   addKeyValueStore<K, V>(name: string, opts: { keySerde: Serde<K>; valueSerde: Serde<V> }): this {
-    return this.#addStore({ name, kind: 'key-value', keySerde: opts.keySerde as Serde<unknown>, valueSerde: opts.valueSerde as Serde<unknown> });
+    return this.#addStore({
+      name,
+      kind: 'key-value',
+      keySerde: opts.keySerde as Serde<unknown>,
+      valueSerde: opts.valueSerde as Serde<unknown>,
+    });
   }
 
-  addWindowedStore<K, V>(name: string, opts: { keySerde: Serde<K>; valueSerde: Serde<V>; retentionMs: number }): this {
-    if (!(opts.retentionMs > 0)) throw new TopologyError(`windowed store '${name}' needs a positive retentionMs`);
+  addWindowedStore<K, V>(
+    name: string,
+    opts: { keySerde: Serde<K>; valueSerde: Serde<V>; retentionMs: number },
+  ): this {
+    if (!(opts.retentionMs > 0))
+      throw new TopologyError(`windowed store '${name}' needs a positive retentionMs`);
     return this.#addStore({
       name,
       kind: 'windowed',
@@ -223,7 +257,8 @@ export class TopologyBuilder {
   #addStore(def: StoreDefinition): this {
     if (this.#stores.has(def.name)) throw new TopologyError(`duplicate store name '${def.name}'`);
     // Store names become topic names (changelogs): keep them to what Kafka accepts.
-    if (!/^[A-Za-z0-9._-]+$/.test(def.name)) throw new TopologyError(`store name '${def.name}' may use only letters, digits, '.', '_' and '-'`);
+    if (!/^[A-Za-z0-9._-]+$/.test(def.name))
+      throw new TopologyError(`store name '${def.name}' may use only letters, digits, '.', '_' and '-'`);
     this.#stores.set(def.name, def);
     return this;
   }
@@ -236,13 +271,16 @@ export class TopologyBuilder {
       if (node.parents.length === 0) throw new TopologyError(`${node.kind} '${node.name}' has no parents`);
       for (const parentName of node.parents) {
         const parent = nodes.get(parentName);
-        if (!parent) throw new TopologyError(`${node.kind} '${node.name}' names unknown parent '${parentName}'`);
-        if (parent.kind === 'sink') throw new TopologyError(`sink '${parentName}' cannot have children ('${node.name}')`);
+        if (!parent)
+          throw new TopologyError(`${node.kind} '${node.name}' names unknown parent '${parentName}'`);
+        if (parent.kind === 'sink')
+          throw new TopologyError(`sink '${parentName}' cannot have children ('${node.name}')`);
         parent.children.push(node.name);
       }
       if (node.kind === 'processor') {
         for (const store of node.stores) {
-          if (!this.#stores.has(store)) throw new TopologyError(`processor '${node.name}' names unknown store '${store}'`);
+          if (!this.#stores.has(store))
+            throw new TopologyError(`processor '${node.name}' names unknown store '${store}'`);
         }
       }
     }

@@ -22,7 +22,10 @@ export function avroSerde<T>(registry: SchemaRegistry, schema: AvroSchemaDefinit
     let id = ids.get(subject);
     if (!id) {
       id = registry
-        .register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: COMPATIBILITY.BACKWARD })
+        .register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+          { subject, compatibility: COMPATIBILITY.BACKWARD },
+        )
         .then((r) => r.id);
       // A failed registration is retried on the next record rather than cached.
       id.catch(() => ids.delete(subject));

@@ -1,5 +1,12 @@
 import { jsonSerde, stringSerde } from '../state/index.ts';
-import { TopologyBuilder, recordSerde, type Processor, type ProcessorContext, type StreamRecord, type Topology } from '../processor/index.ts';
+import {
+  TopologyBuilder,
+  recordSerde,
+  type Processor,
+  type ProcessorContext,
+  type StreamRecord,
+  type Topology,
+} from '../processor/index.ts';
 
 /**
  * The engine's reference topology: per-account count and sum of amounts, every update emitted.
@@ -31,7 +38,9 @@ export class CountingProcessor implements Processor<string, CountingInput, strin
     const input = record.value;
     if (record.key === null || input === null) throw new Error('counting input needs a key and a value');
     if (typeof input.amountMinor !== 'string' || !MINOR_UNITS.test(input.amountMinor)) {
-      throw new Error(`amountMinor must be integer minor units as a string, got ${JSON.stringify(input.amountMinor)}`);
+      throw new Error(
+        `amountMinor must be integer minor units as a string, got ${JSON.stringify(input.amountMinor)}`,
+      );
     }
     if (typeof input.currency !== 'string' || !/^[A-Z]{3}$/.test(input.currency)) {
       throw new Error(`currency must be an ISO 4217 code, got ${JSON.stringify(input.currency)}`);
@@ -39,7 +48,11 @@ export class CountingProcessor implements Processor<string, CountingInput, strin
     const store = ctx.keyValueStore<string, AccountTotals>('totals');
     const key = `${record.key}|${input.currency}`;
     const previous = store.get(key) ?? { count: 0, sumMinor: 0n, currency: input.currency };
-    const next: AccountTotals = { count: previous.count + 1, sumMinor: previous.sumMinor + BigInt(input.amountMinor), currency: input.currency };
+    const next: AccountTotals = {
+      count: previous.count + 1,
+      sumMinor: previous.sumMinor + BigInt(input.amountMinor),
+      currency: input.currency,
+    };
     store.put(key, next);
     ctx.forward({ key: record.key, value: next });
   }
@@ -54,7 +67,11 @@ export function countingTopology(topics: CountingTopics): Topology {
       valueSerde: recordSerde(jsonSerde<CountingInput>(), 'json'),
     })
     .addKeyValueStore('totals', { keySerde: stringSerde, valueSerde: totalsSerde })
-    .addProcessor('count', { parents: ['transactions'], stores: ['totals'], create: () => new CountingProcessor() })
+    .addProcessor('count', {
+      parents: ['transactions'],
+      stores: ['totals'],
+      create: () => new CountingProcessor(),
+    })
     .addSink('totals-out', {
       parents: ['count'],
       topic: topics.output,

@@ -12,7 +12,10 @@ export interface MemberSubscription {
   ownedPartitions: number[];
 }
 
-export function assignPartitions(members: MemberSubscription[], partitionCount: number): Map<string, number[]> {
+export function assignPartitions(
+  members: MemberSubscription[],
+  partitionCount: number,
+): Map<string, number[]> {
   const sorted = [...members].sort((a, b) => a.memberId.localeCompare(b.memberId));
   const result = new Map<string, number[]>(sorted.map((m) => [m.memberId, []]));
   if (sorted.length === 0) return result;

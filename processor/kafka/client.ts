@@ -116,7 +116,11 @@ export interface ChangelogReader {
 
 export interface KafkaClientAdapter {
   admin(): Promise<AdminClient>;
-  openCommitUnit(opts: { transactionalId: string; exactlyOnce: boolean; groupId: string }): Promise<CommitUnit>;
+  openCommitUnit(opts: {
+    transactionalId: string;
+    exactlyOnce: boolean;
+    groupId: string;
+  }): Promise<CommitUnit>;
   groupConsumer(opts: GroupConsumerOptions): GroupConsumer;
   changelogReader(): ChangelogReader;
   close(): Promise<void>;

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { StreamsApp } from '../../processor/index.ts';
 import { countingTopology } from '../../topologies/counting.ts';
-import { checkOutputs, generateTransactions, parseTotals, produceTransactions, referenceTotals } from '../support/counting.ts';
+import {
+  checkOutputs,
+  generateTransactions,
+  parseTotals,
+  produceTransactions,
+  referenceTotals,
+} from '../support/counting.ts';
 import { createTopic, readTopic, testKafka } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -37,8 +43,17 @@ describe('the engine, at-least-once', () => {
     });
     await app.start();
     try {
-      const out = await readTopic(kafka, topics.output, { isolation: 'read_uncommitted', done: (s) => s.length >= txs.length, timeoutMs: 60_000 });
-      expect(checkOutputs(out.map((r) => parseTotals(r.key ?? '', r.value ?? '')), referenceTotals(txs))).toEqual([]);
+      const out = await readTopic(kafka, topics.output, {
+        isolation: 'read_uncommitted',
+        done: (s) => s.length >= txs.length,
+        timeoutMs: 60_000,
+      });
+      expect(
+        checkOutputs(
+          out.map((r) => parseTotals(r.key ?? '', r.value ?? '')),
+          referenceTotals(txs),
+        ),
+      ).toEqual([]);
     } finally {
       await app.stop();
     }

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { stringSerde } from '../../state/index.ts';
-import { StreamsApp, TopologyBuilder, recordSerde, type ProcessorContext, type StreamRecord } from '../../processor/index.ts';
+import {
+  StreamsApp,
+  TopologyBuilder,
+  recordSerde,
+  type ProcessorContext,
+  type StreamRecord,
+} from '../../processor/index.ts';
 import { avroSerde, createSchemaRegistry, type AvroSchemaDefinition } from '../../schemas/index.ts';
 import { createTopic, readTopic, testKafka } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
@@ -46,7 +52,11 @@ describe('Avro records through the schema registry', () => {
     const registry = createSchemaRegistry(services().schemaRegistryUrl);
     const payments = avroSerde<Payment>(registry, paymentSchema);
     const topology = new TopologyBuilder()
-      .addSource('payments', { topics: [topics.input], keySerde: recordSerde(stringSerde, 'string'), valueSerde: payments })
+      .addSource('payments', {
+        topics: [topics.input],
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: payments,
+      })
       .addProcessor('add-fee', {
         parents: ['payments'],
         create: () => ({
@@ -56,7 +66,12 @@ describe('Avro records through the schema registry', () => {
           },
         }),
       })
-      .addSink('out', { parents: ['add-fee'], topic: topics.output, keySerde: recordSerde(stringSerde, 'string'), valueSerde: payments })
+      .addSink('out', {
+        parents: ['add-fee'],
+        topic: topics.output,
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: payments,
+      })
       .build();
 
     const big = 2n ** 60n + 7n; // not representable as a double
@@ -65,21 +80,39 @@ describe('Avro records through the schema registry', () => {
     await producer.send({
       topic: topics.input,
       messages: [
-        { key: 'acct-1', value: await payments.serialize({ transactionId: 't1', amountMinor: big, currency: 'MXN' }, { topic: topics.input, part: 'value' }) },
+        {
+          key: 'acct-1',
+          value: await payments.serialize(
+            { transactionId: 't1', amountMinor: big, currency: 'MXN' },
+            { topic: topics.input, part: 'value' },
+          ),
+        },
         { key: 'acct-2', value: Buffer.from('not avro at all') },
       ],
     });
     await producer.disconnect();
 
-    const app = new StreamsApp(topology, { applicationId: id, brokers: services().kafkaBrokers, stateDir, logLevel: 'warn' });
+    const app = new StreamsApp(topology, {
+      applicationId: id,
+      brokers: services().kafkaBrokers,
+      stateDir,
+      logLevel: 'warn',
+    });
     await app.start();
     try {
       // Decode with a client that has never seen the schema: it fetches the writer's schema by id.
       const bytes = await readRaw(kafka, topics.output);
       expect(bytes).toHaveLength(1);
       const fresh = createSchemaRegistry(services().schemaRegistryUrl);
-      expect(await fresh.decode(bytes[0] as Buffer)).toEqual({ transactionId: 't1', amountMinor: big + 1_500n, currency: 'MXN' });
-      const dead = await readTopic(kafka, `${id}-dlq`, { isolation: 'read_committed', done: (s) => s.length >= 1 });
+      expect(await fresh.decode(bytes[0] as Buffer)).toEqual({
+        transactionId: 't1',
+        amountMinor: big + 1_500n,
+        currency: 'MXN',
+      });
+      const dead = await readTopic(kafka, `${id}-dlq`, {
+        isolation: 'read_committed',
+        done: (s) => s.length >= 1,
+      });
       expect(dead[0]?.value).toBe('not avro at all');
     } finally {
       await app.stop();

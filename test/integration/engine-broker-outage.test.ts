@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka } from 'kafkajs';
 import { StreamsApp } from '../../processor/index.ts';
 import { countingTopology } from '../../topologies/counting.ts';
-import { checkOutputs, generateTransactions, parseTotals, produceTransactions, referenceTotals } from '../support/counting.ts';
+import {
+  checkOutputs,
+  generateTransactions,
+  parseTotals,
+  produceTransactions,
+  referenceTotals,
+} from '../support/counting.ts';
 import { readCommittedToEnd, waitForInputCommitted } from '../support/instance-kafka.ts';
 import { createTopic, testKafka } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
@@ -38,10 +44,20 @@ describe.skipIf(brokerPid === undefined)('a broker outage', () => {
     const first = generateTransactions(1_500, 25, 31);
     const second = generateTransactions(1_500, 25, 32);
     await produceTransactions(kafka, topics.input, first);
-    const app = new StreamsApp(countingTopology(topics), { applicationId: appId, brokers: services().kafkaBrokers, stateDir, logLevel: 'error' });
+    const app = new StreamsApp(countingTopology(topics), {
+      applicationId: appId,
+      brokers: services().kafkaBrokers,
+      stateDir,
+      logLevel: 'error',
+    });
     await app.start();
     try {
-      await waitForInputCommitted(admin, { groupId: appId, topic: topics.input, expectedRecords: first.length, timeoutMs: 60_000 });
+      await waitForInputCommitted(admin, {
+        groupId: appId,
+        topic: topics.input,
+        expectedRecords: first.length,
+        timeoutMs: 60_000,
+      });
       // The broker freezes (as a machine that stops answering) while the app is idle-polling and
       // committing; then it comes back and more input arrives.
       process.kill(brokerPid as number, 'SIGSTOP');
@@ -49,13 +65,23 @@ describe.skipIf(brokerPid === undefined)('a broker outage', () => {
       process.kill(brokerPid as number, 'SIGCONT');
       expect(app.state).toBe('running');
       await produceTransactions(kafka, topics.input, second);
-      await waitForInputCommitted(admin, { groupId: appId, topic: topics.input, expectedRecords: first.length + second.length, timeoutMs: 120_000 });
+      await waitForInputCommitted(admin, {
+        groupId: appId,
+        topic: topics.input,
+        expectedRecords: first.length + second.length,
+        timeoutMs: 120_000,
+      });
       expect(app.state).toBe('running');
     } finally {
       await app.stop();
     }
     const outputs = await readCommittedToEnd(kafka, admin, topics.output);
-    expect(checkOutputs(outputs.map((r) => parseTotals(r.key ?? '', r.value ?? '')), referenceTotals([...first, ...second]))).toEqual([]);
+    expect(
+      checkOutputs(
+        outputs.map((r) => parseTotals(r.key ?? '', r.value ?? '')),
+        referenceTotals([...first, ...second]),
+      ),
+    ).toEqual([]);
     expect(outputs).toHaveLength(first.length + second.length);
   });
 });

@@ -7,7 +7,13 @@ import { StateManager, changelogTopicFor } from '../../state/index.ts';
 import { countingTopology, type AccountTotals } from '../../topologies/counting.ts';
 import { checkOutputs, generateTransactions, parseTotals, referenceTotals } from '../support/counting.ts';
 import { InstanceProcess, waitUntil, type LogLine } from '../support/instance-process.ts';
-import { groupCommittedOffsets, produceFlowing, readCommittedToEnd, topicEndOffsets, waitForInputCommitted } from '../support/instance-kafka.ts';
+import {
+  groupCommittedOffsets,
+  produceFlowing,
+  readCommittedToEnd,
+  topicEndOffsets,
+  waitForInputCommitted,
+} from '../support/instance-kafka.ts';
 import { createTopic, testKafka } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -56,8 +62,14 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
     // The input keeps flowing through all crashes (10 records every 0.3 s, about four minutes).
     const txs = generateTransactions(8_000, ACCOUNTS, 21);
     let produced = false;
-    const flowing = produceFlowing(kafka, topics.input, txs, { chunk: 10, pauseMs: 300 }).then(() => (produced = true));
-    const committedSoFar = async () => [...(await groupCommittedOffsets(admin, appId, topics.input)).values()].reduce((a, b) => a + Math.max(b, 0), 0);
+    const flowing = produceFlowing(kafka, topics.input, txs, { chunk: 10, pauseMs: 300 }).then(
+      () => (produced = true),
+    );
+    const committedSoFar = async () =>
+      [...(await groupCommittedOffsets(admin, appId, topics.input)).values()].reduce(
+        (a, b) => a + Math.max(b, 0),
+        0,
+      );
     const restores: LogLine[] = [];
     let seed = 99;
     const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 1000) / 1000;
@@ -68,24 +80,38 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
       // Crash at a random moment once the instance is committing work: while processing, between a
       // Kafka commit and the local flush, or (on odd crashes) as soon as it starts restoring.
       if (crash % 2 === 1) {
-        await instance.waitForLine((l) => typeof l.msg === 'string' && /restoring/.test(l.msg), { timeoutMs: 90_000, what: `crash ${crash}: a task to start` });
-      } else {
-        await waitUntil(async () => (await committedSoFar()) > before || (produced && before === txs.length), {
+        await instance.waitForLine((l) => typeof l.msg === 'string' && /restoring/.test(l.msg), {
           timeoutMs: 90_000,
-          pollMs: 100,
-          what: `crash ${crash}: the instance to commit`,
-          instances: [instance],
+          what: `crash ${crash}: a task to start`,
         });
+      } else {
+        await waitUntil(
+          async () => (await committedSoFar()) > before || (produced && before === txs.length),
+          {
+            timeoutMs: 90_000,
+            pollMs: 100,
+            what: `crash ${crash}: the instance to commit`,
+            instances: [instance],
+          },
+        );
       }
       await new Promise((r) => setTimeout(r, random() * 1_000));
       await instance.kill();
       restores.push(...instance.lines.filter((l) => l.msg === 'restore complete'));
-      console.error(`[crash] ${crash + 1}/${CRASHES} killed ${instance.name}; committed input so far: ${await committedSoFar()}/${txs.length}`);
+      console.error(
+        `[crash] ${crash + 1}/${CRASHES} killed ${instance.name}; committed input so far: ${await committedSoFar()}/${txs.length}`,
+      );
     }
     await flowing;
 
     const survivor = spawn();
-    await waitForInputCommitted(admin, { groupId: appId, topic: topics.input, expectedRecords: txs.length, timeoutMs: 180_000, instances: [survivor] });
+    await waitForInputCommitted(admin, {
+      groupId: appId,
+      topic: topics.input,
+      expectedRecords: txs.length,
+      timeoutMs: 180_000,
+      instances: [survivor],
+    });
     const exit = await survivor.stop();
     expect(exit.code).toBe(0);
     restores.push(...survivor.lines.filter((l) => l.msg === 'restore complete'));
@@ -93,7 +119,12 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
     // Outputs: every input produced exactly one committed update, and the totals are exact.
     const outputs = await readCommittedToEnd(kafka, admin, topics.output);
     const reference = referenceTotals(txs);
-    expect(checkOutputs(outputs.map((r) => parseTotals(r.key ?? '', r.value ?? '')), reference)).toEqual([]);
+    expect(
+      checkOutputs(
+        outputs.map((r) => parseTotals(r.key ?? '', r.value ?? '')),
+        reference,
+      ),
+    ).toEqual([]);
     expect(outputs).toHaveLength(txs.length);
 
     // Store contents: the local stores, as the last instance left them, equal the reference.
@@ -101,7 +132,12 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
     const totalsDef = topology.stores.get('totals');
     const fromStores = new Map<string, { count: number; sumMinor: bigint }>();
     for (let p = 0; p < PARTITIONS; p++) {
-      const state = await StateManager.open({ appId, taskId: `0_${p}`, stateDir, stores: [{ name: 'totals', kind: 'key-value' }] });
+      const state = await StateManager.open({
+        appId,
+        taskId: `0_${p}`,
+        stateDir,
+        stores: [{ name: 'totals', kind: 'key-value' }],
+      });
       const store = state.keyValueStore('totals', totalsDef!.keySerde, totalsDef!.valueSerde);
       for await (const [key, value] of store.range(undefined, undefined)) {
         const totals = value as AccountTotals;
@@ -113,10 +149,14 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
 
     // No full restore after a crash: local state survives every SIGKILL, and a restore replays at
     // most the one commit that reached Kafka but not LevelDB — at most one record per key.
-    const changelogSize = [...(await topicEndOffsets(admin, changelogTopicFor(appId, 'totals'))).values()].reduce((a, b) => a + b, 0);
+    const changelogSize = [
+      ...(await topicEndOffsets(admin, changelogTopicFor(appId, 'totals'))).values(),
+    ].reduce((a, b) => a + b, 0);
     const restoredTotals = restores.map((l) => Number(l.total));
     expect(restoredTotals.every((n) => n <= ACCOUNTS * 2)).toBe(true);
     expect(restoredTotals.reduce((a, b) => a + b, 0)).toBeLessThan(changelogSize / 10);
-    console.error(`[crash] ${CRASHES} crashes; restores: ${JSON.stringify(restoredTotals)}; changelog records: ${changelogSize}`);
+    console.error(
+      `[crash] ${CRASHES} crashes; restores: ${JSON.stringify(restoredTotals)}; changelog records: ${changelogSize}`,
+    );
   }, 600_000);
 });

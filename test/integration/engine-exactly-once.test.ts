@@ -6,7 +6,13 @@ import type { Kafka } from 'kafkajs';
 import { DLQ_HEADERS, StreamsApp } from '../../processor/index.ts';
 import type { RestoreSummary } from '../../processor/restore.ts';
 import { countingTopology } from '../../topologies/counting.ts';
-import { checkOutputs, generateTransactions, parseTotals, produceTransactions, referenceTotals } from '../support/counting.ts';
+import {
+  checkOutputs,
+  generateTransactions,
+  parseTotals,
+  produceTransactions,
+  referenceTotals,
+} from '../support/counting.ts';
 import { createTopic, readTopic, testKafka } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -32,13 +38,23 @@ describe('the engine, exactly-once, on a real broker', () => {
   function newApp(restores: Map<string, RestoreSummary>): StreamsApp {
     return new StreamsApp(
       countingTopology(topics),
-      { applicationId: appId, brokers: services().kafkaBrokers, stateDir, logLevel: 'warn', commitIntervalMs: 100 },
+      {
+        applicationId: appId,
+        brokers: services().kafkaBrokers,
+        stateDir,
+        logLevel: 'warn',
+        commitIntervalMs: 100,
+      },
       { onRestored: (taskId, summary) => restores.set(taskId, summary) },
     );
   }
 
   async function committedOutputs(expected: number) {
-    const seen = await readTopic(kafka, topics.output, { isolation: 'read_committed', done: (s) => s.length >= expected, timeoutMs: 60_000 });
+    const seen = await readTopic(kafka, topics.output, {
+      isolation: 'read_committed',
+      done: (s) => s.length >= expected,
+      timeoutMs: 60_000,
+    });
     return seen.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
   }
 
@@ -50,7 +66,11 @@ describe('the engine, exactly-once, on a real broker', () => {
       topic: topics.input,
       messages: [
         { key: 'acct-bad', value: '{"txId": "broken json', partition: 1, headers: { origin: 'test' } },
-        { key: 'acct-bad', value: JSON.stringify({ txId: 'x', amountMinor: '12.50', currency: 'MXN' }), partition: 2 },
+        {
+          key: 'acct-bad',
+          value: JSON.stringify({ txId: 'x', amountMinor: '12.50', currency: 'MXN' }),
+          partition: 2,
+        },
       ],
     });
     await producer.disconnect();
@@ -64,17 +84,24 @@ describe('the engine, exactly-once, on a real broker', () => {
       expect(checkOutputs(updates, referenceTotals(txs))).toEqual([]);
       expect(updates).toHaveLength(txs.length);
 
-      const dead = await readTopic(kafka, `${appId}-dlq`, { isolation: 'read_committed', done: (s) => s.length >= 2 });
+      const dead = await readTopic(kafka, `${appId}-dlq`, {
+        isolation: 'read_committed',
+        done: (s) => s.length >= 2,
+      });
       const byReason = new Map(dead.map((d) => [d.headers?.[DLQ_HEADERS.reason]?.toString(), d]));
       const undecodable = byReason.get('deserialization');
       const throwing = byReason.get('processing');
       expect(undecodable?.value).toBe('{"txId": "broken json');
       expect(undecodable?.headers?.[DLQ_HEADERS.partition]?.toString()).toBe('1');
       expect(undecodable?.headers?.origin?.toString()).toBe('test');
-      expect(throwing?.headers?.[DLQ_HEADERS.errorMessage]?.toString()).toMatch(/amountMinor must be integer minor units/);
+      expect(throwing?.headers?.[DLQ_HEADERS.errorMessage]?.toString()).toMatch(
+        /amountMinor must be integer minor units/,
+      );
       expect(throwing?.headers?.[DLQ_HEADERS.topic]?.toString()).toBe(topics.input);
       expect(dead).toHaveLength(2);
-      expect(await app.metrics.registry.getSingleMetricAsString('saldo_dead_letters_total')).toMatch(/reason="processing".* 1/);
+      expect(await app.metrics.registry.getSingleMetricAsString('saldo_dead_letters_total')).toMatch(
+        /reason="processing".* 1/,
+      );
       expect([...restores.values()].every((r) => r.total === 0)).toBe(true);
     } finally {
       await app.stop();

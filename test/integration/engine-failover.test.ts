@@ -111,7 +111,10 @@ describe('failover between two instances (child processes), exactly-once, on a r
       what: 'a to start',
     });
     let b = start('b');
-    await waitUntilSharing([{ instance: a }, { instance: b }], ALL, { timeoutMs: 90_000, what: 'a and b to share the 6 partitions' });
+    await waitUntilSharing([{ instance: a }, { instance: b }], ALL, {
+      timeoutMs: 90_000,
+      what: 'a and b to share the 6 partitions',
+    });
 
     const ofA = a.assignedPartitions() as number[];
     const ofB = b.assignedPartitions() as number[];
@@ -170,7 +173,10 @@ describe('failover between two instances (child processes), exactly-once, on a r
     // Restart b on its state directory: tasks move back to it.
     const markA2 = a.mark();
     b = start('b');
-    await waitUntilSharing([{ instance: a, since: markA2 }, { instance: b }], ALL, { timeoutMs: 120_000, what: 'the restarted b to get partitions back from a' });
+    await waitUntilSharing([{ instance: a, since: markA2 }, { instance: b }], ALL, {
+      timeoutMs: 120_000,
+      what: 'the restarted b to get partitions back from a',
+    });
     const backToB = b.assignedPartitions() as number[];
     const keptByA = a.assignedPartitions(markA2) as number[];
     // a closes the tasks it gave back.

@@ -39,7 +39,12 @@ describe('post-commit hooks (the serving cache)', () => {
     const orderProblems: string[] = [];
     let calls = 0;
     let failuresInjected = 0;
-    const app = new StreamsApp(countingTopology(topics), { applicationId: appId, brokers: services().kafkaBrokers, stateDir, logLevel: 'warn' });
+    const app = new StreamsApp(countingTopology(topics), {
+      applicationId: appId,
+      brokers: services().kafkaBrokers,
+      stateDir,
+      logLevel: 'warn',
+    });
     app.onCommitted(async ({ outputs }) => {
       calls++;
       // Every third call fails once: the engine must retry it, with the same outputs.
@@ -55,7 +60,10 @@ describe('post-commit hooks (the serving cache)', () => {
         // A retried call replays outputs already applied: idempotent by count; never a gap.
         if (totals.count > previous + 1) orderProblems.push(`${key}: ${totals.count} after ${previous}`);
         if (totals.count > previous) lastCountSeen.set(key, totals.count);
-        pipeline.hset(`${appId}:${key}`, { count: String(totals.count), sumMinor: totals.sumMinor.toString() });
+        pipeline.hset(`${appId}:${key}`, {
+          count: String(totals.count),
+          sumMinor: totals.sumMinor.toString(),
+        });
       }
       await pipeline.exec();
     });
@@ -71,7 +79,10 @@ describe('post-commit hooks (the serving cache)', () => {
     expect(orderProblems).toEqual([]);
     expect(failuresInjected).toBeGreaterThan(0);
     for (const [key, ref] of reference) {
-      expect(await redis.hgetall(`${appId}:${key}`)).toEqual({ count: String(ref.count), sumMinor: ref.sumMinor.toString() });
+      expect(await redis.hgetall(`${appId}:${key}`)).toEqual({
+        count: String(ref.count),
+        sumMinor: ref.sumMinor.toString(),
+      });
     }
   });
 });

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { stringSerde, jsonSerde } from '../../state/index.ts';
-import { PartitionCountMismatchError, StreamsApp, TopologyBuilder, recordSerde, type ProcessorContext, type StreamRecord } from '../../processor/index.ts';
+import {
+  PartitionCountMismatchError,
+  StreamsApp,
+  TopologyBuilder,
+  recordSerde,
+  type ProcessorContext,
+  type StreamRecord,
+} from '../../processor/index.ts';
 import { createTopic, readTopic, testKafka, withAdmin } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -43,21 +50,31 @@ describe('starting an app', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  const config = (applicationId: string) => ({ applicationId, brokers: services().kafkaBrokers, stateDir, logLevel: 'warn' as const });
+  const config = (applicationId: string) => ({
+    applicationId,
+    brokers: services().kafkaBrokers,
+    stateDir,
+    logLevel: 'warn' as const,
+  });
 
   it('stops with a clear error when co-partitioned inputs differ in partition count', async () => {
     const id = uniqueName('mismatch');
     await createTopic(kafka, `${id}-left`, 3);
     await createTopic(kafka, `${id}-right`, 2);
     const app = new StreamsApp(joinedCounter(`${id}-left`, `${id}-right`, `${id}-out`), config(id));
-    const failure = await app.start().then(() => undefined, (e: unknown) => e);
+    const failure = await app.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(PartitionCountMismatchError);
-    expect((failure as Error).message).toBe(`co-partitioned topics must have the same number of partitions: ${id}-left=3, ${id}-right=2`);
+    expect((failure as Error).message).toBe(
+      `co-partitioned topics must have the same number of partitions: ${id}-left=3, ${id}-right=2`,
+    );
     expect(app.state).toBe('failed');
     await app.stop();
   });
 
-  it('creates compacted changelogs and the dead-letter topic with the inputs\' partition count', async () => {
+  it("creates compacted changelogs and the dead-letter topic with the inputs' partition count", async () => {
     const id = uniqueName('internal');
     await createTopic(kafka, `${id}-left`, 3);
     await createTopic(kafka, `${id}-right`, 3);
@@ -70,7 +87,13 @@ describe('starting an app', () => {
         expect(meta.topics.map((t) => t.partitions.length)).toEqual([3, 3]);
         const configs = await admin.describeConfigs({
           includeSynonyms: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: `${id}-seen-changelog`, configNames: ['cleanup.policy'] }],
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: `${id}-seen-changelog`,
+              configNames: ['cleanup.policy'],
+            },
+          ],
         });
         expect(configs.resources[0]?.configEntries[0]?.configValue).toBe('compact');
       });
@@ -81,7 +104,11 @@ describe('starting an app', () => {
       await producer.send({ topic: `${id}-left`, messages: [{ key: 'acct-9', value: 'l', partition: 2 }] });
       await producer.send({ topic: `${id}-right`, messages: [{ key: 'acct-9', value: 'r', partition: 2 }] });
       await producer.disconnect();
-      const out = await readTopic(kafka, `${id}-out`, { isolation: 'read_committed', done: (s) => s.length >= 2, timeoutMs: 30_000 });
+      const out = await readTopic(kafka, `${id}-out`, {
+        isolation: 'read_committed',
+        done: (s) => s.length >= 2,
+        timeoutMs: 30_000,
+      });
       expect(out.map((r) => r.value).sort()).toEqual(['1@2', '2@2']);
     } finally {
       await app.stop();

@@ -84,13 +84,23 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
       what: 'a to start',
     });
     const b = start('b');
-    await waitUntilSharing([{ instance: a }, { instance: b }], ALL, { timeoutMs: 90_000, what: 'a and b to share the 6 partitions' });
+    await waitUntilSharing([{ instance: a }, { instance: b }], ALL, {
+      timeoutMs: 90_000,
+      what: 'a and b to share the 6 partitions',
+    });
     return { appId, topics, a, b, ofA: a.assignedPartitions() as number[] };
   }
 
   /** Waits until a and b hold disjoint halves of the 6 partitions again (assignments since the marks). */
   async function sharedAgain(a: InstanceProcess, markA: number, b: InstanceProcess, markB: number) {
-    await waitUntilSharing([{ instance: a, since: markA }, { instance: b, since: markB }], ALL, { timeoutMs: 120_000, what: 'a and b to share the 6 partitions again' });
+    await waitUntilSharing(
+      [
+        { instance: a, since: markA },
+        { instance: b, since: markB },
+      ],
+      ALL,
+      { timeoutMs: 120_000, what: 'a and b to share the 6 partitions again' },
+    );
   }
 
   async function expectExactOutputs(

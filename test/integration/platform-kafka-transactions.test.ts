@@ -11,7 +11,11 @@ describe('the Kafka broker supports transactions', () => {
   beforeAll(async () => {
     kafka = testKafka();
     await createTopic(kafka, topic);
-    producer = kafka.producer({ transactionalId: uniqueName('txn-proof-producer'), idempotent: true, maxInFlightRequests: 1 });
+    producer = kafka.producer({
+      transactionalId: uniqueName('txn-proof-producer'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
   });
 
@@ -31,7 +35,11 @@ describe('the Kafka broker supports transactions', () => {
     expect(uncommitted.map((r) => r.value)).toContain('pending-then-committed');
 
     // ... but a committed reader does not see it while the transaction is open.
-    const beforeCommit = await readTopic(kafka, topic, { isolation: 'read_committed', done: () => false, timeoutMs: 3_000 });
+    const beforeCommit = await readTopic(kafka, topic, {
+      isolation: 'read_committed',
+      done: () => false,
+      timeoutMs: 3_000,
+    });
     expect(beforeCommit).toEqual([]);
 
     await txn.commit();

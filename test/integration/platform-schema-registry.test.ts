@@ -21,7 +21,9 @@ const paymentV2 = {
 // Turning the amount into a string is incompatible with v2: a reader of it cannot read v2's longs.
 const paymentIncompatible = {
   ...paymentV2,
-  fields: paymentV2.fields.map((f) => (f.name === 'amountMinor' ? { name: 'amountMinor', type: 'string' } : f)),
+  fields: paymentV2.fields.map((f) =>
+    f.name === 'amountMinor' ? { name: 'amountMinor', type: 'string' } : f,
+  ),
 };
 
 describe('the schema registry serves the Confluent API that saldo uses', () => {
@@ -65,8 +67,19 @@ describe('the schema registry serves the Confluent API that saldo uses', () => {
     ).rejects.toThrow(/Incompatible/i);
     expect(await registry.getLatestSchemaId(subject)).toBe(v2Id);
 
-    const writtenWithV1 = await registry.encode(v1Id, { transactionId: 'tx-2', amountMinor: 500, currency: 'MXN' });
-    const readWithV2 = await registry.decode(writtenWithV1, { [SchemaType.AVRO]: { readerSchema: paymentV2 } });
-    expect(readWithV2).toEqual({ transactionId: 'tx-2', amountMinor: 500, currency: 'MXN', channel: 'unknown' });
+    const writtenWithV1 = await registry.encode(v1Id, {
+      transactionId: 'tx-2',
+      amountMinor: 500,
+      currency: 'MXN',
+    });
+    const readWithV2 = await registry.decode(writtenWithV1, {
+      [SchemaType.AVRO]: { readerSchema: paymentV2 },
+    });
+    expect(readWithV2).toEqual({
+      transactionId: 'tx-2',
+      amountMinor: 500,
+      currency: 'MXN',
+      channel: 'unknown',
+    });
   });
 });

@@ -17,13 +17,22 @@ export function generateTransactions(count: number, accounts: number, seed = 1):
   for (let i = 0; i < count; i++) {
     const account = `acct-${next() % accounts}`;
     const amount = BigInt(next() % 500_000) - 100_000n; // debits and credits
-    out.push({ account, input: { txId: `tx-${seed}-${i}`, amountMinor: amount.toString(), currency: next() % 10 === 0 ? 'USD' : 'MXN' } });
+    out.push({
+      account,
+      input: {
+        txId: `tx-${seed}-${i}`,
+        amountMinor: amount.toString(),
+        currency: next() % 10 === 0 ? 'USD' : 'MXN',
+      },
+    });
   }
   return out;
 }
 
 /** The expected totals, computed independently of the engine: count and sum per account|currency. */
-export function referenceTotals(txs: GeneratedTransaction[]): Map<string, { count: number; sumMinor: bigint }> {
+export function referenceTotals(
+  txs: GeneratedTransaction[],
+): Map<string, { count: number; sumMinor: bigint }> {
   const totals = new Map<string, { count: number; sumMinor: bigint }>();
   for (const { account, input } of txs) {
     const key = `${account}|${input.currency}`;
@@ -33,7 +42,12 @@ export function referenceTotals(txs: GeneratedTransaction[]): Map<string, { coun
   return totals;
 }
 
-export async function produceTransactions(kafka: Kafka, topic: string, txs: GeneratedTransaction[], chunk = 5_000): Promise<void> {
+export async function produceTransactions(
+  kafka: Kafka,
+  topic: string,
+  txs: GeneratedTransaction[],
+  chunk = 5_000,
+): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
@@ -60,7 +74,10 @@ export interface TotalsUpdate {
 export function parseTotals(account: string, value: string): TotalsUpdate {
   const raw = JSON.parse(value) as { count: number; currency: string; sumMinor: unknown };
   const sum = raw.sumMinor as { $bigint?: string } | string | number;
-  const sumMinor = typeof sum === 'object' && sum !== null && typeof sum.$bigint === 'string' ? BigInt(sum.$bigint) : BigInt(sum as string | number);
+  const sumMinor =
+    typeof sum === 'object' && sum !== null && typeof sum.$bigint === 'string'
+      ? BigInt(sum.$bigint)
+      : BigInt(sum as string | number);
   return { account, count: raw.count, sumMinor, currency: raw.currency };
 }
 
@@ -69,7 +86,10 @@ export function parseTotals(account: string, value: string): TotalsUpdate {
  * equals the reference, and the updates of each key count 1, 2, 3, … with no gap and no repeat —
  * which is what "nothing lost, nothing counted twice" looks like in the output stream.
  */
-export function checkOutputs(updates: TotalsUpdate[], reference: Map<string, { count: number; sumMinor: bigint }>): string[] {
+export function checkOutputs(
+  updates: TotalsUpdate[],
+  reference: Map<string, { count: number; sumMinor: bigint }>,
+): string[] {
   const problems: string[] = [];
   const last = new Map<string, TotalsUpdate>();
   for (const u of updates) {
@@ -83,7 +103,9 @@ export function checkOutputs(updates: TotalsUpdate[], reference: Map<string, { c
     const got = last.get(key);
     if (!got) problems.push(`${key}: no output`);
     else if (got.count !== ref.count || got.sumMinor !== ref.sumMinor) {
-      problems.push(`${key}: got count=${got.count} sum=${got.sumMinor}, expected count=${ref.count} sum=${ref.sumMinor}`);
+      problems.push(
+        `${key}: got count=${got.count} sum=${got.sumMinor}, expected count=${ref.count} sum=${ref.sumMinor}`,
+      );
     }
   }
   for (const key of last.keys()) if (!reference.has(key)) problems.push(`${key}: unexpected output`);

@@ -346,7 +346,13 @@ export async function waitUntilSharing(
   await waitUntil(
     () => {
       const held = shares.map(({ instance, since }) => instance.assignedPartitions(since ?? 0) ?? []);
-      return held.every((ps) => ps.length > 0) && held.flat().sort((x, y) => x - y).join() === expected;
+      return (
+        held.every((ps) => ps.length > 0) &&
+        held
+          .flat()
+          .sort((x, y) => x - y)
+          .join() === expected
+      );
     },
     { ...opts, instances: shares.map((s) => s.instance) },
   );

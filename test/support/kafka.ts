@@ -38,7 +38,11 @@ export interface ReadRecord {
 export async function readTopic(
   kafka: Kafka,
   topic: string,
-  opts: { isolation: 'read_committed' | 'read_uncommitted'; done: (seen: ReadRecord[]) => boolean; timeoutMs?: number },
+  opts: {
+    isolation: 'read_committed' | 'read_uncommitted';
+    done: (seen: ReadRecord[]) => boolean;
+    timeoutMs?: number;
+  },
 ): Promise<ReadRecord[]> {
   const consumer = kafka.consumer({
     groupId: uniqueName('reader'),

@@ -11,7 +11,13 @@ export interface ServiceEndpoints {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    services: { kafkaBrokers: string; schemaRegistryUrl: string; redisUrl: string; source: string; kafkaPid?: number };
+    services: {
+      kafkaBrokers: string;
+      schemaRegistryUrl: string;
+      redisUrl: string;
+      source: string;
+      kafkaPid?: number;
+    };
   }
 }
 

@@ -34,7 +34,10 @@ export class KafkaJsAdminClient implements AdminClient {
         configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
-    await waitForTopicLeaders(this.#admin, specs.map((s) => s.topic));
+    await waitForTopicLeaders(
+      this.#admin,
+      specs.map((s) => s.topic),
+    );
   }
 
   async committedOffsets(groupId: string, tps: TopicPartition[]): Promise<Map<string, number>> {
@@ -55,7 +58,8 @@ export class KafkaJsAdminClient implements AdminClient {
     const result = new Map<string, { start: number; end: number }>();
     for (const topic of new Set(tps.map((tp) => tp.topic))) {
       const offsets = await this.#admin.fetchTopicOffsets(topic);
-      for (const o of offsets) result.set(tpKey({ topic, partition: o.partition }), { start: Number(o.low), end: Number(o.high) });
+      for (const o of offsets)
+        result.set(tpKey({ topic, partition: o.partition }), { start: Number(o.low), end: Number(o.high) });
     }
     return result;
   }
@@ -71,12 +75,15 @@ export async function waitForTopicLeaders(admin: Admin, topics: string[], timeou
   for (;;) {
     try {
       const metadata = await admin.fetchTopicMetadata({ topics });
-      const ready = metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      const ready = metadata.topics.every(
+        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      );
       if (ready && metadata.topics.length === topics.length) return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
     }
-    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -53,7 +53,11 @@ export function copartitionedAssigner(ownedPartitions: () => number[]): Partitio
         for (const t of topics) assignment[t] = partitions;
         return {
           memberId: m.memberId,
-          memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment, userData: Buffer.alloc(0) }),
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({
+            version: 1,
+            assignment,
+            userData: Buffer.alloc(0),
+          }),
         };
       });
     },

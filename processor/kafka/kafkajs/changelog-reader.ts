@@ -63,7 +63,13 @@ export class KafkaJsChangelogReader implements ChangelogReader {
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       reached(event.payload.topic, event.payload.partition, Number(event.payload.lastOffset));
     });
-    consumer.on(consumer.events.CRASH, (event) => settle(new RestoreError(`changelog reader crashed: ${event.payload.error.message}`, { cause: event.payload.error })));
+    consumer.on(consumer.events.CRASH, (event) =>
+      settle(
+        new RestoreError(`changelog reader crashed: ${event.payload.error.message}`, {
+          cause: event.payload.error,
+        }),
+      ),
+    );
 
     try {
       await consumer.connect();
@@ -93,7 +99,8 @@ export class KafkaJsChangelogReader implements ChangelogReader {
       });
       // Start each partition at the store's checkpoint. (admin.setOffsets would do it before the
       // join, but it runs a consumer of its own and costs seconds per restore.)
-      for (const r of pending) consumer.seek({ topic: r.topic, partition: r.partition, offset: String(r.from) });
+      for (const r of pending)
+        consumer.seek({ topic: r.topic, partition: r.partition, offset: String(r.from) });
       await finished;
     } finally {
       await consumer.disconnect().catch(() => undefined);

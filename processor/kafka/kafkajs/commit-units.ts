@@ -47,7 +47,9 @@ function toTopicMessages(records: OutgoingRecord[]): Array<{ topic: string; mess
 
 /** Records per topic-partition in the order kafkajs groups them, to turn base offsets into last offsets. */
 async function sendAll(
-  send: (batch: { topicMessages: Array<{ topic: string; messages: Message[] }> }) => Promise<RecordMetadata[]>,
+  send: (batch: {
+    topicMessages: Array<{ topic: string; messages: Message[] }>;
+  }) => Promise<RecordMetadata[]>,
   records: OutgoingRecord[],
 ): Promise<ProducedOffsets> {
   const produced: ProducedOffsets = new Map();
@@ -71,7 +73,9 @@ async function sendAll(
   return produced;
 }
 
-function offsetsByTopic(offsets: TopicPartitionOffset[]): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
+function offsetsByTopic(
+  offsets: TopicPartitionOffset[],
+): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
   const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
   for (const o of offsets) {
     let list = byTopic.get(o.topic);
@@ -102,7 +106,11 @@ export class TransactionalCommitUnit implements CommitUnit {
     this.#transactionalId = transactionalId;
   }
 
-  static async open(kafka: Kafka, transactionalId: string, groupId: string): Promise<TransactionalCommitUnit> {
+  static async open(
+    kafka: Kafka,
+    transactionalId: string,
+    groupId: string,
+  ): Promise<TransactionalCommitUnit> {
     const producer = kafka.producer({
       transactionalId,
       idempotent: true,
@@ -182,11 +190,16 @@ export class AtLeastOnceCommitUnit implements CommitUnit {
       const consumer = this.#consumer();
       if (offsets.length > 0) {
         if (!consumer) throw new Error('no group consumer to commit offsets through');
-        await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+        await consumer.commitOffsets(
+          offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
+        );
       }
       return produced;
     } catch (error) {
-      throw new TaskCommitError(`at-least-once commit failed: ${(error as Error).message}`, { retriable: true, cause: error });
+      throw new TaskCommitError(`at-least-once commit failed: ${(error as Error).message}`, {
+        retriable: true,
+        cause: error,
+      });
     }
   }
 

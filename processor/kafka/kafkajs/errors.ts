@@ -7,7 +7,12 @@ interface KafkaJsLikeError {
   cause?: unknown;
 }
 
-const FENCING_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_NOT_FOUND']);
+const FENCING_TYPES = new Set([
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'TRANSACTIONAL_ID_NOT_FOUND',
+]);
 
 function chain(error: unknown): KafkaJsLikeError[] {
   const out: KafkaJsLikeError[] = [];

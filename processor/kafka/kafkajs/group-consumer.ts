@@ -1,5 +1,11 @@
 import type { Consumer, ConsumerGroupJoinEvent, Kafka, KafkaMessage, IHeaders } from 'kafkajs';
-import type { ConsumedRecord, GroupConsumer, GroupConsumerOptions, Headers, TopicPartitionOffset } from '../client.ts';
+import type {
+  ConsumedRecord,
+  GroupConsumer,
+  GroupConsumerOptions,
+  Headers,
+  TopicPartitionOffset,
+} from '../client.ts';
 import { copartitionedAssigner } from './assigner.ts';
 
 export function toHeaders(headers: IHeaders | undefined): Headers {
@@ -59,7 +65,10 @@ export class KafkaJsGroupConsumer implements GroupConsumer {
       const assignment = event.payload.memberAssignment;
       const partitions = new Set<number>();
       for (const list of Object.values(assignment)) for (const p of list) partitions.add(p);
-      opts.onAssignment([...partitions].sort((a, b) => a - b), event.payload.memberId);
+      opts.onAssignment(
+        [...partitions].sort((a, b) => a - b),
+        event.payload.memberId,
+      );
     });
     consumer.on(consumer.events.CRASH, (event) => {
       opts.onCrash?.(event.payload.error);
@@ -73,7 +82,12 @@ export class KafkaJsGroupConsumer implements GroupConsumer {
       eachBatch: async ({ batch, heartbeat, isStale, isRunning, resolveOffset }) => {
         const records = batch.messages.map((m) => toConsumedRecord(batch.topic, batch.partition, m));
         await opts.onBatch(
-          { topic: batch.topic, partition: batch.partition, fetchedOffset: Number((batch as unknown as { fetchedOffset: string }).fetchedOffset), records },
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            fetchedOffset: Number((batch as unknown as { fetchedOffset: string }).fetchedOffset),
+            records,
+          },
           {
             heartbeat,
             isStale: () => isStale() || !isRunning(),

@@ -1,6 +1,13 @@
 import { Kafka, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { AdminClient, ChangelogReader, CommitUnit, GroupConsumer, GroupConsumerOptions, KafkaClientAdapter } from '../client.ts';
+import type {
+  AdminClient,
+  ChangelogReader,
+  CommitUnit,
+  GroupConsumer,
+  GroupConsumerOptions,
+  KafkaClientAdapter,
+} from '../client.ts';
 import { KafkaJsAdminClient } from './admin.ts';
 import { KafkaJsChangelogReader } from './changelog-reader.ts';
 import { AtLeastOnceCommitUnit, TransactionalCommitUnit } from './commit-units.ts';
@@ -67,10 +74,19 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
     return new KafkaJsAdminClient(await this.#rawAdmin());
   }
 
-  async openCommitUnit(opts: { transactionalId: string; exactlyOnce: boolean; groupId: string }): Promise<CommitUnit> {
-    if (opts.exactlyOnce) return TransactionalCommitUnit.open(this.#kafka, opts.transactionalId, opts.groupId);
+  async openCommitUnit(opts: {
+    transactionalId: string;
+    exactlyOnce: boolean;
+    groupId: string;
+  }): Promise<CommitUnit> {
+    if (opts.exactlyOnce)
+      return TransactionalCommitUnit.open(this.#kafka, opts.transactionalId, opts.groupId);
     if (!this.#sharedProducer) {
-      const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer = this.#kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
       await producer.connect();
       this.#sharedProducer = producer;
     }

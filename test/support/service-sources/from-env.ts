@@ -14,7 +14,9 @@ export function servicesFromEnv(env: NodeJS.ProcessEnv): ProvidedServices | unde
   if (set.length === 0) return undefined;
   if (set.length !== names.length) {
     const missing = names.filter((n) => !set.includes(n));
-    throw new Error(`integration services: ${set.join(', ')} set but ${missing.join(', ')} missing; set all three or none`);
+    throw new Error(
+      `integration services: ${set.join(', ')} set but ${missing.join(', ')} missing; set all three or none`,
+    );
   }
   return {
     kafkaBrokers: env.KAFKA_BROKERS as string,

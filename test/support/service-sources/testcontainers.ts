@@ -24,12 +24,17 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
-export async function startWithTestcontainers(): Promise<{ services: ProvidedServices; stop: () => Promise<void> }> {
+export async function startWithTestcontainers(): Promise<{
+  services: ProvidedServices;
+  stop: () => Promise<void>;
+}> {
   const kafkaPort = await freePort();
   const kafka = new GenericContainer(KAFKA_IMAGE)
     .withExposedPorts({ container: kafkaPort, host: kafkaPort })
@@ -50,7 +55,9 @@ export async function startWithTestcontainers(): Promise<{ services: ProvidedSer
   const registry = new GenericContainer(REGISTRY_IMAGE)
     .withExposedPorts(8080)
     .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080).forStatusCode(200));
-  const redis = new GenericContainer(REDIS_IMAGE).withExposedPorts(6379).withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/));
+  const redis = new GenericContainer(REDIS_IMAGE)
+    .withExposedPorts(6379)
+    .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/));
 
   const started: StartedTestContainer[] = await Promise.all([kafka.start(), registry.start(), redis.start()]);
   const [k, r, d] = started as [StartedTestContainer, StartedTestContainer, StartedTestContainer];

@@ -3,11 +3,22 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const saldo = (...args: string[]) => run(process.execPath, ['cli/main.ts', ...args], { env: { ...process.env, KAFKA_BROKERS: '127.0.0.1:1' } });
+const saldo = (...args: string[]) =>
+  run(process.execPath, ['cli/main.ts', ...args], { env: { ...process.env, KAFKA_BROKERS: '127.0.0.1:1' } });
 
 describe('the saldo command', () => {
   it('describes a topology with its changelogs', async () => {
-    const { stdout } = await saldo('describe', '--topology', 'counting', '--app-id', 'balances', '--input', 'tx', '--output', 'totals');
+    const { stdout } = await saldo(
+      'describe',
+      '--topology',
+      'counting',
+      '--app-id',
+      'balances',
+      '--input',
+      'tx',
+      '--output',
+      'totals',
+    );
     expect(stdout).toContain("Topology of 'balances'");
     expect(stdout).toContain('Source: transactions (topics: [tx]');
     expect(stdout).toContain('totals (key-value) changelog: balances-totals-changelog');

@@ -44,7 +44,7 @@ describe('assignPartitions (co-partitioned, sticky)', () => {
     expect(plan.get('b')).toEqual([3, 4, 5]);
   });
 
-  it('gives a leaving member\'s partitions to those that stay', () => {
+  it("gives a leaving member's partitions to those that stay", () => {
     const plan = assignPartitions([{ memberId: 'a', ownedPartitions: [0, 2, 4] }], 6);
     expect(plan.get('a')).toEqual([0, 1, 2, 3, 4, 5]);
   });

@@ -5,7 +5,11 @@ import { streamsConfigFrom } from '../../../cli/env-config.ts';
 
 describe('start-up configuration', () => {
   it('fills defaults: exactly-once, 100 ms commits', () => {
-    const config = validateStreamsConfig({ applicationId: 'balances', brokers: ['127.0.0.1:9092'], stateDir: '/tmp/s' });
+    const config = validateStreamsConfig({
+      applicationId: 'balances',
+      brokers: ['127.0.0.1:9092'],
+      stateDir: '/tmp/s',
+    });
     expect(config.processingGuarantee).toBe('exactly-once');
     expect(config.commitIntervalMs).toBe(100);
   });
@@ -13,7 +17,12 @@ describe('start-up configuration', () => {
   it('reports every problem at once, naming the setting', () => {
     let error: unknown;
     try {
-      validateStreamsConfig({ applicationId: 'bad id!', brokers: ['nohostport'], stateDir: '', commitIntervalMs: 0 });
+      validateStreamsConfig({
+        applicationId: 'bad id!',
+        brokers: ['nohostport'],
+        stateDir: '',
+        commitIntervalMs: 0,
+      });
     } catch (e) {
       error = e;
     }
@@ -27,7 +36,13 @@ describe('start-up configuration', () => {
 
   it('rejects a heartbeat that is not well inside the session timeout', () => {
     expect(() =>
-      validateStreamsConfig({ applicationId: 'a', brokers: ['h:1'], stateDir: '/s', sessionTimeoutMs: 6000, heartbeatIntervalMs: 3000 }),
+      validateStreamsConfig({
+        applicationId: 'a',
+        brokers: ['h:1'],
+        stateDir: '/s',
+        sessionTimeoutMs: 6000,
+        heartbeatIntervalMs: 3000,
+      }),
     ).toThrow(/heartbeatIntervalMs/);
   });
 
@@ -39,6 +54,8 @@ describe('start-up configuration', () => {
     expect(input.brokers).toEqual(['a:1', 'b:2']);
     expect(input.applicationId).toBe('from-flag');
     expect(input.commitIntervalMs).toBe(250);
-    expect(() => validateStreamsConfig(streamsConfigFrom({ SALDO_COMMIT_INTERVAL_MS: 'soon' }, {}))).toThrow(/commitIntervalMs/);
+    expect(() => validateStreamsConfig(streamsConfigFrom({ SALDO_COMMIT_INTERVAL_MS: 'soon' }, {}))).toThrow(
+      /commitIntervalMs/,
+    );
   });
 });

@@ -13,7 +13,14 @@ describe('dead letters', () => {
   };
 
   it('keep the original bytes and headers and say why and where from', () => {
-    const dl = deadLetterFor('balances', '1.2.3', '0_3', record, 'deserialization', new SyntaxError('Unexpected token n'));
+    const dl = deadLetterFor(
+      'balances',
+      '1.2.3',
+      '0_3',
+      record,
+      'deserialization',
+      new SyntaxError('Unexpected token n'),
+    );
     expect(dl.topic).toBe('balances-dlq');
     expect(dl.partition).toBe(3);
     expect(dl.key).toEqual(record.key);
@@ -34,7 +41,14 @@ describe('dead letters', () => {
   });
 
   it('never carry a card number in clear in the error message', () => {
-    const dl = deadLetterFor('balances', '1', '0_3', record, 'processing', new Error('bad card 4152313412345678 for acct'));
+    const dl = deadLetterFor(
+      'balances',
+      '1',
+      '0_3',
+      record,
+      'processing',
+      new Error('bad card 4152313412345678 for acct'),
+    );
     expect(dl.headers?.[DLQ_HEADERS.errorMessage]?.toString()).toBe('bad card 415231******5678 for acct');
   });
 });

@@ -10,7 +10,12 @@ describe('the task life cycle', () => {
     lifecycle.transitionTo('running');
     lifecycle.transitionTo('suspended');
     lifecycle.transitionTo('closed');
-    expect(seen).toEqual(['created->restoring', 'restoring->running', 'running->suspended', 'suspended->closed']);
+    expect(seen).toEqual([
+      'created->restoring',
+      'restoring->running',
+      'running->suspended',
+      'suspended->closed',
+    ]);
   });
 
   it('rejects skipping restoration and leaving closed', () => {

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonSerde, stringSerde } from '../../../state/index.ts';
-import { DLQ_HEADERS, TopologyBuilder, TopologyTestDriver, recordSerde, type ProcessorContext } from '../../../processor/index.ts';
+import {
+  DLQ_HEADERS,
+  TopologyBuilder,
+  TopologyTestDriver,
+  recordSerde,
+  type ProcessorContext,
+} from '../../../processor/index.ts';
 import { countingTopology, type AccountTotals } from '../../../topologies/counting.ts';
 
 const topics = { input: 'transactions', output: 'account-totals' };
@@ -17,9 +23,18 @@ function header(record: { headers: Record<string, Buffer> }, name: string): stri
 describe('the counting topology, driven without a broker', () => {
   it('counts and sums per account and currency in bigint minor units, emitting every update', async () => {
     driver = await TopologyTestDriver.create(countingTopology(topics));
-    await driver.pipe('transactions', { key: 'acct-1', value: { txId: 't1', amountMinor: '9007199254740993', currency: 'MXN' } });
-    await driver.pipe('transactions', { key: 'acct-1', value: { txId: 't2', amountMinor: '7', currency: 'MXN' } });
-    await driver.pipe('transactions', { key: 'acct-1', value: { txId: 't3', amountMinor: '100', currency: 'USD' } });
+    await driver.pipe('transactions', {
+      key: 'acct-1',
+      value: { txId: 't1', amountMinor: '9007199254740993', currency: 'MXN' },
+    });
+    await driver.pipe('transactions', {
+      key: 'acct-1',
+      value: { txId: 't2', amountMinor: '7', currency: 'MXN' },
+    });
+    await driver.pipe('transactions', {
+      key: 'acct-1',
+      value: { txId: 't3', amountMinor: '100', currency: 'USD' },
+    });
 
     const outputs = driver.outputs<string, AccountTotals>('account-totals');
     expect(outputs.map((o) => o.value)).toEqual([
@@ -27,15 +42,26 @@ describe('the counting topology, driven without a broker', () => {
       { count: 2, sumMinor: 9007199254741000n, currency: 'MXN' },
       { count: 1, sumMinor: 100n, currency: 'USD' },
     ]);
-    expect(driver.keyValueStore<string, AccountTotals>('totals').get('acct-1|MXN')).toEqual({ count: 2, sumMinor: 9007199254741000n, currency: 'MXN' });
+    expect(driver.keyValueStore<string, AccountTotals>('totals').get('acct-1|MXN')).toEqual({
+      count: 2,
+      sumMinor: 9007199254741000n,
+      currency: 'MXN',
+    });
     // One changelog record per key per commit; each pipe commits.
-    expect(driver.changelog('totals').map((r) => r.key?.toString())).toEqual(['acct-1|MXN', 'acct-1|MXN', 'acct-1|USD']);
+    expect(driver.changelog('totals').map((r) => r.key?.toString())).toEqual([
+      'acct-1|MXN',
+      'acct-1|MXN',
+      'acct-1|USD',
+    ]);
   });
 
   it('sends an undecodable record to the dead-letter topic and goes on', async () => {
     driver = await TopologyTestDriver.create(countingTopology(topics));
     await driver.pipeRaw('transactions', { key: Buffer.from('acct-1'), value: Buffer.from('{"txId": oops') });
-    await driver.pipe('transactions', { key: 'acct-1', value: { txId: 't1', amountMinor: '5', currency: 'MXN' } });
+    await driver.pipe('transactions', {
+      key: 'acct-1',
+      value: { txId: 't1', amountMinor: '5', currency: 'MXN' },
+    });
 
     const dead = driver.deadLetters();
     expect(dead).toHaveLength(1);
@@ -48,7 +74,11 @@ describe('the counting topology, driven without a broker', () => {
 
   it('rolls back the store writes of a record whose processing throws, and dead-letters it', async () => {
     const topology = new TopologyBuilder()
-      .addSource('in', { topics: ['in'], keySerde: recordSerde(stringSerde, 'string'), valueSerde: recordSerde(jsonSerde<{ n: number }>(), 'json') })
+      .addSource('in', {
+        topics: ['in'],
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: recordSerde(jsonSerde<{ n: number }>(), 'json'),
+      })
       .addKeyValueStore('seen', { keySerde: stringSerde, valueSerde: jsonSerde<number>() })
       .addProcessor('write-then-maybe-throw', {
         parents: ['in'],
@@ -62,7 +92,12 @@ describe('the counting topology, driven without a broker', () => {
           },
         }),
       })
-      .addSink('out', { parents: ['write-then-maybe-throw'], topic: 'out', keySerde: recordSerde(stringSerde, 'string'), valueSerde: recordSerde(jsonSerde<unknown>(), 'json') })
+      .addSink('out', {
+        parents: ['write-then-maybe-throw'],
+        topic: 'out',
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: recordSerde(jsonSerde<unknown>(), 'json'),
+      })
       .build();
     driver = await TopologyTestDriver.create(topology);
     await driver.pipe('in', { key: 'a', value: { n: 1 } });
@@ -80,7 +115,11 @@ describe('the counting topology, driven without a broker', () => {
   it('fires stream-time punctuations as event time advances and wall-clock ones as the clock moves', async () => {
     const fired: string[] = [];
     const topology = new TopologyBuilder()
-      .addSource('in', { topics: ['in'], keySerde: recordSerde(stringSerde, 'string'), valueSerde: recordSerde(stringSerde, 'string') })
+      .addSource('in', {
+        topics: ['in'],
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: recordSerde(stringSerde, 'string'),
+      })
       .addProcessor('timers', {
         parents: ['in'],
         create: () => ({
@@ -104,26 +143,47 @@ describe('the counting topology, driven without a broker', () => {
 });
 
 describe('a windowed store in a topology (velocity per account)', () => {
-  it('counts an account\'s transactions in a sliding one-minute window and forgets expired windows', async () => {
+  it("counts an account's transactions in a sliding one-minute window and forgets expired windows", async () => {
     const MINUTE = 60_000;
     const topology = new TopologyBuilder()
-      .addSource('tx', { topics: ['tx'], keySerde: recordSerde(stringSerde, 'string'), valueSerde: recordSerde(stringSerde, 'string') })
-      .addWindowedStore('per-second', { keySerde: stringSerde, valueSerde: jsonSerde<number>(), retentionMs: 2 * MINUTE })
+      .addSource('tx', {
+        topics: ['tx'],
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: recordSerde(stringSerde, 'string'),
+      })
+      .addWindowedStore('per-second', {
+        keySerde: stringSerde,
+        valueSerde: jsonSerde<number>(),
+        retentionMs: 2 * MINUTE,
+      })
       .addProcessor('velocity', {
         parents: ['tx'],
         stores: ['per-second'],
         create: () => ({
-          async process(record: { key: string | null; timestamp: number }, ctx: ProcessorContext<string, number>) {
+          async process(
+            record: { key: string | null; timestamp: number },
+            ctx: ProcessorContext<string, number>,
+          ) {
             const store = ctx.windowedStore<string, number>('per-second');
             const bucket = record.timestamp - (record.timestamp % 1_000);
             store.put(record.key as string, bucket, (store.get(record.key as string, bucket) ?? 0) + 1);
             let inLastMinute = 0;
-            for await (const [, n] of store.fetch(record.key as string, record.timestamp - MINUTE + 1, record.timestamp)) inLastMinute += n;
+            for await (const [, n] of store.fetch(
+              record.key as string,
+              record.timestamp - MINUTE + 1,
+              record.timestamp,
+            ))
+              inLastMinute += n;
             ctx.forward({ key: record.key, value: inLastMinute });
           },
         }),
       })
-      .addSink('out', { parents: ['velocity'], topic: 'velocity', keySerde: recordSerde(stringSerde, 'string'), valueSerde: recordSerde(jsonSerde<number>(), 'json') })
+      .addSink('out', {
+        parents: ['velocity'],
+        topic: 'velocity',
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: recordSerde(jsonSerde<number>(), 'json'),
+      })
       .build();
     driver = await TopologyTestDriver.create(topology);
     const t0 = 1_700_000_000_000;

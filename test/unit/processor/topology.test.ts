@@ -9,7 +9,9 @@ const valueSerde = recordSerde(jsonSerde<unknown>(), 'json');
 describe('declaring a topology', () => {
   it('describes topics, processors, stores and their changelogs', () => {
     const text = countingTopology({ input: 'transactions', output: 'account-totals' }).describe('balances');
-    expect(text).toContain('Source: transactions (topics: [transactions], key: string, value: json) --> count');
+    expect(text).toContain(
+      'Source: transactions (topics: [transactions], key: string, value: json) --> count',
+    );
     expect(text).toContain('Processor: count (stores: [totals]) <-- transactions --> totals-out');
     expect(text).toContain('Sink: totals-out (topic: account-totals, key: string, value: json) <-- count');
     expect(text).toContain('totals (key-value) changelog: balances-totals-changelog');
@@ -18,14 +20,32 @@ describe('declaring a topology', () => {
 
   it('rejects unknown parents, unknown stores, orphan stores and duplicate names', () => {
     const base = () => new TopologyBuilder().addSource('in', { topics: ['t'], keySerde, valueSerde });
-    expect(() => base().addProcessor('p', { parents: ['nope'], create: () => ({ process() {} }) }).build()).toThrow(TopologyError);
-    expect(() => base().addProcessor('p', { parents: ['in'], stores: ['s'], create: () => ({ process() {} }) }).build()).toThrow(/unknown store 's'/);
-    expect(() => base().addKeyValueStore('s', { keySerde: stringSerde, valueSerde: stringSerde }).build()).toThrow(/not connected/);
-    expect(() => base().addSource('in', { topics: ['u'], keySerde, valueSerde })).toThrow(/duplicate node name/);
-    expect(() => base().addSource('in2', { topics: ['t'], keySerde, valueSerde }).build()).toThrow(/read by more than one source/);
+    expect(() =>
+      base()
+        .addProcessor('p', { parents: ['nope'], create: () => ({ process() {} }) })
+        .build(),
+    ).toThrow(TopologyError);
+    expect(() =>
+      base()
+        .addProcessor('p', { parents: ['in'], stores: ['s'], create: () => ({ process() {} }) })
+        .build(),
+    ).toThrow(/unknown store 's'/);
+    expect(() =>
+      base().addKeyValueStore('s', { keySerde: stringSerde, valueSerde: stringSerde }).build(),
+    ).toThrow(/not connected/);
+    expect(() => base().addSource('in', { topics: ['u'], keySerde, valueSerde })).toThrow(
+      /duplicate node name/,
+    );
+    expect(() =>
+      base()
+        .addSource('in2', { topics: ['t'], keySerde, valueSerde })
+        .build(),
+    ).toThrow(/read by more than one source/);
   });
 
   it('rejects store names that cannot name a changelog topic', () => {
-    expect(() => new TopologyBuilder().addKeyValueStore('a b', { keySerde: stringSerde, valueSerde: stringSerde })).toThrow(/store name/);
+    expect(() =>
+      new TopologyBuilder().addKeyValueStore('a b', { keySerde: stringSerde, valueSerde: stringSerde }),
+    ).toThrow(/store name/);
   });
 });

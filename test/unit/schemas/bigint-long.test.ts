@@ -2,7 +2,14 @@ import avsc from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { bigintLongType } from '../../../schemas/index.ts';
 
-const schema = { type: 'record' as const, name: 'Amount', fields: [{ name: 'minor', type: 'long' }, { name: 'currency', type: 'string' }] };
+const schema = {
+  type: 'record' as const,
+  name: 'Amount',
+  fields: [
+    { name: 'minor', type: 'long' },
+    { name: 'currency', type: 'string' },
+  ],
+};
 
 describe('Avro long as bigint', () => {
   const type = avsc.Type.forSchema(schema, { registry: { long: bigintLongType } });
@@ -20,6 +27,9 @@ describe('Avro long as bigint', () => {
 
   it('is wire-compatible with the standard long encoding', () => {
     const plain = avsc.Type.forSchema(schema);
-    expect(plain.fromBuffer(type.toBuffer({ minor: 123_456_789n, currency: 'MXN' }))).toEqual({ minor: 123_456_789, currency: 'MXN' });
+    expect(plain.fromBuffer(type.toBuffer({ minor: 123_456_789n, currency: 'MXN' }))).toEqual({
+      minor: 123_456_789,
+      currency: 'MXN',
+    });
   });
 });
