@@ -81,7 +81,13 @@ export function areaOf(frame: CallFrame): string {
     if (url.startsWith('bench/')) return 'bench';
     return url;
   }
-  if (pkg === 'classic-level' || pkg === 'abstract-level' || pkg === 'level-transcoder' || pkg === 'maybe-combine-errors' || pkg === 'module-error') {
+  if (
+    pkg === 'classic-level' ||
+    pkg === 'abstract-level' ||
+    pkg === 'level-transcoder' ||
+    pkg === 'maybe-combine-errors' ||
+    pkg === 'module-error'
+  ) {
     return 'LevelDB (classic-level JS)';
   }
   return pkg ?? url;
@@ -152,7 +158,10 @@ export async function summarizeProfile(file: string, top = 25): Promise<ProfileS
 
   const isIdle = (f: CallFrame) => f.functionName === '(idle)';
   const notInteresting = (f: CallFrame) =>
-    f.url === '' || shortUrl(f.url).startsWith('node:') || f.functionName === '' || f.functionName === '(root)';
+    f.url === '' ||
+    shortUrl(f.url).startsWith('node:') ||
+    f.functionName === '' ||
+    f.functionName === '(root)';
   return {
     file,
     totalMs,
@@ -171,18 +180,29 @@ function pct(share: number): string {
 }
 
 /** Markdown tables (used both on the terminal and in BENCHMARKS.md). */
-export function formatSummary(s: ProfileSummary, title: string, topAreas = 12, topSelf = 20, topIncl = 15): string {
+export function formatSummary(
+  s: ProfileSummary,
+  title: string,
+  topAreas = 12,
+  topSelf = 20,
+  topIncl = 15,
+): string {
   const lines: string[] = [];
-  lines.push(`${title}: ${(s.totalMs / 1000).toFixed(1)} s profiled, ${(s.busyMs / 1000).toFixed(1)} s busy (main thread, idle excluded); shares are of busy time.`);
+  lines.push(
+    `${title}: ${(s.totalMs / 1000).toFixed(1)} s profiled, ${(s.busyMs / 1000).toFixed(1)} s busy (main thread, idle excluded); shares are of busy time.`,
+  );
   lines.push('');
   lines.push('| area | self ms | share |', '| --- | ---: | ---: |');
-  for (const a of s.areas.slice(0, topAreas)) lines.push(`| ${a.area} | ${a.ms.toFixed(0)} | ${pct(a.share)} |`);
+  for (const a of s.areas.slice(0, topAreas))
+    lines.push(`| ${a.area} | ${a.ms.toFixed(0)} | ${pct(a.share)} |`);
   lines.push('');
   lines.push('| top self time | where | self ms | share |', '| --- | --- | ---: | ---: |');
-  for (const f of s.topSelf.slice(0, topSelf)) lines.push(`| \`${f.name}\` | ${f.where || f.area} | ${f.ms.toFixed(0)} | ${pct(f.share)} |`);
+  for (const f of s.topSelf.slice(0, topSelf))
+    lines.push(`| \`${f.name}\` | ${f.where || f.area} | ${f.ms.toFixed(0)} | ${pct(f.share)} |`);
   lines.push('');
   lines.push('| inclusive time | where | ms | share |', '| --- | --- | ---: | ---: |');
-  for (const f of s.topInclusive.slice(0, topIncl)) lines.push(`| \`${f.name}\` | ${f.where} | ${f.ms.toFixed(0)} | ${pct(f.share)} |`);
+  for (const f of s.topInclusive.slice(0, topIncl))
+    lines.push(`| \`${f.name}\` | ${f.where} | ${f.ms.toFixed(0)} | ${pct(f.share)} |`);
   return lines.join('\n');
 }
 

@@ -12,7 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EngineMetrics, createLogger, systemClock, validateStreamsConfig } from '../processor/index.ts';
-import type { CommitUnit, ConsumedRecord, OutgoingRecord, ProducedOffsets } from '../processor/kafka/client.ts';
+import type {
+  CommitUnit,
+  ConsumedRecord,
+  OutgoingRecord,
+  ProducedOffsets,
+} from '../processor/kafka/client.ts';
 import { StreamTask } from '../processor/task.ts';
 import { StateManager } from '../state/index.ts';
 import { countingTopology } from '../topologies/counting.ts';
@@ -49,16 +54,30 @@ class CountingCommitUnit implements CommitUnit {
   async close(): Promise<void> {}
 }
 
-export async function runCore(records: number, accounts: number, commitIntervalMs = 100): Promise<CoreResult> {
+export async function runCore(
+  records: number,
+  accounts: number,
+  commitIntervalMs = 100,
+): Promise<CoreResult> {
   const stateDir = await mkdtemp(join(tmpdir(), 'saldo-bench-core-'));
   const topics = { input: 'core-in', output: 'core-out' };
   const topology = countingTopology(topics);
-  const config = validateStreamsConfig({ applicationId: 'bench-core', brokers: ['127.0.0.1:1'], stateDir, commitIntervalMs, logLevel: 'warn' });
+  const config = validateStreamsConfig({
+    applicationId: 'bench-core',
+    brokers: ['127.0.0.1:1'],
+    stateDir,
+    commitIntervalMs,
+    logLevel: 'warn',
+  });
   const stateManager = await StateManager.open({
     appId: config.applicationId,
     taskId: '0_0',
     stateDir,
-    stores: [...topology.stores.values()].map((s) => ({ name: s.name, kind: s.kind, retentionMs: s.retentionMs })),
+    stores: [...topology.stores.values()].map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      retentionMs: s.retentionMs,
+    })),
   });
   const task = new StreamTask({
     taskId: '0_0',
@@ -79,7 +98,15 @@ export async function runCore(records: number, accounts: number, commitIntervalM
   let offset = 0;
   const now = Date.now();
   for (const t of transactions(records, accounts, 1)) {
-    input.push({ topic: topics.input, partition: 0, offset: offset++, timestamp: now, key: Buffer.from(t.account), value: Buffer.from(JSON.stringify(t.input)), headers: {} });
+    input.push({
+      topic: topics.input,
+      partition: 0,
+      offset: offset++,
+      timestamp: now,
+      key: Buffer.from(t.account),
+      value: Buffer.from(JSON.stringify(t.input)),
+      headers: {},
+    });
   }
   let commits = 0;
   const cpu = process.cpuUsage();
@@ -112,7 +139,12 @@ export async function runCore(records: number, accounts: number, commitIntervalM
 
 if (import.meta.filename === process.argv[1]) {
   const { values } = parseArgs({
-    options: { records: { type: 'string' }, accounts: { type: 'string' }, 'commit-interval-ms': { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      records: { type: 'string' },
+      accounts: { type: 'string' },
+      'commit-interval-ms': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
   const records = Number(values.records ?? 200_000);
   const accounts = Number(values.accounts ?? Math.max(1, Math.floor(records / 10)));

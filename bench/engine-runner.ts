@@ -9,7 +9,13 @@
 import type { Histogram } from 'prom-client';
 import { EngineMetrics, StreamsApp } from '../processor/index.ts';
 import { countingTopology } from '../topologies/counting.ts';
-import { epochNow, type HistogramBucket, type RunnerMessage, type RunnerSpec, type StopRequest } from './protocol.ts';
+import {
+  epochNow,
+  type HistogramBucket,
+  type RunnerMessage,
+  type RunnerSpec,
+  type StopRequest,
+} from './protocol.ts';
 
 function send(message: RunnerMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -63,8 +69,15 @@ async function main(): Promise<void> {
     {
       metrics,
       onRestored: (taskId, summary) => {
-        if (!processingStart) processingStart = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
-        void send({ type: 'restored', taskId, total: summary.total, elapsedMs: summary.elapsedMs, at: epochNow() });
+        if (!processingStart)
+          processingStart = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
+        void send({
+          type: 'restored',
+          taskId,
+          total: summary.total,
+          elapsedMs: summary.elapsedMs,
+          at: epochNow(),
+        });
       },
     },
   );
@@ -73,12 +86,14 @@ async function main(): Promise<void> {
   const memoryPeaks = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
   const sampleMemory = () => {
     const m = process.memoryUsage();
-    for (const k of Object.keys(memoryPeaks) as Array<keyof typeof memoryPeaks>) memoryPeaks[k] = Math.max(memoryPeaks[k], m[k]);
+    for (const k of Object.keys(memoryPeaks) as Array<keyof typeof memoryPeaks>)
+      memoryPeaks[k] = Math.max(memoryPeaks[k], m[k]);
   };
   const memorySampler = setInterval(sampleMemory, 100);
   memorySampler.unref();
 
-  let processingStart: { cpu: NodeJS.CpuUsage; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
+  let processingStart:
+    { cpu: NodeJS.CpuUsage; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
   const cpuAtStart = process.cpuUsage();
   const eluAtStart = performance.eventLoopUtilization();
   const spanStart = epochNow();
@@ -143,6 +158,9 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (error: unknown) => {
-  await send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  await send({
+    type: 'failed',
+    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
   process.exit(1);
 });

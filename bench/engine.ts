@@ -23,7 +23,15 @@ import { benchKafka, cleanUp, createTopics, resolveBrokers } from './kafka.ts';
 import { engineSource, machineInfo } from './machine.ts';
 import { processingRate, restoreRate, runPhase, type PhaseOutcome } from './phase.ts';
 import type { Guarantee, RunnerSpec } from './protocol.ts';
-import { appendToBenchmarks, formatHeader, formatResults, jsonSummary, targetChecks, type BenchReport, type ThroughputFigures } from './report.ts';
+import {
+  appendToBenchmarks,
+  formatHeader,
+  formatResults,
+  jsonSummary,
+  targetChecks,
+  type BenchReport,
+  type ThroughputFigures,
+} from './report.ts';
 import { histogramQuantile, percentile } from './stats.ts';
 import { verifyOutputs } from './verify.ts';
 import { distinctKeyTransactions, produceAll, produceOnePerPartition, transactions } from './workload.ts';
@@ -68,15 +76,31 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
 
 function commandLine(argv: string[]): string {
   const args = argv.map((a) => (/^[\w.,=/:-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
-  const viaNpm = process.env.npm_lifecycle_event === 'bench:engine' || process.env.npm_lifecycle_event === 'bench';
-  return viaNpm ? `npm run bench:engine${args ? ` -- ${args}` : ''}` : `node bench/engine.ts${args ? ` ${args}` : ''}`;
+  const viaNpm =
+    process.env.npm_lifecycle_event === 'bench:engine' || process.env.npm_lifecycle_event === 'bench';
+  return viaNpm
+    ? `npm run bench:engine${args ? ` -- ${args}` : ''}`
+    : `node bench/engine.ts${args ? ` ${args}` : ''}`;
 }
 
 /** The core phase in its own process, so that it does not share a heap or a profile with anything. */
-async function runCoreChild(records: number, accounts: number, commitIntervalMs: number): Promise<CoreResult> {
+async function runCoreChild(
+  records: number,
+  accounts: number,
+  commitIntervalMs: number,
+): Promise<CoreResult> {
   const { stdout } = await execFileAsync(
     process.execPath,
-    [fileURLToPath(new URL('./engine-core.ts', import.meta.url)), '--records', String(records), '--accounts', String(accounts), '--commit-interval-ms', String(commitIntervalMs), '--json'],
+    [
+      fileURLToPath(new URL('./engine-core.ts', import.meta.url)),
+      '--records',
+      String(records),
+      '--accounts',
+      String(accounts),
+      '--commit-interval-ms',
+      String(commitIntervalMs),
+      '--json',
+    ],
     { maxBuffer: 1024 * 1024 },
   );
   const last = stdout.trim().split('\n').at(-1) ?? '';
@@ -147,14 +171,16 @@ async function main(): Promise<void> {
   const commitIntervalMs = positiveInt('commit-interval-ms', values['commit-interval-ms'], 100);
   const coreRecords = positiveInt('core-records', values['core-records'], Math.min(records, 200_000));
   const engineLogLevel = values['engine-log-level'];
-  if (!['error', 'warn', 'info', 'debug'].includes(engineLogLevel)) throw new Error(`--engine-log-level: unknown level '${engineLogLevel}'`);
+  if (!['error', 'warn', 'info', 'debug'].includes(engineLogLevel))
+    throw new Error(`--engine-log-level: unknown level '${engineLogLevel}'`);
   const phases = new Set<Phase>(
     (values.phases ?? PHASES.join(','))
       .split(',')
       .map((p) => p.trim())
       .filter((p) => p !== '')
       .map((p) => {
-        if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--phases: unknown phase '${p}' (known: ${PHASES.join(', ')})`);
+        if (!(PHASES as readonly string[]).includes(p))
+          throw new Error(`--phases: unknown phase '${p}' (known: ${PHASES.join(', ')})`);
         return p as Phase;
       }),
   );
@@ -162,7 +188,9 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const date = new Date();
   const { brokers, source } = await resolveBrokers(process.env, log);
-  log(`broker ${brokers.join(',')} (${source}); ${machine.nproc} CPUs, load average ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `broker ${brokers.join(',')} (${source}); ${machine.nproc} CPUs, load average ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+  );
 
   const kafka = benchKafka(brokers);
   const admin: Admin = kafka.admin();
@@ -178,7 +206,11 @@ async function main(): Promise<void> {
     seed: { appId: `${stamp}-restore`, output: `${stamp}-restore-out` },
   };
   const apps = [names.eos, names.alos, names.seed];
-  const allTopics = [names.input, names.seedInput, ...apps.flatMap((a) => [a.output, `${a.appId}-totals-changelog`, `${a.appId}-dlq`])];
+  const allTopics = [
+    names.input,
+    names.seedInput,
+    ...apps.flatMap((a) => [a.output, `${a.appId}-totals-changelog`, `${a.appId}-dlq`]),
+  ];
   const spec = (app: { appId: string; output: string }, input: string, guarantee: Guarantee): RunnerSpec => ({
     appId: app.appId,
     brokers,
@@ -218,17 +250,29 @@ async function main(): Promise<void> {
     const throughput = phases.has('eos') || phases.has('alos');
     await createTopics(
       admin,
-      [...(throughput ? [names.input] : []), ...(phases.has('restore') ? [names.seedInput] : []), names.eos.output, names.alos.output, names.seed.output],
+      [
+        ...(throughput ? [names.input] : []),
+        ...(phases.has('restore') ? [names.seedInput] : []),
+        names.eos.output,
+        names.alos.output,
+        names.seed.output,
+      ],
       partitions,
     );
     if (throughput) {
-      log(`producing ${records.toLocaleString('en-US')} records (${accounts.toLocaleString('en-US')} accounts) to ${names.input}`);
+      log(
+        `producing ${records.toLocaleString('en-US')} records (${accounts.toLocaleString('en-US')} accounts) to ${names.input}`,
+      );
       const produced = await produceAll(kafka, names.input, transactions(records, accounts, 1));
       report.produce = { records: produced.records, perSec: produced.records / (produced.elapsedMs / 1000) };
-      log(`produced in ${(produced.elapsedMs / 1000).toFixed(1)} s (${Math.round(report.produce.perSec).toLocaleString('en-US')} records/s)`);
+      log(
+        `produced in ${(produced.elapsedMs / 1000).toFixed(1)} s (${Math.round(report.produce.perSec).toLocaleString('en-US')} records/s)`,
+      );
     }
     if (phases.has('restore')) {
-      log(`producing ${restoreKeys.toLocaleString('en-US')} records with distinct accounts to ${names.seedInput}`);
+      log(
+        `producing ${restoreKeys.toLocaleString('en-US')} records with distinct accounts to ${names.seedInput}`,
+      );
       const produced = await produceAll(kafka, names.seedInput, distinctKeyTransactions(restoreKeys));
       log(`produced in ${(produced.elapsedMs / 1000).toFixed(1)} s`);
     }
@@ -236,11 +280,18 @@ async function main(): Promise<void> {
     if (phases.has('core')) {
       log(`core: the engine without Kafka, ${coreRecords.toLocaleString('en-US')} records`);
       try {
-        report.core = await runCoreChild(coreRecords, Math.max(1, Math.floor(coreRecords / 10)), commitIntervalMs);
+        report.core = await runCoreChild(
+          coreRecords,
+          Math.max(1, Math.floor(coreRecords / 10)),
+          commitIntervalMs,
+        );
       } catch (error) {
         report.failures.push(`core: ${describe(error)}`);
       }
-      if (report.core) log(`core: ${report.core.cpuUsPerRecord.toFixed(1)} µs CPU/record (${Math.round(report.core.recordsPerSec).toLocaleString('en-US')} records/s)`);
+      if (report.core)
+        log(
+          `core: ${report.core.cpuUsPerRecord.toFixed(1)} µs CPU/record (${Math.round(report.core.recordsPerSec).toLocaleString('en-US')} records/s)`,
+        );
     }
 
     for (const [phase, guarantee] of [
@@ -252,22 +303,33 @@ async function main(): Promise<void> {
       log(`${phase}: running the counting topology, ${guarantee}`);
       let outcome: PhaseOutcome;
       try {
-        outcome = await runPhase({ ...phaseCommon, name: phase, spec: spec(app, names.input, guarantee), until: 'committed', timeoutMs: timeoutMs(records) });
+        outcome = await runPhase({
+          ...phaseCommon,
+          name: phase,
+          spec: spec(app, names.input, guarantee),
+          until: 'committed',
+          timeoutMs: timeoutMs(records),
+        });
       } catch (error) {
         report.failures.push(`${phase}: ${describe(error)}`);
         log(`${phase}: FAILED: ${describe(error)}`);
         continue;
       }
-      if (outcome.profileFile) profileFiles.push({ title: `${guarantee} processing`, file: outcome.profileFile });
+      if (outcome.profileFile)
+        profileFiles.push({ title: `${guarantee} processing`, file: outcome.profileFile });
       let verified: string[] | undefined;
       if (values.verify) {
         log(`${phase}: verifying the outputs`);
         verified = await verifyOutputs(kafka, app.output, transactions(records, accounts, 1));
-        log(`${phase}: ${verified.length === 0 ? 'outputs verified' : `verification problems: ${verified.join('; ')}`}`);
+        log(
+          `${phase}: ${verified.length === 0 ? 'outputs verified' : `verification problems: ${verified.join('; ')}`}`,
+        );
       }
       const figures = throughputFigures(guarantee, outcome, verified);
       report[phase] = figures;
-      log(`${phase}: ${Math.round(figures.recordsPerSec).toLocaleString('en-US')} records/s, commit p99 ${figures.commitP99Ms.toFixed(1)} ms, peak RSS ${Math.round(figures.peakRssMb)} MB`);
+      log(
+        `${phase}: ${Math.round(figures.recordsPerSec).toLocaleString('en-US')} records/s, commit p99 ${figures.commitP99Ms.toFixed(1)} ms, peak RSS ${Math.round(figures.peakRssMb)} MB`,
+      );
     }
 
     if (phases.has('restore')) await restorePhase();
@@ -277,20 +339,36 @@ async function main(): Promise<void> {
       const seedSpec = spec(names.seed, names.seedInput, 'exactly-once');
       let seed: PhaseOutcome;
       try {
-        seed = await runPhase({ ...phaseCommon, name: 'restore-seed', spec: seedSpec, until: 'committed', timeoutMs: timeoutMs(restoreKeys), profile: false });
+        seed = await runPhase({
+          ...phaseCommon,
+          name: 'restore-seed',
+          spec: seedSpec,
+          until: 'committed',
+          timeoutMs: timeoutMs(restoreKeys),
+          profile: false,
+        });
       } catch (error) {
         report.failures.push(`restore (seeding the changelog): ${describe(error)}`);
         log(`restore: FAILED to seed the changelog: ${describe(error)}`);
         return;
       }
       const seedFigures = throughputFigures('exactly-once', seed);
-      log(`restore: seeded at ${Math.round(seedFigures.recordsPerSec).toLocaleString('en-US')} records/s; deleting local state`);
+      log(
+        `restore: seeded at ${Math.round(seedFigures.recordsPerSec).toLocaleString('en-US')} records/s; deleting local state`,
+      );
       await rm(join(stateDir, names.seed.appId), { recursive: true, force: true });
-      // Tasks are created on their first batch: one new record per partition wakes each of them.
+      // One new record per partition, so that every task starts even on an engine that creates tasks
+      // on their first batch (this one creates them on assignment; the records are harmless).
       await produceOnePerPartition(kafka, names.seedInput, partitions);
       let restore: PhaseOutcome;
       try {
-        restore = await runPhase({ ...phaseCommon, name: 'restore', spec: seedSpec, until: 'restored', timeoutMs: timeoutMs(restoreKeys) });
+        restore = await runPhase({
+          ...phaseCommon,
+          name: 'restore',
+          spec: seedSpec,
+          until: 'restored',
+          timeoutMs: timeoutMs(restoreKeys),
+        });
       } catch (error) {
         report.failures.push(`restore: ${describe(error)}`);
         log(`restore: FAILED: ${describe(error)}`);
@@ -315,17 +393,25 @@ async function main(): Promise<void> {
         machineBusy: restore.machineBusy,
         loadAtStart: restore.loadAtStart,
       };
-      log(`restore: ${rate.records.toLocaleString('en-US')} records in ${Math.round(rate.windowMs)} ms (${Math.round(rate.perSec).toLocaleString('en-US')} records/s)`);
+      log(
+        `restore: ${rate.records.toLocaleString('en-US')} records in ${Math.round(rate.windowMs)} ms (${Math.round(rate.perSec).toLocaleString('en-US')} records/s)`,
+      );
     }
 
     for (const p of profileFiles) {
       const summary = await summarizeProfile(p.file, 25);
-      report.profiles.push({ title: p.title, file: p.file, markdown: formatSummary(summary, `\`${p.file}\``) });
+      report.profiles.push({
+        title: p.title,
+        file: p.file,
+        markdown: formatSummary(summary, `\`${p.file}\``),
+      });
     }
   } finally {
     if (!values.keep) {
       log('cleaning up topics, groups and local state');
-      await cleanUp(admin, allTopics, apps.map((a) => a.appId)).catch((error: unknown) => log(`clean-up failed: ${String(error)}`));
+      await cleanUp(admin, allTopics, `${stamp}-`).catch((error: unknown) =>
+        log(`clean-up failed: ${String(error)}`),
+      );
       await rm(stateDir, { recursive: true, force: true });
     }
     await admin.disconnect();
@@ -338,7 +424,9 @@ async function main(): Promise<void> {
   for (const p of report.profiles) console.log(`Profile (${p.title}):\n\n${p.markdown}\n`);
   const missed = targetChecks(report).filter((c) => !c.ok);
   if (missed.length > 0 && !values.profile) {
-    console.log(`Missed: ${missed.map((c) => c.what).join(', ')}. Re-run with --profile to see where the engine's time goes.`);
+    console.log(
+      `Missed: ${missed.map((c) => c.what).join(', ')}. Re-run with --profile to see where the engine's time goes.`,
+    );
   }
   console.log(`Engine logs${values.profile ? ' and CPU profiles' : ''}: ${workDir}`);
   if (!values['no-append']) {

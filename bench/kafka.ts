@@ -4,12 +4,23 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 export const DEFAULT_BROKERS = '127.0.0.1:19092';
 
 export function benchKafka(brokers: string[], clientId = 'saldo-bench'): Kafka {
-  return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 200 } });
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 5, initialRetryTime: 200 },
+  });
 }
 
 /** True when a broker answers a metadata request within a couple of seconds. */
 export async function brokerAnswers(brokers: string[]): Promise<boolean> {
-  const kafka = new Kafka({ clientId: 'saldo-bench-probe', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 2_000, retry: { retries: 0 } });
+  const kafka = new Kafka({
+    clientId: 'saldo-bench-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2_000,
+    retry: { retries: 0 },
+  });
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -32,7 +43,10 @@ export interface ResolvedBrokers {
  * KAFKA_BROKERS, else 127.0.0.1:19092. When nothing answers and KAFKA_BROKERS is not set, the local
  * platform's Kafka is started (scripts/platform, `platform:up --only kafka`) and left running.
  */
-export async function resolveBrokers(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<ResolvedBrokers> {
+export async function resolveBrokers(
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<ResolvedBrokers> {
   const fromEnv = env.KAFKA_BROKERS?.trim();
   const brokers = (fromEnv || DEFAULT_BROKERS)
     .split(',')
@@ -44,7 +58,8 @@ export async function resolveBrokers(env: NodeJS.ProcessEnv, log: (line: string)
   const { platformUp } = await import('../scripts/platform/index.ts');
   const up = await platformUp({ only: ['kafka'], log });
   const started = up.endpoints.kafkaBrokers.split(',');
-  if (!(await brokerAnswers(started))) throw new Error(`the local platform's Kafka does not answer at ${up.endpoints.kafkaBrokers}`);
+  if (!(await brokerAnswers(started)))
+    throw new Error(`the local platform's Kafka does not answer at ${up.endpoints.kafkaBrokers}`);
   return { brokers: started, source: 'local platform (started)' };
 }
 
@@ -59,7 +74,10 @@ export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise
 }
 
 export async function createTopics(admin: Admin, topics: string[], partitions: number): Promise<void> {
-  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions })) });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
+  });
 }
 
 /** High watermark per partition. */
@@ -69,7 +87,11 @@ export async function endOffsets(admin: Admin, topic: string): Promise<Map<numbe
 }
 
 /** The group's committed offset per partition of one topic (partitions without a commit are absent). */
-export async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, number>> {
+export async function committedOffsets(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> {
   const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
   const result = new Map<number, number>();
   for (const p of fetched?.partitions ?? []) {
@@ -86,10 +108,14 @@ export function lag(ends: Map<number, number>, committed: Map<number, number>): 
   return total;
 }
 
-/** Deletes what a run created; topics that do not exist (any more) are skipped. */
-export async function cleanUp(admin: Admin, topics: string[], groups: string[]): Promise<void> {
+/** Deletes what a run created: its topics, and every consumer group whose id starts with the run's prefix. */
+export async function cleanUp(admin: Admin, topics: string[], groupPrefix: string): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const present = topics.filter((t) => existing.has(t));
-  if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 30_000 }).catch(() => undefined);
-  if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+  if (present.length > 0)
+    await admin.deleteTopics({ topics: present, timeout: 30_000 }).catch(() => undefined);
+  // The apps' groups and the changelog readers' throwaway groups (left behind by a killed engine).
+  const { groups } = await admin.listGroups();
+  const ours = groups.map((g) => g.groupId).filter((g) => g.startsWith(groupPrefix));
+  if (ours.length > 0) await admin.deleteGroups(ours).catch(() => undefined);
 }

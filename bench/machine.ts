@@ -53,7 +53,9 @@ export function engineSource(): string {
     .split('\n')
     .filter((l) => l.length > 3)
     .map((l) => l.slice(3).split('/')[0]);
-  return changed.length > 0 ? `${commit} + uncommitted changes in ${[...new Set(changed)].join(', ')}` : commit;
+  return changed.length > 0
+    ? `${commit} + uncommitted changes in ${[...new Set(changed)].join(', ')}`
+    : commit;
 }
 
 export function machineInfo(): MachineInfo {

@@ -10,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
 import { committedOffsets, endOffsets, lag } from './kafka.ts';
 import { loadAverage } from './machine.ts';
-import { epochNow, type RestoredMessage, type ResultMessage, type RunnerMessage, type RunnerSpec, type StartedMessage } from './protocol.ts';
+import {
+  epochNow,
+  type RestoredMessage,
+  type ResultMessage,
+  type RunnerMessage,
+  type RunnerSpec,
+  type StartedMessage,
+} from './protocol.ts';
 import { busyShare, machineCpuTimes } from './stats.ts';
 
 const RUNNER = fileURLToPath(new URL('./engine-runner.ts', import.meta.url));
@@ -63,7 +70,9 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
   const inputRecords = [...ends.values()].reduce((a, b) => a + b, 0);
 
   const child = fork(RUNNER, [JSON.stringify(spec)], {
-    execArgv: opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.workDir}`, `--cpu-prof-name=${profileName}`] : [],
+    execArgv: opts.profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${opts.workDir}`, `--cpu-prof-name=${profileName}`]
+      : [],
     stdio: ['ignore', out, out, 'ipc'],
     // Structured clone: keeps Infinity (the +Inf bucket) and large sample arrays intact.
     serialization: 'advanced',
@@ -80,7 +89,8 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
     else if (message.type === 'restored') restored.push(message);
     else if (message.type === 'restore-progress') firstRestoredRecordsAt = message.firstRecordsAt;
     else if (message.type === 'result') result = message;
-    else if (message.type === 'failed') failure = new Error(`${opts.name}: the engine failed: ${message.message}`);
+    else if (message.type === 'failed')
+      failure = new Error(`${opts.name}: the engine failed: ${message.message}`);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let exitCode: number | null | undefined;
@@ -89,8 +99,10 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
   const deadline = Date.now() + opts.timeoutMs;
   const check = () => {
     if (failure) throw failure;
-    if (exitCode !== undefined && !result) throw new Error(`${opts.name}: the engine exited (code ${exitCode}) early; see ${logFile}`);
-    if (Date.now() > deadline) throw new Error(`${opts.name}: timed out after ${opts.timeoutMs} ms; see ${logFile}`);
+    if (exitCode !== undefined && !result)
+      throw new Error(`${opts.name}: the engine exited (code ${exitCode}) early; see ${logFile}`);
+    if (Date.now() > deadline)
+      throw new Error(`${opts.name}: timed out after ${opts.timeoutMs} ms; see ${logFile}`);
   };
 
   let committedAt: number | undefined;
@@ -104,7 +116,9 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
           committed = await committedOffsets(admin, spec.appId, spec.input);
         } catch (error) {
           // NOT_COORDINATOR, timeouts … on a busy broker: try again until the deadline.
-          log(`${opts.name}: fetching committed offsets failed (${error instanceof Error ? error.message : String(error)}); retrying`);
+          log(
+            `${opts.name}: fetching committed offsets failed (${error instanceof Error ? error.message : String(error)}); retrying`,
+          );
           await sleep(500);
           continue;
         }
@@ -118,7 +132,9 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
           const first = Math.min(...restored.map((r) => r.at));
           const done = inputRecords - remaining;
           const rate = Number.isFinite(first) ? done / ((epochNow() - first) / 1000) : 0;
-          log(`${opts.name}: ${done.toLocaleString('en-US')} / ${inputRecords.toLocaleString('en-US')} committed (${Math.round(rate).toLocaleString('en-US')} records/s so far)`);
+          log(
+            `${opts.name}: ${done.toLocaleString('en-US')} / ${inputRecords.toLocaleString('en-US')} committed (${Math.round(rate).toLocaleString('en-US')} records/s so far)`,
+          );
         }
         await sleep(POLL_MS);
       }
@@ -167,6 +183,8 @@ export interface LogTrouble {
   /** kafkajs connection attempts that timed out (1 s default; a blocked event loop causes them too). */
   connectionTimeouts: number;
   taskInitFailures: number;
+  /** A lost or revoked task's stores were still locked by its closing predecessor. */
+  storeOpenRetries: number;
   commitFailures: number;
   fenced: number;
   /** Other warn/error lines. */
@@ -177,13 +195,29 @@ const TROUBLE: Array<[keyof LogTrouble, RegExp]> = [
   ['rejoins', /not aware of this member, re-joining/],
   ['connectionTimeouts', /"msg":"Connection timeout"/],
   ['taskInitFailures', /task initialisation failed/],
+  ['storeOpenRetries', /cannot open the task's stores yet/],
   ['commitFailures', /commit failed/],
   ['fenced', /fenced by another instance/],
 ];
-const BENIGN = [/switched default partitioner/, /Response Heartbeat/, /Failed to connect to seed broker/, /TimeoutNegativeWarning|Timeout duration was set|--trace-warnings/];
+const BENIGN = [
+  /switched default partitioner/,
+  /Response Heartbeat/,
+  /Failed to connect to seed broker/,
+  // The engine's side of a re-join, counted as `rejoins` already.
+  /member was dropped from the group/,
+  /TimeoutNegativeWarning|Timeout duration was set|--trace-warnings/,
+];
 
 export function scanLog(file: string): LogTrouble {
-  const trouble: LogTrouble = { rejoins: 0, connectionTimeouts: 0, taskInitFailures: 0, commitFailures: 0, fenced: 0, other: 0 };
+  const trouble: LogTrouble = {
+    rejoins: 0,
+    connectionTimeouts: 0,
+    taskInitFailures: 0,
+    storeOpenRetries: 0,
+    commitFailures: 0,
+    fenced: 0,
+    other: 0,
+  };
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -200,7 +234,12 @@ export function scanLog(file: string): LogTrouble {
 }
 
 /** Records/s from the first task running to the last input record committed. */
-export function processingRate(p: PhaseOutcome): { perSec: number; windowMs: number; withStartupPerSec: number; startupMs: number } {
+export function processingRate(p: PhaseOutcome): {
+  perSec: number;
+  windowMs: number;
+  withStartupPerSec: number;
+  startupMs: number;
+} {
   const first = Math.min(...p.restored.map((r) => r.at));
   const end = p.committedAt ?? Number.NaN;
   const windowMs = end - first;

@@ -82,7 +82,8 @@ export interface ResultMessage {
   memoryPeaks: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
 }
 
-export type RunnerMessage = RestoredMessage | RestoreProgressMessage | StartedMessage | FailedMessage | ResultMessage;
+export type RunnerMessage =
+  RestoredMessage | RestoreProgressMessage | StartedMessage | FailedMessage | ResultMessage;
 
 /** Parent -> runner. */
 export interface StopRequest {

@@ -97,17 +97,23 @@ export interface JsonSummary {
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : n.toFixed(0)) : 'n/a');
-const pct = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 'n/a' : `${Math.round(n * 100)}%`);
+const pct = (n: number | undefined) =>
+  n === undefined || !Number.isFinite(n) ? 'n/a' : `${Math.round(n * 100)}%`;
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 
 export function peakRssMb(r: BenchReport): number | null {
-  const all = [r.eos?.peakRssMb, r.alos?.peakRssMb, r.restore?.peakRssMb, r.restore?.seed.peakRssMb].filter((v): v is number => v !== undefined);
+  const all = [r.eos?.peakRssMb, r.alos?.peakRssMb, r.restore?.peakRssMb, r.restore?.seed.peakRssMb].filter(
+    (v): v is number => v !== undefined,
+  );
   return all.length === 0 ? null : Math.max(...all);
 }
 
 export function jsonSummary(r: BenchReport): JsonSummary {
-  const p99s = [r.eos?.commitP99Ms, r.alos?.commitP99Ms].filter((v): v is number => v !== undefined && Number.isFinite(v));
-  const round1 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10);
+  const p99s = [r.eos?.commitP99Ms, r.alos?.commitP99Ms].filter(
+    (v): v is number => v !== undefined && Number.isFinite(v),
+  );
+  const round1 = (n: number | undefined) =>
+    n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10;
   return {
     eosRecordsPerSec: r.eos ? Math.round(r.eos.recordsPerSec) : null,
     alosRecordsPerSec: r.alos ? Math.round(r.alos.recordsPerSec) : null,
@@ -126,11 +132,35 @@ export interface TargetCheck {
 
 export function targetChecks(r: BenchReport): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  if (r.eos) checks.push({ what: 'exactly-once records/s', measured: int(r.eos.recordsPerSec), target: `≥ ${int(TARGETS.eosRecordsPerSec)}`, ok: r.eos.recordsPerSec >= TARGETS.eosRecordsPerSec });
-  if (r.alos) checks.push({ what: 'at-least-once records/s', measured: int(r.alos.recordsPerSec), target: `≥ ${int(TARGETS.alosRecordsPerSec)}`, ok: r.alos.recordsPerSec >= TARGETS.alosRecordsPerSec });
-  if (r.restore) checks.push({ what: 'restore records/s', measured: int(r.restore.recordsPerSec), target: `≥ ${int(TARGETS.restoreRecordsPerSec)}`, ok: r.restore.recordsPerSec >= TARGETS.restoreRecordsPerSec });
+  if (r.eos)
+    checks.push({
+      what: 'exactly-once records/s',
+      measured: int(r.eos.recordsPerSec),
+      target: `≥ ${int(TARGETS.eosRecordsPerSec)}`,
+      ok: r.eos.recordsPerSec >= TARGETS.eosRecordsPerSec,
+    });
+  if (r.alos)
+    checks.push({
+      what: 'at-least-once records/s',
+      measured: int(r.alos.recordsPerSec),
+      target: `≥ ${int(TARGETS.alosRecordsPerSec)}`,
+      ok: r.alos.recordsPerSec >= TARGETS.alosRecordsPerSec,
+    });
+  if (r.restore)
+    checks.push({
+      what: 'restore records/s',
+      measured: int(r.restore.recordsPerSec),
+      target: `≥ ${int(TARGETS.restoreRecordsPerSec)}`,
+      ok: r.restore.recordsPerSec >= TARGETS.restoreRecordsPerSec,
+    });
   const rss = peakRssMb(r);
-  if (rss !== null) checks.push({ what: 'peak RSS of the engine (MB)', measured: int(rss), target: `≤ ${TARGETS.peakRssMb}`, ok: rss <= TARGETS.peakRssMb });
+  if (rss !== null)
+    checks.push({
+      what: 'peak RSS of the engine (MB)',
+      measured: int(rss),
+      target: `≤ ${TARGETS.peakRssMb}`,
+      ok: rss <= TARGETS.peakRssMb,
+    });
   return checks;
 }
 
@@ -140,9 +170,14 @@ function throughputRow(label: string, t: ThroughputFigures): string {
 
 function troubleNotes(t: LogTrouble): string[] {
   const notes: string[] = [];
-  if (t.rejoins > 0) notes.push(`${t.rejoins} kafkajs "coordinator is not aware of this member, re-joining" (session timeouts: the group rebalanced)`);
+  if (t.rejoins > 0)
+    notes.push(
+      `${t.rejoins} kafkajs "coordinator is not aware of this member, re-joining" (session timeouts: the group rebalanced)`,
+    );
   if (t.connectionTimeouts > 0) notes.push(`${t.connectionTimeouts} kafkajs connection timeouts`);
   if (t.taskInitFailures > 0) notes.push(`${t.taskInitFailures} task initialisation failures (retried)`);
+  if (t.storeOpenRetries > 0)
+    notes.push(`${t.storeOpenRetries} store-open retries (stores still locked by a closing task)`);
   if (t.commitFailures > 0) notes.push(`${t.commitFailures} commit failures logged`);
   if (t.fenced > 0) notes.push(`${t.fenced} tasks fenced`);
   if (t.other > 0) notes.push(`${t.other} other warn/error log lines`);
@@ -154,11 +189,14 @@ export function formatResults(r: BenchReport): string {
   const lines: string[] = [];
   if (r.failures.length > 0) lines.push(...r.failures.map((f) => `**FAILED** ${f}`), '');
   lines.push('| target | measured | target | result |', '| --- | ---: | ---: | --- |');
-  for (const c of targetChecks(r)) lines.push(`| ${c.what} | ${c.measured} | ${c.target} | ${verdict(c.ok)} |`);
+  for (const c of targetChecks(r))
+    lines.push(`| ${c.what} | ${c.measured} | ${c.target} | ${verdict(c.ok)} |`);
   lines.push('');
-  const tp = [r.eos ? ['exactly-once', r.eos] : undefined, r.alos ? ['at-least-once', r.alos] : undefined, r.restore ? ['exactly-once, distinct keys (restore seed)', r.restore.seed] : undefined].filter(
-    (x): x is [string, ThroughputFigures] => x !== undefined,
-  );
+  const tp = [
+    r.eos ? ['exactly-once', r.eos] : undefined,
+    r.alos ? ['at-least-once', r.alos] : undefined,
+    r.restore ? ['exactly-once, distinct keys (restore seed)', r.restore.seed] : undefined,
+  ].filter((x): x is [string, ThroughputFigures] => x !== undefined);
   if (tp.length > 0) {
     lines.push(
       '| processing run | records | records/s | records/s incl. start-up | commit p50 / p99 / max ms | histogram p50 / p99 ms | commits | peak RSS / heap / external MB | engine CPU | CPU µs/record | event loop busy | machine busy | load at start |',
@@ -188,22 +226,37 @@ export function formatResults(r: BenchReport): string {
   const checks: string[] = [];
   for (const [label, t] of tp) {
     const problems: string[] = [];
-    if (t.recordsProcessed !== t.records) problems.push(`processed ${int(t.recordsProcessed)} of ${int(t.records)} (reprocessing after a failed commit?)`);
+    if (t.recordsProcessed !== t.records)
+      problems.push(
+        `processed ${int(t.recordsProcessed)} records for ${int(t.records)} inputs (uncommitted work redone after a rebalance or failed commit)`,
+      );
     if (t.deadLetters > 0) problems.push(`${int(t.deadLetters)} dead letters`);
     if (t.commitFailures > 0) problems.push(`${int(t.commitFailures)} failed commits`);
     problems.push(...troubleNotes(t.trouble));
-    if (t.verified && t.verified.length > 0) problems.push(`verification: ${t.verified.slice(0, 3).join('; ')}`);
+    if (t.verified && t.verified.length > 0)
+      problems.push(`verification: ${t.verified.slice(0, 3).join('; ')}`);
     const verifiedNote = t.verified ? ', outputs verified against the reference totals' : '';
-    checks.push(`- ${label}: ${problems.length === 0 ? `all ${int(t.records)} records processed once, no dead letters, no failed commits${verifiedNote}` : problems.join('; ')}`);
+    checks.push(
+      `- ${label}: ${problems.length === 0 ? `all ${int(t.records)} records processed once, no dead letters, no failed commits${verifiedNote}` : problems.join('; ')}`,
+    );
   }
   if (r.restore) {
     const x = r.restore;
     const problems: string[] = [];
-    if (x.tasks !== r.partitions) problems.push(`${x.tasks} task restores reported for ${r.partitions} partitions`);
-    if (x.records < x.keys) problems.push(`the reported restores applied ${int(x.records)} records for ${int(x.keys)} keys: an earlier attempt failed and was retried (see the engine log)`);
-    if (x.applied > x.records) problems.push(`${int(x.applied)} changelog records applied in all (${int(x.applied - x.records)} by failed attempts)`);
+    if (x.tasks !== r.partitions)
+      problems.push(`${x.tasks} task restores reported for ${r.partitions} partitions`);
+    if (x.records < x.keys)
+      problems.push(
+        `the reported restores applied ${int(x.records)} records for ${int(x.keys)} keys: an earlier attempt failed and was retried (see the engine log)`,
+      );
+    if (x.applied > x.records)
+      problems.push(
+        `${int(x.applied)} changelog records applied in all (${int(x.applied - x.records)} by failed attempts)`,
+      );
     problems.push(...troubleNotes(x.trouble));
-    checks.push(`- restore: ${problems.length === 0 ? `every task restored once, ${int(x.records)} records for ${int(x.keys)} keys` : `**${problems.join('; ')}**`}`);
+    checks.push(
+      `- restore: ${problems.length === 0 ? `every task restored once, ${int(x.records)} records for ${int(x.keys)} keys` : `**${problems.join('; ')}**`}`,
+    );
   }
   if (checks.length > 0) lines.push('Sanity:', ...checks, '');
   return lines.join('\n');
@@ -214,7 +267,10 @@ export function formatHeader(r: BenchReport): string {
   return [
     `- command: \`${r.command}\``,
     `- machine: ${m.nproc} CPUs (nproc), ${m.memoryGiB.toFixed(1)} GiB, ${m.cpuModel}; Node ${m.node}; Kafka ${m.kafka} (single KRaft broker on the same machine, ${r.brokers}, ${r.brokerSource})`,
-    `- engine: ${m.source}` + (r.sourceAtEnd && r.sourceAtEnd !== m.source ? ` at the start; **${r.sourceAtEnd} at the end: the engine changed during the run**` : ''),
+    `- engine: ${m.source}` +
+      (r.sourceAtEnd && r.sourceAtEnd !== m.source
+        ? ` at the start; **${r.sourceAtEnd} at the end: the engine changed during the run**`
+        : ''),
     `- load average at start: ${formatLoad(m.loadAverage)} (1 / 5 / 15 min)`,
     `- workload: counting topology, ${int(r.records)} records over ${r.partitions} partitions, ${int(r.accounts)} accounts; commit interval ${r.commitIntervalMs} ms` +
       (r.produce ? `; input pre-produced at ${int(r.produce.perSec)} records/s (not timed)` : ''),

@@ -15,7 +15,12 @@ function parseSum(raw: unknown): bigint {
   return BigInt(raw as string | number);
 }
 
-export async function verifyOutputs(kafka: Kafka, topic: string, source: Iterable<Transaction>, timeoutMs = 300_000): Promise<string[]> {
+export async function verifyOutputs(
+  kafka: Kafka,
+  topic: string,
+  source: Iterable<Transaction>,
+  timeoutMs = 300_000,
+): Promise<string[]> {
   const reference = new Map<string, { count: number; sum: bigint }>();
   let expected = 0;
   for (const { account, input } of source) {
@@ -31,7 +36,12 @@ export async function verifyOutputs(kafka: Kafka, topic: string, source: Iterabl
   const last = new Map<string, { count: number; sum: bigint }>();
   let seen = 0;
   const groupId = `saldo-bench-verify-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 * 1024 * 1024 });
+  const consumer = kafka.consumer({
+    groupId,
+    readUncommitted: false,
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -46,10 +56,15 @@ export async function verifyOutputs(kafka: Kafka, topic: string, source: Iterabl
             for (const m of batch.messages) {
               seen++;
               const account = m.key?.toString() ?? '';
-              const value = JSON.parse(m.value?.toString() ?? 'null') as { count: number; currency: string; sumMinor: unknown };
+              const value = JSON.parse(m.value?.toString() ?? 'null') as {
+                count: number;
+                currency: string;
+                sumMinor: unknown;
+              };
               const key = `${account}|${value.currency}`;
               const prev = last.get(key)?.count ?? 0;
-              if (value.count !== prev + 1 && problems.length < 20) problems.push(`${key}: update ${value.count} after ${prev}`);
+              if (value.count !== prev + 1 && problems.length < 20)
+                problems.push(`${key}: update ${value.count} after ${prev}`);
               last.set(key, { count: value.count, sum: parseSum(value.sumMinor) });
             }
             if (seen >= expected) {
@@ -71,7 +86,8 @@ export async function verifyOutputs(kafka: Kafka, topic: string, source: Iterabl
   for (const [key, ref] of reference) {
     const got = last.get(key);
     if (!got) problems.push(`${key}: no output`);
-    else if (got.count !== ref.count || got.sum !== ref.sum) problems.push(`${key}: got ${got.count}/${got.sum}, expected ${ref.count}/${ref.sum}`);
+    else if (got.count !== ref.count || got.sum !== ref.sum)
+      problems.push(`${key}: got ${got.count}/${got.sum}, expected ${ref.count}/${ref.sum}`);
     if (problems.length >= 20) break;
   }
   return problems.slice(0, 20);

@@ -23,14 +23,24 @@ export function* transactions(count: number, accounts: number, seed = 1): Genera
   for (let i = 0; i < count; i++) {
     const account = `acct-${next() % accounts}`;
     const amount = BigInt(next() % 500_000) - 100_000n;
-    yield { account, input: { txId: `tx-${seed}-${i}`, amountMinor: amount.toString(), currency: next() % 10 === 0 ? 'USD' : 'MXN' } };
+    yield {
+      account,
+      input: {
+        txId: `tx-${seed}-${i}`,
+        amountMinor: amount.toString(),
+        currency: next() % 10 === 0 ? 'USD' : 'MXN',
+      },
+    };
   }
 }
 
 /** One transaction per account, `count` accounts: the store (and its changelog) gets `count` keys. */
 export function* distinctKeyTransactions(count: number): Generator<Transaction> {
   for (let i = 0; i < count; i++) {
-    yield { account: `acct-${i}`, input: { txId: `tx-restore-${i}`, amountMinor: String((i % 100_000) - 20_000), currency: 'MXN' } };
+    yield {
+      account: `acct-${i}`,
+      input: { txId: `tx-restore-${i}`, amountMinor: String((i % 100_000) - 20_000), currency: 'MXN' },
+    };
   }
 }
 
@@ -92,7 +102,11 @@ export async function produceOnePerPartition(kafka: Kafka, topic: string, partit
   try {
     const messages: Message[] = [];
     for (let p = 0; p < partitions; p++) {
-      messages.push({ partition: p, key: `bench-wake-${p}`, value: JSON.stringify({ txId: `wake-${p}`, amountMinor: '1', currency: 'MXN' }) });
+      messages.push({
+        partition: p,
+        key: `bench-wake-${p}`,
+        value: JSON.stringify({ txId: `wake-${p}`, amountMinor: '1', currency: 'MXN' }),
+      });
     }
     await producer.send({ topic, acks: -1, messages });
   } finally {

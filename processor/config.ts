@@ -18,7 +18,7 @@ export const streamsConfigSchema = z.object({
   processingGuarantee: z.enum(['exactly-once', 'at-least-once']).default('exactly-once'),
   commitIntervalMs: z.number().int().min(1).max(600_000).default(100),
   /** A task commits early once it buffers this many records, so memory stays bounded. */
-  maxBufferedRecordsPerTask: z.number().int().min(1).default(20_000),
+  maxBufferedRecordsPerTask: z.number().int().min(1).default(5_000),
   sessionTimeoutMs: z.number().int().min(3_000).max(300_000).default(10_000),
   heartbeatIntervalMs: z.number().int().min(100).default(1_000),
   appVersion: z.string().min(1).default('0.1.0'),

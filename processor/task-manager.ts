@@ -38,6 +38,9 @@ export interface TaskManagerDeps {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long a batch may hold the event loop before it lets I/O, timers and heartbeats run. */
+const YIELD_EVERY_MS = 20;
+
 /** Longer than a heartbeat interval: time for a zombie to learn that it is one. */
 const FENCED_PAUSE_MS = 3_000;
 
@@ -129,13 +132,27 @@ export class TaskManager {
         if (batch.fetchedOffset > awaited) return;
         this.#awaitedFetch.delete(key);
       }
+      let yieldedAt = performance.now();
+      let last: number | undefined;
       for (const record of batch.records) {
         if (control.isStale() || this.#stopping) break;
         await task.process(record);
-        control.resolve(record.offset);
-        if (task.needsCommit(this.#deps.clock.now())) await this.#commit(task);
-        if (this.#tasks.get(p) !== task) return; // the commit failed and the task was closed
+        last = record.offset;
+        if (task.needsCommit(this.#deps.clock.now())) {
+          control.resolve(last);
+          await this.#commit(task);
+          if (this.#tasks.get(p) !== task) return; // the commit failed and the task was closed
+        }
+        // A fetch can hold a hundred thousand records, and processing them only queues microtasks:
+        // let network I/O, timers and heartbeats run every few milliseconds.
+        if (performance.now() - yieldedAt > YIELD_EVERY_MS) {
+          control.resolve(last);
+          await control.heartbeat();
+          await new Promise((resolve) => setImmediate(resolve));
+          yieldedAt = performance.now();
+        }
       }
+      if (last !== undefined) control.resolve(last);
     });
   }
 

@@ -107,6 +107,8 @@ export function serverProperties(config: KafkaConfig): string {
     'share.coordinator.state.topic.replication.factor=1',
     'share.coordinator.state.topic.min.isr=1',
     'group.initial.rebalance.delay.ms=0',
+    // let tests use short session timeouts, so that a killed member leaves its group quickly
+    'group.min.session.timeout.ms=1000',
     'num.recovery.threads.per.data.dir=1',
   ];
   return `${lines.join('\n')}\n`;

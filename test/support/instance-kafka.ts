@@ -41,8 +41,16 @@ export async function waitForInputCommitted(
   let last = '';
   await waitUntil(
     async () => {
-      const ends = await topicEndOffsets(admin, opts.topic);
-      const committed = await groupCommittedOffsets(admin, opts.groupId, opts.topic);
+      let ends: Map<number, number>;
+      let committed: Map<number, number>;
+      try {
+        ends = await topicEndOffsets(admin, opts.topic);
+        committed = await groupCommittedOffsets(admin, opts.groupId, opts.topic);
+      } catch (error) {
+        // A broker that just came back answers "coordinator loading" for a while: ask again.
+        if ((error as { retriable?: boolean }).retriable) return false;
+        throw error;
+      }
       const total = [...ends.values()].reduce((a, b) => a + b, 0);
       last = [...ends].map(([p, end]) => `p${p}: ${committed.get(p) ?? -1}/${end}`).join(', ');
       if (total !== opts.expectedRecords) return false;
@@ -140,7 +148,7 @@ export async function produceFlowing(
   kafka: Kafka,
   topic: string,
   txs: GeneratedTransaction[],
-  opts: { chunk: number; pauseMs: number },
+  opts: { chunk: number; pauseMs: number; keepPacing?: () => boolean },
 ): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -153,7 +161,10 @@ export async function produceFlowing(
           .slice(i, i + opts.chunk)
           .map((t) => ({ key: t.account, value: JSON.stringify(t.input) })),
       });
-      if (i + opts.chunk < txs.length) await new Promise((r) => setTimeout(r, opts.pauseMs));
+      // Once `keepPacing` says no, the rest goes without pauses.
+      if (i + opts.chunk < txs.length && (opts.keepPacing?.() ?? true)) {
+        await new Promise((r) => setTimeout(r, opts.pauseMs));
+      }
     }
   } finally {
     await producer.disconnect();

@@ -44,8 +44,8 @@ export class KafkaJsChangelogReader implements ChangelogReader {
       readUncommitted: false,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 50,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
+      maxBytesPerPartition: 1024 * 1024,
+      maxBytes: 4 * 1024 * 1024,
     });
 
     let settle: (error?: Error) => void = () => undefined;

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type {
   AdminClient,
@@ -33,7 +33,6 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
   readonly #kafka: Kafka;
   readonly #opts: KafkaJsAdapterOptions;
   #admin: Admin | undefined;
-  #sharedProducer: Producer | undefined;
   #groupConsumer: KafkaJsGroupConsumer | undefined;
 
   constructor(opts: KafkaJsAdapterOptions) {
@@ -81,16 +80,15 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
   }): Promise<CommitUnit> {
     if (opts.exactlyOnce)
       return TransactionalCommitUnit.open(this.#kafka, opts.transactionalId, opts.groupId);
-    if (!this.#sharedProducer) {
-      const producer = this.#kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-      });
-      await producer.connect();
-      this.#sharedProducer = producer;
-    }
-    return new AtLeastOnceCommitUnit(this.#sharedProducer, () => this.#groupConsumer?.consumer);
+    // One idempotent producer per task: an idempotent kafkajs producer has one request in flight,
+    // so a shared one would serialize every task's sends.
+    const producer = this.#kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    return new AtLeastOnceCommitUnit(producer, () => this.#groupConsumer?.consumer);
   }
 
   groupConsumer(opts: GroupConsumerOptions): GroupConsumer {
@@ -103,8 +101,6 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
   }
 
   async close(): Promise<void> {
-    await this.#sharedProducer?.disconnect().catch(() => undefined);
-    this.#sharedProducer = undefined;
     await this.#admin?.disconnect().catch(() => undefined);
     this.#admin = undefined;
   }
