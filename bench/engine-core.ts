@@ -73,11 +73,7 @@ export async function runCore(
     appId: config.applicationId,
     taskId: '0_0',
     stateDir,
-    stores: [...topology.stores.values()].map((s) => ({
-      name: s.name,
-      kind: s.kind,
-      retentionMs: s.retentionMs,
-    })),
+    stores: topology.storeSpecs,
   });
   const task = new StreamTask({
     taskId: '0_0',

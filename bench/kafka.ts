@@ -1,5 +1,8 @@
 /** Broker discovery and the admin look-ups the benchmark needs (offsets, topics, groups). */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { withAdmin } from '../processor/kafka/kafkajs/admin.ts';
+
+export { withAdmin };
 
 export const DEFAULT_BROKERS = '127.0.0.1:19092';
 
@@ -61,16 +64,6 @@ export async function resolveBrokers(
   if (!(await brokerAnswers(started)))
     throw new Error(`the local platform's Kafka does not answer at ${up.endpoints.kafkaBrokers}`);
   return { brokers: started, source: 'local platform (started)' };
-}
-
-export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 export async function createTopics(admin: Admin, topics: string[], partitions: number): Promise<void> {

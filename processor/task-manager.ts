@@ -206,11 +206,7 @@ export class TaskManager {
         appId: config.applicationId,
         taskId,
         stateDir: config.stateDir,
-        stores: [...topology.stores.values()].map((s) => ({
-          name: s.name,
-          kind: s.kind,
-          retentionMs: s.retentionMs,
-        })),
+        stores: topology.storeSpecs,
       });
     } catch (error) {
       // e.g. the store is still locked by this task's previous incarnation, closing after a revocation.

@@ -114,11 +114,7 @@ export class TopologyTestDriver {
       appId: applicationId,
       taskId,
       stateDir,
-      stores: [...topology.stores.values()].map((s) => ({
-        name: s.name,
-        kind: s.kind,
-        retentionMs: s.retentionMs,
-      })),
+      stores: topology.storeSpecs,
     });
     const task = new StreamTask({
       taskId,

@@ -1,4 +1,4 @@
-import type { KeyValueStore, Serde, WindowedStore } from '../state/index.ts';
+import type { KeyValueStore, Serde, StoreSpec, WindowedStore } from '../state/index.ts';
 import { changelogTopicFor } from '../state/index.ts';
 import { TopologyError } from './errors.ts';
 import type { Headers } from './kafka/client.ts';
@@ -114,6 +114,11 @@ export class Topology {
 
   get sinkTopics(): string[] {
     return [...this.nodes.values()].filter((n): n is SinkNode => n.kind === 'sink').map((n) => n.topic);
+  }
+
+  /** What each task of this topology opens in its state manager. */
+  get storeSpecs(): StoreSpec[] {
+    return [...this.stores.values()].map((s) => ({ name: s.name, kind: s.kind, retentionMs: s.retentionMs }));
   }
 
   sourceFor(topic: string): SourceNode | undefined {

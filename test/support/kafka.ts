@@ -1,19 +1,11 @@
-import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
-import { waitForTopicLeaders } from '../../processor/kafka/kafkajs/admin.ts';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { waitForTopicLeaders, withAdmin } from '../../processor/kafka/kafkajs/admin.ts';
+
+export { withAdmin };
 import { services, uniqueName } from './services.ts';
 
 export function testKafka(clientId = 'saldo-test'): Kafka {
   return new Kafka({ clientId, brokers: services().kafkaBrokers, logLevel: logLevel.NOTHING });
-}
-
-export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 export async function createTopic(kafka: Kafka, topic: string, numPartitions = 1): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { AdminClient, TopicPartition, TopicSpec } from '../client.ts';
 import { tpKey } from '../client.ts';
 
@@ -85,5 +85,16 @@ export async function waitForTopicLeaders(admin: Admin, topics: string[], timeou
     if (Date.now() > deadline)
       throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Runs work with a connected admin client and disconnects it afterwards, whatever happens. */
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
   }
 }
