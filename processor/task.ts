@@ -163,8 +163,8 @@ export class StreamTask implements TaskView {
 
   /** Processes one record; a record that fails to decode or process becomes a dead letter. */
   async process(record: ConsumedRecord): Promise<void> {
-    const key = tpKey(record);
-    const next = this.#nextOffsets.get(key);
+    const inputKey = tpKey(record);
+    const next = this.#nextOffsets.get(inputKey);
     if (next !== undefined && record.offset < next.offset) return; // already processed (consumer re-fetch)
     const source = this.#deps.topology.sourceFor(record.topic);
     if (!source) throw new Error(`task ${this.taskId} has no source for topic ${record.topic}`);
@@ -187,12 +187,12 @@ export class StreamTask implements TaskView {
       try {
         // Await only what is asynchronous (Avro): each needless await costs every record a turn.
         if (record.key !== null) {
-          const key = source.keySerde.deserialize(record.key, { topic: record.topic, part: 'key' });
-          k = key instanceof Promise ? await key : key;
+          const decoded = source.keySerde.deserialize(record.key, { topic: record.topic, part: 'key' });
+          k = decoded instanceof Promise ? await decoded : decoded;
         }
         if (record.value !== null) {
-          const value = source.valueSerde.deserialize(record.value, { topic: record.topic, part: 'value' });
-          v = value instanceof Promise ? await value : value;
+          const decoded = source.valueSerde.deserialize(record.value, { topic: record.topic, part: 'value' });
+          v = decoded instanceof Promise ? await decoded : decoded;
         }
       } catch (error) {
         throw new DeserializationError(`cannot deserialize record: ${describeError(error).message}`, {
@@ -242,7 +242,7 @@ export class StreamTask implements TaskView {
     } finally {
       this.#origin = undefined;
     }
-    this.#nextOffsets.set(key, {
+    this.#nextOffsets.set(inputKey, {
       topic: record.topic,
       partition: record.partition,
       offset: record.offset + 1,
