@@ -212,9 +212,8 @@ export class TaskManager {
       // e.g. the store is still locked by this task's previous incarnation, closing after a revocation.
       this.#log.warn(
         { error: describeError(error), task: taskId },
-        "cannot open the task's stores yet; retrying on the next batch",
+        "cannot open the task's stores yet; retrying in a second",
       );
-      await sleep(200);
       return undefined;
     }
     const task = new StreamTask({
@@ -268,10 +267,9 @@ export class TaskManager {
       if (error instanceof TaskFencedError) this.#park(p);
       this.#log.error(
         { error: describeError(error), task: taskId },
-        'task initialisation failed; it will be retried on the next batch',
+        'task initialisation failed; retrying in a second',
       );
       await task.close().catch(() => undefined);
-      await sleep(200);
       return undefined;
     }
   }

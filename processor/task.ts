@@ -68,6 +68,8 @@ export class StreamTask implements TaskView {
   #origin: RecordOrigin | undefined;
   readonly #processors = new Map<string, { processor: Processor; context: TaskProcessorContext }>();
   readonly #punctuators: Punctuator[] = [];
+  readonly #keyValueStores = new Map<string, KeyValueStore<unknown, unknown>>();
+  readonly #windowedStores = new Map<string, WindowedStore<unknown, unknown>>();
 
   constructor(deps: StreamTaskDeps) {
     this.#deps = deps;
@@ -102,16 +104,28 @@ export class StreamTask implements TaskView {
     return this.#deps.clock.now();
   }
 
+  // Processors ask for their stores on every record: build each typed handle once (handles stay
+  // valid for the life of the state manager).
   keyValueStore<K, V>(name: string): KeyValueStore<K, V> {
-    const def = this.#deps.topology.stores.get(name);
-    if (!def || def.kind !== 'key-value') throw new Error(`no key-value store '${name}'`);
-    return this.#deps.stateManager.keyValueStore(name, def.keySerde, def.valueSerde) as KeyValueStore<K, V>;
+    let store = this.#keyValueStores.get(name);
+    if (!store) {
+      const def = this.#deps.topology.stores.get(name);
+      if (!def || def.kind !== 'key-value') throw new Error(`no key-value store '${name}'`);
+      store = this.#deps.stateManager.keyValueStore(name, def.keySerde, def.valueSerde);
+      this.#keyValueStores.set(name, store);
+    }
+    return store as KeyValueStore<K, V>;
   }
 
   windowedStore<K, V>(name: string): WindowedStore<K, V> {
-    const def = this.#deps.topology.stores.get(name);
-    if (!def || def.kind !== 'windowed') throw new Error(`no windowed store '${name}'`);
-    return this.#deps.stateManager.windowedStore(name, def.keySerde, def.valueSerde) as WindowedStore<K, V>;
+    let store = this.#windowedStores.get(name);
+    if (!store) {
+      const def = this.#deps.topology.stores.get(name);
+      if (!def || def.kind !== 'windowed') throw new Error(`no windowed store '${name}'`);
+      store = this.#deps.stateManager.windowedStore(name, def.keySerde, def.valueSerde);
+      this.#windowedStores.set(name, store);
+    }
+    return store as WindowedStore<K, V>;
   }
 
   addPunctuator(p: Punctuator): void {

@@ -38,6 +38,8 @@ export interface DriverRecord {
 class InMemoryLog implements CommitUnit {
   readonly transactional = true;
   readonly topics = new Map<string, DriverRecord[]>();
+  /** Next offset per topic-partition, as a broker's log end. */
+  readonly #ends = new Map<string, number>();
 
   async commit(records: OutgoingRecord[]): Promise<ProducedOffsets> {
     const produced: ProducedOffsets = new Map();
@@ -46,7 +48,8 @@ class InMemoryLog implements CommitUnit {
       const key = `${r.topic}:${partition}`;
       let log = this.topics.get(r.topic);
       if (!log) this.topics.set(r.topic, (log = []));
-      const offset = log.filter((x) => x.partition === partition).length;
+      const offset = this.#ends.get(key) ?? 0;
+      this.#ends.set(key, offset + 1);
       log.push({
         topic: r.topic,
         partition,
