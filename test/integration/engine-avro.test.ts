@@ -126,15 +126,17 @@ async function readRaw(kafka: Kafka, topic: string): Promise<Buffer[]> {
   const values: Buffer[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, 15_000);
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        if (message.value) values.push(message.value);
-        clearTimeout(timer);
-        resolve();
-      },
-    });
+    consumer
+      .run({
+        eachMessage: async ({ message }) => {
+          if (message.value) values.push(message.value);
+          clearTimeout(timer);
+          resolve();
+        },
+      })
+      .catch(reject);
   });
   await consumer.disconnect();
   return values;

@@ -52,6 +52,9 @@ export class KafkaJsChangelogReader implements ChangelogReader {
     const finished = new Promise<void>((resolve, reject) => {
       settle = (error?: Error) => (error ? reject(error) : resolve());
     });
+    // It may fail while the consumer is still joining, before anything awaits it: the failure is
+    // read at `await finished`, not reported as unhandled meanwhile.
+    finished.catch(() => undefined);
     const reached = (topic: string, partition: number, lastOffset: number) => {
       const key = tpKey({ topic, partition });
       const end = remaining.get(key);
@@ -63,13 +66,16 @@ export class KafkaJsChangelogReader implements ChangelogReader {
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       reached(event.payload.topic, event.payload.partition, Number(event.payload.lastOffset));
     });
-    consumer.on(consumer.events.CRASH, (event) =>
+    // kafkajs restarts the consumer after a retriable crash (a coordinator still loading, say);
+    // only a crash it gives up on ends the restore.
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (event.payload.restart) return;
       settle(
         new RestoreError(`changelog reader crashed: ${event.payload.error.message}`, {
           cause: event.payload.error,
         }),
-      ),
-    );
+      );
+    });
 
     try {
       await consumer.connect();
