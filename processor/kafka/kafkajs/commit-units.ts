@@ -2,6 +2,7 @@ import type { Consumer, Kafka, Producer, RecordMetadata, Transaction, Message } 
 import { TaskCommitError, TaskFencedError } from '../../errors.ts';
 import type { CommitUnit, OutgoingRecord, ProducedOffsets, TopicPartitionOffset } from '../client.ts';
 import { isConcurrentTransactions, isFencingError } from './errors.ts';
+import { javaCompatiblePartitioner } from './partitioner.ts';
 
 // A produce request's record batch per partition must stay under the broker's message.max.bytes
 // (1 MiB by default); larger commits are sent in several requests within the same transaction.
@@ -124,6 +125,7 @@ export class TransactionalCommitUnit implements CommitUnit {
       maxInFlightRequests: 1,
       transactionTimeout: 60_000,
       allowAutoTopicCreation: false,
+      createPartitioner: javaCompatiblePartitioner,
     });
     await producer.connect();
     const unit = new TransactionalCommitUnit(producer, groupId, transactionalId);

@@ -12,6 +12,7 @@ import { KafkaJsAdminClient } from './admin.ts';
 import { KafkaJsChangelogReader } from './changelog-reader.ts';
 import { AtLeastOnceCommitUnit, TransactionalCommitUnit } from './commit-units.ts';
 import { KafkaJsGroupConsumer } from './group-consumer.ts';
+import { javaCompatiblePartitioner } from './partitioner.ts';
 
 export interface KafkaJsAdapterOptions {
   clientId: string;
@@ -86,6 +87,7 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      createPartitioner: javaCompatiblePartitioner,
     });
     await producer.connect();
     return new AtLeastOnceCommitUnit(producer, () => this.#groupConsumer?.consumer);
