@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
@@ -51,5 +52,129 @@ describe('patched kafkajs groupMessagesPerPartition', () => {
     expect(
       groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages: [], partitioner: () => 0 }),
     ).toEqual({});
+  });
+});
+
+interface KafkaJsEncoder {
+  buffer: Buffer;
+  offset: number;
+  writeVarInt(value: number): KafkaJsEncoder;
+  writeInt8(value: number): KafkaJsEncoder;
+  writeVarLong(value: number): KafkaJsEncoder;
+  writeVarIntBytes(value: Buffer | null): KafkaJsEncoder;
+  writeVarIntArray(value: KafkaJsEncoder[]): KafkaJsEncoder;
+}
+interface RecordFields {
+  offsetDelta: number;
+  timestampDelta: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | Buffer[]>;
+}
+const Encoder = require('kafkajs/src/protocol/encoder.js') as {
+  new (): KafkaJsEncoder;
+  sizeOfVarInt(value: number): number;
+  sizeOfVarLong(value: number): number;
+  sizeOfVarIntBytes(value: Buffer | null): number;
+};
+const Header = require('kafkajs/src/protocol/recordBatch/header/v0/index.js') as (h: {
+  key: string;
+  value: Buffer;
+}) => KafkaJsEncoder;
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (
+  r: RecordFields,
+) => KafkaJsEncoder;
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
+  RecordBatch: (b: {
+    records: KafkaJsEncoder[];
+    lastOffsetDelta: number;
+    firstTimestamp: number;
+    maxTimestamp: number;
+  }) => Promise<KafkaJsEncoder>;
+};
+const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buffer: Buffer) => number;
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
+const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (
+  decoder: unknown,
+) => Promise<{
+  records: Array<{
+    key: Buffer | null;
+    value: Buffer | null;
+    headers: Record<string, Buffer | Buffer[]>;
+    offset: string;
+  }>;
+}>;
+
+/** The record encoding of unpatched kafkajs 2.2.4, written out as the reference. */
+function unpatchedRecord({ offsetDelta, timestampDelta, key, value, headers }: RecordFields): Buffer {
+  const headersArray = Object.keys(headers).flatMap((headerKey) => {
+    const v = headers[headerKey] as Buffer | Buffer[];
+    return Array.isArray(v) ? v.map((value) => ({ key: headerKey, value })) : [{ key: headerKey, value: v }];
+  });
+  let headersSize = Encoder.sizeOfVarInt(headersArray.length);
+  for (const h of headersArray) {
+    headersSize += Encoder.sizeOfVarInt(Buffer.byteLength(h.key)) + Buffer.byteLength(h.key);
+    headersSize += Encoder.sizeOfVarIntBytes(h.value);
+  }
+  const sizeOfBody =
+    1 +
+    Encoder.sizeOfVarLong(timestampDelta) +
+    Encoder.sizeOfVarInt(offsetDelta) +
+    Encoder.sizeOfVarIntBytes(key) +
+    Encoder.sizeOfVarIntBytes(value) +
+    headersSize;
+  return new Encoder()
+    .writeVarInt(sizeOfBody)
+    .writeInt8(0)
+    .writeVarLong(timestampDelta)
+    .writeVarInt(offsetDelta)
+    .writeVarIntBytes(key)
+    .writeVarIntBytes(value)
+    .writeVarIntArray(headersArray.map(Header)).buffer;
+}
+
+function randomRecord(i: number): RecordFields {
+  const headers: Record<string, Buffer | Buffer[]> = {};
+  if (i % 3 === 0) headers['saldo.reason'] = randomBytes(i % 40);
+  if (i % 5 === 0) headers['multi'] = [Buffer.from('a'), randomBytes(300)];
+  return {
+    offsetDelta: i,
+    timestampDelta: i * 1_000,
+    key: i % 7 === 0 ? null : randomBytes(1 + (i % 50)),
+    value: i % 11 === 0 ? null : randomBytes(i % 3 === 0 ? 700 : 60),
+    headers,
+  };
+}
+
+describe('patched kafkajs record and batch encoding', () => {
+  it('encodes every record byte for byte as unpatched kafkajs does', () => {
+    for (let i = 0; i < 300; i++) {
+      const fields = randomRecord(i);
+      expect(Record(fields).buffer.equals(unpatchedRecord(fields))).toBe(true);
+    }
+  });
+
+  it('encodes a batch that kafkajs decodes back, checksum included', async () => {
+    const fields = Array.from({ length: 500 }, (_, i) => randomRecord(i));
+    const now = Date.now();
+    const batch = await RecordBatch({
+      records: fields.map((f) => Record(f)),
+      lastOffsetDelta: fields.length - 1,
+      firstTimestamp: now,
+      maxTimestamp: now,
+    });
+    // FirstOffset (8), Length (4), PartitionLeaderEpoch (4), Magic (1), CRC (4), then what it covers.
+    const bytes = batch.buffer;
+    expect(bytes.readInt32BE(8)).toBe(bytes.length - 12);
+    expect(bytes.readUInt32BE(17)).toBe(crc32C(bytes.subarray(21)));
+    const decoded = await decodeRecordBatch(new Decoder(bytes));
+    expect(decoded.records).toHaveLength(500);
+    decoded.records.forEach((record, i) => {
+      const f = fields[i] as RecordFields;
+      expect(record.offset).toBe(String(i));
+      expect(record.key?.equals(f.key ?? Buffer.alloc(0)) ?? f.key === null).toBe(true);
+      expect(record.value?.equals(f.value ?? Buffer.alloc(0)) ?? f.value === null).toBe(true);
+      expect(Object.keys(record.headers).sort()).toEqual(Object.keys(f.headers).sort());
+    });
   });
 });
