@@ -178,3 +178,76 @@ describe('patched kafkajs record and batch encoding', () => {
     });
   });
 });
+
+interface VarintEncoder {
+  buffer: Buffer;
+  writeUVarInt(value: number): VarintEncoder;
+  writeVarInt(value: number): VarintEncoder;
+  writeVarLong(value: number | string): VarintEncoder;
+}
+const VarintEncoderClass = require('kafkajs/src/protocol/encoder.js') as {
+  new (): VarintEncoder;
+  sizeOfVarLong(value: number | string): number;
+};
+
+/** Unsigned LEB128 of a non-negative bigint: the wire format of Kafka's varints, as a reference. */
+function leb128(value: bigint): Buffer {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80n) {
+    bytes.push(Number(rest & 0x7fn) | 0x80);
+    rest >>= 7n;
+  }
+  bytes.push(Number(rest));
+  return Buffer.from(bytes);
+}
+const zigZag32 = (v: number): bigint => BigInt(((v << 1) ^ (v >> 31)) >>> 0);
+const zigZag64 = (v: bigint): bigint => BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+
+describe('patched kafkajs varint encoding', () => {
+  const ints = [0, 1, -1, 63, 64, -64, -65, 127, 128, 8191, 8192, 2 ** 31 - 1, -(2 ** 31)];
+  for (let i = 0; i < 500; i++) ints.push((Math.random() * 2 ** 32) | 0);
+  const longs = [
+    0,
+    1,
+    -1,
+    63,
+    64,
+    -64,
+    -65,
+    2 ** 31,
+    -(2 ** 31) - 1,
+    2 ** 52,
+    -(2 ** 52),
+    2 ** 52 + 2,
+    -(2 ** 53),
+  ];
+  for (let i = 0; i < 500; i++) longs.push(Math.round((Math.random() - 0.5) * 2 ** (1 + (i % 53))));
+
+  it('writes 32-bit varints as Kafka does', () => {
+    for (const v of ints) {
+      expect(new VarintEncoderClass().writeVarInt(v).buffer.equals(leb128(zigZag32(v)))).toBe(true);
+      const unsigned = v >>> 0;
+      expect(new VarintEncoderClass().writeUVarInt(unsigned).buffer.equals(leb128(BigInt(unsigned)))).toBe(
+        true,
+      );
+    }
+  });
+
+  it('writes and sizes 64-bit varints as Kafka does, numbers and Long strings alike', () => {
+    for (const v of longs) {
+      const expected = leb128(zigZag64(BigInt(v)));
+      expect(new VarintEncoderClass().writeVarLong(v).buffer.equals(expected)).toBe(true);
+      expect(VarintEncoderClass.sizeOfVarLong(v)).toBe(expected.length);
+    }
+    const huge = '-9223372036854775808';
+    expect(new VarintEncoderClass().writeVarLong(huge).buffer.equals(leb128(zigZag64(BigInt(huge))))).toBe(
+      true,
+    );
+  });
+
+  it('appends varints after what the encoder already holds', () => {
+    const encoder = new VarintEncoderClass().writeVarInt(300).writeVarLong(-5).writeUVarInt(1);
+    expect(encoder.buffer.equals(Buffer.concat([leb128(600n), leb128(9n), leb128(1n)]))).toBe(true);
+  });
+});
