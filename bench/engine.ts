@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { Admin } from 'kafkajs';
+import { RECOMMENDED_NODE_OPTIONS } from '../cli/node-options.ts';
 import { formatSummary, summarizeProfile } from './cpuprofile.ts';
 import type { CoreResult } from './engine-core.ts';
 import { benchKafka, cleanUp, createTopics, resolveBrokers } from './kafka.ts';
@@ -57,6 +58,8 @@ const HELP = `usage: npm run bench:engine -- [options]
   --no-append            do not append the results to BENCHMARKS.md
   --keep                 keep topics, groups and local state afterwards
   --engine-log-level L   the engine's log level: error, warn (default), info, debug
+  --node-options "..."   Node/V8 options of the engine process (default: the recommended
+                         "${RECOMMENDED_NODE_OPTIONS.join(' ')}", cli/node-options.ts; "" for none)
 `;
 
 function describe(error: unknown): string {
@@ -157,6 +160,7 @@ async function main(): Promise<void> {
       'no-append': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'engine-log-level': { type: 'string', default: 'warn' },
+      'node-options': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -222,7 +226,11 @@ async function main(): Promise<void> {
     logLevel: engineLogLevel as RunnerSpec['logLevel'],
   });
   const timeoutMs = (n: number) => 120_000 + Math.ceil(n / 2_000) * 1_000;
-  const phaseCommon = { admin, partitions, workDir, profile: values.profile, log };
+  const nodeOptions =
+    values['node-options'] === undefined
+      ? [...RECOMMENDED_NODE_OPTIONS]
+      : values['node-options'].split(/\s+/).filter((o) => o !== '');
+  const phaseCommon = { admin, partitions, workDir, profile: values.profile, nodeOptions, log };
 
   const report: BenchReport = {
     date,
@@ -243,6 +251,7 @@ async function main(): Promise<void> {
     failures: [],
     workDir,
     profiled: values.profile,
+    nodeOptions,
   };
   const profileFiles: Array<{ title: string; file: string }> = [];
 

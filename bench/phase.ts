@@ -34,6 +34,8 @@ export interface PhaseOptions {
   timeoutMs: number;
   /** Write a V8 CPU profile of the engine process here. */
   profile: boolean;
+  /** Node/V8 options of the engine process (its heap limits), as a deployment sets them. */
+  nodeOptions: string[];
   log: (line: string) => void;
 }
 
@@ -70,9 +72,12 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
   const inputRecords = [...ends.values()].reduce((a, b) => a + b, 0);
 
   const child = fork(RUNNER, [JSON.stringify(spec)], {
-    execArgv: opts.profile
-      ? ['--cpu-prof', `--cpu-prof-dir=${opts.workDir}`, `--cpu-prof-name=${profileName}`]
-      : [],
+    execArgv: [
+      ...opts.nodeOptions,
+      ...(opts.profile
+        ? ['--cpu-prof', `--cpu-prof-dir=${opts.workDir}`, `--cpu-prof-name=${profileName}`]
+        : []),
+    ],
     stdio: ['ignore', out, out, 'ipc'],
     // Structured clone: keeps Infinity (the +Inf bucket) and large sample arrays intact.
     serialization: 'advanced',

@@ -83,6 +83,8 @@ export interface BenchReport {
   failures: string[];
   workDir: string;
   profiled: boolean;
+  /** The engine process's Node/V8 options. */
+  nodeOptions: string[];
   /** engineSource() when the run ended (the working tree may change under a long run). */
   sourceAtEnd?: string;
 }
@@ -272,6 +274,8 @@ export function formatHeader(r: BenchReport): string {
         ? ` at the start; **${r.sourceAtEnd} at the end: the engine changed during the run**`
         : ''),
     `- load average at start: ${formatLoad(m.loadAverage)} (1 / 5 / 15 min)`,
+    `- engine process: \`node ${r.nodeOptions.join(' ')}\`` +
+      (r.nodeOptions.length > 0 ? ' (heap limits as docs/operations.md recommends)' : ' (no heap limits)'),
     `- workload: counting topology, ${int(r.records)} records over ${r.partitions} partitions, ${int(r.accounts)} accounts; commit interval ${r.commitIntervalMs} ms` +
       (r.produce ? `; input pre-produced at ${int(r.produce.perSec)} records/s (not timed)` : ''),
     r.profiled ? '- **the engine ran under `--cpu-prof`**: figures include profiler overhead' : '',
