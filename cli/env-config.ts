@@ -45,5 +45,8 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (instanceId !== undefined) input.instanceId = instanceId;
   const logLevel = flags.logLevel ?? env.SALDO_LOG_LEVEL;
   if (logLevel !== undefined) input.logLevel = logLevel as StreamsConfigInput['logLevel'];
+  const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
+  if (clientThread !== undefined)
+    input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];
   return input;
 }

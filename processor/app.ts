@@ -4,6 +4,7 @@ import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } fr
 import { PartitionCountMismatchError, SaldoError, describeError } from './errors.ts';
 import type { AdminClient, GroupConsumer, KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
 import { KafkaJsAdapter } from './kafka/kafkajs/index.ts';
+import { WorkerKafkaAdapter } from './kafka/worker/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
 import type { RestoreSummary } from './restore.ts';
@@ -67,12 +68,18 @@ export class StreamsApp {
     this.#onRestored = opts.onRestored;
     this.#adapter =
       opts.adapter ??
-      new KafkaJsAdapter({
-        clientId: `${this.config.applicationId}-${this.config.instanceId}`,
-        brokers: this.config.brokers,
-        logger: this.logger,
-        groupPrefix: this.config.applicationId,
-      });
+      (this.config.kafkaClientThread === 'worker'
+        ? new WorkerKafkaAdapter(this.#adapterOptions())
+        : new KafkaJsAdapter(this.#adapterOptions()));
+  }
+
+  #adapterOptions() {
+    return {
+      clientId: `${this.config.applicationId}-${this.config.instanceId}`,
+      brokers: this.config.brokers,
+      logger: this.logger,
+      groupPrefix: this.config.applicationId,
+    };
   }
 
   get state(): AppState {
@@ -126,8 +133,20 @@ export class StreamsApp {
         ownedPartitions: () => taskManager.ownedPartitions(),
         onBatch: (batch, control) => taskManager.onBatch(batch, control),
         onAssignment: (ps, memberId) => taskManager.onAssignment(ps, memberId),
-        onCrash: (error) =>
-          this.logger.error({ error: describeError(error) }, 'group consumer crashed; kafkajs restarts it'),
+        onCrash: (error, willRestart) => {
+          if (willRestart) {
+            this.logger.error(
+              { error: describeError(error) },
+              'group consumer crashed; the client restarts it',
+            );
+            return;
+          }
+          // Nothing will consume for this instance any more: stop, and exit non-zero so that the
+          // supervisor (Kubernetes) restarts it; the tasks move to other instances meanwhile.
+          this.logger.fatal({ error: describeError(error) }, 'group consumer failed for good; stopping');
+          process.exitCode = 1;
+          void this.stop().catch(() => undefined);
+        },
         sessionTimeoutMs: this.config.sessionTimeoutMs,
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         maxConcurrentPartitions: Math.max(1, partitions * this.topology.sourceTopics.length),

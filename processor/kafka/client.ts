@@ -91,7 +91,8 @@ export interface GroupConsumerOptions {
   /** Partition numbers this member owned before; sent to the assignor for stickiness. */
   ownedPartitions: () => number[];
   onBatch: (batch: ConsumedBatch, control: BatchControl) => Promise<void>;
-  onCrash?: (error: Error) => void;
+  /** The consumer failed; `willRestart` is false when nothing will restart it (the instance must stop). */
+  onCrash?: (error: Error, willRestart: boolean) => void;
   /** A new assignment; `memberId` changes when the coordinator had dropped this member. */
   onAssignment: (partitions: number[], memberId: string) => void;
   sessionTimeoutMs: number;

@@ -18,130 +18,135 @@ import { services, uniqueName } from '../support/services.ts';
 
 const PARTITIONS = 4;
 
-describe('the engine, exactly-once, on a real broker', () => {
-  let kafka: Kafka;
-  let stateDir: string;
-  const appId = uniqueName('eos');
-  const topics = { input: `${appId}-in`, output: `${appId}-out` };
-  const txs = generateTransactions(3_000, 40, 7);
+// Both places the Kafka client can run (config kafkaClientThread) must give the same guarantees.
+describe.each(['worker', 'main'] as const)(
+  'the engine, exactly-once, on a real broker (Kafka client thread: %s)',
+  (clientThread) => {
+    let kafka: Kafka;
+    let stateDir: string;
+    const appId = uniqueName(`eos-${clientThread}`);
+    const topics = { input: `${appId}-in`, output: `${appId}-out` };
+    const txs = generateTransactions(3_000, 40, 7);
 
-  beforeAll(async () => {
-    kafka = testKafka();
-    stateDir = await mkdtemp(join(tmpdir(), 'saldo-eos-'));
-    await createTopic(kafka, topics.input, PARTITIONS);
-    await createTopic(kafka, topics.output, PARTITIONS);
-  });
-  afterAll(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-  });
-
-  function newApp(restores: Map<string, RestoreSummary>): StreamsApp {
-    return new StreamsApp(
-      countingTopology(topics),
-      {
-        applicationId: appId,
-        brokers: services().kafkaBrokers,
-        stateDir,
-        logLevel: 'warn',
-        commitIntervalMs: 100,
-      },
-      { onRestored: (taskId, summary) => restores.set(taskId, summary) },
-    );
-  }
-
-  async function committedOutputs(expected: number) {
-    const seen = await readTopic(kafka, topics.output, {
-      isolation: 'read_committed',
-      done: (s) => s.length >= expected,
-      timeoutMs: 60_000,
+    beforeAll(async () => {
+      kafka = testKafka();
+      stateDir = await mkdtemp(join(tmpdir(), 'saldo-eos-'));
+      await createTopic(kafka, topics.input, PARTITIONS);
+      await createTopic(kafka, topics.output, PARTITIONS);
     });
-    return seen.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
-  }
+    afterAll(async () => {
+      await rm(stateDir, { recursive: true, force: true });
+    });
 
-  it('computes exact per-account totals, dead-letters bad input, and goes on', async () => {
-    await produceTransactions(kafka, topics.input, txs.slice(0, 2_000));
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: topics.input,
-      messages: [
-        { key: 'acct-bad', value: '{"txId": "broken json', partition: 1, headers: { origin: 'test' } },
+    function newApp(restores: Map<string, RestoreSummary>): StreamsApp {
+      return new StreamsApp(
+        countingTopology(topics),
         {
-          key: 'acct-bad',
-          value: JSON.stringify({ txId: 'x', amountMinor: '12.50', currency: 'MXN' }),
-          partition: 2,
+          applicationId: appId,
+          brokers: services().kafkaBrokers,
+          stateDir,
+          logLevel: 'warn',
+          commitIntervalMs: 100,
+          kafkaClientThread: clientThread,
         },
-      ],
-    });
-    await producer.disconnect();
-    await produceTransactions(kafka, topics.input, txs.slice(2_000));
+        { onRestored: (taskId, summary) => restores.set(taskId, summary) },
+      );
+    }
 
-    const restores = new Map<string, RestoreSummary>();
-    const app = newApp(restores);
-    await app.start();
-    try {
-      const updates = await committedOutputs(txs.length);
-      expect(checkOutputs(updates, referenceTotals(txs))).toEqual([]);
-      expect(updates).toHaveLength(txs.length);
-
-      const dead = await readTopic(kafka, `${appId}-dlq`, {
+    async function committedOutputs(expected: number) {
+      const seen = await readTopic(kafka, topics.output, {
         isolation: 'read_committed',
-        done: (s) => s.length >= 2,
+        done: (s) => s.length >= expected,
+        timeoutMs: 60_000,
       });
-      const byReason = new Map(dead.map((d) => [d.headers?.[DLQ_HEADERS.reason]?.toString(), d]));
-      const undecodable = byReason.get('deserialization');
-      const throwing = byReason.get('processing');
-      expect(undecodable?.value).toBe('{"txId": "broken json');
-      expect(undecodable?.headers?.[DLQ_HEADERS.partition]?.toString()).toBe('1');
-      expect(undecodable?.headers?.origin?.toString()).toBe('test');
-      expect(throwing?.headers?.[DLQ_HEADERS.errorMessage]?.toString()).toMatch(
-        /amountMinor must be integer minor units/,
-      );
-      expect(throwing?.headers?.[DLQ_HEADERS.topic]?.toString()).toBe(topics.input);
-      expect(dead).toHaveLength(2);
-      expect(await app.metrics.registry.getSingleMetricAsString('saldo_dead_letters_total')).toMatch(
-        /reason="processing".* 1/,
-      );
-      expect([...restores.values()].every((r) => r.total === 0)).toBe(true);
-    } finally {
-      await app.stop();
+      return seen.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
     }
-  });
 
-  it('restarts from its local state and committed offsets: no reprocessing, no full restore', async () => {
-    const restores = new Map<string, RestoreSummary>();
-    const app = newApp(restores);
-    await app.start();
-    try {
-      const more = generateTransactions(500, 40, 8);
-      await produceTransactions(kafka, topics.input, more);
-      const all = [...txs, ...more];
-      const updates = await committedOutputs(all.length);
-      expect(checkOutputs(updates, referenceTotals(all))).toEqual([]);
-      expect(updates).toHaveLength(all.length);
-      // Local state was intact and covered by its checkpoints: nothing was restored.
-      expect(restores.size).toBe(PARTITIONS);
-      expect([...restores.values()].map((r) => r.total)).toEqual([0, 0, 0, 0]);
-    } finally {
-      await app.stop();
-    }
-  });
+    it('computes exact per-account totals, dead-letters bad input, and goes on', async () => {
+      await produceTransactions(kafka, topics.input, txs.slice(0, 2_000));
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: topics.input,
+        messages: [
+          { key: 'acct-bad', value: '{"txId": "broken json', partition: 1, headers: { origin: 'test' } },
+          {
+            key: 'acct-bad',
+            value: JSON.stringify({ txId: 'x', amountMinor: '12.50', currency: 'MXN' }),
+            partition: 2,
+          },
+        ],
+      });
+      await producer.disconnect();
+      await produceTransactions(kafka, topics.input, txs.slice(2_000));
 
-  it('rebuilds lost local state from the changelogs', async () => {
-    await rm(stateDir, { recursive: true, force: true });
-    const restores = new Map<string, RestoreSummary>();
-    const app = newApp(restores);
-    await app.start();
-    try {
-      const more = generateTransactions(300, 40, 9);
-      await produceTransactions(kafka, topics.input, more);
-      const all = [...txs, ...generateTransactions(500, 40, 8), ...more];
-      const updates = await committedOutputs(all.length);
-      expect(checkOutputs(updates, referenceTotals(all))).toEqual([]);
-      const restored = [...restores.values()].reduce((sum, r) => sum + r.total, 0);
-      expect(restored).toBeGreaterThan(0);
-    } finally {
-      await app.stop();
-    }
-  });
-});
+      const restores = new Map<string, RestoreSummary>();
+      const app = newApp(restores);
+      await app.start();
+      try {
+        const updates = await committedOutputs(txs.length);
+        expect(checkOutputs(updates, referenceTotals(txs))).toEqual([]);
+        expect(updates).toHaveLength(txs.length);
+
+        const dead = await readTopic(kafka, `${appId}-dlq`, {
+          isolation: 'read_committed',
+          done: (s) => s.length >= 2,
+        });
+        const byReason = new Map(dead.map((d) => [d.headers?.[DLQ_HEADERS.reason]?.toString(), d]));
+        const undecodable = byReason.get('deserialization');
+        const throwing = byReason.get('processing');
+        expect(undecodable?.value).toBe('{"txId": "broken json');
+        expect(undecodable?.headers?.[DLQ_HEADERS.partition]?.toString()).toBe('1');
+        expect(undecodable?.headers?.origin?.toString()).toBe('test');
+        expect(throwing?.headers?.[DLQ_HEADERS.errorMessage]?.toString()).toMatch(
+          /amountMinor must be integer minor units/,
+        );
+        expect(throwing?.headers?.[DLQ_HEADERS.topic]?.toString()).toBe(topics.input);
+        expect(dead).toHaveLength(2);
+        expect(await app.metrics.registry.getSingleMetricAsString('saldo_dead_letters_total')).toMatch(
+          /reason="processing".* 1/,
+        );
+        expect([...restores.values()].every((r) => r.total === 0)).toBe(true);
+      } finally {
+        await app.stop();
+      }
+    });
+
+    it('restarts from its local state and committed offsets: no reprocessing, no full restore', async () => {
+      const restores = new Map<string, RestoreSummary>();
+      const app = newApp(restores);
+      await app.start();
+      try {
+        const more = generateTransactions(500, 40, 8);
+        await produceTransactions(kafka, topics.input, more);
+        const all = [...txs, ...more];
+        const updates = await committedOutputs(all.length);
+        expect(checkOutputs(updates, referenceTotals(all))).toEqual([]);
+        expect(updates).toHaveLength(all.length);
+        // Local state was intact and covered by its checkpoints: nothing was restored.
+        expect(restores.size).toBe(PARTITIONS);
+        expect([...restores.values()].map((r) => r.total)).toEqual([0, 0, 0, 0]);
+      } finally {
+        await app.stop();
+      }
+    });
+
+    it('rebuilds lost local state from the changelogs', async () => {
+      await rm(stateDir, { recursive: true, force: true });
+      const restores = new Map<string, RestoreSummary>();
+      const app = newApp(restores);
+      await app.start();
+      try {
+        const more = generateTransactions(300, 40, 9);
+        await produceTransactions(kafka, topics.input, more);
+        const all = [...txs, ...generateTransactions(500, 40, 8), ...more];
+        const updates = await committedOutputs(all.length);
+        expect(checkOutputs(updates, referenceTotals(all))).toEqual([]);
+        const restored = [...restores.values()].reduce((sum, r) => sum + r.total, 0);
+        expect(restored).toBeGreaterThan(0);
+      } finally {
+        await app.stop();
+      }
+    });
+  },
+);

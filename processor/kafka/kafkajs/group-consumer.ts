@@ -75,7 +75,7 @@ export class KafkaJsGroupConsumer implements GroupConsumer {
       );
     });
     consumer.on(consumer.events.CRASH, (event) => {
-      opts.onCrash?.(event.payload.error);
+      opts.onCrash?.(event.payload.error, event.payload.restart);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: opts.topics, fromBeginning: true });

@@ -58,4 +58,15 @@ describe('start-up configuration', () => {
       /commitIntervalMs/,
     );
   });
+
+  it('runs the Kafka client in its own thread unless told otherwise, and rejects unknown choices', () => {
+    const base = { applicationId: 'a', brokers: ['h:1'], stateDir: '/s' };
+    expect(validateStreamsConfig(base).kafkaClientThread).toBe('worker');
+    expect(
+      validateStreamsConfig(streamsConfigFrom({ SALDO_KAFKA_CLIENT_THREAD: 'main' }, {})).kafkaClientThread,
+    ).toBe('main');
+    expect(() => validateStreamsConfig(streamsConfigFrom({ SALDO_KAFKA_CLIENT_THREAD: 'both' }, {}))).toThrow(
+      /kafkaClientThread/,
+    );
+  });
 });

@@ -1,0 +1,229 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type {
+  AdminClient,
+  BatchControl,
+  ChangelogReader,
+  CommitUnit,
+  ConsumedRecord,
+  GroupConsumer,
+  GroupConsumerOptions,
+  KafkaClientAdapter,
+  OutgoingRecord,
+  ProducedOffsets,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicSpec,
+} from '../client.ts';
+import { fromWire, toWire, type FromWorker, type ThreadOptions, type ToWorker } from './protocol.ts';
+import { packOutgoing, unpackConsumed } from './record-codec.ts';
+
+export interface WorkerAdapterOptions {
+  clientId: string;
+  brokers: string[];
+  logger: Logger;
+  groupPrefix: string;
+}
+
+// Node runs the TypeScript sources directly; a build (dist/) has the compiled thread next to us.
+const THREAD_URL = new URL(import.meta.url.endsWith('.ts') ? './thread.ts' : './thread.js', import.meta.url);
+
+/**
+ * The Kafka boundary with the client in its own thread: kafkajs (the adapter of
+ * processor/kafka/kafkajs/) runs in a worker, and this class forwards every call to it. The engine
+ * keeps its single thread and its semantics; what moves is the protocol work (record encoding and
+ * decoding, compression, checksums, socket I/O), which otherwise shares the engine's core.
+ */
+export class WorkerKafkaAdapter implements KafkaClientAdapter {
+  readonly #worker: Worker;
+  readonly #logger: Logger;
+  readonly #calls = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  #nextCallId = 0;
+  #consumerOptions: GroupConsumerOptions | undefined;
+  readonly #staleBatches = new Set<number>();
+  readonly #reads = new Map<number, (records: ConsumedRecord[]) => Promise<void>>();
+  #nextReadId = 0;
+  #exited: Error | undefined;
+
+  constructor(opts: WorkerAdapterOptions) {
+    this.#logger = opts.logger;
+    const workerData: ThreadOptions = {
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      groupPrefix: opts.groupPrefix,
+      logLevel: opts.logger.level,
+      logBindings: opts.logger.bindings(),
+    };
+    this.#worker = new Worker(THREAD_URL, { workerData });
+    this.#worker.on('message', (message: FromWorker) => this.#onMessage(message));
+    this.#worker.on('error', (error) => this.#onExit(error));
+    this.#worker.on('exit', (code) =>
+      this.#onExit(new Error(`the Kafka client thread exited with code ${code}`)),
+    );
+  }
+
+  #onExit(error: Error): void {
+    if (this.#exited) return;
+    this.#exited = error;
+    for (const call of this.#calls.values()) call.reject(error);
+    this.#calls.clear();
+    this.#consumerOptions?.onCrash?.(error, false);
+  }
+
+  #post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    if (!this.#exited) this.#worker.postMessage(message, transfer);
+  }
+
+  #call<T>(target: string, method: string, args: unknown[] = [], transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.#exited) return Promise.reject(this.#exited);
+    const id = this.#nextCallId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#post({ kind: 'call', id, target, method, args }, transfer);
+    });
+  }
+
+  #onMessage(message: FromWorker): void {
+    switch (message.kind) {
+      case 'reply': {
+        const call = this.#calls.get(message.id);
+        this.#calls.delete(message.id);
+        if (!call) return;
+        if (message.error) call.reject(fromWire(message.error));
+        else call.resolve(message.value);
+        return;
+      }
+      case 'assignment': {
+        const opts = this.#consumerOptions;
+        if (!opts) return;
+        opts.onAssignment(message.partitions, message.memberId);
+        this.#post({ kind: 'owned', partitions: opts.ownedPartitions() });
+        return;
+      }
+      case 'crash':
+        this.#consumerOptions?.onCrash?.(fromWire(message.error), message.willRestart);
+        return;
+      case 'stale':
+        this.#staleBatches.add(message.batchId);
+        return;
+      case 'batch':
+        void this.#runBatch(message);
+        return;
+      case 'chunk': {
+        const onRecords = this.#reads.get(message.readId);
+        if (!onRecords) return;
+        onRecords(unpackConsumed(message.records)).then(
+          () => this.#post({ kind: 'chunk-done', readId: message.readId }),
+          (error: unknown) =>
+            this.#post({ kind: 'chunk-done', readId: message.readId, error: toWire(error) }),
+        );
+        return;
+      }
+    }
+  }
+
+  async #runBatch(message: Extract<FromWorker, { kind: 'batch' }>): Promise<void> {
+    const opts = this.#consumerOptions;
+    const { batchId } = message;
+    const control: BatchControl = {
+      heartbeat: () => this.#call<undefined>(`batch:${batchId}`, 'heartbeat'),
+      isStale: () => this.#staleBatches.has(batchId),
+      resolve: (offset) => this.#post({ kind: 'resolve', batchId, offset }),
+    };
+    let error: unknown;
+    try {
+      if (opts) {
+        await opts.onBatch(
+          {
+            topic: message.topic,
+            partition: message.partition,
+            fetchedOffset: message.fetchedOffset,
+            records: unpackConsumed(message.records),
+          },
+          control,
+        );
+      }
+    } catch (e) {
+      error = e;
+    }
+    this.#staleBatches.delete(batchId);
+    this.#post(
+      error === undefined
+        ? { kind: 'batch-done', batchId }
+        : { kind: 'batch-done', batchId, error: toWire(error) },
+    );
+  }
+
+  async admin(): Promise<AdminClient> {
+    return {
+      partitionCounts: (topics: string[]) =>
+        this.#call<Map<string, number | undefined>>('admin', 'partitionCounts', [topics]),
+      createTopics: (specs: TopicSpec[]) => this.#call<undefined>('admin', 'createTopics', [specs]),
+      committedOffsets: (groupId: string, tps: TopicPartition[]) =>
+        this.#call<Map<string, number>>('admin', 'committedOffsets', [groupId, tps]),
+      offsetRange: (tps: TopicPartition[]) =>
+        this.#call<Map<string, { start: number; end: number }>>('admin', 'offsetRange', [tps]),
+      close: async () => undefined,
+    };
+  }
+
+  async openCommitUnit(opts: {
+    transactionalId: string;
+    exactlyOnce: boolean;
+    groupId: string;
+  }): Promise<CommitUnit> {
+    const { id, transactional } = await this.#call<{ id: number; transactional: boolean }>(
+      'adapter',
+      'openCommitUnit',
+      [opts],
+    );
+    const target = `unit:${id}`;
+    return {
+      transactional,
+      commit: (records: OutgoingRecord[], offsets: TopicPartitionOffset[]) => {
+        const packed = packOutgoing(records);
+        return this.#call<ProducedOffsets>(target, 'commit', [packed, offsets], [packed.buffer]);
+      },
+      close: () => this.#call<undefined>(target, 'close'),
+    };
+  }
+
+  groupConsumer(opts: GroupConsumerOptions): GroupConsumer {
+    this.#consumerOptions = opts;
+    const { groupId, topics, sessionTimeoutMs, heartbeatIntervalMs, maxConcurrentPartitions } = opts;
+    return {
+      start: async () => {
+        this.#post({ kind: 'owned', partitions: opts.ownedPartitions() });
+        await this.#call('consumer', 'start', [
+          { groupId, topics, sessionTimeoutMs, heartbeatIntervalMs, maxConcurrentPartitions },
+        ]);
+      },
+      seek: (tp: TopicPartitionOffset) => void this.#call('consumer', 'seek', [tp]).catch(() => undefined),
+      stop: () => this.#call<undefined>('consumer', 'stop'),
+    };
+  }
+
+  changelogReader(): ChangelogReader {
+    return {
+      read: async (ranges, onRecords) => {
+        const readId = this.#nextReadId++;
+        this.#reads.set(readId, onRecords);
+        try {
+          await this.#call('reader', 'read', [readId, ranges]);
+        } finally {
+          this.#reads.delete(readId);
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (!this.#exited) {
+      await this.#call('adapter', 'close').catch((error: unknown) =>
+        this.#logger.warn({ err: error }, 'closing the Kafka client thread failed'),
+      );
+    }
+    this.#exited ??= new Error('the Kafka client thread was closed');
+    await this.#worker.terminate();
+  }
+}
