@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       processingGuarantee: spec.guarantee,
       commitIntervalMs: spec.commitIntervalMs,
       logLevel: spec.logLevel,
+      kafkaClientThread: spec.kafkaClientThread,
     },
     {
       metrics,

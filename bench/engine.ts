@@ -58,6 +58,7 @@ const HELP = `usage: npm run bench:engine -- [options]
   --no-append            do not append the results to BENCHMARKS.md
   --keep                 keep topics, groups and local state afterwards
   --engine-log-level L   the engine's log level: error, warn (default), info, debug
+  --client-thread T      where the engine runs kafkajs: worker (default) or main
   --node-options "..."   Node/V8 options of the engine process (default: the recommended
                          "${RECOMMENDED_NODE_OPTIONS.join(' ')}", cli/node-options.ts; "" for none)
 `;
@@ -161,6 +162,7 @@ async function main(): Promise<void> {
       keep: { type: 'boolean', default: false },
       'engine-log-level': { type: 'string', default: 'warn' },
       'node-options': { type: 'string' },
+      'client-thread': { type: 'string', default: 'worker' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -175,6 +177,11 @@ async function main(): Promise<void> {
   const commitIntervalMs = positiveInt('commit-interval-ms', values['commit-interval-ms'], 100);
   const coreRecords = positiveInt('core-records', values['core-records'], Math.min(records, 200_000));
   const engineLogLevel = values['engine-log-level'];
+  const clientThread = values['client-thread'];
+  if (clientThread !== 'worker' && clientThread !== 'main') {
+    console.error(`--client-thread must be worker or main, not ${clientThread}`);
+    process.exit(2);
+  }
   if (!['error', 'warn', 'info', 'debug'].includes(engineLogLevel))
     throw new Error(`--engine-log-level: unknown level '${engineLogLevel}'`);
   const phases = new Set<Phase>(
@@ -224,6 +231,7 @@ async function main(): Promise<void> {
     guarantee,
     commitIntervalMs,
     logLevel: engineLogLevel as RunnerSpec['logLevel'],
+    kafkaClientThread: clientThread,
   });
   const timeoutMs = (n: number) => 120_000 + Math.ceil(n / 2_000) * 1_000;
   const nodeOptions =
@@ -252,6 +260,7 @@ async function main(): Promise<void> {
     workDir,
     profiled: values.profile,
     nodeOptions,
+    clientThread,
   };
   const profileFiles: Array<{ title: string; file: string }> = [];
 

@@ -17,6 +17,7 @@ export interface RunnerSpec {
   guarantee: Guarantee;
   commitIntervalMs: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  kafkaClientThread: 'worker' | 'main';
 }
 
 export interface RestoredMessage {
