@@ -54,7 +54,12 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
       logLevel: opts.logger.level,
       logBindings: opts.logger.bindings(),
     };
-    this.#worker = new Worker(THREAD_URL, { workerData });
+    // The client's live heap is small (fetch responses and the records of a commit in flight) but
+    // it allocates fast; bounded generations keep its share of the RSS small (docs/operations.md).
+    this.#worker = new Worker(THREAD_URL, {
+      workerData,
+      resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 48 },
+    });
     this.#worker.on('message', (message: FromWorker) => this.#onMessage(message));
     this.#worker.on('error', (error) => this.#onExit(error));
     this.#worker.on('exit', (code) =>

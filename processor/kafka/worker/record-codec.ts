@@ -20,21 +20,34 @@ type AnyRecord = ConsumedRecord | OutgoingRecord;
 
 const FIXED = 2 + 4 + 8 + 8 + 4 + 4 + 2;
 
+const NO_HEADERS: Array<[string, Buffer]> = [];
+
+// Most records carry no headers: skip allocating an entries array for them.
 function headerEntries(headers: Headers | undefined): Array<[string, Buffer]> {
-  return headers ? Object.entries(headers) : [];
+  if (headers === undefined) return NO_HEADERS;
+  for (const name in headers) {
+    if (Object.hasOwn(headers, name)) return Object.entries(headers);
+  }
+  return NO_HEADERS;
 }
 
 function pack(records: readonly AnyRecord[]): PackedRecords {
   const topics: string[] = [];
   const topicIndex = new Map<string, number>();
   let size = 0;
-  for (const r of records) {
-    if (!topicIndex.has(r.topic)) {
+  let lastTopic: string | undefined;
+  const headersOf: Array<Array<[string, Buffer]>> = new Array<Array<[string, Buffer]>>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as AnyRecord;
+    if (r.topic !== lastTopic && !topicIndex.has(r.topic)) {
       topicIndex.set(r.topic, topics.length);
       topics.push(r.topic);
     }
+    lastTopic = r.topic;
     size += FIXED + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    for (const [name, value] of headerEntries(r.headers)) size += 6 + Buffer.byteLength(name) + value.length;
+    const headers = headerEntries(r.headers);
+    headersOf[i] = headers;
+    for (const [name, value] of headers) size += 6 + Buffer.byteLength(name) + value.length;
   }
   const buffer = new ArrayBuffer(size);
   const out = Buffer.from(buffer);
@@ -47,14 +60,21 @@ function pack(records: readonly AnyRecord[]): PackedRecords {
     at = out.writeInt32LE(bytes.length, at);
     at += bytes.copy(out, at);
   };
-  for (const r of records) {
-    at = out.writeUInt16LE(topicIndex.get(r.topic) ?? 0, at);
+  let topic: string | undefined;
+  let topicNumber = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as AnyRecord;
+    if (r.topic !== topic) {
+      topic = r.topic;
+      topicNumber = topicIndex.get(topic) ?? 0;
+    }
+    at = out.writeUInt16LE(topicNumber, at);
     at = out.writeInt32LE(r.partition ?? -1, at);
     at = out.writeDoubleLE('offset' in r ? r.offset : -1, at);
     at = out.writeDoubleLE(r.timestamp ?? Number.NaN, at);
     writeBytes(r.key);
     writeBytes(r.value);
-    const headers = headerEntries(r.headers);
+    const headers = headersOf[i] ?? NO_HEADERS;
     at = out.writeUInt16LE(headers.length, at);
     for (const [name, value] of headers) {
       const nameLength = out.write(name, at + 2, 'utf8');
