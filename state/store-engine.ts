@@ -138,19 +138,24 @@ export class StoreEngine {
     if (this.checkpoint !== undefined && checkpoint < this.checkpoint) {
       throw new CheckpointRegressionError(this.checkpoint, checkpoint, this.context);
     }
-    const operations: Array<{ type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }> = [];
-    for (const write of writes) {
-      const key = userKey(write.key);
-      operations.push(write.value === null ? { type: 'del', key } : { type: 'put', key, value: write.value });
+    // A chained batch: one native call per operation costs a third of what an array of operation
+    // objects does (the native side reads each object's properties one by one). Still atomic: the
+    // operations reach LevelDB together, in write().
+    const batch = db.batch();
+    try {
+      for (const write of writes) {
+        if (write.value === null) batch.del(userKey(write.key));
+        else batch.put(userKey(write.key), write.value);
+      }
+      batch.put(CHECKPOINT_KEY, Buffer.from(checkpoint.toString(), 'latin1'));
+    } catch (error) {
+      await batch.close().catch(() => undefined);
+      throw this.ioError('writeBatch', error);
     }
-    operations.push({
-      type: 'put',
-      key: CHECKPOINT_KEY,
-      value: Buffer.from(checkpoint.toString(), 'latin1'),
-    });
     this.writeInFlight = true;
     try {
-      await db.batch(operations, WRITE_OPTIONS);
+      // write() closes the batch, whether it succeeds or fails.
+      await batch.write(WRITE_OPTIONS);
     } catch (error) {
       throw this.ioError('writeBatch', error);
     } finally {
