@@ -5,7 +5,8 @@
  * hands back offsets. Comparing its CPU µs/record with the full run's tells the engine's share
  * from the Kafka client's (kafkajs encodes and decodes on the same main thread).
  *
- *   node bench/engine-core.ts [--records 200000] [--accounts 20000] [--commit-interval-ms 100] [--json]
+ *   node bench/engine-core.ts [--records 200000] [--accounts 20000] [--commit-interval-ms 100]
+ *                             [--cache-bytes N (the task's state cache; default: the engine's)] [--json]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,6 +74,7 @@ export async function runCore(
   records: number,
   accounts: number,
   commitIntervalMs = 100,
+  cacheBytes?: number,
 ): Promise<CoreResult> {
   const stateDir = await mkdtemp(join(tmpdir(), 'saldo-bench-core-'));
   const topics = { input: 'core-in', output: 'core-out' };
@@ -82,6 +84,7 @@ export async function runCore(
     brokers: ['127.0.0.1:1'],
     stateDir,
     commitIntervalMs,
+    ...(cacheBytes === undefined ? {} : { stateCacheMaxBytesPerTask: cacheBytes }),
     logLevel: 'warn',
   });
   const stateManager = await StateManager.open({
@@ -174,12 +177,14 @@ if (import.meta.filename === process.argv[1]) {
       records: { type: 'string' },
       accounts: { type: 'string' },
       'commit-interval-ms': { type: 'string' },
+      'cache-bytes': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
   const records = Number(values.records ?? 200_000);
   const accounts = Number(values.accounts ?? Math.max(1, Math.floor(records / 10)));
-  const result = await runCore(records, accounts, Number(values['commit-interval-ms'] ?? 100));
+  const cacheBytes = values['cache-bytes'] === undefined ? undefined : Number(values['cache-bytes']);
+  const result = await runCore(records, accounts, Number(values['commit-interval-ms'] ?? 100), cacheBytes);
   if (values.json) console.log(JSON.stringify(result));
   else {
     console.log(

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_CACHE_MAX_BYTES } from '../state/index.ts';
 import { ConfigError } from './errors.ts';
 
 const topicSafe = /^[A-Za-z0-9._-]+$/;
@@ -19,6 +20,16 @@ export const streamsConfigSchema = z.object({
   commitIntervalMs: z.number().int().min(1).max(600_000).default(100),
   /** A task commits early once it buffers this many records, so memory stays bounded. */
   maxBufferedRecordsPerTask: z.number().int().min(1).default(5_000),
+  /**
+   * Bytes (approximate heap) of each task's read cache, shared evenly by its stores, which serves
+   * hot keys without a LevelDB read; 0 turns it off. The instance holds at most tasks × this.
+   */
+  stateCacheMaxBytesPerTask: z
+    .number()
+    .int()
+    .min(0)
+    .max(1024 * 1024 * 1024)
+    .default(DEFAULT_CACHE_MAX_BYTES),
   sessionTimeoutMs: z.number().int().min(3_000).max(300_000).default(10_000),
   heartbeatIntervalMs: z.number().int().min(100).default(1_000),
   appVersion: z.string().min(1).default('0.1.0'),

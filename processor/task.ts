@@ -83,6 +83,8 @@ export class StreamTask implements TaskView {
       deps.metrics.tasks.inc({ state: to });
     });
     deps.metrics.tasks.inc({ state: 'created' });
+    // The task manager opens the state manager with the default cache size; the config decides.
+    deps.stateManager.resizeCaches(deps.config.stateCacheMaxBytesPerTask);
   }
 
   get state(): TaskState {

@@ -23,7 +23,8 @@ export type { StoreErrorContext } from './errors.ts';
 export { StateManager } from './state-manager.ts';
 export type { StateManagerOptions, StoreSpec } from './state-manager.ts';
 
-export type { KeyRange, StoreEngine, StoreWrite } from './store-engine.ts';
+export { DEFAULT_CACHE_MAX_BYTES } from './store-engine.ts';
+export type { KeyRange, StoreEngine, StoreWrite, WriteBatchOptions } from './store-engine.ts';
 export type {
   ChangelogRecord,
   StoreTransaction,

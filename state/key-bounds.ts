@@ -1,4 +1,12 @@
-// Byte-order bounds for range scans over LevelDB keys.
+// Store keys as bytes: byte-order bounds for range scans, and the string form in-memory maps use.
+
+/**
+ * A key's bytes as latin1, one character per byte: a cheap map key, and string order equals the
+ * byte order LevelDB uses.
+ */
+export function keyText(key: Buffer): string {
+  return key.toString('latin1');
+}
 
 /** The smallest key greater than `key`: makes an inclusive upper bound usable as `lt`. */
 export function justAfter(key: Buffer): Buffer {

@@ -8,7 +8,7 @@ import {
 import { TransactionalKeyValueStore, type KeyValueStore } from './key-value-store.ts';
 import type { Serde } from './serde.ts';
 import { StoreCodec } from './store-codec.ts';
-import { StoreEngine, type StoreLocation } from './store-engine.ts';
+import { DEFAULT_CACHE_MAX_BYTES, StoreEngine, type StoreLocation } from './store-engine.ts';
 import { assertSafeName } from './store-names.ts';
 import { TaskTransaction } from './task-transaction.ts';
 import { ObservedStreamTime, TransactionalWindowedStore, type WindowedStore } from './windowed-store.ts';
@@ -26,6 +26,11 @@ export interface StateManagerOptions {
   readonly taskId: string;
   readonly stateDir: string;
   readonly stores: readonly StoreSpec[];
+  /**
+   * Bound (approximate heap bytes) of the task's read caches, split evenly between its stores; 0
+   * disables them. Defaults to DEFAULT_CACHE_MAX_BYTES.
+   */
+  readonly cacheMaxBytes?: number;
 }
 
 interface OpenStore {
@@ -74,11 +79,14 @@ export class StateManager {
     const wiped: string[] = [];
     const opening = options.stores.map(async (spec): Promise<OpenStore> => {
       const location: StoreLocation = { ...options, storeName: spec.name };
-      const engine = await StoreEngine.open(location).catch(async (error: unknown) => {
+      const engineOptions = {
+        cacheMaxBytes: perStore(options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES, options.stores.length),
+      };
+      const engine = await StoreEngine.open(location, engineOptions).catch(async (error: unknown) => {
         if (!(error instanceof StoreCorruptionError)) throw error;
         wiped.push(spec.name);
         await StoreEngine.destroy(location);
-        return StoreEngine.open(location);
+        return StoreEngine.open(location, engineOptions);
       });
       return { spec, engine, streamTime: new ObservedStreamTime() };
     });
@@ -107,6 +115,24 @@ export class StateManager {
 
   checkpoints(): Map<string, bigint | undefined> {
     return new Map([...this.stores].map(([name, store]) => [name, store.engine.readCheckpoint()]));
+  }
+
+  /**
+   * Changes the bound of the task's read caches (split evenly between its stores; 0 disables
+   * them), evicting least recently used entries to fit.
+   */
+  resizeCaches(maxBytes: number): void {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw new StoreArgumentError(
+        `read cache size ${maxBytes} is not a whole, non-negative number of bytes`,
+        {
+          storeName: '*',
+          taskId: this.taskId,
+        },
+      );
+    }
+    const share = perStore(maxBytes, this.stores.size);
+    for (const store of this.stores.values()) store.engine.resizeCache(share);
   }
 
   /** The task's transaction: the same object for the life of the manager. */
@@ -202,6 +228,10 @@ export class StateManager {
       );
     }
   }
+}
+
+function perStore(taskBytes: number, stores: number): number {
+  return stores === 0 ? taskBytes : Math.floor(taskBytes / stores);
 }
 
 function validateSpecs(options: StateManagerOptions): void {

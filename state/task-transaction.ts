@@ -4,9 +4,10 @@ import {
   TransactionStateError,
   UnknownStoreError,
 } from './errors.ts';
+import { keyText } from './key-bounds.ts';
 import { mergeWithBuffered } from './merged-scan.ts';
 import type { KeyRange, StoreEngine, StoreWrite } from './store-engine.ts';
-import { WriteBuffer, bufferKey } from './write-buffer.ts';
+import { WriteBuffer } from './write-buffer.ts';
 
 /**
  * Life cycle of a task's transaction (it is reused: every flush or abort opens it again):
@@ -79,9 +80,10 @@ export class StoreTransaction {
 
   get(key: Buffer): Buffer | undefined {
     this.gate.require('get', READABLE, this.storeName);
-    const pending = this.buffer.lookup(bufferKey(key));
+    const mapKey = keyText(key);
+    const pending = this.buffer.lookup(mapKey);
     if (pending !== undefined) return pending.value ?? undefined;
-    return this.engine.getSync(key);
+    return this.engine.read(key, mapKey);
   }
 
   put(key: Buffer, value: Buffer): void {
@@ -122,8 +124,8 @@ export class StoreTransaction {
 
   private write(operation: string, key: Buffer, value: Buffer | null): void {
     this.gate.require(operation, WRITABLE, this.storeName);
-    const mapKey = bufferKey(key);
-    const previous = this.buffer.set(mapKey, { key, value });
+    const mapKey = keyText(key);
+    const previous = this.buffer.set(mapKey, { key, value, keyText: mapKey });
     this.gate.journal?.push({ buffer: this.buffer, mapKey, previous });
   }
 }
@@ -257,7 +259,11 @@ export class TaskTransaction {
     for (const [name, checkpoint] of checkpoints) {
       const { engine, buffer } = this.slot(name);
       if (buffer.size === 0 && checkpoint === engine.readCheckpoint()) continue;
-      flushing.push({ name, done: engine.writeBatch([...buffer.values()], checkpoint) });
+      // Write-through: what a task just wrote is what its next records are likely to read.
+      flushing.push({
+        name,
+        done: engine.writeBatch([...buffer.values()], checkpoint, { cacheWrites: true }),
+      });
     }
     const results = await Promise.allSettled(flushing.map((entry) => entry.done));
     const reasons = results.flatMap((result) =>

@@ -1,10 +1,6 @@
+import { keyText } from './key-bounds.ts';
 import { SortedKeyList } from './sorted-key-list.ts';
 import type { StoreWrite } from './store-engine.ts';
-
-/** Map key of a write: the key bytes as latin1, one character per byte (cheap, order-preserving). */
-export function bufferKey(key: Buffer): string {
-  return key.toString('latin1');
-}
 
 function writeBytes(write: StoreWrite): number {
   return write.key.length + (write.value === null ? 0 : write.value.length);
@@ -68,8 +64,8 @@ export class WriteBuffer {
     if (this.writes.size === 0) return [];
     this.sortedKeys ??= SortedKeyList.from(this.writes.keys());
     const keys = this.sortedKeys.range(
-      gte === undefined ? undefined : bufferKey(gte),
-      lt === undefined ? undefined : bufferKey(lt),
+      gte === undefined ? undefined : keyText(gte),
+      lt === undefined ? undefined : keyText(lt),
       reverse,
     );
     return keys.map((mapKey) => this.writes.get(mapKey) as StoreWrite);

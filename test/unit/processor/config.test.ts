@@ -69,4 +69,16 @@ describe('start-up configuration', () => {
       /kafkaClientThread/,
     );
   });
+  it('bounds the state read cache of a task: 8 MiB unless set, whole bytes from 0 (off) to 1 GiB', () => {
+    const base = { applicationId: 'a', brokers: ['h:1'], stateDir: '/s' };
+    expect(validateStreamsConfig(base).stateCacheMaxBytesPerTask).toBe(8 * 1024 * 1024);
+    expect(validateStreamsConfig({ ...base, stateCacheMaxBytesPerTask: 0 }).stateCacheMaxBytesPerTask).toBe(
+      0,
+    );
+    for (const bad of [-1, 1.5, 2 * 1024 * 1024 * 1024]) {
+      expect(() => validateStreamsConfig({ ...base, stateCacheMaxBytesPerTask: bad })).toThrow(
+        /stateCacheMaxBytesPerTask/,
+      );
+    }
+  });
 });

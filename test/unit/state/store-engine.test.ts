@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CheckpointRegressionError,
   StoreArgumentError,
@@ -171,5 +171,104 @@ describe('StoreEngine', () => {
     expect(text(engine.getSync(bytes('counter')))).toBe(String(lastBatch));
     expect(engine.getSync(bytes(`k${lastBatch}`))).toBeDefined();
     expect(engine.getSync(bytes(`k${lastBatch - 1}`))).toBeUndefined();
+  });
+});
+
+describe('StoreEngine read cache', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('answers repeated reads of a key, present or absent, from memory instead of LevelDB', async () => {
+    const engine = await openEngine();
+    await engine.writeBatch([put('a', '1')], 1n);
+    const levelGets = vi.spyOn(ClassicLevel.prototype, 'getSync');
+    for (let i = 0; i < 3; i++) {
+      expect(text(engine.getSync(bytes('a')))).toBe('1');
+      expect(engine.getSync(bytes('missing'))).toBeUndefined();
+    }
+    expect(levelGets).toHaveBeenCalledTimes(2);
+    expect(engine.cacheStats).toMatchObject({ entries: 2, hits: 4, misses: 2 });
+  });
+
+  it('hands out a new Buffer for every read, so that a caller changing one changes nothing else', async () => {
+    const engine = await openEngine();
+    await engine.writeBatch([put('a', 'value')], 1n);
+    const first = engine.getSync(bytes('a')) as Buffer;
+    first.fill(0);
+    expect(text(engine.getSync(bytes('a')))).toBe('value');
+  });
+
+  it('a write batch brings cached keys up to date: with cacheWrites it caches the new values', async () => {
+    const engine = await openEngine();
+    await engine.writeBatch([put('a', '1'), put('b', '2')], 1n);
+    engine.getSync(bytes('a'));
+    engine.getSync(bytes('b'));
+    await engine.writeBatch([put('a', '11'), del('b'), put('c', '3')], 2n, { cacheWrites: true });
+    const levelGets = vi.spyOn(ClassicLevel.prototype, 'getSync');
+    expect(text(engine.getSync(bytes('a')))).toBe('11');
+    expect(engine.getSync(bytes('b'))).toBeUndefined();
+    expect(text(engine.getSync(bytes('c')))).toBe('3');
+    expect(levelGets).not.toHaveBeenCalled();
+  });
+
+  it('a write batch without cacheWrites (a restore) drops the cached keys it writes', async () => {
+    const engine = await openEngine();
+    await engine.writeBatch([put('a', '1'), put('b', '2')], 1n);
+    engine.getSync(bytes('a'));
+    engine.getSync(bytes('b'));
+    await engine.writeBatch([put('a', '11'), del('b')], 2n);
+    expect(engine.cacheStats.entries).toBe(0);
+    expect(text(engine.getSync(bytes('a')))).toBe('11');
+    expect(engine.getSync(bytes('b'))).toBeUndefined();
+  });
+
+  it('forgets everything cached when a batch fails, since LevelDB then decides what is true', async () => {
+    const engine = await openEngine();
+    await engine.writeBatch([put('a', '1')], 1n);
+    engine.getSync(bytes('a'));
+    const batch = ClassicLevel.prototype.batch;
+    vi.spyOn(ClassicLevel.prototype, 'batch').mockImplementation(function (
+      this: ClassicLevel<Buffer, Buffer>,
+    ) {
+      const chained = batch.call(this);
+      vi.spyOn(chained, 'write').mockRejectedValue(new Error('disk full'));
+      return chained;
+    } as typeof batch);
+    await expect(engine.writeBatch([put('a', '2')], 2n, { cacheWrites: true })).rejects.toThrow(/writeBatch/);
+    expect(engine.cacheStats.entries).toBe(0);
+    expect(engine.readCheckpoint()).toBe(1n);
+    expect(text(engine.getSync(bytes('a')))).toBe('1');
+  });
+
+  it('forgets everything cached when the store is wiped', async () => {
+    const engine = await openEngine();
+    await engine.writeBatch([put('a', '1')], 1n);
+    engine.getSync(bytes('a'));
+    await engine.wipe();
+    expect(engine.getSync(bytes('a'))).toBeUndefined();
+  });
+
+  it('is bounded by cacheMaxBytes: 0 turns it off, resizing evicts, and sizes must be whole and not negative', async () => {
+    const off = stateDir.closeAfter(await StoreEngine.open(location('off'), { cacheMaxBytes: 0 }));
+    await off.writeBatch([put('a', '1')], 1n);
+    off.getSync(bytes('a'));
+    expect(off.cacheStats).toMatchObject({ entries: 0, bytes: 0 });
+
+    const engine = await openEngine();
+    await engine.writeBatch(
+      Array.from({ length: 50 }, (_, i) => put(`k${i}`, 'v'.repeat(100))),
+      1n,
+      { cacheWrites: true },
+    );
+    expect(engine.cacheStats.entries).toBe(50);
+    engine.resizeCache(2_000);
+    expect(engine.cacheStats.bytes).toBeLessThanOrEqual(2_000);
+    expect(engine.cacheStats.entries).toBeLessThan(50);
+
+    await expect(StoreEngine.open(location('bad'), { cacheMaxBytes: -1 })).rejects.toThrow(
+      StoreArgumentError,
+    );
+    expect(() => engine.resizeCache(1.5)).toThrow(StoreArgumentError);
   });
 });

@@ -3,6 +3,7 @@ import {
   CheckpointRegressionError,
   StateManager,
   StoreArgumentError,
+  StoreRestorer,
   TransactionFlushError,
   TransactionStateError,
   UnknownStoreError,
@@ -351,5 +352,111 @@ describe('TaskTransaction', () => {
       expect(seen).toEqual(['a', 'b', 'c']);
       expect(await scan(balances.iterate())).toEqual(['a2=new', 'b2=new', 'c2=new']);
     });
+  });
+});
+
+describe('TaskTransaction with the read cache', () => {
+  /** Reads the key through the transaction twice, so that the second read is a cache hit. */
+  function warm(state: StateManager, key: string): void {
+    const balances = state.transaction().store('balances');
+    balances.get(bytes(key));
+    const hits = state.engine('balances').cacheStats.hits;
+    balances.get(bytes(key));
+    expect(state.engine('balances').cacheStats.hits).toBe(hits + 1);
+  }
+
+  it('reads committed state from the cache, with the values the last flush wrote', async () => {
+    const state = await openState();
+    await committed(state, { acct1: '100' }, 1n);
+    warm(state, 'acct1');
+    await committed(state, { acct1: '110', acct2: '5' }, 2n);
+    const balances = state.transaction().store('balances');
+    const misses = state.engine('balances').cacheStats.misses;
+    expect(text(balances.get(bytes('acct1')))).toBe('110');
+    expect(text(balances.get(bytes('acct2')))).toBe('5');
+    expect(state.engine('balances').cacheStats.misses).toBe(misses);
+  });
+
+  it('shows nothing of a rolled-back record afterwards, also for cached keys', async () => {
+    const state = await openState();
+    await committed(state, { acct1: '100' }, 1n);
+    warm(state, 'acct1');
+    const transaction = state.transaction();
+    const balances = transaction.store('balances');
+    transaction.beginRecord();
+    balances.put(bytes('acct1'), bytes('150'));
+    balances.put(bytes('acct9'), bytes('9'));
+    transaction.rollbackRecord();
+
+    expect(text(balances.get(bytes('acct1')))).toBe('100');
+    expect(balances.get(bytes('acct9'))).toBeUndefined();
+    transaction.changelogRecords();
+    await transaction.flush(new Map([['balances', 2n]]));
+    expect(text(balances.get(bytes('acct1')))).toBe('100');
+    expect(balances.get(bytes('acct9'))).toBeUndefined();
+  });
+
+  it('shows nothing of an aborted commit afterwards, also for cached keys', async () => {
+    const state = await openState();
+    await committed(state, { acct1: '100' }, 1n);
+    warm(state, 'acct1');
+    const transaction = state.transaction();
+    transaction.store('balances').put(bytes('acct1'), bytes('999'));
+    transaction.store('balances').delete(bytes('acct1'));
+    transaction.changelogRecords();
+    transaction.abort();
+
+    expect(text(transaction.store('balances').get(bytes('acct1')))).toBe('100');
+    expect(text(state.engine('balances').getSync(bytes('acct1')))).toBe('100');
+  });
+
+  it('after a restore, reads the restored values, not what was cached before', async () => {
+    const state = await openState();
+    await committed(state, { acct1: '100', acct2: '200' }, 1n);
+    warm(state, 'acct1');
+    warm(state, 'acct2');
+    warm(state, 'acct3');
+    const restorer = new StoreRestorer(state.engine('balances'));
+    restorer.add({ key: bytes('acct1'), value: bytes('111'), offset: 5n });
+    restorer.add({ key: bytes('acct2'), value: null, offset: 6n });
+    restorer.add({ key: bytes('acct3'), value: bytes('333'), offset: 7n });
+    await restorer.finish();
+
+    const balances = state.transaction().store('balances');
+    expect(text(balances.get(bytes('acct1')))).toBe('111');
+    expect(balances.get(bytes('acct2'))).toBeUndefined();
+    expect(text(balances.get(bytes('acct3')))).toBe('333');
+  });
+
+  it('scans the same entries as LevelDB holds, whatever the cache holds', async () => {
+    const state = await openState();
+    await committed(state, { a: '1', b: '2', c: '3' }, 1n);
+    warm(state, 'a');
+    warm(state, 'b');
+    await committed(state, { b: null, d: '4' }, 2n);
+    const balances = state.transaction().store('balances');
+    balances.put(bytes('e'), bytes('5'));
+    expect(await scan(balances.iterate())).toEqual(['a=1', 'c=3', 'd=4', 'e=5']);
+    expect(await scan(state.engine('balances').iterate())).toEqual(['a=1', 'c=3', 'd=4']);
+  });
+
+  it("splits the task's cache budget evenly between its stores, at open and when resized", async () => {
+    const state = stateDir.closeAfter(
+      await StateManager.open({
+        appId: 'saldo',
+        taskId: '0_1',
+        stateDir: stateDir.path,
+        stores: [
+          { name: 'balances', kind: 'key-value' },
+          { name: 'holds', kind: 'key-value' },
+        ],
+        cacheMaxBytes: 10_000,
+      }),
+    );
+    expect(state.engine('balances').cacheStats.maxBytes).toBe(5_000);
+    expect(state.engine('holds').cacheStats.maxBytes).toBe(5_000);
+    state.resizeCaches(0);
+    expect(state.engine('holds').cacheStats.maxBytes).toBe(0);
+    expect(() => state.resizeCaches(-5)).toThrow(StoreArgumentError);
   });
 });
