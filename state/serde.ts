@@ -10,12 +10,18 @@ export interface Serde<T> {
   deserialize(bytes: Buffer): T;
 }
 
-// Fatal, so that bytes that are not UTF-8 are rejected instead of turning into U+FFFD.
-// A native validity check plus Buffer#toString is several times faster than a fatal TextDecoder
-// on the hot path (every record and every store read decodes text).
+// Bytes that are not UTF-8 are rejected instead of turning into U+FFFD. Buffer#toString replaces
+// every invalid sequence with U+FFFD, so text without one came from valid UTF-8 and only text
+// with one (rare in real data) needs the native validity check. Cheaper than a fatal TextDecoder
+// or a check up front, on the hot path where every record and every store read decodes text.
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
 function decodeUtf8(serdeName: string, bytes: Buffer): string {
-  if (!isUtf8(bytes)) throw new SerdeError(serdeName, `${bytes.length} bytes are not valid UTF-8`);
-  return bytes.toString('utf8');
+  const text = bytes.toString();
+  if (text.includes(REPLACEMENT_CHARACTER) && !isUtf8(bytes)) {
+    throw new SerdeError(serdeName, `${bytes.length} bytes are not valid UTF-8`);
+  }
+  return text;
 }
 
 /** UTF-8 strings; byte order equals code point order. */
@@ -72,6 +78,13 @@ export const int64Serde: Serde<bigint> = {
 const BIGINT_MARKER = '$bigint';
 const INTEGER_TEXT = /^-?\d+$/;
 
+// JSON.parse makes plain objects, whose for-in keys are their own keys; no array is allocated.
+function hasOnlyOneKey(record: object): boolean {
+  let count = 0;
+  for (const _key in record) if (++count > 1) return false;
+  return count === 1;
+}
+
 export interface JsonSerdeOptions<T> {
   /** Named in errors; defaults to 'jsonSerde'. */
   readonly name?: string;
@@ -90,6 +103,8 @@ export function jsonSerde<T>(options: JsonSerdeOptions<T> = {}): Serde<T> {
 
   // Puts bigints into {"$bigint": "123"} form before JSON.stringify: a replacer function would take
   // V8 off its fast path for every value, and state reads and writes happen for every record.
+  // Copy on write: a value (or part of one) without bigints is handed to JSON.stringify as it is,
+  // and an object that has one is copied once (a spread keeps its shape), never mutated.
   const prepare = (value: unknown): unknown => {
     switch (typeof value) {
       case 'bigint':
@@ -99,10 +114,32 @@ export function jsonSerde<T>(options: JsonSerdeOptions<T> = {}): Serde<T> {
         return value;
       case 'object': {
         if (value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
-        if (Array.isArray(value)) return value.map(prepare);
-        const out: Record<string, unknown> = {};
-        for (const key of Object.keys(value)) out[key] = prepare((value as Record<string, unknown>)[key]);
-        return out;
+        if (Array.isArray(value)) {
+          let copy: unknown[] | undefined;
+          for (let index = 0; index < value.length; index++) {
+            const item: unknown = value[index];
+            const prepared = prepare(item);
+            if (prepared !== item) {
+              copy ??= value.slice();
+              copy[index] = prepared;
+            }
+          }
+          return copy ?? value;
+        }
+        const record = value as Record<string, unknown>;
+        let copy: Record<string, unknown> | undefined;
+        // for-in with an own-property check walks the same keys as Object.keys (JSON.stringify's
+        // keys) without allocating an array of them.
+        for (const key in record) {
+          if (!Object.hasOwn(record, key)) continue;
+          const item = record[key];
+          const prepared = prepare(item);
+          if (prepared !== item) {
+            copy ??= { ...record };
+            copy[key] = prepared;
+          }
+        }
+        return copy ?? value;
       }
       default:
         return value;
@@ -119,8 +156,7 @@ export function jsonSerde<T>(options: JsonSerdeOptions<T> = {}): Serde<T> {
     }
     const record = value as Record<string, unknown>;
     const text = record[BIGINT_MARKER];
-    if (typeof text === 'string' && INTEGER_TEXT.test(text) && Object.keys(record).length === 1)
-      return BigInt(text);
+    if (typeof text === 'string' && hasOnlyOneKey(record) && INTEGER_TEXT.test(text)) return BigInt(text);
     for (const key in record) record[key] = revive(record[key]);
     return record;
   };

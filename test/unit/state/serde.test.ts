@@ -91,3 +91,97 @@ describe('bytesSerde', () => {
     expect(serialized).toEqual(Buffer.from([1, 2, 3]));
   });
 });
+
+describe('UTF-8 checking (stringSerde, jsonSerde)', () => {
+  it('rejects exactly the byte strings that are not UTF-8', () => {
+    const json = jsonSerde<unknown>();
+    const malformed = [
+      [0xff],
+      [0xc3], // truncated two-byte sequence
+      [0xc0, 0xaf], // overlong '/'
+      [0xed, 0xa0, 0x80], // a UTF-16 surrogate
+      [0xf4, 0x90, 0x80, 0x80], // beyond U+10FFFF
+      [0x22, 0x61, 0xe2, 0x82, 0x22], // truncated inside a JSON string: "a…"
+    ];
+    for (const bytes of malformed) {
+      expect(() => stringSerde.deserialize(Buffer.from(bytes))).toThrow(/not valid UTF-8/);
+      expect(() => json.deserialize(Buffer.from(bytes))).toThrow(/not valid UTF-8/);
+    }
+    // Random bytes, mostly invalid: the serde agrees with a validating decoder on every one.
+    let seed = 11;
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    for (let i = 0; i < 2_000; i++) {
+      const bytes = Buffer.alloc(1 + (i % 7));
+      for (let j = 0; j < bytes.length; j++) {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        bytes[j] = i % 3 === 0 ? 0x80 + (seed % 0x80) : seed % 0x100;
+      }
+      let expected: string | undefined;
+      try {
+        expected = strict.decode(bytes);
+      } catch {
+        expected = undefined;
+      }
+      if (expected === undefined) expect(() => stringSerde.deserialize(bytes)).toThrow(/not valid UTF-8/);
+      else expect(stringSerde.deserialize(bytes)).toBe(expected);
+    }
+  });
+
+  it('accepts text that itself contains U+FFFD', () => {
+    expect(stringSerde.deserialize(Buffer.from('a\uFFFDb'))).toBe('a\uFFFDb');
+    expect(jsonSerde<{ s: string }>().deserialize(Buffer.from('{"s":"\uFFFD"}'))).toEqual({ s: '\uFFFD' });
+  });
+});
+
+describe('jsonSerde encoding', () => {
+  const deepFreeze = <T>(value: T): T => {
+    if (typeof value === 'object' && value !== null) {
+      for (const item of Object.values(value)) deepFreeze(item);
+      Object.freeze(value);
+    }
+    return value;
+  };
+
+  it('writes bigints as {"$bigint":"…"} anywhere in a value, byte for byte as before', () => {
+    const serde = jsonSerde<unknown>();
+    const value = {
+      n: 1,
+      amounts: [1n, 2, [-3n], { nested: { x: 40n } }],
+      none: null,
+      text: 'é',
+      when: new Date(Date.UTC(2026, 0, 2)),
+      skip: undefined,
+    };
+    expect(serde.serialize(value).toString()).toBe(
+      '{"n":1,"amounts":[{"$bigint":"1"},2,[{"$bigint":"-3"}],{"nested":{"x":{"$bigint":"40"}}}],' +
+        '"none":null,"text":"é","when":"2026-01-02T00:00:00.000Z"}',
+    );
+    expect(serde.deserialize(serde.serialize(value))).toEqual({
+      ...value,
+      when: '2026-01-02T00:00:00.000Z',
+      skip: undefined,
+    });
+  });
+
+  it('never changes the value it encodes (frozen values encode too)', () => {
+    const serde = jsonSerde<unknown>();
+    const value = deepFreeze({ a: [1n, { b: 2n }], c: { d: 'x' }, e: 3 });
+    expect(serde.serialize(value).toString()).toBe(
+      '{"a":[{"$bigint":"1"},{"b":{"$bigint":"2"}}],"c":{"d":"x"},"e":3}',
+    );
+    expect(value.a[0]).toBe(1n);
+    expect(value.a[1]).toEqual({ b: 2n });
+  });
+
+  it('encodes own properties only, as JSON.stringify does', () => {
+    const proto = { inherited: 5n };
+    const value = Object.assign(Object.create(proto) as Record<string, unknown>, { own: 1n });
+    expect(jsonSerde<unknown>().serialize(value).toString()).toBe('{"own":{"$bigint":"1"}}');
+  });
+
+  it('rejects NaN and Infinity wherever they are, inside arrays and objects without bigints too', () => {
+    const serde = jsonSerde<unknown>();
+    expect(() => serde.serialize([1, [2, Number.NaN]])).toThrow(SerdeError);
+    expect(() => serde.serialize({ a: { b: -Infinity } })).toThrow(SerdeError);
+  });
+});
