@@ -40,16 +40,19 @@ export class TransactionalKeyValueStore<K, V> implements KeyValueStore<K, V> {
   }
 
   get(key: K): V | undefined {
-    const bytes = this.store.get(this.codec.encodeKey(key));
+    const keyBytes = this.codec.encodeKey(key);
+    const bytes = this.store.get(keyBytes, this.codec.keyText(keyBytes));
     return bytes === undefined ? undefined : this.codec.decodeValue(bytes);
   }
 
   put(key: K, value: V): void {
-    this.store.put(this.codec.encodeKey(key), this.codec.encodeValue(value));
+    const keyBytes = this.codec.encodeKey(key);
+    this.store.put(keyBytes, this.codec.encodeValue(value), this.codec.keyText(keyBytes));
   }
 
   delete(key: K): void {
-    this.store.delete(this.codec.encodeKey(key));
+    const keyBytes = this.codec.encodeKey(key);
+    this.store.delete(keyBytes, this.codec.keyText(keyBytes));
   }
 
   range(from: K | undefined, to: K | undefined, options: ScanOptions = {}): AsyncIterable<[K, V]> {

@@ -78,20 +78,21 @@ export class StoreTransaction {
     this.gate = gate;
   }
 
-  get(key: Buffer): Buffer | undefined {
+  // `text` in get, put and delete: keyText(key), for callers that already have it.
+
+  get(key: Buffer, text: string = keyText(key)): Buffer | undefined {
     this.gate.require('get', READABLE, this.storeName);
-    const mapKey = keyText(key);
-    const pending = this.buffer.lookup(mapKey);
+    const pending = this.buffer.lookup(text);
     if (pending !== undefined) return pending.value ?? undefined;
-    return this.engine.read(key, mapKey);
+    return this.engine.read(key, text);
   }
 
-  put(key: Buffer, value: Buffer): void {
-    this.write('put', key, value);
+  put(key: Buffer, value: Buffer, text: string = keyText(key)): void {
+    this.write('put', key, value, text);
   }
 
-  delete(key: Buffer): void {
-    this.write('delete', key, null);
+  delete(key: Buffer, text: string = keyText(key)): void {
+    this.write('delete', key, null, text);
   }
 
   /**
@@ -122,9 +123,8 @@ export class StoreTransaction {
     return this.buffer.bytes;
   }
 
-  private write(operation: string, key: Buffer, value: Buffer | null): void {
+  private write(operation: string, key: Buffer, value: Buffer | null, mapKey: string): void {
     this.gate.require(operation, WRITABLE, this.storeName);
-    const mapKey = keyText(key);
     const previous = this.buffer.set(mapKey, { key, value, keyText: mapKey });
     this.gate.journal?.push({ buffer: this.buffer, mapKey, previous });
   }
