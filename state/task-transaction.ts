@@ -34,18 +34,67 @@ const WRITABLE: readonly TransactionStatus[] = ['open'];
 const ABORTABLE: readonly TransactionStatus[] = ['open', 'prepared'];
 const TASK_WIDE = '*';
 
-// Undoes one write of the current record (restores the key's previous buffered write, or forgets
-// the key), or runs a callback registered by a store for its own in-memory state.
-type UndoEntry =
-  | { readonly buffer: WriteBuffer; readonly mapKey: string; readonly previous: StoreWrite | undefined }
-  | (() => void);
+/**
+ * How to undo the current record: for each of its writes, the key's previous buffered write (or
+ * none: forget the key), and callbacks registered by stores for their own in-memory state.
+ * Entries are kept flat, three slots each (buffer, map key, previous write; or callback and two
+ * empty slots), in one array reused from record to record: a journal object per write and an
+ * array per record would be allocated for every record processed.
+ */
+class UndoJournal {
+  #slots: Array<WriteBuffer | string | StoreWrite | (() => void) | undefined> = [];
+  #length = 0;
+
+  recordWrite(buffer: WriteBuffer, mapKey: string, previous: StoreWrite | undefined): void {
+    const slots = this.#slots;
+    const at = this.#length;
+    slots[at] = buffer;
+    slots[at + 1] = mapKey;
+    slots[at + 2] = previous;
+    this.#length = at + 3;
+  }
+
+  recordCallback(undo: () => void): void {
+    const slots = this.#slots;
+    const at = this.#length;
+    slots[at] = undo;
+    slots[at + 1] = undefined;
+    slots[at + 2] = undefined;
+    this.#length = at + 3;
+  }
+
+  /** Undoes every entry, newest first, and empties the journal. */
+  undo(): void {
+    const slots = this.#slots;
+    for (let at = this.#length - 3; at >= 0; at -= 3) {
+      const first = slots[at];
+      if (typeof first === 'function') {
+        first();
+        continue;
+      }
+      const buffer = first as WriteBuffer;
+      const mapKey = slots[at + 1] as string;
+      const previous = slots[at + 2] as StoreWrite | undefined;
+      if (previous === undefined) buffer.remove(mapKey);
+      else buffer.set(mapKey, previous);
+    }
+    this.clear();
+  }
+
+  /** Empties the journal, dropping its references so that they do not outlive the record. */
+  clear(): void {
+    this.#slots.fill(undefined, 0, this.#length);
+    this.#length = 0;
+  }
+}
 
 /** Status and undo journal, shared by the task transaction and its per-store views. */
 class TransactionGate {
   readonly taskId: string;
   status: TransactionStatus = 'open';
-  // Defined while a record is being processed (between beginRecord and commit/rollback).
-  journal: UndoEntry[] | undefined;
+  // True while a record is being processed (between beginRecord and commit/rollback).
+  inRecord = false;
+  readonly journal = new UndoJournal();
 
   constructor(taskId: string) {
     this.taskId = taskId;
@@ -112,7 +161,7 @@ export class StoreTransaction {
 
   /** Registers how to undo an in-memory change if the current record rolls back (no-op outside a record). */
   onRecordRollback(undo: () => void): void {
-    this.gate.journal?.push(undo);
+    if (this.gate.inRecord) this.gate.journal.recordCallback(undo);
   }
 
   get bufferedWrites(): number {
@@ -126,7 +175,7 @@ export class StoreTransaction {
   private write(operation: string, key: Buffer, value: Buffer | null, mapKey: string): void {
     this.gate.require(operation, WRITABLE, this.storeName);
     const previous = this.buffer.set(mapKey, { key, value, keyText: mapKey });
-    this.gate.journal?.push({ buffer: this.buffer, mapKey, previous });
+    if (this.gate.inRecord) this.gate.journal.recordWrite(this.buffer, mapKey, previous);
   }
 }
 
@@ -166,7 +215,7 @@ export class TaskTransaction {
 
   /** True between beginRecord() and commitRecord()/rollbackRecord(). */
   get inRecord(): boolean {
-    return this.gate.journal !== undefined;
+    return this.gate.inRecord;
   }
 
   /** Distinct keys buffered across all stores. */
@@ -190,28 +239,24 @@ export class TaskTransaction {
   /** Starts a savepoint: everything written until rollbackRecord() can be undone. */
   beginRecord(): void {
     this.gate.require('beginRecord', WRITABLE, TASK_WIDE);
-    if (this.gate.journal !== undefined) {
+    if (this.gate.inRecord) {
       this.stateError('beginRecord', 'the previous record was not committed or rolled back');
     }
-    this.gate.journal = [];
+    this.gate.inRecord = true;
   }
 
   /** Keeps the record's writes in the transaction. */
   commitRecord(): void {
     this.requireRecord('commitRecord');
-    this.gate.journal = undefined;
+    this.gate.journal.clear();
+    this.gate.inRecord = false;
   }
 
   /** Undoes every write the current record made, across all stores of the task. */
   rollbackRecord(): void {
-    const journal = this.requireRecord('rollbackRecord');
-    for (let index = journal.length - 1; index >= 0; index -= 1) {
-      const entry = journal[index] as UndoEntry;
-      if (typeof entry === 'function') entry();
-      else if (entry.previous === undefined) entry.buffer.remove(entry.mapKey);
-      else entry.buffer.set(entry.mapKey, entry.previous);
-    }
-    this.gate.journal = undefined;
+    this.requireRecord('rollbackRecord');
+    this.gate.journal.undo();
+    this.gate.inRecord = false;
   }
 
   /**
@@ -221,7 +266,7 @@ export class TaskTransaction {
    */
   changelogRecords(): ChangelogRecord[] {
     this.gate.require('changelogRecords', WRITABLE, TASK_WIDE);
-    if (this.gate.journal !== undefined) {
+    if (this.gate.inRecord) {
       this.stateError('changelogRecords', 'a record is still being processed');
     }
     const records: ChangelogRecord[] = [];
@@ -307,14 +352,13 @@ export class TaskTransaction {
 
   private discardAll(): void {
     for (const slot of this.slots.values()) slot.buffer.clear();
-    this.gate.journal = undefined;
+    this.gate.journal.clear();
+    this.gate.inRecord = false;
   }
 
-  private requireRecord(operation: string): UndoEntry[] {
+  private requireRecord(operation: string): void {
     this.gate.require(operation, WRITABLE, TASK_WIDE);
-    const journal = this.gate.journal;
-    if (journal === undefined) this.stateError(operation, 'no record in progress (call beginRecord() first)');
-    return journal;
+    if (!this.gate.inRecord) this.stateError(operation, 'no record in progress (call beginRecord() first)');
   }
 
   private stateError(operation: string, detail: string): never {

@@ -355,6 +355,42 @@ describe('TaskTransaction', () => {
   });
 });
 
+describe('TaskTransaction undo journal', () => {
+  it('undoes only the record being rolled back, newest first, callbacks included', async () => {
+    const state = await openState();
+    const transaction = state.transaction();
+    const balances = transaction.store('balances');
+    const undone: string[] = [];
+
+    transaction.beginRecord();
+    for (let i = 0; i < 5; i++) balances.put(bytes(`k${i}`), bytes(`first${i}`));
+    balances.onRecordRollback(() => undone.push('first record'));
+    transaction.commitRecord();
+
+    transaction.beginRecord();
+    balances.onRecordRollback(() => undone.push('before the write'));
+    balances.put(bytes('k0'), bytes('second'));
+    balances.onRecordRollback(() => undone.push('after the write'));
+    transaction.rollbackRecord();
+
+    expect(undone).toEqual(['after the write', 'before the write']);
+    expect(await scan(balances.iterate())).toEqual([
+      'k0=first0',
+      'k1=first1',
+      'k2=first2',
+      'k3=first3',
+      'k4=first4',
+    ]);
+
+    // A record without writes rolls back nothing; the journal is empty again.
+    transaction.beginRecord();
+    transaction.rollbackRecord();
+    expect(text(balances.get(bytes('k0')))).toBe('first0');
+    balances.onRecordRollback(() => undone.push('outside a record'));
+    expect(undone).toHaveLength(2);
+  });
+});
+
 describe('TaskTransaction with the read cache', () => {
   /** Reads the key through the transaction twice, so that the second read is a cache hit. */
   function warm(state: StateManager, key: string): void {
