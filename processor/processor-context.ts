@@ -9,11 +9,6 @@ import type {
   StreamRecord,
 } from './topology.ts';
 
-export interface Forwarded {
-  record: StreamRecord<unknown, unknown>;
-  child: string | undefined;
-}
-
 export interface Punctuator {
   processor: string;
   type: PunctuationType;
@@ -46,7 +41,12 @@ export class TaskProcessorContext implements ProcessorContext {
   readonly #processor: string;
   readonly #stores: ReadonlySet<string>;
   readonly #children: readonly string[];
-  readonly pending: Forwarded[] = [];
+  // The records forwarded by the current process() call and the child each is for (undefined: all),
+  // dispatched by the task when process() returns. Slots are reused through `forwardedCount`:
+  // emptying the arrays would release their storage and make every record allocate it again.
+  readonly forwardedRecords: Array<StreamRecord<unknown, unknown> | undefined> = [];
+  readonly forwardedChildren: Array<string | undefined> = [];
+  forwardedCount = 0;
 
   constructor(task: TaskView, processor: string, stores: readonly string[], children: readonly string[]) {
     this.#task = task;
@@ -97,15 +97,23 @@ export class TaskProcessorContext implements ProcessorContext {
     if (child !== undefined && !this.#children.includes(child)) {
       throw new TopologyError(`processor '${this.#processor}' has no child '${child}'`);
     }
-    this.pending.push({
-      record: {
-        key: record.key ?? null,
-        value: record.value ?? null,
-        timestamp: record.timestamp ?? this.#task.currentTimestamp,
-        headers: record.headers ?? {},
-      },
-      child,
-    });
+    const index = this.forwardedCount++;
+    this.forwardedRecords[index] = {
+      key: record.key ?? null,
+      value: record.value ?? null,
+      timestamp: record.timestamp ?? this.#task.currentTimestamp,
+      headers: record.headers ?? {},
+    };
+    this.forwardedChildren[index] = child;
+  }
+
+  /** Forgets what was forwarded (dispatched, or dropped because the record failed). */
+  clearForwarded(): void {
+    for (let index = 0; index < this.forwardedCount; index++) {
+      this.forwardedRecords[index] = undefined;
+      this.forwardedChildren[index] = undefined;
+    }
+    this.forwardedCount = 0;
   }
 
   schedule(

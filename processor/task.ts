@@ -3,15 +3,21 @@ import { changelogTopicFor } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
 import { deadLetterFor, type DeadLetterReason } from './dead-letter.ts';
-import { DeserializationError, TaskFencedError, describeError } from './errors.ts';
+import { TaskFencedError, describeError } from './errors.ts';
 import type { CommitUnit, ConsumedRecord, OutgoingRecord, TopicPartitionOffset } from './kafka/client.ts';
 import { tpKey } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
 import { TaskProcessorContext, type Punctuator, type TaskView } from './processor-context.ts';
+import type { SerdeContext } from './serde.ts';
 import { TaskLifecycle, type TaskState } from './task-state.ts';
-import type { Processor, RecordOrigin, SinkNode, StreamRecord, Topology } from './topology.ts';
+import type { Processor, RecordOrigin, SinkNode, SourceNode, StreamRecord, Topology } from './topology.ts';
+
+// What process() returns when a record was handled synchronously: no promise per record.
+const DONE: Promise<void> = Promise.resolve();
+// #processAsync's value argument when the value is still to be decoded.
+const NOT_DECODED = Symbol('not decoded');
 
 /** An output that was committed, handed to post-commit hooks (the Redis cache, say) in order. */
 export interface CommittedOutput {
@@ -22,9 +28,104 @@ export interface CommittedOutput {
   timestamp: number;
 }
 
-interface Outgoing {
-  record: OutgoingRecord;
-  committed?: CommittedOutput;
+/**
+ * What a task produced since its last commit: outputs (with what post-commit hooks get: the sink
+ * and the unserialized key and value) and dead letters, in order. Kept in parallel arrays rather
+ * than an object per output, because outputs live until the commit and every object that lives
+ * that long is copied by the garbage collector, often twice.
+ */
+class PendingOutputs {
+  // Slots below #length are in use; the arrays keep their storage from commit to commit.
+  readonly #records: Array<OutgoingRecord | undefined> = [];
+  // For outputs: the sink's name; undefined for dead letters.
+  readonly #sinks: Array<string | undefined> = [];
+  readonly #keys: unknown[] = [];
+  readonly #values: unknown[] = [];
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  addOutput(sink: string, record: OutgoingRecord, key: unknown, value: unknown): void {
+    const at = this.#length++;
+    this.#records[at] = record;
+    this.#sinks[at] = sink;
+    this.#keys[at] = key;
+    this.#values[at] = value;
+  }
+
+  addDeadLetter(record: OutgoingRecord): void {
+    const at = this.#length++;
+    this.#records[at] = record;
+    this.#sinks[at] = undefined;
+    this.#keys[at] = undefined;
+    this.#values[at] = undefined;
+  }
+
+  /** Drops everything after the first `length` entries (a record's outputs, on rollback). */
+  truncate(length: number): void {
+    this.#records.fill(undefined, length, this.#length);
+    this.#sinks.fill(undefined, length, this.#length);
+    this.#keys.fill(undefined, length, this.#length);
+    this.#values.fill(undefined, length, this.#length);
+    this.#length = length;
+  }
+
+  /** The records to produce, in order, in a new array. */
+  records(): OutgoingRecord[] {
+    return this.#records.slice(0, this.#length) as OutgoingRecord[];
+  }
+
+  committedOutputs(): CommittedOutput[] {
+    const outputs: CommittedOutput[] = [];
+    for (let index = 0; index < this.#length; index++) {
+      const sink = this.#sinks[index];
+      if (sink === undefined) continue;
+      const record = this.#records[index] as OutgoingRecord;
+      outputs.push({
+        sink,
+        topic: record.topic,
+        key: this.#keys[index],
+        value: this.#values[index],
+        timestamp: record.timestamp ?? 0,
+      });
+    }
+    return outputs;
+  }
+
+  clear(): void {
+    this.truncate(0);
+  }
+}
+
+// The topology as this task runs it, resolved once in startRunning(): records flow through these
+// without a map lookup per node and per record.
+interface ProcessorRoute {
+  readonly kind: 'processor';
+  readonly name: string;
+  readonly processor: Processor;
+  readonly context: TaskProcessorContext;
+  readonly children: Route[];
+}
+
+interface SinkRoute {
+  readonly kind: 'sink';
+  readonly name: string;
+  readonly sink: SinkNode;
+  readonly keyContext: SerdeContext;
+  readonly valueContext: SerdeContext;
+}
+
+type Route = ProcessorRoute | SinkRoute;
+
+interface InputRoute {
+  readonly source: SourceNode;
+  readonly children: Route[];
+  /** tpKey() of the topic and this task's partition. */
+  readonly offsetKey: string;
+  readonly keyContext: SerdeContext;
+  readonly valueContext: SerdeContext;
 }
 
 export interface CommitOutcome {
@@ -60,13 +161,21 @@ export class StreamTask implements TaskView {
   #commitUnit: CommitUnit | undefined;
   /** Next offset to process per input topic-partition: records below it are duplicates. */
   readonly #nextOffsets = new Map<string, TopicPartitionOffset>();
-  #outgoing: Outgoing[] = [];
+  readonly #outgoing = new PendingOutputs();
   #processedSinceCommit = 0;
   #dirtySince: number | undefined;
   #streamTime = -1;
   #currentTimestamp = 0;
+  // The record being processed; its origin is built only if a processor asks for it.
+  #current: ConsumedRecord | undefined;
   #origin: RecordOrigin | undefined;
-  readonly #processors = new Map<string, { processor: Processor; context: TaskProcessorContext }>();
+  readonly #processors = new Map<string, ProcessorRoute>();
+  readonly #inputs = new Map<string, InputRoute>();
+  readonly #changelogTopics = new Map<string, string>();
+  // Processed records not yet added to the records-processed counter: a prom-client call per record
+  // costs more than the rest of the bookkeeping, so counts are added once per commit.
+  #unreportedRecords = 0;
+  readonly #recordsProcessed: { inc(value?: number): void };
   readonly #punctuators: Punctuator[] = [];
   readonly #keyValueStores = new Map<string, KeyValueStore<unknown, unknown>>();
   readonly #windowedStores = new Map<string, WindowedStore<unknown, unknown>>();
@@ -83,6 +192,7 @@ export class StreamTask implements TaskView {
       deps.metrics.tasks.inc({ state: to });
     });
     deps.metrics.tasks.inc({ state: 'created' });
+    this.#recordsProcessed = deps.metrics.recordsProcessed.labels({ task: deps.taskId });
     // The task manager opens the state manager with the default cache size; the config decides.
     deps.stateManager.resizeCaches(deps.config.stateCacheMaxBytesPerTask);
   }
@@ -91,6 +201,15 @@ export class StreamTask implements TaskView {
     return this.#lifecycle.state;
   }
   get origin(): RecordOrigin | undefined {
+    const record = this.#current;
+    if (record !== undefined && this.#origin === undefined) {
+      this.#origin = {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        timestamp: record.timestamp,
+      };
+    }
     return this.#origin;
   }
   get streamTime(): number {
@@ -162,14 +281,57 @@ export class StreamTask implements TaskView {
       const offset = committed.get(tpKey(tp));
       if (offset !== undefined) this.#nextOffsets.set(tpKey(tp), { ...tp, offset });
     }
-    for (const node of this.#deps.topology.nodes.values()) {
-      if (node.kind !== 'processor') continue;
-      const context = new TaskProcessorContext(this, node.name, node.stores, node.children);
-      const processor = node.create();
-      this.#processors.set(node.name, { processor, context });
-      processor.init?.(context);
-    }
+    this.#buildRoutes();
     this.#lifecycle.transitionTo('running');
+  }
+
+  /** Creates and initialises the processors, in topology order, and resolves every route. */
+  #buildRoutes(): void {
+    const topology = this.#deps.topology;
+    const routes = new Map<string, Route>();
+    for (const node of topology.nodes.values()) {
+      if (node.kind === 'processor') {
+        const context = new TaskProcessorContext(this, node.name, node.stores, node.children);
+        const processor = node.create();
+        const route: ProcessorRoute = {
+          kind: 'processor',
+          name: node.name,
+          processor,
+          context,
+          children: [],
+        };
+        this.#processors.set(node.name, route);
+        routes.set(node.name, route);
+        processor.init?.(context);
+      } else if (node.kind === 'sink') {
+        routes.set(node.name, {
+          kind: 'sink',
+          name: node.name,
+          sink: node,
+          keyContext: { topic: node.topic, part: 'key' },
+          valueContext: { topic: node.topic, part: 'value' },
+        });
+      }
+    }
+    const resolve = (names: readonly string[]): Route[] =>
+      names.flatMap((name) => {
+        const route = routes.get(name);
+        return route === undefined ? [] : [route];
+      });
+    for (const route of this.#processors.values()) {
+      route.children.push(...resolve(topology.node(route.name).children));
+    }
+    this.#inputs.clear();
+    for (const topic of topology.sourceTopics) {
+      const source = topology.sourceFor(topic) as SourceNode;
+      this.#inputs.set(topic, {
+        source,
+        children: resolve(source.children),
+        offsetKey: tpKey({ topic, partition: this.partition }),
+        keyContext: { topic, part: 'key' },
+        valueContext: { topic, part: 'value' },
+      });
+    }
   }
 
   /** The offset the consumer must start this topic-partition from, if known. */
@@ -177,145 +339,225 @@ export class StreamTask implements TaskView {
     return this.#nextOffsets.get(tpKey({ topic, partition: this.partition }))?.offset;
   }
 
-  /** Processes one record; a record that fails to decode or process becomes a dead letter. */
-  async process(record: ConsumedRecord): Promise<void> {
-    const inputKey = tpKey(record);
+  /**
+   * Processes one record; a record that fails to decode or process becomes a dead letter. Runs
+   * synchronously as long as the record's serdes and processors do (the promise it then returns
+   * is already resolved), and continues asynchronously from the first step that returns a promise.
+   */
+  process(record: ConsumedRecord): Promise<void> {
+    try {
+      return this.#process(record) ?? DONE;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #process(record: ConsumedRecord): Promise<void> | undefined {
+    const input = this.#inputs.get(record.topic);
+    if (!input) throw new Error(`task ${this.taskId} has no source for topic ${record.topic}`);
+    const inputKey = record.partition === this.partition ? input.offsetKey : tpKey(record);
     const next = this.#nextOffsets.get(inputKey);
-    if (next !== undefined && record.offset < next.offset) return; // already processed (consumer re-fetch)
-    const source = this.#deps.topology.sourceFor(record.topic);
-    if (!source) throw new Error(`task ${this.taskId} has no source for topic ${record.topic}`);
+    if (next !== undefined && record.offset < next.offset) return undefined; // already processed (consumer re-fetch)
 
     const txn = this.#deps.stateManager.transaction();
     const outgoingMark = this.#outgoing.length;
     txn.beginRecord();
-    this.#origin = {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      timestamp: record.timestamp,
-    };
+    this.#current = record;
+    this.#origin = undefined;
     this.#currentTimestamp = record.timestamp;
     if (record.timestamp > this.#streamTime) this.#streamTime = record.timestamp;
+    const source = input.source;
     let reason: DeadLetterReason = 'deserialization';
     try {
-      let k: unknown = null;
-      let v: unknown = null;
-      try {
-        // Await only what is asynchronous (Avro): each needless await costs every record a turn.
-        if (record.key !== null) {
-          const decoded = source.keySerde.deserialize(record.key, { topic: record.topic, part: 'key' });
-          k = decoded instanceof Promise ? await decoded : decoded;
-        }
-        if (record.value !== null) {
-          const decoded = source.valueSerde.deserialize(record.value, { topic: record.topic, part: 'value' });
-          v = decoded instanceof Promise ? await decoded : decoded;
-        }
-      } catch (error) {
-        throw new DeserializationError(`cannot deserialize record: ${describeError(error).message}`, {
-          context: {
-            taskId: this.taskId,
-            topic: record.topic,
-            partition: record.partition,
-            offset: record.offset,
-          },
-          cause: error,
-        });
+      // Await only what is asynchronous (Avro): each needless await costs every record a turn.
+      const key = record.key === null ? null : source.keySerde.deserialize(record.key, input.keyContext);
+      if (key instanceof Promise) return this.#processAsync(record, input, inputKey, next, outgoingMark, key);
+      const value =
+        record.value === null ? null : source.valueSerde.deserialize(record.value, input.valueContext);
+      if (value instanceof Promise) {
+        return this.#processAsync(record, input, inputKey, next, outgoingMark, key, value);
       }
       reason = 'processing';
-      await this.#dispatch(
-        source.children,
-        { key: k, value: v, timestamp: record.timestamp, headers: record.headers },
-        undefined,
-      );
+      const dispatched = this.#dispatch(input.children, this.#streamRecord(record, key, value), undefined, 0);
+      if (dispatched !== undefined) {
+        return this.#processAsync(record, input, inputKey, next, outgoingMark, key, value, dispatched);
+      }
       txn.commitRecord();
     } catch (error) {
-      txn.rollbackRecord();
-      this.#outgoing.length = outgoingMark;
-      for (const { context } of this.#processors.values()) context.pending.length = 0;
-      // The dead letter names the processor's own error class, not the engine's wrapper.
-      const cause = error instanceof DeserializationError ? error.cause : error;
-      this.#outgoing.push({
-        record: deadLetterFor(
-          this.applicationId,
-          this.#deps.config.appVersion,
-          this.taskId,
-          record,
-          reason,
-          cause,
-        ),
-      });
-      this.#deps.metrics.deadLetters.inc({ reason, topic: record.topic });
-      this.#log.warn(
-        {
-          error: describeError(cause),
-          topic: record.topic,
-          partition: record.partition,
-          offset: record.offset,
-          reason,
-        },
-        'record sent to the dead-letter topic',
-      );
-    } finally {
-      this.#origin = undefined;
+      this.#deadLetter(record, outgoingMark, reason, error);
     }
-    this.#nextOffsets.set(inputKey, {
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset + 1,
-    });
-    this.#processedSinceCommit++;
-    this.#dirtySince ??= this.now();
-    this.#deps.metrics.recordsProcessed.inc({ task: this.taskId });
+    this.#endRecord(record, inputKey, next);
+    return this.#punctuators.length > 0 ? this.#punctuate('stream-time', this.#streamTime) : undefined;
+  }
+
+  /** The rest of #process, from a step that returned a promise (each argument given is that far). */
+  async #processAsync(
+    record: ConsumedRecord,
+    input: InputRoute,
+    inputKey: string,
+    next: TopicPartitionOffset | undefined,
+    outgoingMark: number,
+    keyDecoding: unknown,
+    valueDecoding: unknown = NOT_DECODED,
+    dispatching?: Promise<void>,
+  ): Promise<void> {
+    let reason: DeadLetterReason = 'deserialization';
+    try {
+      let dispatched = dispatching;
+      if (dispatched === undefined) {
+        const key = keyDecoding instanceof Promise ? ((await keyDecoding) as unknown) : keyDecoding;
+        let value = valueDecoding;
+        if (value === NOT_DECODED) {
+          value =
+            record.value === null
+              ? null
+              : input.source.valueSerde.deserialize(record.value, input.valueContext);
+        }
+        if (value instanceof Promise) value = (await value) as unknown;
+        reason = 'processing';
+        dispatched = this.#dispatch(input.children, this.#streamRecord(record, key, value), undefined, 0);
+      } else {
+        reason = 'processing';
+      }
+      if (dispatched !== undefined) await dispatched;
+      this.#deps.stateManager.transaction().commitRecord();
+    } catch (error) {
+      this.#deadLetter(record, outgoingMark, reason, error);
+    }
+    this.#endRecord(record, inputKey, next);
     if (this.#punctuators.length > 0) await this.#punctuate('stream-time', this.#streamTime);
   }
 
-  /** Runs `record` through the named children, depth first, in order of forwarding. */
-  async #dispatch(
-    children: readonly string[],
+  #streamRecord(record: ConsumedRecord, key: unknown, value: unknown): StreamRecord<unknown, unknown> {
+    return { key, value, timestamp: record.timestamp, headers: record.headers };
+  }
+
+  /** Undoes what the record did (state writes, outputs, forwards) and queues its dead letter. */
+  #deadLetter(record: ConsumedRecord, outgoingMark: number, reason: DeadLetterReason, cause: unknown): void {
+    this.#deps.stateManager.transaction().rollbackRecord();
+    this.#outgoing.truncate(outgoingMark);
+    for (const { context } of this.#processors.values()) context.clearForwarded();
+    // The dead letter names the serde's or processor's own error class.
+    this.#outgoing.addDeadLetter(
+      deadLetterFor(this.applicationId, this.#deps.config.appVersion, this.taskId, record, reason, cause),
+    );
+    this.#deps.metrics.deadLetters.inc({ reason, topic: record.topic });
+    this.#log.warn(
+      {
+        error: describeError(cause),
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        reason,
+      },
+      'record sent to the dead-letter topic',
+    );
+  }
+
+  #endRecord(record: ConsumedRecord, inputKey: string, next: TopicPartitionOffset | undefined): void {
+    this.#current = undefined;
+    this.#origin = undefined;
+    // Advanced in place: commit() hands the commit unit copies.
+    if (next !== undefined) next.offset = record.offset + 1;
+    else {
+      this.#nextOffsets.set(inputKey, {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset + 1,
+      });
+    }
+    this.#processedSinceCommit++;
+    this.#unreportedRecords++;
+    this.#dirtySince ??= this.now();
+  }
+
+  // Dispatching is synchronous as long as processors and serdes are: each step returns a promise
+  // only when it has to wait, and only then does the rest of the walk continue asynchronously.
+  // An async function per step would cost every record several promises and microtask turns.
+
+  /** Runs `record` through the routes (those named `only`, if given), depth first, in order of forwarding. */
+  #dispatch(
+    routes: readonly Route[],
     record: StreamRecord<unknown, unknown>,
     only: string | undefined,
+    from: number,
+  ): Promise<void> | undefined {
+    for (let index = from; index < routes.length; index++) {
+      const route = routes[index] as Route;
+      if (only !== undefined && route.name !== only) continue;
+      const waiting = route.kind === 'sink' ? this.#toSink(route, record) : this.#runProcessor(route, record);
+      if (waiting !== undefined) return this.#dispatchAfter(waiting, routes, record, only, index + 1);
+    }
+    return undefined;
+  }
+
+  async #dispatchAfter(
+    waiting: Promise<void>,
+    routes: readonly Route[],
+    record: StreamRecord<unknown, unknown>,
+    only: string | undefined,
+    from: number,
   ): Promise<void> {
-    for (const name of children) {
-      if (only !== undefined && name !== only) continue;
-      const node = this.#deps.topology.node(name);
-      if (node.kind === 'sink') {
-        await this.#toSink(node, record);
-      } else if (node.kind === 'processor') {
-        const entry = this.#processors.get(name);
-        if (!entry) throw new Error(`processor ${name} not initialised`);
-        const processed = entry.processor.process(record, entry.context);
-        if (processed instanceof Promise) await processed;
-        if (entry.context.pending.length > 0) await this.#drain(node.children, entry.context);
-      }
-    }
+    await waiting;
+    await this.#dispatch(routes, record, only, from);
   }
 
-  async #drain(children: readonly string[], context: TaskProcessorContext): Promise<void> {
-    while (context.pending.length > 0) {
-      const batch = context.pending.splice(0, context.pending.length);
-      for (const f of batch) await this.#dispatch(children, f.record, f.child);
-    }
+  #runProcessor(route: ProcessorRoute, record: StreamRecord<unknown, unknown>): Promise<void> | undefined {
+    const processed = route.processor.process(record, route.context);
+    if (processed instanceof Promise) return processed.then(() => this.#drain(route, 0));
+    return route.context.forwardedCount > 0 ? this.#drain(route, 0) : undefined;
   }
 
-  async #toSink(sink: SinkNode, record: StreamRecord<unknown, unknown>): Promise<void> {
-    const keyBytes =
-      record.key === null ? null : sink.keySerde.serialize(record.key, { topic: sink.topic, part: 'key' });
-    const key = keyBytes instanceof Promise ? await keyBytes : keyBytes;
-    const valueBytes =
-      record.value === null
-        ? null
-        : sink.valueSerde.serialize(record.value, { topic: sink.topic, part: 'value' });
-    const value = valueBytes instanceof Promise ? await valueBytes : valueBytes;
-    this.#outgoing.push({
-      record: { topic: sink.topic, key, value, timestamp: record.timestamp, headers: record.headers },
-      committed: {
-        sink: sink.name,
-        topic: sink.topic,
-        key: record.key,
-        value: record.value,
-        timestamp: record.timestamp,
-      },
-    });
+  /** Dispatches what the processor forwarded, in order, then empties its queue. */
+  #drain(route: ProcessorRoute, from: number): Promise<void> | undefined {
+    const context = route.context;
+    // Records forwarded while draining (not possible in a DAG, but cheap to allow) are taken too.
+    for (let index = from; index < context.forwardedCount; index++) {
+      const record = context.forwardedRecords[index] as StreamRecord<unknown, unknown>;
+      const waiting = this.#dispatch(route.children, record, context.forwardedChildren[index], 0);
+      if (waiting !== undefined) return this.#drainAfter(waiting, route, index + 1);
+    }
+    context.clearForwarded();
+    return undefined;
+  }
+
+  async #drainAfter(waiting: Promise<void>, route: ProcessorRoute, from: number): Promise<void> {
+    await waiting;
+    await this.#drain(route, from);
+  }
+
+  #toSink(route: SinkRoute, record: StreamRecord<unknown, unknown>): Promise<void> | undefined {
+    const sink = route.sink;
+    const key = record.key === null ? null : sink.keySerde.serialize(record.key, route.keyContext);
+    // The value is serialized after the key is, as before: an asynchronous key serde is awaited first.
+    if (key instanceof Promise) return key.then((bytes) => this.#toSinkWithKey(route, record, bytes));
+    return this.#toSinkWithKey(route, record, key);
+  }
+
+  #toSinkWithKey(
+    route: SinkRoute,
+    record: StreamRecord<unknown, unknown>,
+    key: Buffer | null,
+  ): Promise<void> | undefined {
+    const sink = route.sink;
+    const value = record.value === null ? null : sink.valueSerde.serialize(record.value, route.valueContext);
+    if (value instanceof Promise) return value.then((bytes) => this.#output(route, record, key, bytes));
+    this.#output(route, record, key, value);
+    return undefined;
+  }
+
+  #output(
+    route: SinkRoute,
+    record: StreamRecord<unknown, unknown>,
+    key: Buffer | null,
+    value: Buffer | null,
+  ): void {
+    this.#outgoing.addOutput(
+      route.name,
+      { topic: route.sink.topic, key, value, timestamp: record.timestamp, headers: record.headers },
+      record.key,
+      record.value,
+    );
   }
 
   async #punctuate(type: 'stream-time' | 'wall-clock', time: number): Promise<void> {
@@ -334,16 +576,13 @@ export class StreamTask implements TaskView {
       try {
         this.#currentTimestamp = type === 'stream-time' ? time : this.#streamTime;
         await p.callback(time);
-        await this.#drain(
-          (this.#deps.topology.node(p.processor) as { children: string[] }).children,
-          entry.context,
-        );
+        await this.#drain(entry, 0);
         txn.commitRecord();
         this.#dirtySince ??= this.now();
       } catch (error) {
         txn.rollbackRecord();
-        this.#outgoing.length = mark;
-        entry.context.pending.length = 0;
+        this.#outgoing.truncate(mark);
+        entry.context.clearForwarded();
         this.#deps.metrics.punctuationErrors.inc({ processor: p.processor });
         this.#log.error(
           { error: describeError(error), processor: p.processor, type },
@@ -376,17 +615,21 @@ export class StreamTask implements TaskView {
     if (this.#dirtySince === undefined) return { committed: false, records: 0, outputs: [] };
     const unit = this.#commitUnit;
     if (!unit) throw new Error(`task ${this.taskId} has no commit unit`);
+    this.#reportProcessed();
     const started = performance.now();
     const txn = this.#deps.stateManager.transaction();
-    const changelog: OutgoingRecord[] = txn.changelogRecords().map((c) => ({
-      topic: changelogTopicFor(this.applicationId, c.store),
-      partition: this.partition,
-      key: c.key,
-      value: c.value,
-    }));
-    const records = [...this.#outgoing.map((o) => o.record), ...changelog];
-    const offsets = [...this.#nextOffsets.values()];
-    const outputs = this.#outgoing.flatMap((o) => (o.committed ? [o.committed] : []));
+    const records = this.#outgoing.records();
+    for (const c of txn.changelogRecords()) {
+      records.push({
+        topic: this.#changelogTopic(c.store),
+        partition: this.partition,
+        key: c.key,
+        value: c.value,
+      });
+    }
+    // Copies: process() advances the task's own offset objects in place.
+    const offsets = [...this.#nextOffsets.values()].map((tp) => ({ ...tp }));
+    const outputs = this.#outgoing.committedOutputs();
     let produced: Map<string, number>;
     try {
       produced = await unit.commit(records, offsets);
@@ -404,7 +647,7 @@ export class StreamTask implements TaskView {
     }
     await txn.flush(checkpoints);
     const count = this.#processedSinceCommit;
-    this.#outgoing = [];
+    this.#outgoing.clear();
     this.#processedSinceCommit = 0;
     this.#dirtySince = undefined;
     this.#deps.metrics.commits.inc({ task: this.taskId });
@@ -414,10 +657,27 @@ export class StreamTask implements TaskView {
 
   /** Drops everything since the last commit: outputs, dead letters and buffered state writes. */
   discardUncommitted(): void {
+    this.#reportProcessed();
     this.#deps.stateManager.transaction().abort();
-    this.#outgoing = [];
+    this.#outgoing.clear();
     this.#processedSinceCommit = 0;
     this.#dirtySince = undefined;
+  }
+
+  #changelogTopic(store: string): string {
+    let topic = this.#changelogTopics.get(store);
+    if (topic === undefined) {
+      topic = changelogTopicFor(this.applicationId, store);
+      this.#changelogTopics.set(store, topic);
+    }
+    return topic;
+  }
+
+  /** Adds the records processed since the last report to the records-processed counter. */
+  #reportProcessed(): void {
+    if (this.#unreportedRecords === 0) return;
+    this.#recordsProcessed.inc(this.#unreportedRecords);
+    this.#unreportedRecords = 0;
   }
 
   async suspend(): Promise<void> {

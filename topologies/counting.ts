@@ -32,6 +32,7 @@ export interface CountingTopics {
 }
 
 const MINOR_UNITS = /^-?\d{1,18}$/;
+const CURRENCY_CODE = /^[A-Z]{3}$/;
 
 export class CountingProcessor implements Processor<string, CountingInput, string, AccountTotals> {
   process(record: StreamRecord<string, CountingInput>, ctx: ProcessorContext<string, AccountTotals>): void {
@@ -42,7 +43,7 @@ export class CountingProcessor implements Processor<string, CountingInput, strin
         `amountMinor must be integer minor units as a string, got ${JSON.stringify(input.amountMinor)}`,
       );
     }
-    if (typeof input.currency !== 'string' || !/^[A-Z]{3}$/.test(input.currency)) {
+    if (typeof input.currency !== 'string' || !CURRENCY_CODE.test(input.currency)) {
       throw new Error(`currency must be an ISO 4217 code, got ${JSON.stringify(input.currency)}`);
     }
     const store = ctx.keyValueStore<string, AccountTotals>('totals');

@@ -1,0 +1,276 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  EngineMetrics,
+  ManualClock,
+  TopologyBuilder,
+  createLogger,
+  recordSerde,
+  validateStreamsConfig,
+  type ProcessorContext,
+  type RecordOrigin,
+  type RecordSerde,
+  type StreamRecord,
+  type Topology,
+} from '../../../processor/index.ts';
+import type {
+  CommitUnit,
+  ConsumedRecord,
+  OutgoingRecord,
+  ProducedOffsets,
+  TopicPartitionOffset,
+} from '../../../processor/kafka/client.ts';
+import { StreamTask } from '../../../processor/task.ts';
+import { StateManager, jsonSerde, stringSerde } from '../../../state/index.ts';
+import { countingTopology } from '../../../topologies/counting.ts';
+
+/** Keeps what each commit carried and answers with offsets, as a broker would. */
+class RecordingCommitUnit implements CommitUnit {
+  readonly transactional = true;
+  readonly commits: Array<{ records: OutgoingRecord[]; offsets: TopicPartitionOffset[] }> = [];
+  readonly #ends = new Map<string, number>();
+
+  async commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
+    this.commits.push({ records, offsets });
+    const produced: ProducedOffsets = new Map();
+    for (const r of records) {
+      const key = `${r.topic}:${r.partition ?? 0}`;
+      const offset = this.#ends.get(key) ?? 0;
+      this.#ends.set(key, offset + 1);
+      produced.set(key, offset);
+    }
+    return produced;
+  }
+
+  async close(): Promise<void> {}
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function runningTask(
+  topology: Topology,
+  configured: { stateCacheMaxBytesPerTask?: number } = {},
+): Promise<{ task: StreamTask; unit: RecordingCommitUnit; metrics: EngineMetrics; state: StateManager }> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'saldo-task-'));
+  cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
+  const config = validateStreamsConfig({
+    applicationId: 'task-test',
+    brokers: ['unused:9092'],
+    stateDir,
+    logLevel: 'silent',
+    ...configured,
+  });
+  const state = await StateManager.open({
+    appId: config.applicationId,
+    taskId: '0_0',
+    stateDir,
+    stores: topology.storeSpecs,
+  });
+  const metrics = new EngineMetrics();
+  const task = new StreamTask({
+    taskId: '0_0',
+    partition: 0,
+    topology,
+    config,
+    stateManager: state,
+    logger: createLogger({ level: 'silent' }),
+    metrics,
+    clock: new ManualClock(0),
+  });
+  cleanups.push(() => task.close());
+  const unit = new RecordingCommitUnit();
+  task.beginRestoring();
+  task.startRunning(unit, new Map());
+  return { task, unit, metrics, state };
+}
+
+function consumed(topic: string, offset: number, key: string, value: unknown): ConsumedRecord {
+  return {
+    topic,
+    partition: 0,
+    offset,
+    timestamp: 1_000 + offset,
+    key: Buffer.from(key),
+    value: Buffer.from(JSON.stringify(value)),
+    headers: {},
+  };
+}
+
+const transaction = (offset: number, account: string, amountMinor: string) =>
+  consumed('in', offset, account, { txId: `t${offset}`, amountMinor, currency: 'MXN' });
+
+async function processedCount(metrics: EngineMetrics): Promise<number> {
+  const metric = await metrics.recordsProcessed.get();
+  return metric.values.reduce((sum, value) => sum + value.value, 0);
+}
+
+/** A serde that answers through a promise, as a schema-registry serde does on first use. */
+function later<T>(serde: RecordSerde<T>): RecordSerde<T> {
+  return {
+    name: `later-${serde.name}`,
+    serialize: async (value, ctx) => serde.serialize(value, ctx),
+    deserialize: async (bytes, ctx) => serde.deserialize(bytes, ctx),
+  };
+}
+
+describe('StreamTask', () => {
+  it('adds processed records to the metrics once per commit, and also when work is discarded', async () => {
+    const { task, metrics } = await runningTask(countingTopology({ input: 'in', output: 'out' }));
+    await task.process(transaction(0, 'acct-1', '5'));
+    await task.process(transaction(1, 'acct-1', '7'));
+    expect(await processedCount(metrics)).toBe(0);
+    await task.commit();
+    expect(await processedCount(metrics)).toBe(2);
+    await task.process(transaction(2, 'acct-1', '1'));
+    task.discardUncommitted();
+    expect(await processedCount(metrics)).toBe(3);
+  });
+
+  it('handles a record of synchronous serdes and processors before process() returns', async () => {
+    const { task, unit } = await runningTask(countingTopology({ input: 'in', output: 'out' }));
+    const done = task.process(transaction(0, 'acct-1', '5'));
+    expect(task.hasUncommittedWork).toBe(true);
+    await done;
+    await task.commit();
+    expect(unit.commits[0]?.offsets).toEqual([{ topic: 'in', partition: 0, offset: 1 }]);
+  });
+
+  it('hands each commit its own copy of the input offsets', async () => {
+    const { task, unit } = await runningTask(countingTopology({ input: 'in', output: 'out' }));
+    await task.process(transaction(0, 'acct-1', '5'));
+    await task.commit();
+    await task.process(transaction(1, 'acct-1', '5'));
+    await task.commit();
+    expect(unit.commits.map((c) => c.offsets[0]?.offset)).toEqual([1, 2]);
+  });
+
+  it('keeps forwarding order (depth first) through asynchronous serdes and processors', async () => {
+    const seen: string[] = [];
+    const topology = new TopologyBuilder()
+      .addSource('in', {
+        topics: ['in'],
+        keySerde: later(recordSerde(stringSerde, 'string')),
+        valueSerde: recordSerde(jsonSerde<number>(), 'json'),
+      })
+      .addProcessor('split', {
+        parents: ['in'],
+        create: () => ({
+          process(record: StreamRecord<string, number>, ctx: ProcessorContext<string, number>) {
+            ctx.forward({ key: `${record.key}-a`, value: record.value });
+            ctx.forward({ key: `${record.key}-b`, value: record.value });
+          },
+        }),
+      })
+      .addProcessor('slow', {
+        parents: ['split'],
+        create: () => ({
+          async process(record: StreamRecord<string, number>, ctx: ProcessorContext<string, number>) {
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            seen.push(`slow ${record.key}`);
+            ctx.forward({ key: record.key, value: (record.value ?? 0) * 10 });
+          },
+        }),
+      })
+      .addProcessor('fast', {
+        parents: ['split'],
+        create: () => ({
+          process(record: StreamRecord<string, number>) {
+            seen.push(`fast ${record.key}`);
+          },
+        }),
+      })
+      .addSink('out', {
+        parents: ['slow'],
+        topic: 'out',
+        keySerde: later(recordSerde(stringSerde, 'string')),
+        valueSerde: later(recordSerde(jsonSerde<number>(), 'json')),
+      })
+      .build();
+    const { task, unit } = await runningTask(topology);
+    await task.process(consumed('in', 0, 'k', 1));
+    await task.commit();
+    expect(seen).toEqual(['slow k-a', 'fast k-a', 'slow k-b', 'fast k-b']);
+    const outputs = unit.commits[0]?.records.filter((r) => r.topic === 'out') ?? [];
+    expect(outputs.map((r) => `${r.key?.toString()}=${r.value?.toString()}`)).toEqual(['k-a=10', 'k-b=10']);
+  });
+
+  it('rolls back and dead-letters a record whose asynchronous processor fails after writing and forwarding', async () => {
+    const topology = new TopologyBuilder()
+      .addSource('in', {
+        topics: ['in'],
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: recordSerde(jsonSerde<number>(), 'json'),
+      })
+      .addKeyValueStore('last', { keySerde: stringSerde, valueSerde: jsonSerde<number>() })
+      .addProcessor('write-then-fail', {
+        parents: ['in'],
+        stores: ['last'],
+        create: () => ({
+          async process(record: StreamRecord<string, number>, ctx: ProcessorContext<string, number>) {
+            ctx.keyValueStore<string, number>('last').put(record.key as string, record.value as number);
+            ctx.forward({ key: record.key, value: record.value });
+            await Promise.resolve();
+            if ((record.value ?? 0) < 0) throw new RangeError('negative');
+          },
+        }),
+      })
+      .addSink('out', {
+        parents: ['write-then-fail'],
+        topic: 'out',
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: recordSerde(jsonSerde<number>(), 'json'),
+      })
+      .build();
+    const { task, unit } = await runningTask(topology);
+    await task.process(consumed('in', 0, 'a', 1));
+    await task.process(consumed('in', 1, 'a', -1));
+    await task.commit();
+    expect(task.keyValueStore<string, number>('last').get('a')).toBe(1);
+    const topics = unit.commits[0]?.records.map((r) => r.topic);
+    expect(topics).toEqual(['out', 'task-test-dlq', 'task-test-last-changelog']);
+  });
+
+  it('gives processors the origin of the record being processed, and none in a punctuation', async () => {
+    const origins: Array<RecordOrigin | undefined> = [];
+    const topology = new TopologyBuilder()
+      .addSource('in', {
+        topics: ['in'],
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: recordSerde(jsonSerde<number>(), 'json'),
+      })
+      .addProcessor('look', {
+        parents: ['in'],
+        create: () => ({
+          init(ctx: ProcessorContext) {
+            ctx.schedule(1, 'stream-time', () => void origins.push(ctx.origin));
+          },
+          process(_record: StreamRecord<unknown, unknown>, ctx: ProcessorContext) {
+            origins.push(ctx.origin);
+            origins.push(ctx.origin);
+          },
+        }),
+      })
+      .build();
+    const { task } = await runningTask(topology);
+    await task.process(consumed('in', 0, 'k', 1));
+    await task.process(consumed('in', 7, 'k', 1));
+    expect(origins).toEqual([
+      { topic: 'in', partition: 0, offset: 0, timestamp: 1_000 },
+      { topic: 'in', partition: 0, offset: 0, timestamp: 1_000 },
+      { topic: 'in', partition: 0, offset: 7, timestamp: 1_007 },
+      { topic: 'in', partition: 0, offset: 7, timestamp: 1_007 },
+      undefined,
+    ]);
+  });
+
+  it("sizes its stores' read caches from stateCacheMaxBytesPerTask", async () => {
+    const topology = countingTopology({ input: 'in', output: 'out' });
+    const { state } = await runningTask(topology, { stateCacheMaxBytesPerTask: 123_456 });
+    expect(state.engine('totals').cacheStats.maxBytes).toBe(123_456);
+  });
+});
