@@ -348,6 +348,9 @@ export class StreamTask implements TaskView {
     try {
       return this.#process(record) ?? DONE;
     } catch (error) {
+      // Only the engine's own failures get here (a record's failures become dead letters).
+      this.#current = undefined;
+      this.#origin = undefined;
       return Promise.reject(error);
     }
   }
@@ -422,7 +425,13 @@ export class StreamTask implements TaskView {
       if (dispatched !== undefined) await dispatched;
       this.#deps.stateManager.transaction().commitRecord();
     } catch (error) {
-      this.#deadLetter(record, outgoingMark, reason, error);
+      try {
+        this.#deadLetter(record, outgoingMark, reason, error);
+      } catch (failure) {
+        this.#current = undefined;
+        this.#origin = undefined;
+        throw failure;
+      }
     }
     this.#endRecord(record, inputKey, next);
     if (this.#punctuators.length > 0) await this.#punctuate('stream-time', this.#streamTime);
