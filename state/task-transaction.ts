@@ -83,7 +83,9 @@ class UndoJournal {
 
   /** Empties the journal, dropping its references so that they do not outlive the record. */
   clear(): void {
-    this.#slots.fill(undefined, 0, this.#length);
+    // A loop: a record's few slots cost less than a call to fill().
+    const slots = this.#slots;
+    for (let at = 0; at < this.#length; at++) slots[at] = undefined;
     this.#length = 0;
   }
 }
