@@ -86,14 +86,8 @@ function pack(records: readonly AnyRecord[]): PackedRecords {
   return { topics, buffer, count: records.length };
 }
 
-interface Unpacked {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Headers;
+/** A consumed record's fields (partition -1, offset -1 and NaN timestamp stand for none). */
+interface Unpacked extends ConsumedRecord {
   headerCount: number;
 }
 
