@@ -346,12 +346,25 @@ export class StreamTask implements TaskView {
    */
   process(record: ConsumedRecord): Promise<void> {
     try {
-      return this.#process(record) ?? DONE;
+      return this.processNow(record) ?? DONE;
     } catch (error) {
-      // Only the engine's own failures get here (a record's failures become dead letters).
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * process() for a caller's loop: undefined when the record was handled synchronously, else a
+   * promise of the rest to await before the next record. Skipping the await of an already
+   * resolved promise saves every record a suspension of the caller. Throws the engine's own
+   * failures synchronously (a record's failures become dead letters).
+   */
+  processNow(record: ConsumedRecord): Promise<void> | undefined {
+    try {
+      return this.#process(record);
+    } catch (error) {
       this.#current = undefined;
       this.#origin = undefined;
-      return Promise.reject(error);
+      throw error;
     }
   }
 

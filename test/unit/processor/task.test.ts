@@ -140,6 +140,27 @@ describe('StreamTask', () => {
     expect(unit.commits[0]?.offsets).toEqual([{ topic: 'in', partition: 0, offset: 1 }]);
   });
 
+  it('processNow() answers undefined for a record it handled synchronously, else a promise of the rest', async () => {
+    const { task } = await runningTask(countingTopology({ input: 'in', output: 'out' }));
+    expect(task.processNow(transaction(0, 'acct-1', '5'))).toBeUndefined();
+    expect(task.processNow(transaction(0, 'acct-1', '5'))).toBeUndefined(); // a duplicate: skipped
+    expect(() => task.processNow(consumed('elsewhere', 0, 'k', 1))).toThrow(/no source for topic/);
+
+    const slow = new TopologyBuilder()
+      .addSource('in', {
+        topics: ['in'],
+        keySerde: later(recordSerde(stringSerde, 'string')),
+        valueSerde: recordSerde(jsonSerde<number>(), 'json'),
+      })
+      .addProcessor('p', { parents: ['in'], create: () => ({ process() {} }) })
+      .build();
+    const { task: asyncTask } = await runningTask(slow);
+    const rest = asyncTask.processNow(consumed('in', 0, 'k', 1));
+    expect(rest).toBeInstanceOf(Promise);
+    await rest;
+    expect(asyncTask.hasUncommittedWork).toBe(true);
+  });
+
   it('hands each commit its own copy of the input offsets', async () => {
     const { task, unit } = await runningTask(countingTopology({ input: 'in', output: 'out' }));
     await task.process(transaction(0, 'acct-1', '5'));
