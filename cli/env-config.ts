@@ -45,6 +45,8 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (instanceId !== undefined) input.instanceId = instanceId;
   const logLevel = flags.logLevel ?? env.SALDO_LOG_LEVEL;
   if (logLevel !== undefined) input.logLevel = logLevel as StreamsConfigInput['logLevel'];
+  const cacheBytes = numberOrUndefined(env.SALDO_STATE_CACHE_MAX_BYTES_PER_TASK);
+  if (cacheBytes !== undefined) input.stateCacheMaxBytesPerTask = cacheBytes;
   const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
   if (clientThread !== undefined)
     input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];

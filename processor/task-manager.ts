@@ -136,7 +136,10 @@ export class TaskManager {
       let last: number | undefined;
       for (const record of batch.records) {
         if (control.isStale() || this.#stopping) break;
-        await task.process(record);
+        // Most records are handled synchronously: awaiting only what is pending saves each record
+        // a suspension of this loop (the periodic setImmediate below keeps it fair).
+        const pending = task.processNow(record);
+        if (pending) await pending;
         last = record.offset;
         if (task.needsCommit(this.#deps.clock.now())) {
           control.resolve(last);
@@ -207,6 +210,7 @@ export class TaskManager {
         taskId,
         stateDir: config.stateDir,
         stores: topology.storeSpecs,
+        cacheMaxBytes: config.stateCacheMaxBytesPerTask,
       });
     } catch (error) {
       // e.g. the store is still locked by this task's previous incarnation, closing after a revocation.

@@ -65,6 +65,10 @@ describe('start-up configuration', () => {
     expect(
       validateStreamsConfig(streamsConfigFrom({ SALDO_KAFKA_CLIENT_THREAD: 'main' }, {})).kafkaClientThread,
     ).toBe('main');
+    expect(
+      validateStreamsConfig(streamsConfigFrom({ SALDO_STATE_CACHE_MAX_BYTES_PER_TASK: '0' }, {}))
+        .stateCacheMaxBytesPerTask,
+    ).toBe(0);
     expect(() => validateStreamsConfig(streamsConfigFrom({ SALDO_KAFKA_CLIENT_THREAD: 'both' }, {}))).toThrow(
       /kafkaClientThread/,
     );
