@@ -36,10 +36,11 @@ export const streamsConfigSchema = z.object({
   instanceId: z.string().min(1).default(`${hostname()}-${process.pid}`),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
-   * Where the Kafka client runs: 'worker' puts kafkajs in a thread of its own so that protocol
-   * work uses a second core; 'main' keeps it on the engine's thread (one core, no thread hop).
+   * Where the Kafka client runs: 'main' keeps kafkajs on the engine's thread; 'worker' puts it in
+   * a thread of its own. Measured on 2 cores with the broker beside it (BENCHMARKS.md), the thread
+   * hop and the second heap cost more than the parallelism gains, so 'main' is the default.
    */
-  kafkaClientThread: z.enum(['worker', 'main']).default('worker'),
+  kafkaClientThread: z.enum(['main', 'worker']).default('main'),
 });
 
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;

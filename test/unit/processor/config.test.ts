@@ -59,12 +59,12 @@ describe('start-up configuration', () => {
     );
   });
 
-  it('runs the Kafka client in its own thread unless told otherwise, and rejects unknown choices', () => {
+  it('runs the Kafka client on the engine thread unless told otherwise, and rejects unknown choices', () => {
     const base = { applicationId: 'a', brokers: ['h:1'], stateDir: '/s' };
-    expect(validateStreamsConfig(base).kafkaClientThread).toBe('worker');
+    expect(validateStreamsConfig(base).kafkaClientThread).toBe('main');
     expect(
-      validateStreamsConfig(streamsConfigFrom({ SALDO_KAFKA_CLIENT_THREAD: 'main' }, {})).kafkaClientThread,
-    ).toBe('main');
+      validateStreamsConfig(streamsConfigFrom({ SALDO_KAFKA_CLIENT_THREAD: 'worker' }, {})).kafkaClientThread,
+    ).toBe('worker');
     expect(
       validateStreamsConfig(streamsConfigFrom({ SALDO_STATE_CACHE_MAX_BYTES_PER_TASK: '0' }, {}))
         .stateCacheMaxBytesPerTask,
