@@ -58,7 +58,7 @@ const HELP = `usage: npm run bench:engine -- [options]
   --no-append            do not append the results to BENCHMARKS.md
   --keep                 keep topics, groups and local state afterwards
   --engine-log-level L   the engine's log level: error, warn (default), info, debug
-  --client-thread T      where the engine runs kafkajs: worker (default) or main
+  --client-thread T      where the engine runs kafkajs: main (default) or worker
   --node-options "..."   Node/V8 options of the engine process (default: the recommended
                          "${RECOMMENDED_NODE_OPTIONS.join(' ')}", cli/node-options.ts; "" for none)
 `;
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       keep: { type: 'boolean', default: false },
       'engine-log-level': { type: 'string', default: 'warn' },
       'node-options': { type: 'string' },
-      'client-thread': { type: 'string', default: 'worker' },
+      'client-thread': { type: 'string', default: 'main' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
