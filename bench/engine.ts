@@ -59,7 +59,7 @@ const HELP = `usage: npm run bench:engine -- [options]
   --keep                 keep topics, groups and local state afterwards
   --engine-log-level L   the engine's log level: error, warn (default), info, debug
   --client-thread T      where the engine runs kafkajs: main (default) or worker
-  --node-options "..."   Node/V8 options of the engine process (default: the recommended
+  --node-options="..."   Node/V8 options of the engine process (default: the recommended
                          "${RECOMMENDED_NODE_OPTIONS.join(' ')}", cli/node-options.ts; "" for none)
 `;
 
