@@ -12,7 +12,7 @@ import { bytes, collect, text, useTempStateDir } from './temp-state-dir.ts';
 
 const stateDir = useTempStateDir();
 
-async function openState(): Promise<StateManager> {
+async function openState(options: { cacheMaxBytes?: number } = {}): Promise<StateManager> {
   return stateDir.closeAfter(
     await StateManager.open({
       appId: 'saldo',
@@ -22,6 +22,7 @@ async function openState(): Promise<StateManager> {
         { name: 'balances', kind: 'key-value' },
         { name: 'holds', kind: 'key-value' },
       ],
+      ...options,
     }),
   );
 }
@@ -477,18 +478,7 @@ describe('TaskTransaction with the read cache', () => {
   });
 
   it("splits the task's cache budget evenly between its stores, at open and when resized", async () => {
-    const state = stateDir.closeAfter(
-      await StateManager.open({
-        appId: 'saldo',
-        taskId: '0_1',
-        stateDir: stateDir.path,
-        stores: [
-          { name: 'balances', kind: 'key-value' },
-          { name: 'holds', kind: 'key-value' },
-        ],
-        cacheMaxBytes: 10_000,
-      }),
-    );
+    const state = await openState({ cacheMaxBytes: 10_000 });
     expect(state.engine('balances').cacheStats.maxBytes).toBe(5_000);
     expect(state.engine('holds').cacheStats.maxBytes).toBe(5_000);
     state.resizeCaches(0);
