@@ -210,7 +210,6 @@ export class TaskManager {
         taskId,
         stateDir: config.stateDir,
         stores: topology.storeSpecs,
-        cacheMaxBytes: config.stateCacheMaxBytesPerTask,
       });
     } catch (error) {
       // e.g. the store is still locked by this task's previous incarnation, closing after a revocation.

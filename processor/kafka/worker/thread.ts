@@ -114,7 +114,6 @@ async function call(target: string, method: string, args: unknown[]): Promise<un
     return undefined;
   }
   if (target === 'reader' && method === 'read') return readChangelogs(args[0] as number, args[1]);
-  if (target === 'reader' && method === 'heartbeat') return undefined;
   if (target === 'adapter' && method === 'close') return closeAll();
   throw new Error(`unknown call ${target}.${method}`);
 }
