@@ -251,3 +251,115 @@ describe('patched kafkajs varint encoding', () => {
     expect(encoder.buffer.equals(Buffer.concat([leb128(600n), leb128(9n), leb128(1n)]))).toBe(true);
   });
 });
+
+interface PooledEncoder {
+  buf: Buffer;
+}
+const PooledEncoderClass = require('kafkajs/src/protocol/encoder.js') as new (size?: number) => PooledEncoder;
+
+describe('patched kafkajs encoder allocation', () => {
+  it('takes small encoders from Node’s buffer pool instead of zero-filled allocations', () => {
+    // Buffer.alloc never pools; allocUnsafe slices small buffers out of one shared pool.
+    const encoder = new PooledEncoderClass(60);
+    expect(encoder.buf.length).toBe(64);
+    expect(encoder.buf.buffer.byteLength).toBe(Buffer.poolSize);
+  });
+});
+
+interface VarLongDecoder {
+  offset: number;
+  readVarLong(): { toString(): string };
+  readVarLongNumber(): number | { toString(): string };
+}
+const VarLongDecoderClass = require('kafkajs/src/protocol/decoder.js') as new (
+  buffer: Buffer,
+) => VarLongDecoder;
+const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: unknown): unknown };
+
+interface DecodedRecord {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  headers: Record<string, Buffer | Buffer[]>;
+}
+
+/** A batch as kafkajs encodes it, with a given first offset (the fetch response's base offset). */
+async function encodedBatch(
+  records: RecordFields[],
+  firstOffset: bigint,
+  firstTimestamp: number,
+): Promise<Buffer> {
+  const batch = await RecordBatch({
+    records: records.map((r) => Record(r)),
+    lastOffsetDelta: records.length - 1,
+    firstTimestamp,
+    maxTimestamp: firstTimestamp,
+  });
+  const bytes = Buffer.from(batch.buffer);
+  bytes.writeBigInt64BE(firstOffset, 0);
+  return bytes;
+}
+
+describe('patched kafkajs record decoding', () => {
+  it('reads varlongs of up to 7 bytes as numbers and longer ones as Longs, as Kafka encodes them', () => {
+    const values = [0n, 1n, -1n, 63n, -64n, 64n, 2n ** 47n - 1n, -(2n ** 47n), 2n ** 48n, -(2n ** 63n)];
+    for (let i = 0; i < 300; i++)
+      values.push(BigInt(Math.round((Math.random() - 0.5) * 2 ** (1 + (i % 52)))));
+    for (const v of values) {
+      const bytes = Buffer.concat([leb128(zigZag64(v)), Buffer.from([0xaa])]);
+      const decoder = new VarLongDecoderClass(bytes);
+      const decoded = decoder.readVarLongNumber();
+      expect(String(decoded)).toBe(v.toString());
+      expect(typeof decoded).toBe(bytes.length - 1 <= 7 ? 'number' : 'object');
+      expect(decoder.offset).toBe(bytes.length - 1);
+    }
+  });
+
+  it('gives every record its offset and timestamp without a Long per record', async () => {
+    const firstTimestamp = 1_763_900_000_000;
+    const fields = Array.from({ length: 50 }, (_, i) => ({
+      ...randomRecord(i),
+      timestampDelta: (i - 10) * 997,
+    }));
+    const bytes = await encodedBatch(fields, 123_456_789_012n, firstTimestamp);
+    const fromValue = Long.fromValue;
+    let longs = 0;
+    Long.fromValue = (value: unknown) => {
+      longs++;
+      return fromValue.call(Long, value);
+    };
+    let decoded: DecodedRecord[];
+    try {
+      decoded = (await decodeRecordBatch(new Decoder(bytes))).records as DecodedRecord[];
+    } finally {
+      Long.fromValue = fromValue;
+    }
+    expect(longs).toBe(0);
+    decoded.forEach((record, i) => {
+      expect(record.offset).toBe(String(123_456_789_012 + i));
+      expect(record.timestamp).toBe(String(firstTimestamp + (i - 10) * 997));
+    });
+  });
+
+  it('falls back to 64-bit arithmetic for offsets beyond 2^53', async () => {
+    const base = 2n ** 62n + 5n;
+    const bytes = await encodedBatch([randomRecord(1), randomRecord(2)], base, 1_000);
+    const decoded = (await decodeRecordBatch(new Decoder(bytes))).records;
+    // randomRecord(i) has offset delta i.
+    expect(decoded.map((r) => r.offset)).toEqual([(base + 1n).toString(), (base + 2n).toString()]);
+  });
+
+  it('collects repeated headers into arrays and keeps a header named __proto__ as data', async () => {
+    const headers = JSON.parse('{"__proto__": "x", "toString": "y", "plain": "z"}', (_key, value: unknown) =>
+      typeof value === 'string' ? Buffer.from(value) : value,
+    ) as Record<string, Buffer>;
+    const repeated = { ...randomRecord(1), headers: { multi: [Buffer.from('a'), Buffer.from('b')] } };
+    const bytes = await encodedBatch([{ ...randomRecord(1), headers }, repeated], 0n, 1_000);
+    const [first, second] = (await decodeRecordBatch(new Decoder(bytes))).records as DecodedRecord[];
+    expect(Object.getPrototypeOf(first?.headers)).toBe(Object.prototype);
+    expect(Object.keys(first?.headers ?? {}).sort()).toEqual(['__proto__', 'plain', 'toString']);
+    expect(String(Object.getOwnPropertyDescriptor(first?.headers, '__proto__')?.value)).toBe('x');
+    expect(String(first?.headers['toString'])).toBe('y');
+    expect((second?.headers['multi'] as Buffer[]).map(String)).toEqual(['a', 'b']);
+  });
+});
