@@ -102,6 +102,7 @@ const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.j
     value: Buffer | null;
     headers: Record<string, Buffer | Buffer[]>;
     offset: string;
+    timestamp: string;
   }>;
 }>;
 
@@ -361,5 +362,164 @@ describe('patched kafkajs record decoding', () => {
     expect(String(Object.getOwnPropertyDescriptor(first?.headers, '__proto__')?.value)).toBe('x');
     expect(String(first?.headers['toString'])).toBe('y');
     expect((second?.headers['multi'] as Buffer[]).map(String)).toEqual(['a', 'b']);
+  });
+});
+
+interface ProduceMessage {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | Buffer[]>;
+  timestamp?: string | number;
+}
+interface PartitionData {
+  partition: number;
+  firstSequence?: number;
+  messages: ProduceMessage[];
+}
+const produceV3 = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (args: {
+  acks: number;
+  timeout: number;
+  transactionalId?: string | null;
+  producerId?: number;
+  producerEpoch?: number;
+  topicData: Array<{ topic: string; partitions: PartitionData[] }>;
+}) => { encode(): Promise<{ buffer: Buffer }> };
+
+/** The original produce v3 encoding (kafkajs 2.2.4) of one partition, rebuilt from Record and RecordBatch. */
+async function unpatchedPartition(
+  data: PartitionData,
+  transactional: boolean,
+  producerId: number,
+  producerEpoch: number,
+  dateNow: number,
+): Promise<Buffer> {
+  const timestamps = data.messages
+    .map((m) => m.timestamp)
+    .filter((t) => t != null)
+    .sort();
+  const first = timestamps.length === 0 ? dateNow : (timestamps[0] as string | number);
+  const max = timestamps.length === 0 ? dateNow : (timestamps[timestamps.length - 1] as string | number);
+  const records = data.messages.map((m, i) =>
+    Record({
+      key: (m.key ?? null) as Buffer | null,
+      value: m.value as Buffer | null,
+      headers: m.headers ?? {},
+      offsetDelta: i,
+      timestampDelta: Number(m.timestamp || dateNow) - Number(first),
+    }),
+  );
+  const batch = await (RecordBatch as unknown as (b: Record<string, unknown>) => Promise<{ buffer: Buffer }>)(
+    {
+      records,
+      firstTimestamp: first,
+      maxTimestamp: max,
+      producerId,
+      producerEpoch,
+      firstSequence: data.firstSequence ?? 0,
+      transactional,
+      lastOffsetDelta: records.length - 1,
+    },
+  );
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(data.partition, 0);
+  head.writeInt32BE(batch.buffer.length, 4);
+  return Buffer.concat([head, batch.buffer]);
+}
+
+describe('patched kafkajs produce request encoding', () => {
+  it('writes uncompressed batches byte for byte as the original Record and RecordBatch do', async () => {
+    const now = Date.now();
+    const randomMessage = (i: number): ProduceMessage => {
+      const fields = randomRecord(i);
+      const timestamp = i % 4 === 0 ? undefined : i % 4 === 1 ? String(now - i * 7) : now + i;
+      return {
+        key: i % 9 === 0 ? `text-key-${i}` : fields.key,
+        value: i % 13 === 0 ? `text value ${i} ñ` : fields.value,
+        ...(i % 6 === 0 ? {} : { headers: fields.headers }),
+        ...(timestamp === undefined ? {} : { timestamp }),
+      };
+    };
+    const partitions = (topicIndex: number): PartitionData[] =>
+      [0, 1, 2].map((partition) => ({
+        partition,
+        firstSequence: partition * 10,
+        // One partition has no timestamps at all, so the batch takes Date.now().
+        messages: Array.from({ length: 40 + partition * 25 }, (_, i) => {
+          const message = randomMessage(i + topicIndex * 100);
+          if (partition === 2) delete message.timestamp;
+          return message;
+        }),
+      }));
+    const topicData = [
+      { topic: 'saldo-a', partitions: partitions(0) },
+      { topic: 'saldo-b', partitions: partitions(1) },
+    ];
+    for (const transactionalId of [null, 'saldo-app-0_1']) {
+      const frozenNow = Date.now;
+      Date.now = () => now;
+      let actual: Buffer;
+      try {
+        actual = (
+          await produceV3({
+            acks: -1,
+            timeout: 30_000,
+            transactionalId,
+            producerId: 42,
+            producerEpoch: 3,
+            topicData,
+          }).encode()
+        ).buffer;
+      } finally {
+        Date.now = frozenNow;
+      }
+      const expected: Buffer[] = [];
+      const nullableString = (s: string | null): Buffer => {
+        if (s === null) return Buffer.from([0xff, 0xff]);
+        const b = Buffer.alloc(2 + Buffer.byteLength(s));
+        b.writeInt16BE(Buffer.byteLength(s), 0);
+        b.write(s, 2);
+        return b;
+      };
+      const int = (bytes: number, v: number): Buffer => {
+        const b = Buffer.alloc(bytes);
+        if (bytes === 2) b.writeInt16BE(v);
+        else b.writeInt32BE(v);
+        return b;
+      };
+      expected.push(nullableString(transactionalId), int(2, -1), int(4, 30_000), int(4, topicData.length));
+      for (const topic of topicData) {
+        expected.push(nullableString(topic.topic), int(4, topic.partitions.length));
+        for (const data of topic.partitions) {
+          expected.push(await unpatchedPartition(data, transactionalId !== null, 42, 3, now));
+        }
+      }
+      expect(actual.equals(Buffer.concat(expected))).toBe(true);
+    }
+  });
+});
+
+describe('patched kafkajs CRC32C', () => {
+  // The CRC-32C (Castagnoli) table, computed here from the reflected polynomial as a reference.
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  const bytewise = (bytes: Buffer): number => {
+    let crc = -1;
+    for (const byte of bytes) crc = (table[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+    return (crc ^ -1) >>> 0;
+  };
+
+  it('gives the standard check value and the byte-at-a-time checksum for every length', () => {
+    expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283);
+    for (let length = 0; length < 300; length++) {
+      const bytes = randomBytes(length);
+      expect(crc32C(bytes)).toBe(bytewise(bytes));
+      // A view into a larger buffer, as the batch encoder passes it.
+      const view = Buffer.concat([randomBytes(3), bytes, randomBytes(5)]).subarray(3, 3 + length);
+      expect(crc32C(view)).toBe(bytewise(bytes));
+    }
   });
 });
