@@ -18,42 +18,54 @@ function recordSize(r: OutgoingRecord): number {
   return size;
 }
 
-function chunksOf(records: OutgoingRecord[]): OutgoingRecord[][] {
-  const chunks: OutgoingRecord[][] = [];
-  let current: OutgoingRecord[] = [];
+/** One produce request's worth of records, grouped per topic as kafkajs takes them. */
+interface SendChunk {
+  topicMessages: Array<{ topic: string; messages: Message[] }>;
+  /** Per topic, records per explicit partition: only those (changelogs) need exact last offsets. */
+  explicitCounts: Map<string, Map<number, number>>;
+}
+
+/**
+ * Splits the records into sends under the size and count bounds, and builds each send's kafkajs
+ * messages and explicit-partition counts in the same pass: this runs for every produced record.
+ */
+export function* chunksOf(records: OutgoingRecord[]): Generator<SendChunk> {
+  let byTopic = new Map<string, Message[]>();
+  let explicitCounts = new Map<string, Map<number, number>>();
+  let inChunk = 0;
   let bytes = 0;
+  const chunk = (): SendChunk => ({
+    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    explicitCounts,
+  });
   for (const r of records) {
     const size = recordSize(r);
-    if (
-      current.length > 0 &&
-      (bytes + size > MAX_BYTES_PER_SEND || current.length >= MAX_MESSAGES_PER_SEND)
-    ) {
-      chunks.push(current);
-      current = [];
+    if (inChunk > 0 && (bytes + size > MAX_BYTES_PER_SEND || inChunk >= MAX_MESSAGES_PER_SEND)) {
+      yield chunk();
+      byTopic = new Map();
+      explicitCounts = new Map();
+      inChunk = 0;
       bytes = 0;
     }
-    current.push(r);
+    inChunk++;
     bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
-function toTopicMessages(records: OutgoingRecord[]): Array<{ topic: string; messages: Message[] }> {
-  const byTopic = new Map<string, Message[]>();
-  for (const r of records) {
-    let list = byTopic.get(r.topic);
-    if (!list) byTopic.set(r.topic, (list = []));
+    let messages = byTopic.get(r.topic);
+    if (messages === undefined) byTopic.set(r.topic, (messages = []));
     const message: Message = { key: r.key, value: r.value };
-    if (r.partition !== undefined) message.partition = r.partition;
+    if (r.partition !== undefined) {
+      message.partition = r.partition;
+      let counts = explicitCounts.get(r.topic);
+      if (counts === undefined) explicitCounts.set(r.topic, (counts = new Map()));
+      counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
+    }
     if (r.headers) message.headers = r.headers;
     if (r.timestamp !== undefined) message.timestamp = String(r.timestamp);
-    list.push(message);
+    messages.push(message);
   }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  if (inChunk > 0) yield chunk();
 }
 
-/** Records per topic-partition in the order kafkajs groups them, to turn base offsets into last offsets. */
+/** Sends every record; returns the last offset of each explicitly partitioned topic-partition. */
 async function sendAll(
   send: (batch: {
     topicMessages: Array<{ topic: string; messages: Message[] }>;
@@ -61,21 +73,12 @@ async function sendAll(
   records: OutgoingRecord[],
 ): Promise<ProducedOffsets> {
   const produced: ProducedOffsets = new Map();
-  for (const chunk of chunksOf(records)) {
-    // Count records per explicit partition: only explicitly partitioned records (changelogs) need
-    // exact last offsets, for checkpoints.
-    const counts = new Map<string, number>();
-    for (const r of chunk) {
-      if (r.partition === undefined) continue;
-      const key = `${r.topic}:${r.partition}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    const metadata = await send({ topicMessages: toTopicMessages(chunk) });
+  for (const { topicMessages, explicitCounts } of chunksOf(records)) {
+    const metadata = await send({ topicMessages });
     for (const m of metadata) {
-      const key = `${m.topicName}:${m.partition}`;
-      const count = counts.get(key);
+      const count = explicitCounts.get(m.topicName)?.get(m.partition);
       if (count === undefined || m.baseOffset === undefined) continue;
-      produced.set(key, Number(m.baseOffset) + count - 1);
+      produced.set(`${m.topicName}:${m.partition}`, Number(m.baseOffset) + count - 1);
     }
   }
   return produced;
