@@ -137,6 +137,7 @@ function throughputFigures(guarantee: Guarantee, p: PhaseOutcome, verified?: str
     processingCpuSeconds: r.processingCpuMs / 1000,
     eventLoopUtilization: r.processingEventLoopUtilization,
     machineBusy: p.machineBusy,
+    machineSteal: p.machineSteal,
     loadAtStart: p.loadAtStart,
     verified,
     trouble: p.trouble,
@@ -346,7 +347,7 @@ async function main(): Promise<void> {
       const figures = throughputFigures(guarantee, outcome, verified);
       report[phase] = figures;
       log(
-        `${phase}: ${Math.round(figures.recordsPerSec).toLocaleString('en-US')} records/s, commit p99 ${figures.commitP99Ms.toFixed(1)} ms, peak RSS ${Math.round(figures.peakRssMb)} MB`,
+        `${phase}: ${Math.round(figures.recordsPerSec).toLocaleString('en-US')} records/s, commit p99 ${figures.commitP99Ms.toFixed(1)} ms, peak RSS ${Math.round(figures.peakRssMb)} MB, CPU steal ${figures.machineSteal === undefined ? 'n/a' : `${Math.round(figures.machineSteal * 100)}%`}`,
       );
     }
 
@@ -409,6 +410,7 @@ async function main(): Promise<void> {
         peakRssMb: restore.result.maxRssKb / 1024,
         cpuSeconds: (restore.result.cpuUserMs + restore.result.cpuSystemMs) / 1000,
         machineBusy: restore.machineBusy,
+        machineSteal: restore.machineSteal,
         loadAtStart: restore.loadAtStart,
       };
       log(

@@ -18,7 +18,7 @@ import {
   type RunnerSpec,
   type StartedMessage,
 } from './protocol.ts';
-import { busyShare, machineCpuTimes } from './stats.ts';
+import { busyShare, machineCpuTimes, stealShare } from './stats.ts';
 
 const RUNNER = fileURLToPath(new URL('./engine-runner.ts', import.meta.url));
 const POLL_MS = 100;
@@ -54,6 +54,8 @@ export interface PhaseOutcome {
   loadAtStart: [number, number, number];
   /** Busy share of all cores of the machine during the phase (engine + broker + anything else). */
   machineBusy: number | undefined;
+  /** Of machineBusy, the share that was CPU steal (the hypervisor running other guests). */
+  machineSteal: number | undefined;
   logFile: string;
   profileFile: string | undefined;
   trouble: LogTrouble;
@@ -175,6 +177,7 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
     result,
     loadAtStart,
     machineBusy: busyShare(cpuBefore, cpuAfter),
+    machineSteal: stealShare(cpuBefore, cpuAfter),
     logFile,
     profileFile: opts.profile ? join(opts.workDir, profileName) : undefined,
     trouble: scanLog(logFile),

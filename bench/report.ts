@@ -37,6 +37,7 @@ export interface ThroughputFigures {
   processingCpuSeconds: number;
   eventLoopUtilization: number;
   machineBusy: number | undefined;
+  machineSteal: number | undefined;
   loadAtStart: [number, number, number];
   verified?: string[] | undefined;
   trouble: LogTrouble;
@@ -59,6 +60,7 @@ export interface RestoreFigures {
   peakRssMb: number;
   cpuSeconds: number;
   machineBusy: number | undefined;
+  machineSteal: number | undefined;
   loadAtStart: [number, number, number];
 }
 
@@ -169,7 +171,7 @@ export function targetChecks(r: BenchReport): TargetCheck[] {
 }
 
 function throughputRow(label: string, t: ThroughputFigures): string {
-  return `| ${label} | ${int(t.records)} | **${int(t.recordsPerSec)}** | ${int(t.withStartupPerSec)} | ${ms(t.commitP50Ms)} / ${ms(t.commitP99Ms)} / ${ms(t.commitMaxMs)} | ${ms(t.histogramP50Ms)} / ${ms(t.histogramP99Ms)} | ${int(t.commits)} | ${int(t.peakRssMb)} / ${int(t.heapPeakMb)} / ${int(t.externalPeakMb)} | ${t.cpuSeconds.toFixed(1)} s | ${int((t.processingCpuSeconds * 1e6) / t.records)} | ${pct(t.eventLoopUtilization)} | ${pct(t.machineBusy)} | ${formatLoad(t.loadAtStart)} |`;
+  return `| ${label} | ${int(t.records)} | **${int(t.recordsPerSec)}** | ${int(t.withStartupPerSec)} | ${ms(t.commitP50Ms)} / ${ms(t.commitP99Ms)} / ${ms(t.commitMaxMs)} | ${ms(t.histogramP50Ms)} / ${ms(t.histogramP99Ms)} | ${int(t.commits)} | ${int(t.peakRssMb)} / ${int(t.heapPeakMb)} / ${int(t.externalPeakMb)} | ${t.cpuSeconds.toFixed(1)} s | ${int((t.processingCpuSeconds * 1e6) / t.records)} | ${pct(t.eventLoopUtilization)} | ${pct(t.machineBusy)} / ${pct(t.machineSteal)} | ${formatLoad(t.loadAtStart)} |`;
 }
 
 function troubleNotes(t: LogTrouble): string[] {
@@ -203,7 +205,7 @@ export function formatResults(r: BenchReport): string {
   ].filter((x): x is [string, ThroughputFigures] => x !== undefined);
   if (tp.length > 0) {
     lines.push(
-      '| processing run | records | records/s | records/s incl. start-up | commit p50 / p99 / max ms | histogram p50 / p99 ms | commits | peak RSS / heap / external MB | engine CPU | CPU µs/record | event loop busy | machine busy | load at start |',
+      '| processing run | records | records/s | records/s incl. start-up | commit p50 / p99 / max ms | histogram p50 / p99 ms | commits | peak RSS / heap / external MB | engine CPU | CPU µs/record | event loop busy | machine busy / steal | load at start |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     );
     for (const [label, t] of tp) lines.push(throughputRow(label, t));
@@ -221,9 +223,9 @@ export function formatResults(r: BenchReport): string {
   if (r.restore) {
     const x = r.restore;
     lines.push(
-      '| restore | changelog records | keys | records/s | wall ms (all tasks) | slowest task ms | first records after ms | records/s once flowing | peak RSS MB | engine CPU | machine busy | load at start |',
+      '| restore | changelog records | keys | records/s | wall ms (all tasks) | slowest task ms | first records after ms | records/s once flowing | peak RSS MB | engine CPU | machine busy / steal | load at start |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-      `| ${x.tasks} tasks in parallel | ${int(x.records)} | ${int(x.keys)} | **${int(x.recordsPerSec)}** | ${int(x.windowMs)} | ${int(x.slowestTaskMs)} | ${int(x.firstRecordsAfterMs)} | ${int(x.dataPerSec)} | ${int(x.peakRssMb)} | ${x.cpuSeconds.toFixed(1)} s | ${pct(x.machineBusy)} | ${formatLoad(x.loadAtStart)} |`,
+      `| ${x.tasks} tasks in parallel | ${int(x.records)} | ${int(x.keys)} | **${int(x.recordsPerSec)}** | ${int(x.windowMs)} | ${int(x.slowestTaskMs)} | ${int(x.firstRecordsAfterMs)} | ${int(x.dataPerSec)} | ${int(x.peakRssMb)} | ${x.cpuSeconds.toFixed(1)} s | ${pct(x.machineBusy)} / ${pct(x.machineSteal)} | ${formatLoad(x.loadAtStart)} |`,
       '',
     );
   }
@@ -314,7 +316,8 @@ What is measured (see bench/engine.ts for the details):
   the engine's CPU over the processing window divided by the records (less sensitive than records/s
   to other load on the machine); **event loop busy** the main thread's event-loop utilisation over
   the processing window; **machine busy** the share of all cores in use during the run (the broker
-  shares the machine). **heap / external** are the peaks of the V8 heap and of memory outside it
+  shares the machine), and **steal** the part of it that the hypervisor gave to other guests: on a
+  shared VM the same code runs slower when steal is high, so compare runs together with it. **heap / external** are the peaks of the V8 heap and of memory outside it
   (Buffers), sampled every 100 ms, next to the peak RSS.
 `;
 

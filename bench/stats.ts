@@ -38,6 +38,8 @@ export function histogramQuantile(buckets: readonly HistogramBucket[], q: number
 /** Machine-wide CPU time from /proc/stat (Linux), to tell how busy the whole box was during a phase. */
 export interface CpuTimes {
   busy: number;
+  /** Time the hypervisor ran someone else while this machine wanted to run (counted in busy). */
+  steal: number;
   total: number;
 }
 
@@ -49,10 +51,20 @@ export async function machineCpuTimes(): Promise<CpuTimes | undefined> {
     const fields = line.trim().split(/\s+/).slice(1).map(Number);
     const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
     const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - idle, total };
+    return { busy: total - idle, steal: fields[7] ?? 0, total };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Steal share (0..1) of all cores between two readings: CPU time the hypervisor gave to other
+ * guests while this machine had work. On a shared VM it makes the same code run slower, so runs
+ * are comparable only together with it.
+ */
+export function stealShare(before: CpuTimes | undefined, after: CpuTimes | undefined): number | undefined {
+  if (!before || !after || after.total === before.total) return undefined;
+  return (after.steal - before.steal) / (after.total - before.total);
 }
 
 /** Busy share (0..1) of all cores between two readings. */
