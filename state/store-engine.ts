@@ -41,9 +41,18 @@ const WRITE_OPTIONS = { sync: false } as const;
 
 /**
  * Default bound (approximate heap bytes) of the read cache of a task, shared evenly by its stores,
- * and of a store engine opened on its own. Enough for some 45,000 hot entries of 100 bytes.
+ * and of a store engine opened on its own. Enough for some 20,000 hot entries of 100 bytes, more
+ * than a task of the 1M-record benchmark (100,000 accounts on 8 partitions) needs; 8 MiB let the
+ * benchmark's 1M-key run pass 400 MB of RSS.
  */
-export const DEFAULT_CACHE_MAX_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_CACHE_MAX_BYTES = 4 * 1024 * 1024;
+
+// LevelDB's own memory per store, outside the V8 heap: its block cache and its memtable (up to
+// two while one is flushed). classic-level's defaults (8 MiB and 4 MiB) cost an 8-task instance
+// about 130 MB; hot keys are served by the read cache above, so less suffices. Measured on the
+// 1M-key benchmark: peak RSS 401 -> 379 MB, restore still 240k records/s (BENCHMARKS.md).
+const LEVELDB_BLOCK_CACHE_BYTES = 2 * 1024 * 1024;
+const LEVELDB_WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
 
 export interface StoreEngineOptions {
   /** Bound of the store's read cache (see ReadCache); 0 disables it. */
@@ -337,6 +346,8 @@ export class StoreEngine {
       keyEncoding: 'buffer',
       valueEncoding: 'buffer',
       createIfMissing: true,
+      cacheSize: LEVELDB_BLOCK_CACHE_BYTES,
+      writeBufferSize: LEVELDB_WRITE_BUFFER_BYTES,
     });
     try {
       await db.open();
