@@ -228,6 +228,7 @@ export class TaskManager {
       logger: this.#deps.logger,
       metrics: this.#deps.metrics,
       clock: this.#deps.clock,
+      collectCommittedOutputs: this.#deps.postCommitHooks.length > 0,
     });
     try {
       task.beginRestoring();

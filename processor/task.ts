@@ -143,6 +143,11 @@ export interface StreamTaskDeps {
   logger: Logger;
   metrics: EngineMetrics;
   clock: Clock;
+  /**
+   * Whether commit() returns the committed outputs (for post-commit hooks); default true. Without
+   * hooks the task manager turns it off, sparing an object per output.
+   */
+  collectCommittedOutputs?: boolean;
 }
 
 /**
@@ -651,7 +656,7 @@ export class StreamTask implements TaskView {
     }
     // Copies: process() advances the task's own offset objects in place.
     const offsets = [...this.#nextOffsets.values()].map((tp) => ({ ...tp }));
-    const outputs = this.#outgoing.committedOutputs();
+    const outputs = this.#deps.collectCommittedOutputs === false ? [] : this.#outgoing.committedOutputs();
     let produced: Map<string, number>;
     try {
       produced = await unit.commit(records, offsets);

@@ -440,13 +440,15 @@ describe('patched kafkajs produce request encoding', () => {
       };
     };
     const partitions = (topicIndex: number): PartitionData[] =>
-      [0, 1, 2].map((partition) => ({
+      [0, 1, 2, 3].map((partition) => ({
         partition,
         firstSequence: partition * 10,
-        // One partition has no timestamps at all, so the batch takes Date.now().
+        // Partitions 0 and 1 mix string, number and missing timestamps; partition 2 has none, so
+        // the batch takes Date.now(); partition 3 has only epoch-millisecond numbers, out of order.
         messages: Array.from({ length: 40 + partition * 25 }, (_, i) => {
           const message = randomMessage(i + topicIndex * 100);
           if (partition === 2) delete message.timestamp;
+          if (partition === 3) message.timestamp = now + ((i * 7919) % 1000) - 500;
           return message;
         }),
       }));
@@ -521,5 +523,29 @@ describe('patched kafkajs CRC32C', () => {
       const view = Buffer.concat([randomBytes(3), bytes, randomBytes(5)]).subarray(3, 3 + length);
       expect(crc32C(view)).toBe(bytewise(bytes));
     }
+  });
+});
+
+interface SeekOffsetsMap {
+  getKey(topic: string, partition: number): string;
+  has(topic: string, partition: number): boolean;
+  set(topic: string, partition: number, offset: string): void;
+}
+const SeekOffsets = require('kafkajs/src/consumer/seekOffsets.js') as new () => SeekOffsetsMap;
+
+describe('patched kafkajs seek offsets', () => {
+  it('answers has() without building a key while no seek is pending, and as before otherwise', () => {
+    const seeks = new SeekOffsets();
+    let keys = 0;
+    const getKey = seeks.getKey.bind(seeks);
+    seeks.getKey = (topic, partition) => {
+      keys++;
+      return getKey(topic, partition);
+    };
+    expect(seeks.has('in', 0)).toBe(false);
+    expect(keys).toBe(0);
+    seeks.set('in', 3, '42');
+    expect(seeks.has('in', 3)).toBe(true);
+    expect(seeks.has('in', 0)).toBe(false);
   });
 });

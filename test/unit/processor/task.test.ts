@@ -55,6 +55,7 @@ afterEach(async () => {
 async function runningTask(
   topology: Topology,
   configured: { stateCacheMaxBytesPerTask?: number } = {},
+  collectCommittedOutputs?: boolean,
 ): Promise<{ task: StreamTask; unit: RecordingCommitUnit; metrics: EngineMetrics; state: StateManager }> {
   const stateDir = await mkdtemp(join(tmpdir(), 'saldo-task-'));
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
@@ -81,6 +82,7 @@ async function runningTask(
     logger: createLogger({ level: 'silent' }),
     metrics,
     clock: new ManualClock(0),
+    ...(collectCommittedOutputs === undefined ? {} : { collectCommittedOutputs }),
   });
   cleanups.push(() => task.close());
   const unit = new RecordingCommitUnit();
@@ -129,6 +131,20 @@ describe('StreamTask', () => {
     await task.process(transaction(2, 'acct-1', '1'));
     task.discardUncommitted();
     expect(await processedCount(metrics)).toBe(3);
+  });
+
+  it('returns the committed outputs for post-commit hooks, unless told nobody wants them', async () => {
+    const topology = countingTopology({ input: 'in', output: 'out' });
+    const collecting = await runningTask(topology);
+    await collecting.task.process(transaction(0, 'acct-1', '5'));
+    const outcome = await collecting.task.commit();
+    expect(outcome.outputs.map((o) => [o.topic, o.key])).toEqual([['out', 'acct-1']]);
+
+    const silent = await runningTask(topology, {}, false);
+    await silent.task.process(transaction(0, 'acct-1', '5'));
+    const quiet = await silent.task.commit();
+    expect(quiet).toMatchObject({ committed: true, records: 1, outputs: [] });
+    expect(silent.unit.commits[0]?.records.filter((r) => r.topic === 'out')).toHaveLength(1);
   });
 
   it('handles a record of synchronous serdes and processors before process() returns', async () => {
