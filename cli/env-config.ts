@@ -47,6 +47,10 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (logLevel !== undefined) input.logLevel = logLevel as StreamsConfigInput['logLevel'];
   const cacheBytes = numberOrUndefined(env.SALDO_STATE_CACHE_MAX_BYTES_PER_TASK);
   if (cacheBytes !== undefined) input.stateCacheMaxBytesPerTask = cacheBytes;
+  const fetchMax = numberOrUndefined(env.SALDO_FETCH_MAX_BYTES);
+  if (fetchMax !== undefined) input.fetchMaxBytes = fetchMax;
+  const fetchMaxPerPartition = numberOrUndefined(env.SALDO_FETCH_MAX_BYTES_PER_PARTITION);
+  if (fetchMaxPerPartition !== undefined) input.fetchMaxBytesPerPartition = fetchMaxPerPartition;
   const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
   if (clientThread !== undefined)
     input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];

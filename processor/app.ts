@@ -150,6 +150,8 @@ export class StreamsApp {
         sessionTimeoutMs: this.config.sessionTimeoutMs,
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
         maxConcurrentPartitions: Math.max(1, partitions * this.topology.sourceTopics.length),
+        fetchMaxBytes: this.config.fetchMaxBytes,
+        fetchMaxBytesPerPartition: this.config.fetchMaxBytesPerPartition,
       });
       await this.#consumer.start();
       this.#ticker = setInterval(

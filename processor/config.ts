@@ -30,6 +30,24 @@ export const streamsConfigSchema = z.object({
     .min(0)
     .max(1024 * 1024 * 1024)
     .default(DEFAULT_CACHE_MAX_BYTES),
+  /**
+   * Bytes a fetch of the input may return, in all and per partition. A fetch is decoded whole and
+   * lives until processed, so these bound much of the heap; kafkajs' defaults are 10 MiB / 1 MiB.
+   * Measured (docs/operations.md): 1 MiB / 128 KiB saves ~75 MB of RSS and halves commit p99 for
+   * ~6% of throughput.
+   */
+  fetchMaxBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
+  fetchMaxBytesPerPartition: z
+    .number()
+    .int()
+    .min(16 * 1024)
+    .max(64 * 1024 * 1024)
+    .default(512 * 1024),
   sessionTimeoutMs: z.number().int().min(3_000).max(300_000).default(10_000),
   heartbeatIntervalMs: z.number().int().min(100).default(1_000),
   appVersion: z.string().min(1).default('0.1.0'),
@@ -55,6 +73,11 @@ export function validateStreamsConfig(input: StreamsConfigInput): StreamsConfig 
   if (parsed.data.heartbeatIntervalMs * 3 > parsed.data.sessionTimeoutMs) {
     throw new ConfigError(
       `invalid saldo configuration:\n  - heartbeatIntervalMs: ${parsed.data.heartbeatIntervalMs} must be at most a third of sessionTimeoutMs (${parsed.data.sessionTimeoutMs})`,
+    );
+  }
+  if (parsed.data.fetchMaxBytesPerPartition > parsed.data.fetchMaxBytes) {
+    throw new ConfigError(
+      `invalid saldo configuration:\n  - fetchMaxBytesPerPartition: ${parsed.data.fetchMaxBytesPerPartition} must not exceed fetchMaxBytes (${parsed.data.fetchMaxBytes})`,
     );
   }
   return parsed.data;

@@ -98,6 +98,9 @@ export interface GroupConsumerOptions {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   maxConcurrentPartitions: number;
+  /** Bytes a fetch may return, in all and per partition. */
+  fetchMaxBytes: number;
+  fetchMaxBytesPerPartition: number;
 }
 
 export interface GroupConsumer {

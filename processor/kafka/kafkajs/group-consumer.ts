@@ -58,10 +58,9 @@ export class KafkaJsGroupConsumer implements GroupConsumer {
       readUncommitted: false,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
-      // Smaller fetches than kafkajs' defaults (10 MiB, 1 MiB per partition): a decoded fetch is
-      // most of the live heap, and processing one without pause delays commits.
-      maxBytes: 4 * 1024 * 1024,
-      maxBytesPerPartition: 512 * 1024,
+      // A decoded fetch is much of the live heap, and processing one delays commits.
+      maxBytes: opts.fetchMaxBytes,
+      maxBytesPerPartition: opts.fetchMaxBytesPerPartition,
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
     });
     this.#consumer = consumer;

@@ -15,7 +15,14 @@ import type {
   TopicPartitionOffset,
   TopicSpec,
 } from '../client.ts';
-import { fromWire, toWire, type FromWorker, type ThreadOptions, type ToWorker } from './protocol.ts';
+import {
+  fromWire,
+  toWire,
+  type FromWorker,
+  type GroupSettings,
+  type ThreadOptions,
+  type ToWorker,
+} from './protocol.ts';
 import { packOutgoing, unpackConsumed } from './record-codec.ts';
 
 export interface WorkerAdapterOptions {
@@ -195,13 +202,20 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
 
   groupConsumer(opts: GroupConsumerOptions): GroupConsumer {
     this.#consumerOptions = opts;
-    const { groupId, topics, sessionTimeoutMs, heartbeatIntervalMs, maxConcurrentPartitions } = opts;
+    // What crosses to the thread: every option but the callbacks, which stay on this side.
+    const groupSettings: GroupSettings = {
+      groupId: opts.groupId,
+      topics: opts.topics,
+      sessionTimeoutMs: opts.sessionTimeoutMs,
+      heartbeatIntervalMs: opts.heartbeatIntervalMs,
+      maxConcurrentPartitions: opts.maxConcurrentPartitions,
+      fetchMaxBytes: opts.fetchMaxBytes,
+      fetchMaxBytesPerPartition: opts.fetchMaxBytesPerPartition,
+    };
     return {
       start: async () => {
         this.#post({ kind: 'owned', partitions: opts.ownedPartitions() });
-        await this.#call('consumer', 'start', [
-          { groupId, topics, sessionTimeoutMs, heartbeatIntervalMs, maxConcurrentPartitions },
-        ]);
+        await this.#call('consumer', 'start', [groupSettings]);
       },
       seek: (tp: TopicPartitionOffset) => void this.#call('consumer', 'seek', [tp]).catch(() => undefined),
       stop: () => this.#call<undefined>('consumer', 'stop'),

@@ -85,4 +85,30 @@ describe('start-up configuration', () => {
       );
     }
   });
+  it('bounds input fetches: 4 MiB / 512 KiB unless set, from the environment, per partition within the total', () => {
+    const base = { applicationId: 'a', brokers: ['h:1'], stateDir: '/s' };
+    const defaults = validateStreamsConfig(base);
+    expect([defaults.fetchMaxBytes, defaults.fetchMaxBytesPerPartition]).toEqual([
+      4 * 1024 * 1024,
+      512 * 1024,
+    ]);
+    const fromEnv = validateStreamsConfig(
+      streamsConfigFrom(
+        { SALDO_FETCH_MAX_BYTES: '1048576', SALDO_FETCH_MAX_BYTES_PER_PARTITION: '131072' },
+        {},
+      ),
+    );
+    expect([fromEnv.fetchMaxBytes, fromEnv.fetchMaxBytesPerPartition]).toEqual([1_048_576, 131_072]);
+    expect(() =>
+      validateStreamsConfig({
+        ...base,
+        fetchMaxBytes: 1024 * 1024,
+        fetchMaxBytesPerPartition: 2 * 1024 * 1024,
+      }),
+    ).toThrow(/fetchMaxBytesPerPartition: 2097152 must not exceed fetchMaxBytes \(1048576\)/);
+    expect(() => validateStreamsConfig({ ...base, fetchMaxBytes: 1_000 })).toThrow(/fetchMaxBytes/);
+    expect(() =>
+      validateStreamsConfig(streamsConfigFrom({ SALDO_FETCH_MAX_BYTES_PER_PARTITION: 'lots' }, {})),
+    ).toThrow(/fetchMaxBytesPerPartition/);
+  });
 });
