@@ -260,7 +260,7 @@ export class TaskManager {
       // Start each input exactly where the committed offsets say: kafkajs may have read older
       // committed offsets at assignment, or be ahead after a failed commit.
       for (const tp of inputs) {
-        const offset = committed.get(tpKey(tp)) ?? ranges.get(tpKey(tp))?.start ?? 0;
+        const offset = committed.get(tpKey(tp))?.offset ?? ranges.get(tpKey(tp))?.start ?? 0;
         this.#awaitedFetch.set(tpKey(tp), offset);
         this.#deps.consumer().seek({ ...tp, offset });
       }

@@ -1,10 +1,17 @@
 import type { KeyValueStore, StateManager, WindowedStore } from '../state/index.ts';
 import { changelogTopicFor } from '../state/index.ts';
 import type { Clock } from './clock.ts';
+import { decodeCommitMetadata, encodeCommitMetadata } from './commit-metadata.ts';
 import type { StreamsConfig } from './config.ts';
 import { deadLetterFor, type DeadLetterReason } from './dead-letter.ts';
 import { TaskFencedError, describeError } from './errors.ts';
-import type { CommitUnit, ConsumedRecord, OutgoingRecord, TopicPartitionOffset } from './kafka/client.ts';
+import type {
+  CommitUnit,
+  CommittedOffset,
+  ConsumedRecord,
+  OutgoingRecord,
+  TopicPartitionOffset,
+} from './kafka/client.ts';
 import { tpKey } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
@@ -279,12 +286,16 @@ export class StreamTask implements TaskView {
    * Becomes RUNNING with a commit unit and the committed input offsets (read after the commit unit
    * fenced older holders of the task, so they are final).
    */
-  startRunning(commitUnit: CommitUnit, committed: Map<string, number>): void {
+  startRunning(commitUnit: CommitUnit, committed: ReadonlyMap<string, CommittedOffset>): void {
     this.#commitUnit = commitUnit;
     this.#nextOffsets.clear();
     for (const tp of this.inputPartitions()) {
-      const offset = committed.get(tpKey(tp));
-      if (offset !== undefined) this.#nextOffsets.set(tpKey(tp), { ...tp, offset });
+      const entry = committed.get(tpKey(tp));
+      if (entry === undefined) continue;
+      this.#nextOffsets.set(tpKey(tp), { ...tp, offset: entry.offset });
+      // Stream time as committed with the offsets (the largest, if inputs disagree).
+      const streamTime = decodeCommitMetadata(entry.metadata)?.streamTime;
+      if (streamTime !== undefined && streamTime > this.#streamTime) this.#streamTime = streamTime;
     }
     this.#buildRoutes();
     this.#lifecycle.transitionTo('running');
@@ -654,8 +665,10 @@ export class StreamTask implements TaskView {
         value: c.value,
       });
     }
-    // Copies: process() advances the task's own offset objects in place.
-    const offsets = [...this.#nextOffsets.values()].map((tp) => ({ ...tp }));
+    // Copies: process() advances the task's own offset objects in place. The stream time goes
+    // with them, so that whoever runs the task next starts from it.
+    const metadata = encodeCommitMetadata({ streamTime: this.#streamTime });
+    const offsets = [...this.#nextOffsets.values()].map((tp) => ({ ...tp, metadata }));
     const outputs = this.#deps.collectCommittedOutputs === false ? [] : this.#outgoing.committedOutputs();
     let produced: Map<string, number>;
     try {

@@ -34,6 +34,14 @@ export interface TopicPartition {
 
 export interface TopicPartitionOffset extends TopicPartition {
   offset: number;
+  /** Committed with the offset (Kafka's offset metadata): the task's stream time, for instance. */
+  metadata?: string;
+}
+
+/** A group's committed offset of one partition, with the metadata committed along with it. */
+export interface CommittedOffset {
+  offset: number;
+  metadata: string | null;
 }
 
 export function tpKey(tp: TopicPartition): string {
@@ -63,7 +71,7 @@ export interface AdminClient {
   partitionCounts(topics: string[]): Promise<Map<string, number | undefined>>;
   createTopics(specs: TopicSpec[]): Promise<void>;
   /** Committed offsets of the group for these partitions; absent when none was committed. */
-  committedOffsets(groupId: string, tps: TopicPartition[]): Promise<Map<string, number>>;
+  committedOffsets(groupId: string, tps: TopicPartition[]): Promise<Map<string, CommittedOffset>>;
   /** Log end (for read_committed readers: last stable) and start offsets. */
   offsetRange(tps: TopicPartition[]): Promise<Map<string, { start: number; end: number }>>;
   close(): Promise<void>;

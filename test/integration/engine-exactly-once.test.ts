@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { DLQ_HEADERS, StreamsApp } from '../../processor/index.ts';
 import type { RestoreSummary } from '../../processor/restore.ts';
+import type { StreamTask } from '../../processor/task.ts';
 import { countingTopology } from '../../topologies/counting.ts';
 import {
   checkOutputs,
@@ -13,6 +14,8 @@ import {
   produceTransactions,
   referenceTotals,
 } from '../support/counting.ts';
+import { groupCommittedStreamTimes } from '../support/instance-kafka.ts';
+import { waitUntil } from '../support/instance-process.ts';
 import { createTopic, readTopic, testKafka } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -113,10 +116,26 @@ describe.each(['worker', 'main'] as const)(
     });
 
     it('restarts from its local state and committed offsets: no reprocessing, no full restore', async () => {
+      // The first run committed each task's stream time with its offsets (Kafka's offset metadata).
+      const admin = kafka.admin();
+      await admin.connect();
+      const before = await groupCommittedStreamTimes(admin, appId, topics.input);
+      expect(before.size).toBe(PARTITIONS);
+      for (const streamTime of before.values()) {
+        expect(streamTime).toBeGreaterThan(Date.now() - 10 * 60_000);
+        expect(streamTime).toBeLessThanOrEqual(Date.now());
+      }
       const restores = new Map<string, RestoreSummary>();
       const app = newApp(restores);
       await app.start();
       try {
+        // Restarted tasks go on from the committed stream time before they see a new record.
+        await waitUntil(() => restores.size === PARTITIONS, { timeoutMs: 60_000, what: 'tasks running' });
+        const running = [...(app.taskManager?.tasks ?? new Map<number, StreamTask>())];
+        expect(running.map(([p, task]) => [p, task.streamTime])).toEqual(
+          running.map(([p]) => [p, before.get(p)]),
+        );
+
         const more = generateTransactions(500, 40, 8);
         await produceTransactions(kafka, topics.input, more);
         const all = [...txs, ...more];
@@ -129,6 +148,10 @@ describe.each(['worker', 'main'] as const)(
       } finally {
         await app.stop();
       }
+      // The new records moved every partition's committed stream time on.
+      const after = await groupCommittedStreamTimes(admin, appId, topics.input);
+      await admin.disconnect();
+      for (const [p, streamTime] of after) expect(streamTime).toBeGreaterThan(before.get(p) ?? Infinity);
     });
 
     it('rebuilds lost local state from the changelogs', async () => {

@@ -1,4 +1,5 @@
 import { Partitioners, type Admin, type Kafka } from 'kafkajs';
+import { decodeCommitMetadata } from '../../processor/commit-metadata.ts';
 import type { GeneratedTransaction } from './counting.ts';
 import { uniqueName } from './services.ts';
 import { waitUntil, type InstanceProcess } from './instance-process.ts';
@@ -21,6 +22,18 @@ export async function groupCommittedOffsets(
 ): Promise<Map<number, number>> {
   const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
   return new Map((fetched?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+}
+
+/** Per partition, the stream time the engine committed with its offset (saldo's offset metadata). */
+export async function groupCommittedStreamTimes(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number | undefined>> {
+  const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return new Map(
+    (fetched?.partitions ?? []).map((p) => [p.partition, decodeCommitMetadata(p.metadata)?.streamTime]),
+  );
 }
 
 /**

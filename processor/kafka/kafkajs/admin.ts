@@ -1,5 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import type { AdminClient, TopicPartition, TopicSpec } from '../client.ts';
+import type { AdminClient, CommittedOffset, TopicPartition, TopicSpec } from '../client.ts';
 import { tpKey } from '../client.ts';
 
 export class KafkaJsAdminClient implements AdminClient {
@@ -40,15 +40,20 @@ export class KafkaJsAdminClient implements AdminClient {
     );
   }
 
-  async committedOffsets(groupId: string, tps: TopicPartition[]): Promise<Map<string, number>> {
+  async committedOffsets(groupId: string, tps: TopicPartition[]): Promise<Map<string, CommittedOffset>> {
     const topics = [...new Set(tps.map((tp) => tp.topic))];
-    const result = new Map<string, number>();
+    const result = new Map<string, CommittedOffset>();
     if (topics.length === 0) return result;
     const fetched = await this.#admin.fetchOffsets({ groupId, topics });
     for (const t of fetched) {
       for (const p of t.partitions) {
         const offset = Number(p.offset);
-        if (offset >= 0) result.set(tpKey({ topic: t.topic, partition: p.partition }), offset);
+        if (offset >= 0) {
+          result.set(tpKey({ topic: t.topic, partition: p.partition }), {
+            offset,
+            metadata: p.metadata ?? null,
+          });
+        }
       }
     }
     return result;

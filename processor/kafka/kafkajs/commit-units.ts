@@ -88,14 +88,22 @@ async function sendAll(
   return produced;
 }
 
+interface PartitionOffset {
+  partition: number;
+  offset: string;
+  metadata?: string;
+}
+
 function offsetsByTopic(
   offsets: TopicPartitionOffset[],
-): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
-  const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+): Array<{ topic: string; partitions: PartitionOffset[] }> {
+  const byTopic = new Map<string, PartitionOffset[]>();
   for (const o of offsets) {
     let list = byTopic.get(o.topic);
     if (!list) byTopic.set(o.topic, (list = []));
-    list.push({ partition: o.partition, offset: String(o.offset) });
+    const entry: PartitionOffset = { partition: o.partition, offset: String(o.offset) };
+    if (o.metadata !== undefined) entry.metadata = o.metadata;
+    list.push(entry);
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
@@ -207,7 +215,12 @@ export class AtLeastOnceCommitUnit implements CommitUnit {
       if (offsets.length > 0) {
         if (!consumer) throw new Error('no group consumer to commit offsets through');
         await consumer.commitOffsets(
-          offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
+          offsets.map((o) => ({
+            topic: o.topic,
+            partition: o.partition,
+            offset: String(o.offset),
+            ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
+          })),
         );
       }
       return produced;

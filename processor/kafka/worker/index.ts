@@ -4,6 +4,7 @@ import type {
   AdminClient,
   BatchControl,
   ChangelogReader,
+  CommittedOffset,
   CommitUnit,
   ConsumedRecord,
   GroupConsumer,
@@ -172,7 +173,7 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
         this.#call<Map<string, number | undefined>>('admin', 'partitionCounts', [topics]),
       createTopics: (specs: TopicSpec[]) => this.#call<undefined>('admin', 'createTopics', [specs]),
       committedOffsets: (groupId: string, tps: TopicPartition[]) =>
-        this.#call<Map<string, number>>('admin', 'committedOffsets', [groupId, tps]),
+        this.#call<Map<string, CommittedOffset>>('admin', 'committedOffsets', [groupId, tps]),
       offsetRange: (tps: TopicPartition[]) =>
         this.#call<Map<string, { start: number; end: number }>>('admin', 'offsetRange', [tps]),
       close: async () => undefined,

@@ -17,6 +17,7 @@ import {
 } from '../../../processor/index.ts';
 import type {
   CommitUnit,
+  CommittedOffset,
   ConsumedRecord,
   OutgoingRecord,
   ProducedOffsets,
@@ -54,8 +55,11 @@ afterEach(async () => {
 
 async function runningTask(
   topology: Topology,
-  configured: { stateCacheMaxBytesPerTask?: number } = {},
-  collectCommittedOutputs?: boolean,
+  options: {
+    stateCacheMaxBytesPerTask?: number;
+    collectCommittedOutputs?: boolean;
+    committed?: Map<string, CommittedOffset>;
+  } = {},
 ): Promise<{ task: StreamTask; unit: RecordingCommitUnit; metrics: EngineMetrics; state: StateManager }> {
   const stateDir = await mkdtemp(join(tmpdir(), 'saldo-task-'));
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
@@ -64,7 +68,9 @@ async function runningTask(
     brokers: ['unused:9092'],
     stateDir,
     logLevel: 'silent',
-    ...configured,
+    ...(options.stateCacheMaxBytesPerTask === undefined
+      ? {}
+      : { stateCacheMaxBytesPerTask: options.stateCacheMaxBytesPerTask }),
   });
   const state = await StateManager.open({
     appId: config.applicationId,
@@ -82,12 +88,14 @@ async function runningTask(
     logger: createLogger({ level: 'silent' }),
     metrics,
     clock: new ManualClock(0),
-    ...(collectCommittedOutputs === undefined ? {} : { collectCommittedOutputs }),
+    ...(options.collectCommittedOutputs === undefined
+      ? {}
+      : { collectCommittedOutputs: options.collectCommittedOutputs }),
   });
   cleanups.push(() => task.close());
   const unit = new RecordingCommitUnit();
   task.beginRestoring();
-  task.startRunning(unit, new Map());
+  task.startRunning(unit, options.committed ?? new Map());
   return { task, unit, metrics, state };
 }
 
@@ -140,11 +148,39 @@ describe('StreamTask', () => {
     const outcome = await collecting.task.commit();
     expect(outcome.outputs.map((o) => [o.topic, o.key])).toEqual([['out', 'acct-1']]);
 
-    const silent = await runningTask(topology, {}, false);
+    const silent = await runningTask(topology, { collectCommittedOutputs: false });
     await silent.task.process(transaction(0, 'acct-1', '5'));
     const quiet = await silent.task.commit();
     expect(quiet).toMatchObject({ committed: true, records: 1, outputs: [] });
     expect(silent.unit.commits[0]?.records.filter((r) => r.topic === 'out')).toHaveLength(1);
+  });
+
+  it('commits its stream time with the offsets, and a task started from them goes on from it', async () => {
+    const topology = countingTopology({ input: 'in', output: 'out' });
+    const first = await runningTask(topology);
+    await first.task.process(transaction(7, 'acct-1', '5')); // timestamp 1,007
+    await first.task.process(transaction(8, 'acct-1', '5'));
+    await first.task.commit();
+    expect(first.unit.commits[0]?.offsets).toEqual([
+      { topic: 'in', partition: 0, offset: 9, metadata: 'saldo:1:1008' },
+    ]);
+
+    const committed = new Map([['in:0', { offset: 9, metadata: 'saldo:1:1008' }]]);
+    const next = await runningTask(topology, { committed });
+    expect(next.task.streamTime).toBe(1_008);
+    // A newer record moves it on; the offsets go on from the committed ones.
+    await next.task.process(transaction(9, 'acct-1', '5')); // timestamp 1,009
+    await next.task.commit();
+    expect(next.task.streamTime).toBe(1_009);
+    expect(next.unit.commits[0]?.offsets).toEqual([
+      { topic: 'in', partition: 0, offset: 10, metadata: 'saldo:1:1009' },
+    ]);
+
+    // Metadata that is not saldo's (another tool committed) leaves the stream time unknown.
+    const foreign = await runningTask(topology, {
+      committed: new Map([['in:0', { offset: 9, metadata: 'committed by kafka-consumer-groups' }]]),
+    });
+    expect(foreign.task.streamTime).toBe(-1);
   });
 
   it('handles a record of synchronous serdes and processors before process() returns', async () => {
@@ -153,7 +189,9 @@ describe('StreamTask', () => {
     expect(task.hasUncommittedWork).toBe(true);
     await done;
     await task.commit();
-    expect(unit.commits[0]?.offsets).toEqual([{ topic: 'in', partition: 0, offset: 1 }]);
+    expect(unit.commits[0]?.offsets).toEqual([
+      { topic: 'in', partition: 0, offset: 1, metadata: 'saldo:1:1000' },
+    ]);
   });
 
   it('processNow() answers undefined for a record it handled synchronously, else a promise of the rest', async () => {
