@@ -1,8 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import { StateManager, changelogTopicFor } from '../../state/index.ts';
 import { countingTopology, type AccountTotals } from '../../topologies/counting.ts';
 import { checkOutputs, generateTransactions, parseTotals, referenceTotals } from '../support/counting.ts';
@@ -14,7 +12,8 @@ import {
   topicEndOffsets,
   waitForInputCommitted,
 } from '../support/instance-kafka.ts';
-import { createTopic, testKafka } from '../support/kafka.ts';
+import { createTopic } from '../support/kafka.ts';
+import { useInstanceWorkspace } from '../support/instance-workspace.ts';
 import { services, uniqueName } from '../support/services.ts';
 
 const PARTITIONS = 4;
@@ -22,27 +21,16 @@ const CRASHES = 20;
 const ACCOUNTS = 50;
 
 describe('crash safety: SIGKILL at random moments while input flows', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let stateDir: string;
+  const ws = useInstanceWorkspace('crash', { stopInstancesAfter: 'all' });
   const appId = uniqueName('crash');
   const topics = { input: `${appId}-in`, output: `${appId}-out` };
   const instances: InstanceProcess[] = [];
   let sessionTimeoutMs = 6_000;
 
   beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    stateDir = await mkdtemp(join(tmpdir(), 'saldo-crash-'));
-    sessionTimeoutMs = Math.max(3_000, await brokerMinSessionTimeoutMs(admin));
-    await createTopic(kafka, topics.input, PARTITIONS);
-    await createTopic(kafka, topics.output, PARTITIONS);
-  });
-  afterAll(async () => {
-    await Promise.all(instances.map((i) => i.kill()));
-    await admin?.disconnect();
-    await rm(stateDir, { recursive: true, force: true });
+    sessionTimeoutMs = Math.max(3_000, await brokerMinSessionTimeoutMs(ws.admin));
+    await createTopic(ws.kafka, topics.input, PARTITIONS);
+    await createTopic(ws.kafka, topics.output, PARTITIONS);
   });
 
   const spawn = () => {
@@ -51,7 +39,8 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
       appId,
       input: topics.input,
       output: topics.output,
-      stateDir,
+      stateDir: join(ws.root, 'state'),
+      logDir: ws.root,
       brokers: services().kafkaBrokers,
       // A killed member stays in the group until its session times out: keep that as short as the
       // broker allows (the project's platform allows 1 s; a default broker 6 s).
@@ -66,13 +55,13 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
     const txs = generateTransactions(8_000, ACCOUNTS, 21);
     let produced = false;
     let crashing = true;
-    const flowing = produceFlowing(kafka, topics.input, txs, {
+    const flowing = produceFlowing(ws.kafka, topics.input, txs, {
       chunk: 10,
       pauseMs: 300,
       keepPacing: () => crashing,
     }).then(() => (produced = true));
     const committedSoFar = async () =>
-      [...(await groupCommittedOffsets(admin, appId, topics.input)).values()].reduce(
+      [...(await groupCommittedOffsets(ws.admin, appId, topics.input)).values()].reduce(
         (a, b) => a + Math.max(b, 0),
         0,
       );
@@ -112,7 +101,7 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
     await flowing;
 
     const survivor = spawn();
-    await waitForInputCommitted(admin, {
+    await waitForInputCommitted(ws.admin, {
       groupId: appId,
       topic: topics.input,
       expectedRecords: txs.length,
@@ -124,7 +113,7 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
     restores.push(...survivor.lines.filter((l) => l.msg === 'restore complete'));
 
     // Outputs: every input produced exactly one committed update, and the totals are exact.
-    const outputs = await readCommittedToEnd(kafka, admin, topics.output);
+    const outputs = await readCommittedToEnd(ws.kafka, ws.admin, topics.output);
     const reference = referenceTotals(txs);
     expect(
       checkOutputs(
@@ -142,7 +131,7 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
       const state = await StateManager.open({
         appId,
         taskId: `0_${p}`,
-        stateDir,
+        stateDir: join(ws.root, 'state'),
         stores: [{ name: 'totals', kind: 'key-value' }],
       });
       const store = state.keyValueStore('totals', totalsDef!.keySerde, totalsDef!.valueSerde);
@@ -157,7 +146,7 @@ describe('crash safety: SIGKILL at random moments while input flows', () => {
     // No full restore after a crash: local state survives every SIGKILL, and a restore replays at
     // most the one commit that reached Kafka but not LevelDB — at most one record per key.
     const changelogSize = [
-      ...(await topicEndOffsets(admin, changelogTopicFor(appId, 'totals'))).values(),
+      ...(await topicEndOffsets(ws.admin, changelogTopicFor(appId, 'totals'))).values(),
     ].reduce((a, b) => a + b, 0);
     const restoredTotals = restores.map((l) => Number(l.total));
     expect(restoredTotals.every((n) => n <= ACCOUNTS * 2)).toBe(true);

@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Admin, Kafka } from 'kafkajs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkOutputs,
   generateTransactions,
@@ -11,7 +8,7 @@ import {
   referenceTotals,
   type GeneratedTransaction,
 } from '../support/counting.ts';
-import { createTopic, testKafka } from '../support/kafka.ts';
+import { createTopic } from '../support/kafka.ts';
 import {
   groupCommittedOffsets,
   produceFlowing,
@@ -21,12 +18,11 @@ import {
 import {
   InstanceProcess,
   waitUntilSharing,
-  killAllInstances,
   partitionOfTask,
-  stopAllInstances,
   waitUntil,
   type LogLine,
 } from '../support/instance-process.ts';
+import { useInstanceWorkspace } from '../support/instance-workspace.ts';
 import { services, uniqueName } from '../support/services.ts';
 
 const PARTITIONS = 6;
@@ -37,10 +33,7 @@ const ENV = { SALDO_SESSION_TIMEOUT_MS: '6000', SALDO_HEARTBEAT_INTERVAL_MS: '10
 const sorted = (ps: Iterable<number>) => [...ps].sort((a, b) => a - b);
 
 describe('failover between two instances (child processes), exactly-once, on a real broker', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let root: string;
-  let failed = false;
+  const ws = useInstanceWorkspace('failover', { stopInstancesAfter: 'all' });
   const appId = uniqueName('failover');
   const topics = { input: `${appId}-in`, output: `${appId}-out` };
   const parts = [
@@ -50,22 +43,8 @@ describe('failover between two instances (child processes), exactly-once, on a r
   ];
 
   beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    root = await mkdtemp(join(tmpdir(), 'saldo-failover-'));
-    await createTopic(kafka, topics.input, PARTITIONS);
-    await createTopic(kafka, topics.output, PARTITIONS);
-  });
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') failed = true;
-  });
-  afterAll(async () => {
-    await stopAllInstances(10_000).catch(() => killAllInstances());
-    await admin?.disconnect();
-    if (failed || process.env.SALDO_KEEP_INSTANCE_LOGS)
-      console.error(`[failover] instance logs and state kept in ${root}`);
-    else await rm(root, { recursive: true, force: true });
+    await createTopic(ws.kafka, topics.input, PARTITIONS);
+    await createTopic(ws.kafka, topics.output, PARTITIONS);
   });
 
   function start(name: string): InstanceProcess {
@@ -74,23 +53,23 @@ describe('failover between two instances (child processes), exactly-once, on a r
       appId,
       input: topics.input,
       output: topics.output,
-      stateDir: join(root, `state-${name}`),
+      stateDir: join(ws.root, `state-${name}`),
       brokers: services().kafkaBrokers,
       env: ENV,
-      logDir: root,
+      logDir: ws.root,
     });
   }
 
   /** Every committed output up to the end, checked against the reference of `produced`. */
   async function expectExactOutputs(produced: GeneratedTransaction[], instances: InstanceProcess[]) {
-    await waitForInputCommitted(admin, {
+    await waitForInputCommitted(ws.admin, {
       groupId: appId,
       topic: topics.input,
       expectedRecords: produced.length,
       timeoutMs: 120_000,
       instances,
     });
-    const outputs = await readCommittedToEnd(kafka, admin, topics.output);
+    const outputs = await readCommittedToEnd(ws.kafka, ws.admin, topics.output);
     const updates = outputs.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
     expect(checkOutputs(updates, referenceTotals(produced))).toEqual([]);
     // One committed output per input record: none lost, none duplicated by the failover.
@@ -122,14 +101,14 @@ describe('failover between two instances (child processes), exactly-once, on a r
     // Part 1 flows in; once both instances run their tasks and b has committed input on each of its
     // partitions, b is killed (no final commit, no leaving the group), most likely mid-flow.
     let part1Sent = false;
-    const flowing = produceFlowing(kafka, topics.input, part1, { chunk: 20, pauseMs: 50 }).then(
+    const flowing = produceFlowing(ws.kafka, topics.input, part1, { chunk: 20, pauseMs: 50 }).then(
       () => (part1Sent = true),
     );
     await waitUntil(
       async () => {
         if (a.runningPartitions().join() !== ofA.join() || b.runningPartitions().join() !== ofB.join())
           return false;
-        const committed = await groupCommittedOffsets(admin, appId, topics.input);
+        const committed = await groupCommittedOffsets(ws.admin, appId, topics.input);
         return ofB.every((p) => (committed.get(p) ?? -1) > 0);
       },
       {
@@ -146,7 +125,7 @@ describe('failover between two instances (child processes), exactly-once, on a r
     );
     await flowing;
     // Part 2 while only a runs.
-    await produceTransactions(kafka, topics.input, part2);
+    await produceTransactions(ws.kafka, topics.input, part2);
 
     // a takes all 6 tasks and restores b's from the changelogs.
     await waitUntil(
@@ -192,7 +171,7 @@ describe('failover between two instances (child processes), exactly-once, on a r
 
     // Part 3 with both instances: b runs the tasks it got back, and
     // the final outputs are exact.
-    await produceTransactions(kafka, topics.input, part3);
+    await produceTransactions(ws.kafka, topics.input, part3);
     await waitUntil(() => b.runningPartitions().join() === backToB.join(), {
       timeoutMs: 120_000,
       what: 'the restarted b to run the tasks it got back',

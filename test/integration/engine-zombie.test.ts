@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Admin, Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import {
   checkOutputs,
   generateTransactions,
@@ -11,7 +8,7 @@ import {
   referenceTotals,
   type GeneratedTransaction,
 } from '../support/counting.ts';
-import { createTopic, testKafka } from '../support/kafka.ts';
+import { createTopic } from '../support/kafka.ts';
 import {
   groupCommittedOffsets,
   partitionOfKey,
@@ -19,14 +16,8 @@ import {
   readCommittedToEnd,
   waitForInputCommitted,
 } from '../support/instance-kafka.ts';
-import {
-  InstanceProcess,
-  waitUntilSharing,
-  killAllInstances,
-  stopAllInstances,
-  waitUntil,
-  type LogLine,
-} from '../support/instance-process.ts';
+import { InstanceProcess, waitUntilSharing, waitUntil, type LogLine } from '../support/instance-process.ts';
+import { useInstanceWorkspace } from '../support/instance-workspace.ts';
 import { services, uniqueName } from '../support/services.ts';
 
 const PARTITIONS = 6;
@@ -38,45 +29,24 @@ const ENV = { SALDO_SESSION_TIMEOUT_MS: '6000', SALDO_HEARTBEAT_INTERVAL_MS: '10
 const zombieNews = (l: LogLine) => l.msg === 'partitions assigned' || /fenced/i.test(JSON.stringify(l));
 
 describe('a frozen instance (a zombie) comes back, exactly-once, on a real broker', () => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let root: string;
-  let failed = false;
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    root = await mkdtemp(join(tmpdir(), 'saldo-zombie-'));
-  });
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') failed = true;
-    await stopAllInstances(10_000).catch(() => killAllInstances());
-  });
-  afterAll(async () => {
-    await killAllInstances();
-    await admin?.disconnect();
-    if (failed || process.env.SALDO_KEEP_INSTANCE_LOGS)
-      console.error(`[zombie] instance logs and state kept in ${root}`);
-    else await rm(root, { recursive: true, force: true });
-  });
+  const ws = useInstanceWorkspace('zombie', { stopInstancesAfter: 'each' });
 
   /** Two instances a and b (own state directories) sharing the 6 partitions of a fresh app. */
   async function twoInstances(scenario: string) {
     const appId = uniqueName(`zombie-${scenario}`);
     const topics = { input: `${appId}-in`, output: `${appId}-out` };
-    await createTopic(kafka, topics.input, PARTITIONS);
-    await createTopic(kafka, topics.output, PARTITIONS);
+    await createTopic(ws.kafka, topics.input, PARTITIONS);
+    await createTopic(ws.kafka, topics.output, PARTITIONS);
     const start = (name: string) =>
       InstanceProcess.spawn({
         name,
         appId,
         input: topics.input,
         output: topics.output,
-        stateDir: join(root, `${scenario}-state-${name}`),
+        stateDir: join(ws.root, `${scenario}-state-${name}`),
         brokers: services().kafkaBrokers,
         env: ENV,
-        logDir: root,
+        logDir: ws.root,
       });
     const a = start('a');
     await a.waitForLine((l) => l.msg === 'app starting -> running', {
@@ -110,14 +80,14 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
     instances: InstanceProcess[],
     timeoutMs = 180_000,
   ) {
-    await waitForInputCommitted(admin, {
+    await waitForInputCommitted(ws.admin, {
       groupId: appId,
       topic: topics.input,
       expectedRecords: all.length,
       timeoutMs,
       instances,
     });
-    const outputs = await readCommittedToEnd(kafka, admin, topics.output);
+    const outputs = await readCommittedToEnd(ws.kafka, ws.admin, topics.output);
     const updates = outputs.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
     expect(checkOutputs(updates, referenceTotals(all))).toEqual([]);
     // One committed output per input record: the zombie committed nothing on top of b's work.
@@ -131,8 +101,8 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
     const part3 = generateTransactions(1_000, 40, 33);
 
     // Part 1: both instances run their tasks.
-    await produceTransactions(kafka, topics.input, part1);
-    await waitForInputCommitted(admin, {
+    await produceTransactions(ws.kafka, topics.input, part1);
+    await waitForInputCommitted(ws.admin, {
       groupId: appId,
       topic: topics.input,
       expectedRecords: part1.length,
@@ -141,24 +111,24 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
     });
     expect(a.runningPartitions()).toEqual(ofA);
     expect(b.runningPartitions()).toEqual(b.assignedPartitions());
-    const afterPart1 = await groupCommittedOffsets(admin, appId, topics.input);
+    const afterPart1 = await groupCommittedOffsets(ws.admin, appId, topics.input);
 
     // Part 2 flows in. Once a has committed some of it, a is frozen (SIGSTOP) with its tasks, its
     // producers and whatever it has fetched and buffered.
     let part2Sent = false;
-    const flowing = produceFlowing(kafka, topics.input, part2, { chunk: 25, pauseMs: 100 }).then(
+    const flowing = produceFlowing(ws.kafka, topics.input, part2, { chunk: 25, pauseMs: 100 }).then(
       () => (part2Sent = true),
     );
     await waitUntil(
       async () => {
-        const committed = await groupCommittedOffsets(admin, appId, topics.input);
+        const committed = await groupCommittedOffsets(ws.admin, appId, topics.input);
         return ofA.some((p) => (committed.get(p) ?? -1) > (afterPart1.get(p) ?? 0));
       },
       { timeoutMs: 60_000, what: 'a to commit some of part 2', instances: [a, b] },
     );
     const markB = b.mark();
     a.signal('SIGSTOP');
-    const frozenAt = await groupCommittedOffsets(admin, appId, topics.input);
+    const frozenAt = await groupCommittedOffsets(ws.admin, appId, topics.input);
 
     // After the session timeout the group drops a; b takes all 6 tasks, which fences a's producers.
     await waitUntil(
@@ -173,7 +143,7 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
     // b moves a's partitions beyond where a was frozen: a's local state is now stale.
     await waitUntil(
       async () => {
-        const committed = await groupCommittedOffsets(admin, appId, topics.input);
+        const committed = await groupCommittedOffsets(ws.admin, appId, topics.input);
         return ofA.every((p) => (committed.get(p) ?? -1) > (frozenAt.get(p) ?? 0));
       },
       { timeoutMs: 120_000, what: "b to commit past a's offsets on a's partitions", instances: [b] },
@@ -194,7 +164,7 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
 
     // The group settles with both members again; part 3 goes to both; everything is exact.
     await sharedAgain(a, markA, b, markB);
-    await produceTransactions(kafka, topics.input, part3);
+    await produceTransactions(ws.kafka, topics.input, part3);
     await expectExactOutputs(appId, topics, [...part1, ...part2, ...part3], [a, b]);
     expect(a.exit).toBeUndefined();
     expect(b.exit).toBeUndefined();
@@ -212,8 +182,8 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
     const part3 = generateTransactions(1_000, 40, 43);
     expect(part2.length).toBeGreaterThan(0);
 
-    await produceTransactions(kafka, topics.input, part1);
-    await waitForInputCommitted(admin, {
+    await produceTransactions(ws.kafka, topics.input, part1);
+    await waitForInputCommitted(ws.admin, {
       groupId: appId,
       topic: topics.input,
       expectedRecords: part1.length,
@@ -221,26 +191,26 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
       instances: [a, b],
     });
     expect(a.runningPartitions()).toEqual(ofA);
-    const afterPart1 = await groupCommittedOffsets(admin, appId, topics.input);
+    const afterPart1 = await groupCommittedOffsets(ws.admin, appId, topics.input);
 
     // a is frozen with nothing left to commit. The group drops it; b takes all 6 tasks, which
     // fences a's producers, and processes part 2.
     const markB = b.mark();
     a.signal('SIGSTOP');
-    const flowing = produceFlowing(kafka, topics.input, part2, { chunk: 25, pauseMs: 100 });
+    const flowing = produceFlowing(ws.kafka, topics.input, part2, { chunk: 25, pauseMs: 100 });
     await waitUntil(
       () => b.assignedPartitions(markB)?.join() === ALL.join() && b.runningPartitions().join() === ALL.join(),
       { timeoutMs: 120_000, what: 'b to run all 6 tasks while a is frozen', instances: [b] },
     );
     await flowing;
-    await waitForInputCommitted(admin, {
+    await waitForInputCommitted(ws.admin, {
       groupId: appId,
       topic: topics.input,
       expectedRecords: part1.length + part2.length,
       timeoutMs: 120_000,
       instances: [b],
     });
-    const afterPart2 = await groupCommittedOffsets(admin, appId, topics.input);
+    const afterPart2 = await groupCommittedOffsets(ws.admin, appId, topics.input);
     expect(ofA.map((p) => afterPart2.get(p))).toEqual(ofA.map((p) => afterPart1.get(p)));
 
     // a resumes and rejoins; the sticky assignment may hand it back the partitions of its old tasks,
@@ -257,7 +227,7 @@ describe('a frozen instance (a zombie) comes back, exactly-once, on a real broke
     // Part 3 goes to all partitions: each must make progress, and the results stay exact. (Done in
     // seconds when healthy; the bound stays well below the minutes after which an unrelated
     // rebalance could hide a stalled partition.)
-    await produceTransactions(kafka, topics.input, part3);
+    await produceTransactions(ws.kafka, topics.input, part3);
     await expectExactOutputs(appId, topics, [...part1, ...part2, ...part3], [a, b], 60_000);
     expect(a.exit).toBeUndefined();
     expect(b.exit).toBeUndefined();
