@@ -62,8 +62,6 @@ export class CountingProcessor implements Processor<string, CountingInput, strin
 const TOTALS_FORMAT_V1 = 1;
 const TOTALS_BYTES = 16;
 const UINT32_MAX = 0xffff_ffff;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 const ASCII_A = 0x41;
 const ASCII_Z = 0x5a;
 
@@ -83,7 +81,7 @@ export const accountTotalsStoreSerde: Serde<AccountTotals> = {
     if (!Number.isInteger(count) || count < 0 || count > UINT32_MAX) {
       throw new SerdeError('accountTotalsStoreSerde', `count must be a uint32, got ${count}`);
     }
-    if (typeof sumMinor !== 'bigint' || sumMinor < INT64_MIN || sumMinor > INT64_MAX) {
+    if (typeof sumMinor !== 'bigint' || BigInt.asIntN(64, sumMinor) !== sumMinor) {
       throw new SerdeError(
         'accountTotalsStoreSerde',
         `sumMinor must be an int64 bigint, got ${String(sumMinor)}`,
