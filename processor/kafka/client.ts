@@ -6,6 +6,15 @@
  */
 export type Headers = Record<string, Buffer>;
 
+/** Sets a header. One named __proto__ (anyone can send one) stays a header, never the prototype. */
+export function setHeader(headers: Headers, name: string, value: Buffer): void {
+  if (name === '__proto__') {
+    Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    headers[name] = value;
+  }
+}
+
 export interface ConsumedRecord {
   topic: string;
   partition: number;

@@ -6,16 +6,21 @@ import type {
   Headers,
   TopicPartitionOffset,
 } from '../client.ts';
+import { setHeader } from '../client.ts';
 import { copartitionedAssigner } from './assigner.ts';
 
 export function toHeaders(headers: IHeaders | undefined): Headers {
+  // A fresh object per record (processors may add headers to what they forward). for-in rather
+  // than Object.entries: no array per record, and most records have no headers.
   const out: Headers = {};
   if (!headers) return out;
-  for (const [k, v] of Object.entries(headers)) {
+  for (const k in headers) {
+    if (!Object.hasOwn(headers, k)) continue;
+    const v = headers[k];
     if (v === undefined) continue;
     const first = Array.isArray(v) ? v[0] : v;
     if (first === undefined) continue;
-    out[k] = Buffer.isBuffer(first) ? first : Buffer.from(String(first));
+    setHeader(out, k, Buffer.isBuffer(first) ? first : Buffer.from(String(first)));
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import type { ConsumedRecord, Headers, OutgoingRecord } from '../client.ts';
+import { setHeader } from '../client.ts';
 
 /**
  * Records cross between the engine thread and the Kafka client thread packed into one transferable
@@ -117,7 +118,7 @@ function* unpack(packed: PackedRecords): Generator<Unpacked> {
       const nameLength = input.readUInt16LE(at);
       const name = input.toString('utf8', at + 2, at + 2 + nameLength);
       at += 2 + nameLength;
-      headers[name] = readBytes() ?? Buffer.alloc(0);
+      setHeader(headers, name, readBytes() ?? Buffer.alloc(0));
     }
     yield { topic, partition, offset, timestamp, key, value, headers, headerCount };
   }

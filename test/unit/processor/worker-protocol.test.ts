@@ -76,6 +76,24 @@ describe('record codec between the engine and the Kafka client thread', () => {
   it('packs an empty batch', () => {
     expect(unpackOutgoing(packOutgoing([]))).toEqual([]);
   });
+
+  it('keeps a header named __proto__ a header on the other side, never the prototype', () => {
+    const headers = JSON.parse('{"__proto__": "x"}', (_k, v: unknown) =>
+      typeof v === 'string' ? Buffer.from(v) : v,
+    ) as Record<string, Buffer>;
+    const record: ConsumedRecord = {
+      topic: 't',
+      partition: 0,
+      offset: 1,
+      timestamp: 2,
+      key: null,
+      value: null,
+      headers,
+    };
+    const [back] = unpackConsumed(packConsumed([record]));
+    expect(Object.getPrototypeOf(back?.headers)).toBe(Object.prototype);
+    expect(String(Object.getOwnPropertyDescriptor(back?.headers, '__proto__')?.value)).toBe('x');
+  });
 });
 
 describe('errors crossing threads', () => {
