@@ -342,6 +342,29 @@ describe('patched kafkajs record decoding', () => {
     });
   });
 
+  it('decodes records in place: no Buffer of its own per record, only its key and value', async () => {
+    const fields = Array.from({ length: 100 }, (_, i) => ({ ...randomRecord(i + 1), headers: {} }));
+    const bytes = await encodedBatch(fields, 0n, 1_000);
+    const slice = Buffer.prototype.slice;
+    let slices = 0;
+    Buffer.prototype.slice = function (this: Buffer, start?: number, end?: number) {
+      slices++;
+      return slice.call(this, start, end);
+    };
+    let decoded: DecodedRecord[];
+    try {
+      decoded = (await decodeRecordBatch(new Decoder(bytes))).records as DecodedRecord[];
+    } finally {
+      Buffer.prototype.slice = slice;
+    }
+    expect(decoded).toHaveLength(100);
+    // The batch itself takes one; unpatched kafkajs also sliced every record out before decoding it.
+    expect(slices).toBeLessThanOrEqual(1 + 2 * 100);
+    decoded.forEach((record, i) => {
+      expect(record.key?.equals((fields[i] as RecordFields).key ?? Buffer.alloc(0)) ?? true).toBe(true);
+    });
+  });
+
   it('falls back to 64-bit arithmetic for offsets beyond 2^53', async () => {
     const base = 2n ** 62n + 5n;
     const bytes = await encodedBatch([randomRecord(1), randomRecord(2)], base, 1_000);
