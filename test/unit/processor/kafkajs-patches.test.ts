@@ -572,3 +572,43 @@ describe('patched kafkajs seek offsets', () => {
     expect(seeks.has('in', 0)).toBe(false);
   });
 });
+
+const Batch = require('kafkajs/src/consumer/batch.js') as new (
+  topic: string,
+  fetchedOffset: string,
+  partitionData: { partition: number; highWatermark: string; messages: Array<{ offset: string }> },
+) => { messages: Array<{ offset: string }> };
+
+describe('patched kafkajs consumer batch', () => {
+  const batchOf = (fetchedOffset: string, offsets: string[]) =>
+    new Batch('t', fetchedOffset, {
+      partition: 0,
+      highWatermark: '0',
+      messages: offsets.map((offset) => ({ offset, isControlRecord: false })),
+    }).messages.map((m) => m.offset);
+
+  it('drops messages below the fetched offset, comparing numbers without a Long per message', () => {
+    const fromValue = Long.fromValue;
+    let longs = 0;
+    Long.fromValue = (value: unknown) => {
+      longs++;
+      return fromValue.call(Long, value);
+    };
+    let kept: string[];
+    try {
+      kept = batchOf('1000', ['998', '999', '1000', '1001', '10000']);
+    } finally {
+      Long.fromValue = fromValue;
+    }
+    expect(kept).toEqual(['1000', '1001', '10000']);
+    expect(longs).toBeLessThanOrEqual(1); // the fetched offset's, as before
+  });
+
+  it('falls back to 64-bit comparison beyond 2^53', () => {
+    const big = 2n ** 60n;
+    expect(batchOf(String(big), [String(big - 1n), String(big), String(big + 1n)])).toEqual([
+      String(big),
+      String(big + 1n),
+    ]);
+  });
+});
