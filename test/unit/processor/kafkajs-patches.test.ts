@@ -612,3 +612,59 @@ describe('patched kafkajs consumer batch', () => {
     ]);
   });
 });
+
+interface KafkaJsRequestQueue {
+  pending: unknown[];
+  throttledUntil: number;
+  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+  scheduleCheckPendingRequests(): void;
+  checkPendingRequests(): void;
+}
+const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as new (options: {
+  maxInFlightRequests: number | null;
+  requestTimeout: number;
+  enforceRequestTimeout: boolean;
+  clientId: string;
+  broker: string;
+  logger: { debug(): void; warn(): void; error(): void; info(): void };
+}) => KafkaJsRequestQueue;
+
+describe('patched kafkajs request queue', () => {
+  const quiet = { debug() {}, warn() {}, error() {}, info() {} };
+  const queue = () =>
+    new RequestQueue({
+      maxInFlightRequests: null,
+      requestTimeout: 30_000,
+      enforceRequestTimeout: true,
+      clientId: 'c',
+      broker: 'b',
+      logger: quiet,
+    });
+
+  it('sets no timer while nothing is pending and nothing throttles (kafkajs #1704: a 1 ms loop per connection)', () => {
+    const q = queue();
+    q.checkPendingRequests();
+    expect(q.throttleCheckTimeoutId).toBeNull();
+  });
+
+  it('still checks again for waiting requests, and at the end of a throttle', () => {
+    const waiting = queue();
+    waiting.pending.push({});
+    waiting.throttledUntil = Date.now() + 60_000;
+    waiting.scheduleCheckPendingRequests();
+    expect(waiting.throttleCheckTimeoutId).not.toBeNull();
+    clearTimeout(waiting.throttleCheckTimeoutId ?? undefined);
+
+    const unthrottled = queue();
+    unthrottled.pending.push({});
+    unthrottled.scheduleCheckPendingRequests();
+    expect(unthrottled.throttleCheckTimeoutId).not.toBeNull();
+    clearTimeout(unthrottled.throttleCheckTimeoutId ?? undefined);
+
+    const throttled = queue();
+    throttled.throttledUntil = Date.now() + 60_000;
+    throttled.scheduleCheckPendingRequests();
+    expect(throttled.throttleCheckTimeoutId).not.toBeNull();
+    clearTimeout(throttled.throttleCheckTimeoutId ?? undefined);
+  });
+});
