@@ -213,7 +213,6 @@ const BENIGN = [
   /Failed to connect to seed broker/,
   // The engine's side of a re-join, counted as `rejoins` already.
   /member was dropped from the group/,
-  /TimeoutNegativeWarning|Timeout duration was set|--trace-warnings/,
 ];
 
 export function scanLog(file: string): LogTrouble {
