@@ -29,6 +29,7 @@ import {
   formatHeader,
   formatResults,
   jsonSummary,
+  pct,
   targetChecks,
   type BenchReport,
   type ThroughputFigures,
@@ -347,7 +348,7 @@ async function main(): Promise<void> {
       const figures = throughputFigures(guarantee, outcome, verified);
       report[phase] = figures;
       log(
-        `${phase}: ${Math.round(figures.recordsPerSec).toLocaleString('en-US')} records/s, commit p99 ${figures.commitP99Ms.toFixed(1)} ms, peak RSS ${Math.round(figures.peakRssMb)} MB, CPU steal ${figures.machineSteal === undefined ? 'n/a' : `${Math.round(figures.machineSteal * 100)}%`}`,
+        `${phase}: ${Math.round(figures.recordsPerSec).toLocaleString('en-US')} records/s, commit p99 ${figures.commitP99Ms.toFixed(1)} ms, peak RSS ${Math.round(figures.peakRssMb)} MB, CPU steal ${pct(figures.machineSteal)}`,
       );
     }
 

@@ -103,7 +103,7 @@ export interface JsonSummary {
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : n.toFixed(0)) : 'n/a');
-const pct = (n: number | undefined) =>
+export const pct = (n: number | undefined) =>
   n === undefined || !Number.isFinite(n) ? 'n/a' : `${Math.round(n * 100)}%`;
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 

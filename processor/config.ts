@@ -64,21 +64,32 @@ export const streamsConfigSchema = z.object({
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;
 export type StreamsConfig = z.output<typeof streamsConfigSchema>;
 
+function invalid(problems: string[]): ConfigError {
+  return new ConfigError(`invalid saldo configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
+/** Rules between settings, checked once each setting is valid on its own. */
+function crossFieldProblems(config: StreamsConfig): string[] {
+  const problems: string[] = [];
+  if (config.heartbeatIntervalMs * 3 > config.sessionTimeoutMs) {
+    problems.push(
+      `heartbeatIntervalMs: ${config.heartbeatIntervalMs} must be at most a third of sessionTimeoutMs (${config.sessionTimeoutMs})`,
+    );
+  }
+  if (config.fetchMaxBytesPerPartition > config.fetchMaxBytes) {
+    problems.push(
+      `fetchMaxBytesPerPartition: ${config.fetchMaxBytesPerPartition} must not exceed fetchMaxBytes (${config.fetchMaxBytes})`,
+    );
+  }
+  return problems;
+}
+
 export function validateStreamsConfig(input: StreamsConfigInput): StreamsConfig {
   const parsed = streamsConfigSchema.safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(config)'}: ${i.message}`);
-    throw new ConfigError(`invalid saldo configuration:\n${problems.join('\n')}`);
+    throw invalid(parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`));
   }
-  if (parsed.data.heartbeatIntervalMs * 3 > parsed.data.sessionTimeoutMs) {
-    throw new ConfigError(
-      `invalid saldo configuration:\n  - heartbeatIntervalMs: ${parsed.data.heartbeatIntervalMs} must be at most a third of sessionTimeoutMs (${parsed.data.sessionTimeoutMs})`,
-    );
-  }
-  if (parsed.data.fetchMaxBytesPerPartition > parsed.data.fetchMaxBytes) {
-    throw new ConfigError(
-      `invalid saldo configuration:\n  - fetchMaxBytesPerPartition: ${parsed.data.fetchMaxBytesPerPartition} must not exceed fetchMaxBytes (${parsed.data.fetchMaxBytes})`,
-    );
-  }
+  const problems = crossFieldProblems(parsed.data);
+  if (problems.length > 0) throw invalid(problems);
   return parsed.data;
 }

@@ -91,6 +91,13 @@ interface PartitionOffset {
   metadata?: string;
 }
 
+/** An input offset as kafkajs commits it, with its metadata (the task's stream time) when set. */
+function partitionOffset(o: TopicPartitionOffset): PartitionOffset {
+  const entry: PartitionOffset = { partition: o.partition, offset: String(o.offset) };
+  if (o.metadata !== undefined) entry.metadata = o.metadata;
+  return entry;
+}
+
 function offsetsByTopic(
   offsets: TopicPartitionOffset[],
 ): Array<{ topic: string; partitions: PartitionOffset[] }> {
@@ -98,9 +105,7 @@ function offsetsByTopic(
   for (const o of offsets) {
     let list = byTopic.get(o.topic);
     if (!list) byTopic.set(o.topic, (list = []));
-    const entry: PartitionOffset = { partition: o.partition, offset: String(o.offset) };
-    if (o.metadata !== undefined) entry.metadata = o.metadata;
-    list.push(entry);
+    list.push(partitionOffset(o));
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
@@ -211,14 +216,7 @@ export class AtLeastOnceCommitUnit implements CommitUnit {
       const consumer = this.#consumer();
       if (offsets.length > 0) {
         if (!consumer) throw new Error('no group consumer to commit offsets through');
-        await consumer.commitOffsets(
-          offsets.map((o) => ({
-            topic: o.topic,
-            partition: o.partition,
-            offset: String(o.offset),
-            ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
-          })),
-        );
+        await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, ...partitionOffset(o) })));
       }
       return produced;
     } catch (error) {

@@ -107,6 +107,16 @@ describe('start-up configuration', () => {
       }),
     ).toThrow(/fetchMaxBytesPerPartition: 2097152 must not exceed fetchMaxBytes \(1048576\)/);
     expect(() => validateStreamsConfig({ ...base, fetchMaxBytes: 1_000 })).toThrow(/fetchMaxBytes/);
+    // Rules between settings are reported together, like the settings' own problems.
+    expect(() =>
+      validateStreamsConfig({
+        ...base,
+        fetchMaxBytes: 1024 * 1024,
+        fetchMaxBytesPerPartition: 2 * 1024 * 1024,
+        sessionTimeoutMs: 3_000,
+        heartbeatIntervalMs: 2_000,
+      }),
+    ).toThrow(/heartbeatIntervalMs: 2000 must be at most a third[\s\S]*fetchMaxBytesPerPartition: 2097152/);
     expect(() =>
       validateStreamsConfig(streamsConfigFrom({ SALDO_FETCH_MAX_BYTES_PER_PARTITION: 'lots' }, {})),
     ).toThrow(/fetchMaxBytesPerPartition/);

@@ -277,6 +277,21 @@ const VarLongDecoderClass = require('kafkajs/src/protocol/decoder.js') as new (
 ) => VarLongDecoder;
 const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: unknown): unknown };
 
+/** Runs `work` counting kafkajs' Long.fromValue calls: a Long per record is what the patches remove. */
+async function countingLongs<T>(work: () => T | Promise<T>): Promise<{ result: T; longs: number }> {
+  const fromValue = Long.fromValue;
+  let longs = 0;
+  Long.fromValue = (value: unknown) => {
+    longs++;
+    return fromValue.call(Long, value);
+  };
+  try {
+    return { result: await work(), longs };
+  } finally {
+    Long.fromValue = fromValue;
+  }
+}
+
 interface DecodedRecord {
   offset: string;
   timestamp: string;
@@ -323,18 +338,8 @@ describe('patched kafkajs record decoding', () => {
       timestampDelta: (i - 10) * 997,
     }));
     const bytes = await encodedBatch(fields, 123_456_789_012n, firstTimestamp);
-    const fromValue = Long.fromValue;
-    let longs = 0;
-    Long.fromValue = (value: unknown) => {
-      longs++;
-      return fromValue.call(Long, value);
-    };
-    let decoded: DecodedRecord[];
-    try {
-      decoded = (await decodeRecordBatch(new Decoder(bytes))).records as DecodedRecord[];
-    } finally {
-      Long.fromValue = fromValue;
-    }
+    const { result, longs } = await countingLongs(() => decodeRecordBatch(new Decoder(bytes)));
+    const decoded = result.records as DecodedRecord[];
     expect(longs).toBe(0);
     decoded.forEach((record, i) => {
       expect(record.offset).toBe(String(123_456_789_012 + i));
@@ -587,19 +592,10 @@ describe('patched kafkajs consumer batch', () => {
       messages: offsets.map((offset) => ({ offset, isControlRecord: false })),
     }).messages.map((m) => m.offset);
 
-  it('drops messages below the fetched offset, comparing numbers without a Long per message', () => {
-    const fromValue = Long.fromValue;
-    let longs = 0;
-    Long.fromValue = (value: unknown) => {
-      longs++;
-      return fromValue.call(Long, value);
-    };
-    let kept: string[];
-    try {
-      kept = batchOf('1000', ['998', '999', '1000', '1001', '10000']);
-    } finally {
-      Long.fromValue = fromValue;
-    }
+  it('drops messages below the fetched offset, comparing numbers without a Long per message', async () => {
+    const { result: kept, longs } = await countingLongs(() =>
+      batchOf('1000', ['998', '999', '1000', '1001', '10000']),
+    );
     expect(kept).toEqual(['1000', '1001', '10000']);
     expect(longs).toBeLessThanOrEqual(1); // the fetched offset's, as before
   });
