@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { Admin } from 'kafkajs';
 import { RECOMMENDED_NODE_OPTIONS } from '../cli/node-options.ts';
+import { positiveInt } from './args.ts';
 import { formatSummary, summarizeProfile } from './cpuprofile.ts';
 import type { CoreResult } from './engine-core.ts';
 import { benchKafka, cleanUp, createTopics, resolveBrokers } from './kafka.ts';
@@ -70,13 +71,6 @@ function describe(error: unknown): string {
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
-}
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-  return n;
 }
 
 function commandLine(argv: string[]): string {

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { RECOMMENDED_NODE_OPTIONS } from '../cli/node-options.ts';
+import { positiveInt } from './args.ts';
 import {
   benchKafka,
   cleanUp,
@@ -45,13 +46,6 @@ const HELP = `usage: npm run bench:scale-out -- [options]
 `;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-  return n;
-}
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
