@@ -24,6 +24,10 @@ export function scaleOutFigures(
   members: MemberResult[],
 ): ScaleOutFigures {
   if (!(windowMs > 0)) throw new Error(`the measured window must be positive, got ${windowMs} ms`);
+  // Every input offset was committed, so fewer processed records means some were skipped.
+  const processed = members.reduce((sum, m) => sum + m.recordsProcessed, 0);
+  if (processed < inputRecords)
+    throw new Error(`the members processed ${processed} records of an input of ${inputRecords}`);
   const cpuMs = members.reduce((sum, m) => sum + m.cpuMs, 0);
   return {
     instances: members.length,

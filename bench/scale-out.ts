@@ -125,7 +125,13 @@ async function main(argv: string[]): Promise<void> {
       );
     }
   } finally {
-    await cleanUp(admin, topics, run).catch(() => undefined);
+    // The engines' changelogs and dead-letter topics too: everything named after this run.
+    const created = await admin.listTopics().catch(() => topics);
+    await cleanUp(
+      admin,
+      created.filter((t) => t.startsWith(run)),
+      run,
+    ).catch(() => undefined);
     await admin.disconnect();
     await rm(workDir, { recursive: true, force: true });
   }

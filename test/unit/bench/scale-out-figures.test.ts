@@ -19,8 +19,16 @@ describe('scaleOutFigures', () => {
   });
 
   it('refuses a window that is not positive', () => {
-    const member = { recordsProcessed: 1, peakRssMb: 1, cpuMs: 1 };
+    const member = { recordsProcessed: 10, peakRssMb: 1, cpuMs: 1 };
     expect(() => scaleOutFigures(10, 0, [member])).toThrow(/positive/);
     expect(() => scaleOutFigures(10, Number.NaN, [member])).toThrow(/positive/);
+  });
+
+  it('refuses a run whose members processed fewer records than the input', () => {
+    const members = [
+      { recordsProcessed: 100, peakRssMb: 1, cpuMs: 1 },
+      { recordsProcessed: 99, peakRssMb: 1, cpuMs: 1 },
+    ];
+    expect(() => scaleOutFigures(200, 1_000, members)).toThrow(/processed 199 records of an input of 200/);
   });
 });
