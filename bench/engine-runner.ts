@@ -7,12 +7,13 @@
  *   node bench/engine-runner.ts '<RunnerSpec as JSON>'   (with an IPC channel: child_process.fork)
  */
 import type { Histogram } from 'prom-client';
-import { EngineMetrics, StreamsApp } from '../processor/index.ts';
+import { EngineMetrics, StreamThreadsApp, StreamsApp, type StreamsConfigInput } from '../processor/index.ts';
 import { countingTopology } from '../topologies/counting.ts';
 import {
   epochNow,
   type HistogramBucket,
   type RunnerMessage,
+  type ResultMessage,
   type RunnerSpec,
   type StopRequest,
 } from './protocol.ts';
@@ -40,11 +41,50 @@ async function bucketsOf(histogram: Histogram): Promise<HistogramBucket[]> {
     .map((v) => ({ le: v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), count: v.value }));
 }
 
-async function main(): Promise<void> {
-  const raw = process.argv[2];
-  if (!raw) throw new Error('usage: engine-runner.ts <spec json>');
-  const spec = JSON.parse(raw) as RunnerSpec;
+/** What the runner needs of the engine, run as one StreamsApp or as several stream threads. */
+interface BenchEngine {
+  start(): Promise<void>;
+  stop(): Promise<EngineTotals>;
+  /** The live restore counter, when this thread can read it (one stream thread only). */
+  restoredRecords: MetricReader | undefined;
+}
 
+type MetricReader = { get(): Promise<{ values: Array<{ value: number }> }> };
+
+type EngineTotals = Pick<
+  ResultMessage,
+  | 'recordsProcessed'
+  | 'deadLetters'
+  | 'commits'
+  | 'commitFailures'
+  | 'commitLatencyMs'
+  | 'commitHistogram'
+  | 'restoreRecordsApplied'
+>;
+
+async function totalsFrom(
+  metric: (name: string) => MetricReader | undefined,
+  commitLatencyMs: number[],
+): Promise<EngineTotals> {
+  const sum = async (name: string) => {
+    const m = metric(name);
+    return m ? sumOf(m) : 0;
+  };
+  const histogram = metric('saldo_commit_latency_seconds');
+  return {
+    recordsProcessed: await sum('saldo_records_processed_total'),
+    deadLetters: await sum('saldo_dead_letters_total'),
+    commits: await sum('saldo_commits_total'),
+    commitFailures: await sum('saldo_commit_failures_total'),
+    commitLatencyMs,
+    commitHistogram: histogram ? await bucketsOf(histogram as unknown as Histogram) : [],
+    restoreRecordsApplied: await sum('saldo_restore_records_total'),
+  };
+}
+
+type OnRestored = (taskId: string, summary: { total: number; elapsedMs: number }) => void;
+
+function singleEngine(spec: RunnerSpec, config: StreamsConfigInput, onRestored: OnRestored): BenchEngine {
   const metrics = new EngineMetrics({ app: spec.appId });
   // Keep every observation of the engine's own commit-latency histogram (same start and end
   // points as the engine's metric), so that percentiles are exact rather than bucket estimates.
@@ -55,33 +95,70 @@ async function main(): Promise<void> {
     commitLatencyMs.push(value * 1000);
     observe(value);
   }) as Histogram['observe'];
+  const app = new StreamsApp(countingTopology({ input: spec.input, output: spec.output }), config, {
+    metrics,
+    onRestored,
+  });
+  return {
+    start: () => app.start(),
+    stop: async () => {
+      await app.stop();
+      return totalsFrom((name) => metrics.registry.getSingleMetric(name), commitLatencyMs);
+    },
+    restoredRecords: metrics.restoredRecords,
+  };
+}
 
-  const app = new StreamsApp(
-    countingTopology({ input: spec.input, output: spec.output }),
+function threadsEngine(spec: RunnerSpec, config: StreamsConfigInput, onRestored: OnRestored): BenchEngine {
+  const app = new StreamThreadsApp(
     {
-      applicationId: spec.appId,
-      brokers: spec.brokers,
-      stateDir: spec.stateDir,
-      processingGuarantee: spec.guarantee,
-      commitIntervalMs: spec.commitIntervalMs,
-      logLevel: spec.logLevel,
-      kafkaClientThread: spec.kafkaClientThread,
+      module: new URL('../topologies/index.ts', import.meta.url).href,
+      exportName: 'topologyByName',
+      args: { name: 'counting', input: spec.input, output: spec.output },
     },
-    {
-      metrics,
-      onRestored: (taskId, summary) => {
-        if (!processingStart)
-          processingStart = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
-        void send({
-          type: 'restored',
-          taskId,
-          total: summary.total,
-          elapsedMs: summary.elapsedMs,
-          at: epochNow(),
-        });
-      },
-    },
+    config,
+    { onRestored, recordCommitLatencies: true },
   );
+  return {
+    start: () => app.start(),
+    stop: async () => {
+      const summary = await app.stop();
+      return totalsFrom((name) => summary.metrics.getSingleMetric(name), summary.commitLatenciesMs);
+    },
+    restoredRecords: undefined,
+  };
+}
+
+async function main(): Promise<void> {
+  const raw = process.argv[2];
+  if (!raw) throw new Error('usage: engine-runner.ts <spec json>');
+  const spec = JSON.parse(raw) as RunnerSpec;
+
+  const config: StreamsConfigInput = {
+    applicationId: spec.appId,
+    brokers: spec.brokers,
+    stateDir: spec.stateDir,
+    processingGuarantee: spec.guarantee,
+    commitIntervalMs: spec.commitIntervalMs,
+    logLevel: spec.logLevel,
+    kafkaClientThread: spec.kafkaClientThread,
+    streamThreads: spec.streamThreads ?? 1,
+  };
+  const onRestored = (taskId: string, summary: { total: number; elapsedMs: number }) => {
+    if (!processingStart)
+      processingStart = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
+    void send({
+      type: 'restored',
+      taskId,
+      total: summary.total,
+      elapsedMs: summary.elapsedMs,
+      at: epochNow(),
+    });
+  };
+  const app =
+    (config.streamThreads ?? 1) > 1
+      ? threadsEngine(spec, config, onRestored)
+      : singleEngine(spec, config, onRestored);
 
   // Where the memory is: peaks of the V8 heap and of off-heap buffers next to the RSS.
   const memoryPeaks = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
@@ -110,15 +187,10 @@ async function main(): Promise<void> {
     const processingElu = processingStart ? performance.eventLoopUtilization(processingStart.elu) : elu;
     sampleMemory();
     void (async () => {
-      await app.stop();
+      const totals = await app.stop();
       await send({
         type: 'result',
-        recordsProcessed: await sumOf(metrics.recordsProcessed),
-        deadLetters: await sumOf(metrics.deadLetters),
-        commits: await sumOf(metrics.commits),
-        commitFailures: await sumOf(metrics.commitFailures),
-        commitLatencyMs,
-        commitHistogram: await bucketsOf(histogram),
+        ...totals,
         maxRssKb: process.resourceUsage().maxRSS,
         cpuUserMs: cpu.user / 1000,
         cpuSystemMs: cpu.system / 1000,
@@ -126,7 +198,6 @@ async function main(): Promise<void> {
         spanMs,
         processingCpuMs: (processingCpu.user + processingCpu.system) / 1000,
         processingEventLoopUtilization: processingElu.utilization,
-        restoreRecordsApplied: await sumOf(metrics.restoredRecords),
         memoryPeaks,
       });
       process.disconnect?.();
@@ -143,15 +214,18 @@ async function main(): Promise<void> {
   });
 
   // When do changelog records start arriving? (Joining the reader's throwaway group comes first.)
-  const sampler = setInterval(() => {
-    void sumOf(metrics.restoredRecords).then((n) => {
-      if (n > 0) {
-        clearInterval(sampler);
-        void send({ type: 'restore-progress', firstRecordsAt: epochNow() });
-      }
-    });
-  }, 20);
-  sampler.unref();
+  const restoredRecords = app.restoredRecords;
+  if (restoredRecords) {
+    const sampler = setInterval(() => {
+      void sumOf(restoredRecords).then((n) => {
+        if (n > 0) {
+          clearInterval(sampler);
+          void send({ type: 'restore-progress', firstRecordsAt: epochNow() });
+        }
+      });
+    }, 20);
+    sampler.unref();
+  }
 
   const calledAt = epochNow();
   await app.start();

@@ -61,6 +61,8 @@ const HELP = `usage: npm run bench:engine -- [options]
   --keep                 keep topics, groups and local state afterwards
   --engine-log-level L   the engine's log level: error, warn (default), info, debug
   --client-thread T      where the engine runs kafkajs: main (default) or worker
+  --stream-threads N     stream threads of the engine in the exactly-once and at-least-once phases
+                         (config streamThreads, default 1); the restore phase runs one
   --node-options="..."   Node/V8 options of the engine process (default: the recommended
                          "${RECOMMENDED_NODE_OPTIONS.join(' ')}", cli/node-options.ts; "" for none)
 `;
@@ -159,6 +161,7 @@ async function main(): Promise<void> {
       'engine-log-level': { type: 'string', default: 'warn' },
       'node-options': { type: 'string' },
       'client-thread': { type: 'string', default: 'main' },
+      'stream-threads': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -173,6 +176,7 @@ async function main(): Promise<void> {
   const commitIntervalMs = positiveInt('commit-interval-ms', values['commit-interval-ms'], 100);
   const coreRecords = positiveInt('core-records', values['core-records'], Math.min(records, 200_000));
   const engineLogLevel = values['engine-log-level'];
+  const streamThreads = positiveInt('stream-threads', values['stream-threads'], 1);
   const clientThread = values['client-thread'];
   if (clientThread !== 'worker' && clientThread !== 'main') {
     console.error(`--client-thread must be worker or main, not ${clientThread}`);
@@ -257,6 +261,7 @@ async function main(): Promise<void> {
     profiled: values.profile,
     nodeOptions,
     clientThread,
+    streamThreads,
   };
   const profileFiles: Array<{ title: string; file: string }> = [];
 
@@ -320,7 +325,7 @@ async function main(): Promise<void> {
         outcome = await runPhase({
           ...phaseCommon,
           name: phase,
-          spec: spec(app, names.input, guarantee),
+          spec: { ...spec(app, names.input, guarantee), streamThreads },
           until: 'committed',
           timeoutMs: timeoutMs(records),
         });

@@ -18,6 +18,8 @@ export interface RunnerSpec {
   commitIntervalMs: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   kafkaClientThread: 'worker' | 'main';
+  /** Stream threads of the engine (config streamThreads); 1 when absent. */
+  streamThreads?: number;
 }
 
 export interface RestoredMessage {

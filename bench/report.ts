@@ -89,6 +89,8 @@ export interface BenchReport {
   nodeOptions: string[];
   /** Where the engine ran kafkajs (config kafkaClientThread). */
   clientThread: 'worker' | 'main';
+  /** Stream threads of the exactly-once and at-least-once phases (config streamThreads). */
+  streamThreads: number;
   /** engineSource() when the run ended (the working tree may change under a long run). */
   sourceAtEnd?: string;
 }
@@ -280,7 +282,8 @@ export function formatHeader(r: BenchReport): string {
     `- load average at start: ${formatLoad(m.loadAverage)} (1 / 5 / 15 min)`,
     `- engine process: \`node ${r.nodeOptions.join(' ')}\`` +
       (r.nodeOptions.length > 0 ? ' (heap limits as docs/operations.md recommends)' : ' (no heap limits)') +
-      `; Kafka client thread: ${r.clientThread}`,
+      `; Kafka client thread: ${r.clientThread}` +
+      (r.streamThreads > 1 ? `; **${r.streamThreads} stream threads** (processing phases)` : ''),
     `- workload: counting topology, ${int(r.records)} records over ${r.partitions} partitions, ${int(r.accounts)} accounts; commit interval ${r.commitIntervalMs} ms` +
       (r.produce ? `; input pre-produced at ${int(r.produce.perSec)} records/s (not timed)` : ''),
     r.profiled ? '- **the engine ran under `--cpu-prof`**: figures include profiler overhead' : '',

@@ -11,6 +11,7 @@ export interface RunFlags {
   commitIntervalMs?: string;
   instanceId?: string;
   logLevel?: string;
+  streamThreads?: string;
 }
 
 // Range checks, and the message for text that is not a number (NaN), are the config schema's.
@@ -51,6 +52,8 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (fetchMax !== undefined) input.fetchMaxBytes = fetchMax;
   const fetchMaxPerPartition = numberOrUndefined(env.SALDO_FETCH_MAX_BYTES_PER_PARTITION);
   if (fetchMaxPerPartition !== undefined) input.fetchMaxBytesPerPartition = fetchMaxPerPartition;
+  const streamThreads = numberOrUndefined(flags.streamThreads ?? env.SALDO_STREAM_THREADS);
+  if (streamThreads !== undefined) input.streamThreads = streamThreads;
   const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
   if (clientThread !== undefined)
     input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];

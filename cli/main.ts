@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { StreamsApp, type Topology } from '../processor/index.ts';
-import { countingTopology } from '../topologies/counting.ts';
+import { StreamThreadsApp, StreamsApp, validateStreamsConfig } from '../processor/index.ts';
+import { topologyByName, type NamedTopology } from '../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from './env-config.ts';
 
 const VERSION = '0.1.0';
@@ -12,13 +12,8 @@ interface TopologyFlags {
   output: string;
 }
 
-function topologyFrom(flags: TopologyFlags): Topology {
-  switch (flags.topology) {
-    case 'counting':
-      return countingTopology({ input: flags.input, output: flags.output });
-    default:
-      throw new Error(`unknown topology '${flags.topology}' (known: counting)`);
-  }
+function namedTopology(flags: TopologyFlags): NamedTopology {
+  return { name: flags.topology, input: flags.input, output: flags.output };
 }
 
 function withTopologyOptions(command: Command): Command {
@@ -39,7 +34,8 @@ function withRunOptions(command: Command): Command {
     .option('--guarantee <mode>', 'exactly-once or at-least-once (env SALDO_PROCESSING_GUARANTEE)')
     .option('--commit-interval-ms <ms>', 'commit interval (env SALDO_COMMIT_INTERVAL_MS)')
     .option('--instance-id <id>', 'this instance in logs and client ids (env SALDO_INSTANCE_ID)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env SALDO_LOG_LEVEL)');
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env SALDO_LOG_LEVEL)')
+    .option('--stream-threads <n>', 'stream threads of this instance (env SALDO_STREAM_THREADS)');
 }
 
 export function buildCli(): Command {
@@ -53,7 +49,7 @@ export function buildCli(): Command {
     ),
   ).action((flags: TopologyFlags & RunFlags) => {
     const config = streamsConfigFrom(process.env, flags);
-    console.log(topologyFrom(flags).describe(config.applicationId));
+    console.log(topologyByName(namedTopology(flags)).describe(config.applicationId));
   });
 
   withRunOptions(
@@ -61,7 +57,19 @@ export function buildCli(): Command {
       program.command('run').description('run an instance of a topology until SIGTERM/SIGINT'),
     ),
   ).action(async (flags: TopologyFlags & RunFlags) => {
-    const app = new StreamsApp(topologyFrom(flags), streamsConfigFrom(process.env, flags));
+    const config = streamsConfigFrom(process.env, flags);
+    // Several stream threads build the topology in each thread, from topologies/index.ts.
+    const app =
+      validateStreamsConfig(config).streamThreads > 1
+        ? new StreamThreadsApp(
+            {
+              module: new URL('../topologies/index.ts', import.meta.url).href,
+              exportName: 'topologyByName',
+              args: namedTopology(flags),
+            },
+            config,
+          )
+        : new StreamsApp(topologyByName(namedTopology(flags)), config);
     app.installSignalHandlers();
     await app.start();
   });

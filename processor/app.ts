@@ -1,7 +1,7 @@
 import { changelogTopicConfigs, changelogTopicFor } from '../state/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
-import { PartitionCountMismatchError, SaldoError, describeError } from './errors.ts';
+import { ConfigError, PartitionCountMismatchError, SaldoError, describeError } from './errors.ts';
 import type { AdminClient, GroupConsumer, KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
 import { KafkaJsAdapter } from './kafka/kafkajs/index.ts';
 import { WorkerKafkaAdapter } from './kafka/worker/index.ts';
@@ -33,6 +33,11 @@ export interface StreamsAppOptions {
   logger?: Logger;
   metrics?: EngineMetrics;
   onRestored?: (taskId: string, summary: RestoreSummary) => void;
+  /**
+   * The instance cannot go on (its group consumer failed for good) and is stopping itself; the
+   * default sets the process's exit code to 1 so that its supervisor restarts it.
+   */
+  onFailed?: (error: unknown) => void;
 }
 
 /**
@@ -48,6 +53,7 @@ export class StreamsApp {
   readonly #clock: Clock;
   readonly #hooks: PostCommitHook[] = [];
   readonly #onRestored: ((taskId: string, summary: RestoreSummary) => void) | undefined;
+  readonly #onFailed: (error: unknown) => void;
   #state: AppState = 'created';
   #consumer: GroupConsumer | undefined;
   #taskManager: TaskManager | undefined;
@@ -56,6 +62,11 @@ export class StreamsApp {
 
   constructor(topology: Topology, config: StreamsConfigInput, opts: StreamsAppOptions = {}) {
     this.config = validateStreamsConfig(config);
+    if (this.config.streamThreads > 1) {
+      throw new ConfigError(
+        `streamThreads: ${this.config.streamThreads} needs StreamThreadsApp, which builds the topology in each thread; a StreamsApp is one stream thread`,
+      );
+    }
     this.topology = topology;
     this.logger =
       opts.logger ??
@@ -66,6 +77,11 @@ export class StreamsApp {
     this.metrics = opts.metrics ?? new EngineMetrics({ app: this.config.applicationId });
     this.#clock = opts.clock ?? systemClock;
     this.#onRestored = opts.onRestored;
+    this.#onFailed =
+      opts.onFailed ??
+      (() => {
+        process.exitCode = 1;
+      });
     this.#adapter =
       opts.adapter ??
       (this.config.kafkaClientThread === 'worker'
@@ -144,7 +160,7 @@ export class StreamsApp {
           // Nothing will consume for this instance any more: stop, and exit non-zero so that the
           // supervisor (Kubernetes) restarts it; the tasks move to other instances meanwhile.
           this.logger.fatal({ error: describeError(error) }, 'group consumer failed for good; stopping');
-          process.exitCode = 1;
+          this.#onFailed(error);
           void this.stop().catch(() => undefined);
         },
         sessionTimeoutMs: this.config.sessionTimeoutMs,

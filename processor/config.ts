@@ -59,6 +59,13 @@ export const streamsConfigSchema = z.object({
    * hop and the second heap cost more than the parallelism gains, so 'main' is the default.
    */
   kafkaClientThread: z.enum(['main', 'worker']).default('main'),
+  /**
+   * Stream threads of this instance (Kafka Streams' num.stream.threads): each a worker thread with
+   * its own Kafka clients and tasks, a member of the group of its own. One event loop is what
+   * limits an instance (BENCHMARKS.md); more threads use more cores. Above 1, the app runs through
+   * StreamThreadsApp, which builds the topology in every thread from a module.
+   */
+  streamThreads: z.number().int().min(1).max(32).default(1),
 });
 
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;

@@ -1,5 +1,12 @@
 /** The engine's public surface: declare a topology, run it as an app, or drive it in tests. */
 export { StreamsApp, type AppState, type StreamsAppOptions } from './app.ts';
+export {
+  StreamThreadError,
+  StreamThreadsApp,
+  type StreamThreadsAppOptions,
+  type StreamThreadsSummary,
+  type TopologySource,
+} from './stream-threads/index.ts';
 export { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
 export { systemClock, type Clock } from './clock.ts';
 export * from './errors.ts';

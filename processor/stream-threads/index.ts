@@ -1,0 +1,225 @@
+import { getHeapStatistics } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { AppState } from '../app.ts';
+import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from '../config.ts';
+import { SaldoError } from '../errors.ts';
+import { createLogger, type Logger } from '../log.ts';
+import type { FromStreamThread, StreamThreadData, ThreadMetrics, TopologySource } from './protocol.ts';
+
+export type { TopologySource } from './protocol.ts';
+
+const THREAD_URL = new URL('./thread.ts', import.meta.url);
+const MIB = 1024 * 1024;
+/** The young generation of a thread: three semi-spaces of 16 MB, as cli/node-options.ts sets for the main one. */
+const THREAD_YOUNG_GENERATION_MB = 48;
+
+/** Below this, a thread's own heap would leave too little room for its tasks' batches. */
+const MIN_THREAD_OLD_GENERATION_MB = 96;
+/** The config schema's lower bound of fetchMaxBytes. */
+const MIN_THREAD_FETCH_BYTES = 64 * 1024;
+
+/**
+ * Workers do not inherit --max-old-space-size: each thread gets an even share of the main
+ * isolate's bound (cli/node-options.ts), as the threads share the instance's tasks, so that the
+ * instance's memory stays within what its operators sized it for.
+ */
+export function threadOldGenerationMb(
+  streamThreads: number,
+  heapSizeLimit = getHeapStatistics().heap_size_limit,
+): number {
+  const oldGenerationMb = heapSizeLimit / MIB - THREAD_YOUNG_GENERATION_MB;
+  return Math.max(MIN_THREAD_OLD_GENERATION_MB, Math.floor(oldGenerationMb / streamThreads));
+}
+
+/**
+ * One thread's configuration: its own instance id (client ids and logs tell the threads apart), and
+ * an even share of the instance's fetch budget. A fetch is decoded whole and lives until processed,
+ * so fetchMaxBytes bounds much of the memory; shared this way, the instance holds what one thread
+ * would (Kafka Streams shares its record cache among its threads the same way).
+ */
+export function threadConfig(config: StreamsConfig, index: number): StreamsConfigInput {
+  const fetchMaxBytes = Math.max(
+    MIN_THREAD_FETCH_BYTES,
+    Math.floor(config.fetchMaxBytes / config.streamThreads),
+  );
+  return {
+    ...config,
+    streamThreads: 1,
+    instanceId: `${config.instanceId}-${index}`,
+    fetchMaxBytes,
+    fetchMaxBytesPerPartition: Math.min(config.fetchMaxBytesPerPartition, fetchMaxBytes),
+  };
+}
+
+/** A stream thread failed to start, or failed for good while running. */
+export class StreamThreadError extends SaldoError {}
+
+export interface StreamThreadsAppOptions {
+  logger?: Logger;
+  /** A task of any thread has restored and runs. */
+  onRestored?: (taskId: string, summary: { total: number; elapsedMs: number }) => void;
+  /** A thread failed for good after the start; the default sets the process's exit code to 1. */
+  onFailed?: (error: StreamThreadError) => void;
+  /** Keep every commit latency of every thread, for stop()'s summary (the benchmark). */
+  recordCommitLatencies?: boolean;
+}
+
+export interface StreamThreadsSummary {
+  /** The threads' engine metrics, summed where their labels agree (each carries a `thread` label). */
+  metrics: Registry;
+  commitLatenciesMs: number[];
+}
+
+interface RunningThread {
+  readonly index: number;
+  readonly worker: Worker;
+  /** Settles with the thread's last report once it has stopped (or with what killed it). */
+  readonly stopped: Promise<{ metrics: ThreadMetrics; commitLatenciesMs: number[] } | undefined>;
+  stopping: boolean;
+}
+
+/**
+ * An instance with several stream threads (Kafka Streams' num.stream.threads): each thread is a
+ * worker running its own StreamsApp, so its own group member, Kafka clients, task manager and
+ * tasks; the group spreads the partitions over the threads as over instances.
+ */
+export class StreamThreadsApp {
+  readonly config: StreamsConfig;
+  readonly logger: Logger;
+  readonly #source: TopologySource;
+  readonly #opts: StreamThreadsAppOptions;
+  readonly #threads: RunningThread[] = [];
+  #state: AppState = 'created';
+
+  constructor(source: TopologySource, config: StreamsConfigInput, opts: StreamThreadsAppOptions = {}) {
+    this.config = validateStreamsConfig(config);
+    this.#source = source;
+    this.#opts = opts;
+    this.logger =
+      opts.logger ??
+      createLogger({
+        level: this.config.logLevel,
+        base: { app: this.config.applicationId, instance: this.config.instanceId },
+      });
+  }
+
+  get state(): AppState {
+    return this.#state;
+  }
+
+  #transitionTo(next: AppState): void {
+    this.logger.info({ from: this.#state, to: next }, `app ${this.#state} -> ${next}`);
+    this.#state = next;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'created') throw new SaldoError(`cannot start an app in state ${this.#state}`);
+    this.#transitionTo('starting');
+    try {
+      // All at once, so that they join the group together: one that started alone would take every
+      // partition, restore and process them, and give half of them back a moment later. Threads
+      // that create the same internal topic at once are fine (kafkajs treats "already exists" as done).
+      await Promise.all(Array.from({ length: this.config.streamThreads }, (_, i) => this.#spawn(i)));
+      this.#transitionTo('running');
+    } catch (error) {
+      this.#transitionTo('failed');
+      await this.#stopThreads();
+      throw error;
+    }
+  }
+
+  /** Starts thread `index` and resolves once it runs (its internal topics exist, it has joined). */
+  #spawn(index: number): Promise<void> {
+    const data: StreamThreadData = {
+      source: this.#source,
+      config: threadConfig(this.config, index),
+      thread: index,
+      recordCommitLatencies: this.#opts.recordCommitLatencies ?? false,
+    };
+    const worker = new Worker(THREAD_URL, {
+      workerData: data,
+      resourceLimits: {
+        maxOldGenerationSizeMb: threadOldGenerationMb(this.config.streamThreads),
+        maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB,
+      },
+    });
+    return new Promise<void>((resolveRunning, rejectRunning) => {
+      let running = false;
+      const fail = (message: string) => {
+        const error = new StreamThreadError(`stream thread ${index}: ${message}`);
+        if (!running) {
+          rejectRunning(error);
+          return;
+        }
+        if (thread.stopping) return;
+        this.logger.fatal({ thread: index, error: error.message }, 'a stream thread failed; stopping');
+        (this.#opts.onFailed ?? (() => (process.exitCode = 1)))(error);
+        void this.stop().catch(() => undefined);
+      };
+      const stopped = new Promise<{ metrics: ThreadMetrics; commitLatenciesMs: number[] } | undefined>(
+        (resolveStopped) => {
+          worker.on('message', (message: FromStreamThread) => {
+            if (message.type === 'running') {
+              running = true;
+              this.logger.info({ thread: index }, `stream thread ${index} running`);
+              resolveRunning();
+            } else if (message.type === 'restored') {
+              this.#opts.onRestored?.(message.taskId, { total: message.total, elapsedMs: message.elapsedMs });
+            } else if (message.type === 'failed') {
+              fail(message.message);
+            } else {
+              resolveStopped({ metrics: message.metrics, commitLatenciesMs: message.commitLatenciesMs });
+              // Its Kafka clients may hold timers; everything that matters is done.
+              void worker.terminate();
+            }
+          });
+          worker.on('error', (error) => fail(error.message));
+          worker.on('exit', (code) => {
+            resolveStopped(undefined);
+            fail(`exited with code ${code}`);
+          });
+        },
+      );
+      const thread: RunningThread = { index, worker, stopped, stopping: false };
+      this.#threads.push(thread);
+    });
+  }
+
+  /** Every thread finishes its batch, commits, closes its stores and leaves the group. */
+  async stop(): Promise<StreamThreadsSummary> {
+    if (this.#state !== 'pending-shutdown' && this.#state !== 'stopped')
+      this.#transitionTo('pending-shutdown');
+    const reports = await this.#stopThreads();
+    if (this.#state !== 'stopped') this.#transitionTo('stopped');
+    const present = reports.flatMap((r) => (r ? [r] : []));
+    return {
+      metrics: AggregatorRegistry.aggregate(present.map((r) => r.metrics)),
+      commitLatenciesMs: present.flatMap((r) => r.commitLatenciesMs),
+    };
+  }
+
+  async #stopThreads(): Promise<Array<{ metrics: ThreadMetrics; commitLatenciesMs: number[] } | undefined>> {
+    for (const thread of this.#threads) {
+      if (thread.stopping) continue;
+      thread.stopping = true;
+      thread.worker.postMessage({ type: 'stop' });
+    }
+    return Promise.all(this.#threads.map((t) => t.stopped));
+  }
+
+  /** SIGTERM/SIGINT: a clean stop of every thread. */
+  installSignalHandlers(): void {
+    const onSignal = (signal: NodeJS.Signals) => {
+      this.logger.info({ signal }, 'signal received; shutting down');
+      this.stop()
+        .then(() => process.exit(process.exitCode ?? 0))
+        .catch((error: unknown) => {
+          this.logger.error({ error: String(error) }, 'shutdown failed');
+          process.exit(1);
+        });
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+}

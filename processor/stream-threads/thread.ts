@@ -1,0 +1,66 @@
+/**
+ * A stream thread (worker_threads entry): builds the topology from its source, runs one StreamsApp
+ * (one group member with its own clients and tasks) and reports to StreamThreadsApp in the main thread.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { StreamsApp } from '../app.ts';
+import { describeError } from '../errors.ts';
+import { EngineMetrics } from '../metrics.ts';
+import type { Topology } from '../topology.ts';
+import type { FromStreamThread, StreamThreadData, ToStreamThread } from './protocol.ts';
+
+function threadPort(): MessagePort {
+  if (!parentPort) throw new Error('processor/stream-threads/thread.ts runs only as a worker thread');
+  return parentPort;
+}
+
+const port = threadPort();
+const data = workerData as StreamThreadData;
+const post = (message: FromStreamThread) => port.postMessage(message);
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+async function buildTopology(): Promise<Topology> {
+  const mod = (await import(data.source.module)) as Record<string, unknown>;
+  const factory = mod[data.source.exportName];
+  if (typeof factory !== 'function')
+    throw new Error(`${data.source.module} has no function export '${data.source.exportName}'`);
+  return (await (factory as (args: unknown) => Topology | Promise<Topology>)(data.source.args)) as Topology;
+}
+
+async function main(): Promise<void> {
+  const topology = await buildTopology();
+  const metrics = new EngineMetrics({
+    app: String(data.config.applicationId),
+    thread: `stream-thread-${data.thread}`,
+  });
+  const commitLatenciesMs: number[] = [];
+  if (data.recordCommitLatencies) {
+    const histogram = metrics.commitLatency;
+    const observe = histogram.observe.bind(histogram) as (value: number) => void;
+    histogram.observe = ((value: number) => {
+      commitLatenciesMs.push(value * 1000);
+      observe(value);
+    }) as typeof histogram.observe;
+  }
+  const app = new StreamsApp(topology, data.config, {
+    metrics,
+    onRestored: (taskId, summary) =>
+      post({ type: 'restored', taskId, total: summary.total, elapsedMs: summary.elapsedMs }),
+    onFailed: (error) => post({ type: 'failed', message: messageOf(error) }),
+  });
+  port.on('message', (message: ToStreamThread) => {
+    if (message.type !== 'stop') return;
+    void (async () => {
+      try {
+        await app.stop();
+      } catch (error) {
+        app.logger.error({ error: describeError(error) }, 'stream thread: stop failed');
+      }
+      post({ type: 'stopped', metrics: await metrics.registry.getMetricsAsJSON(), commitLatenciesMs });
+    })();
+  });
+  await app.start();
+  post({ type: 'running' });
+}
+
+main().catch((error: unknown) => post({ type: 'failed', message: messageOf(error) }));

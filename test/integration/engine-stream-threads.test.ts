@@ -1,0 +1,148 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AssignerProtocol, type Kafka } from 'kafkajs';
+import { StreamThreadError, StreamThreadsApp, type TopologySource } from '../../processor/index.ts';
+import {
+  checkOutputs,
+  generateTransactions,
+  parseTotals,
+  produceTransactions,
+  referenceTotals,
+} from '../support/counting.ts';
+import { createTopic, readTopic, testKafka } from '../support/kafka.ts';
+import { services, uniqueName } from '../support/services.ts';
+
+const TOPOLOGIES = new URL('../../topologies/index.ts', import.meta.url).href;
+
+describe('an instance with two stream threads', () => {
+  let kafka: Kafka;
+  let stateDir: string;
+  const appId = uniqueName('threads');
+  const topics = { input: `${appId}-in`, output: `${appId}-out` };
+  const source: TopologySource = {
+    module: TOPOLOGIES,
+    exportName: 'topologyByName',
+    args: { name: 'counting', ...topics },
+  };
+  const config = (overrides: { applicationId?: string } = {}) => ({
+    applicationId: appId,
+    brokers: services().kafkaBrokers,
+    stateDir,
+    processingGuarantee: 'exactly-once' as const,
+    streamThreads: 2,
+    logLevel: 'warn' as const,
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    stateDir = await mkdtemp(join(tmpdir(), 'saldo-threads-'));
+    await createTopic(kafka, topics.input, 6);
+    await createTopic(kafka, topics.output, 6);
+  });
+  afterAll(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('shares the partitions between its threads, and the results are exact', async () => {
+    const txs = generateTransactions(3_000, 40, 23);
+    const restoredTasks = new Set<string>();
+    const app = new StreamThreadsApp(source, config(), {
+      onRestored: (taskId) => restoredTasks.add(taskId),
+    });
+    await app.start();
+    expect(app.state).toBe('running');
+    let summary;
+    try {
+      // Input only once the group has settled with both threads: a small input produced earlier
+      // could be done by whichever thread joined first, before the other had any partition.
+      const owned = await settledAssignment(kafka, appId, topics.input, 2);
+      expect(owned.flat().sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      for (const partitions of owned) expect(partitions.length).toBe(3);
+      await produceTransactions(kafka, topics.input, txs);
+      const out = await readTopic(kafka, topics.output, {
+        isolation: 'read_committed',
+        done: (s) => s.length >= txs.length,
+        timeoutMs: 90_000,
+      });
+      expect(
+        checkOutputs(
+          out.map((r) => parseTotals(r.key ?? '', r.value ?? '')),
+          referenceTotals(txs),
+        ),
+      ).toEqual([]);
+    } finally {
+      summary = await app.stop();
+    }
+    expect(app.state).toBe('stopped');
+    // Every one of the six tasks ran (in one thread or, after the threads' joins, in the other).
+    expect([...restoredTasks].sort()).toEqual(['0_0', '0_1', '0_2', '0_3', '0_4', '0_5']);
+
+    // Both threads processed records, and together exactly the input once (exactly-once).
+    const processed = await summary.metrics.getSingleMetric('saldo_records_processed_total')?.get();
+    const perThread = new Map<string, number>();
+    for (const v of processed?.values ?? []) {
+      const thread = String(v.labels.thread);
+      perThread.set(thread, (perThread.get(thread) ?? 0) + v.value);
+    }
+    expect([...perThread.keys()].sort()).toEqual(['stream-thread-0', 'stream-thread-1']);
+    for (const n of perThread.values()) expect(n).toBeGreaterThan(0);
+    const committed = await committedInput(kafka, appId, topics.input);
+    expect(committed).toBe(txs.length);
+  });
+
+  it('fails to start, naming the thread and the cause, when a thread cannot build its topology', async () => {
+    const app = new StreamThreadsApp(
+      { module: TOPOLOGIES, exportName: 'noSuchExport', args: {} },
+      config({ applicationId: `${appId}-bad` }),
+    );
+    await expect(app.start()).rejects.toThrow(StreamThreadError);
+    await expect(
+      new StreamThreadsApp(
+        { module: TOPOLOGIES, exportName: 'noSuchExport', args: {} },
+        config({ applicationId: `${appId}-bad2` }),
+      ).start(),
+    ).rejects.toThrow(/stream thread \d: .*has no function export 'noSuchExport'/);
+    expect(app.state).toBe('failed');
+  });
+});
+
+/** Each member's partitions of the topic, once the group is stable with `members` members that all own some. */
+async function settledAssignment(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  members: number,
+): Promise<number[][]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { groups } = await admin.describeGroups([groupId]);
+      const group = groups[0];
+      const owned = (group?.members ?? []).map(
+        (m) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[topic] ?? [],
+      );
+      if (group?.state === 'Stable' && owned.length === members && owned.every((p) => p.length > 0))
+        return owned;
+      if (Date.now() > deadline) throw new Error(`group ${groupId} did not settle: ${JSON.stringify(group)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function committedInput(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) ?? 0;
+  } finally {
+    await admin.disconnect();
+  }
+}
