@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { StreamThreadsApp, StreamsApp, validateStreamsConfig } from '../processor/index.ts';
+import { StreamThreadsApp, StreamsApp, siblingModuleUrl, validateStreamsConfig } from '../processor/index.ts';
 import { topologyByName, type NamedTopology } from '../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from './env-config.ts';
 
@@ -63,7 +63,7 @@ export function buildCli(): Command {
       validateStreamsConfig(config).streamThreads > 1
         ? new StreamThreadsApp(
             {
-              module: new URL('../topologies/index.ts', import.meta.url).href,
+              module: siblingModuleUrl('../topologies/index.ts', import.meta.url).href,
               exportName: 'topologyByName',
               args: namedTopology(flags),
             },

@@ -13,6 +13,7 @@ export * from './errors.ts';
 export { DLQ_HEADERS, type DeadLetterReason } from './dead-letter.ts';
 export type { Headers, KafkaClientAdapter, OutgoingRecord } from './kafka/client.ts';
 export { createLogger, type Logger } from './log.ts';
+export { siblingModuleUrl } from './module-url.ts';
 export { EngineMetrics } from './metrics.ts';
 export { recordSerde, type RecordSerde, type SerdeContext } from './serde.ts';
 export type { CommittedOutput } from './task.ts';

@@ -1,36 +1,18 @@
-import { getHeapStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { AppState } from '../app.ts';
 import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from '../config.ts';
 import { SaldoError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { siblingModuleUrl } from '../module-url.ts';
 import type { FromStreamThread, StreamThreadData, ThreadMetrics, TopologySource } from './protocol.ts';
 
 export type { TopologySource } from './protocol.ts';
 
-const THREAD_URL = new URL('./thread.ts', import.meta.url);
-const MIB = 1024 * 1024;
-/** The young generation of a thread: three semi-spaces of 16 MB, as cli/node-options.ts sets for the main one. */
-const THREAD_YOUNG_GENERATION_MB = 48;
+const THREAD_URL = siblingModuleUrl('./thread.ts', import.meta.url);
 
-/** Below this, a thread's own heap would leave too little room for its tasks' batches. */
-const MIN_THREAD_OLD_GENERATION_MB = 96;
 /** The config schema's lower bound of fetchMaxBytes. */
 const MIN_THREAD_FETCH_BYTES = 64 * 1024;
-
-/**
- * Workers do not inherit --max-old-space-size: each thread gets an even share of the main
- * isolate's bound (cli/node-options.ts), as the threads share the instance's tasks, so that the
- * instance's memory stays within what its operators sized it for.
- */
-export function threadOldGenerationMb(
-  streamThreads: number,
-  heapSizeLimit = getHeapStatistics().heap_size_limit,
-): number {
-  const oldGenerationMb = heapSizeLimit / MIB - THREAD_YOUNG_GENERATION_MB;
-  return Math.max(MIN_THREAD_OLD_GENERATION_MB, Math.floor(oldGenerationMb / streamThreads));
-}
 
 /**
  * One thread's configuration: its own instance id (client ids and logs tell the threads apart), and
@@ -137,13 +119,9 @@ export class StreamThreadsApp {
       thread: index,
       recordCommitLatencies: this.#opts.recordCommitLatencies ?? false,
     };
-    const worker = new Worker(THREAD_URL, {
-      workerData: data,
-      resourceLimits: {
-        maxOldGenerationSizeMb: threadOldGenerationMb(this.config.streamThreads),
-        maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB,
-      },
-    });
+    // No resourceLimits: Node applies the process's --max-old-space-size and --max-semi-space-size
+    // to every thread's heap, overriding them (docs/operations.md).
+    const worker = new Worker(THREAD_URL, { workerData: data });
     return new Promise<void>((resolveRunning, rejectRunning) => {
       let running = false;
       const fail = (message: string) => {

@@ -24,6 +24,7 @@ import {
   type ThreadOptions,
   type ToWorker,
 } from './protocol.ts';
+import { siblingModuleUrl } from '../../module-url.ts';
 import { packOutgoing, unpackConsumed } from './record-codec.ts';
 
 export interface WorkerAdapterOptions {
@@ -33,8 +34,7 @@ export interface WorkerAdapterOptions {
   groupPrefix: string;
 }
 
-// Node runs the TypeScript sources directly; a build (dist/) has the compiled thread next to us.
-const THREAD_URL = new URL(import.meta.url.endsWith('.ts') ? './thread.ts' : './thread.js', import.meta.url);
+const THREAD_URL = siblingModuleUrl('./thread.ts', import.meta.url);
 
 /**
  * The Kafka boundary with the client in its own thread: kafkajs (the adapter of

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { streamsConfigFrom } from '../../../cli/env-config.ts';
 import { validateStreamsConfig } from '../../../processor/config.ts';
 import { ConfigError } from '../../../processor/errors.ts';
-import { StreamsApp } from '../../../processor/index.ts';
-import { threadConfig, threadOldGenerationMb } from '../../../processor/stream-threads/index.ts';
+import { StreamsApp, siblingModuleUrl } from '../../../processor/index.ts';
+import { threadConfig } from '../../../processor/stream-threads/index.ts';
 import { countingTopology } from '../../../topologies/counting.ts';
 import { topologyByName } from '../../../topologies/index.ts';
 
@@ -53,16 +53,21 @@ describe('stream threads', () => {
     expect(small.fetchMaxBytesPerPartition).toBe(64 * 1024);
   });
 
-  it('each get an even share of the main heap bound, but never less than 96 MB', () => {
-    // --max-old-space-size=256 with 16 MB semi-spaces: V8 reports a 304 MB heap limit.
-    expect(threadOldGenerationMb(1, 304 * MIB)).toBe(256);
-    expect(threadOldGenerationMb(2, 304 * MIB)).toBe(128);
-    expect(threadOldGenerationMb(8, 304 * MIB)).toBe(96);
-  });
-
   it('build their topology by name, as `saldo run` does', () => {
     const topology = topologyByName({ name: 'counting', input: 'tx', output: 'totals' });
     expect(topology.sourceTopics).toEqual(['tx']);
     expect(() => topologyByName({ name: 'nope', input: 'tx', output: 'totals' })).toThrow(ConfigError);
+  });
+});
+
+describe('siblingModuleUrl', () => {
+  it('keeps .ts when running from source and takes the compiled .js in a build', () => {
+    expect(siblingModuleUrl('./thread.ts', 'file:///app/processor/stream-threads/index.ts').href).toBe(
+      'file:///app/processor/stream-threads/thread.ts',
+    );
+    expect(siblingModuleUrl('../topologies/index.ts', 'file:///app/dist/cli/main.js').href).toBe(
+      'file:///app/dist/topologies/index.js',
+    );
+    expect(() => siblingModuleUrl('./thread', 'file:///app/x.ts')).toThrow(/\.ts module path/);
   });
 });
