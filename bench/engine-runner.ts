@@ -7,7 +7,13 @@
  *   node bench/engine-runner.ts '<RunnerSpec as JSON>'   (with an IPC channel: child_process.fork)
  */
 import type { Histogram } from 'prom-client';
-import { EngineMetrics, StreamThreadsApp, StreamsApp, type StreamsConfigInput } from '../processor/index.ts';
+import {
+  EngineMetrics,
+  StreamThreadsApp,
+  StreamsApp,
+  siblingModuleUrl,
+  type StreamsConfigInput,
+} from '../processor/index.ts';
 import { countingTopology } from '../topologies/counting.ts';
 import {
   epochNow,
@@ -112,7 +118,7 @@ function singleEngine(spec: RunnerSpec, config: StreamsConfigInput, onRestored: 
 function threadsEngine(spec: RunnerSpec, config: StreamsConfigInput, onRestored: OnRestored): BenchEngine {
   const app = new StreamThreadsApp(
     {
-      module: new URL('../topologies/index.ts', import.meta.url).href,
+      module: siblingModuleUrl('../topologies/index.ts', import.meta.url).href,
       exportName: 'topologyByName',
       args: { name: 'counting', input: spec.input, output: spec.output },
     },

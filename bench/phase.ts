@@ -36,6 +36,8 @@ export interface PhaseOptions {
   profile: boolean;
   /** Node/V8 options of the engine process (its heap limits), as a deployment sets them. */
   nodeOptions: string[];
+  /** The engine process's script: bench/engine-runner.ts, or its compiled build (--from-build). */
+  runner?: string;
   log: (line: string) => void;
 }
 
@@ -73,7 +75,7 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
   const ends = await endOffsets(admin, spec.input);
   const inputRecords = [...ends.values()].reduce((a, b) => a + b, 0);
 
-  const child = fork(RUNNER, [JSON.stringify(spec)], {
+  const child = fork(opts.runner ?? RUNNER, [JSON.stringify(spec)], {
     execArgv: [
       ...opts.nodeOptions,
       ...(opts.profile

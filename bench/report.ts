@@ -91,6 +91,8 @@ export interface BenchReport {
   clientThread: 'worker' | 'main';
   /** Stream threads of the exactly-once and at-least-once phases (config streamThreads). */
   streamThreads: number;
+  /** The engine ran from its .ts sources (Node's type stripping) or compiled (--from-build). */
+  engineFrom: 'source' | 'build';
   /** engineSource() when the run ended (the working tree may change under a long run). */
   sourceAtEnd?: string;
 }
@@ -283,7 +285,10 @@ export function formatHeader(r: BenchReport): string {
     `- engine process: \`node ${r.nodeOptions.join(' ')}\`` +
       (r.nodeOptions.length > 0 ? ' (heap limits as docs/operations.md recommends)' : ' (no heap limits)') +
       `; Kafka client thread: ${r.clientThread}` +
-      (r.streamThreads > 1 ? `; **${r.streamThreads} stream threads** (processing phases)` : ''),
+      (r.streamThreads > 1 ? `; **${r.streamThreads} stream threads** (processing phases)` : '') +
+      (r.engineFrom === 'build'
+        ? '; engine compiled to JavaScript (`--from-build`)'
+        : '; engine run from its .ts sources'),
     `- workload: counting topology, ${int(r.records)} records over ${r.partitions} partitions, ${int(r.accounts)} accounts; commit interval ${r.commitIntervalMs} ms` +
       (r.produce ? `; input pre-produced at ${int(r.produce.perSec)} records/s (not timed)` : ''),
     r.profiled ? '- **the engine ran under `--cpu-prof`**: figures include profiler overhead' : '',
