@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { Admin } from 'kafkajs';
-import { RECOMMENDED_NODE_OPTIONS } from '../cli/node-options.ts';
+import { RECOMMENDED_MALLOC_ARENA_MAX, RECOMMENDED_NODE_OPTIONS } from '../cli/node-options.ts';
 import { positiveInt } from './args.ts';
 import { formatSummary, summarizeProfile } from './cpuprofile.ts';
 import type { CoreResult } from './engine-core.ts';
@@ -64,6 +64,8 @@ const HELP = `usage: npm run bench:engine -- [options]
   --from-build           run the engine compiled to JavaScript (tsc -p tsconfig.bench.json, into
                          .bench-build/), as a deployment runs dist/, instead of from the .ts sources
                          through Node's type stripping (about 17 MB per thread, and more code)
+  --malloc-arena-max N   MALLOC_ARENA_MAX of the engine process (default ${RECOMMENDED_MALLOC_ARENA_MAX}, as
+                         cli/node-options.ts recommends; 0 leaves glibc's default)
   --stream-threads N     stream threads of the engine in the exactly-once and at-least-once phases
                          (config streamThreads, default 1); the restore phase runs one
   --node-options="..."   Node/V8 options of the engine process (default: the recommended
@@ -175,6 +177,7 @@ async function main(): Promise<void> {
       'client-thread': { type: 'string', default: 'main' },
       'stream-threads': { type: 'string' },
       'from-build': { type: 'boolean', default: false },
+      'malloc-arena-max': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -252,7 +255,21 @@ async function main(): Promise<void> {
       ? [...RECOMMENDED_NODE_OPTIONS]
       : values['node-options'].split(/\s+/).filter((o) => o !== '');
   const runner = values['from-build'] ? await buildRunner() : undefined;
-  const phaseCommon = { admin, partitions, workDir, profile: values.profile, nodeOptions, log, runner };
+  const arenas =
+    values['malloc-arena-max'] === '0'
+      ? 0
+      : positiveInt('malloc-arena-max', values['malloc-arena-max'], RECOMMENDED_MALLOC_ARENA_MAX);
+  const mallocArenaMax = arenas === 0 ? undefined : arenas;
+  const phaseCommon = {
+    admin,
+    partitions,
+    workDir,
+    profile: values.profile,
+    nodeOptions,
+    log,
+    runner,
+    mallocArenaMax,
+  };
 
   const report: BenchReport = {
     date,
@@ -277,6 +294,7 @@ async function main(): Promise<void> {
     clientThread,
     streamThreads,
     engineFrom: runner === undefined ? 'source' : 'build',
+    mallocArenaMax,
   };
   const profileFiles: Array<{ title: string; file: string }> = [];
 

@@ -38,6 +38,8 @@ export interface PhaseOptions {
   nodeOptions: string[];
   /** The engine process's script: bench/engine-runner.ts, or its compiled build (--from-build). */
   runner?: string;
+  /** MALLOC_ARENA_MAX of the engine process; undefined leaves glibc's default. */
+  mallocArenaMax?: number;
   log: (line: string) => void;
 }
 
@@ -83,6 +85,10 @@ export async function runPhase(opts: PhaseOptions): Promise<PhaseOutcome> {
         : []),
     ],
     stdio: ['ignore', out, out, 'ipc'],
+    env:
+      opts.mallocArenaMax === undefined
+        ? process.env
+        : { ...process.env, MALLOC_ARENA_MAX: String(opts.mallocArenaMax) },
     // Structured clone: keeps Infinity (the +Inf bucket) and large sample arrays intact.
     serialization: 'advanced',
   });

@@ -93,6 +93,8 @@ export interface BenchReport {
   streamThreads: number;
   /** The engine ran from its .ts sources (Node's type stripping) or compiled (--from-build). */
   engineFrom: 'source' | 'build';
+  /** MALLOC_ARENA_MAX of the engine process; undefined: glibc's default. */
+  mallocArenaMax: number | undefined;
   /** engineSource() when the run ended (the working tree may change under a long run). */
   sourceAtEnd?: string;
 }
@@ -282,7 +284,7 @@ export function formatHeader(r: BenchReport): string {
         ? ` at the start; **${r.sourceAtEnd} at the end: the engine changed during the run**`
         : ''),
     `- load average at start: ${formatLoad(m.loadAverage)} (1 / 5 / 15 min)`,
-    `- engine process: \`node ${r.nodeOptions.join(' ')}\`` +
+    `- engine process: \`${r.mallocArenaMax === undefined ? '' : `MALLOC_ARENA_MAX=${r.mallocArenaMax} `}node ${r.nodeOptions.join(' ')}\`` +
       (r.nodeOptions.length > 0 ? ' (heap limits as docs/operations.md recommends)' : ' (no heap limits)') +
       `; Kafka client thread: ${r.clientThread}` +
       (r.streamThreads > 1 ? `; **${r.streamThreads} stream threads** (processing phases)` : '') +
