@@ -11,6 +11,9 @@ export type { TopologySource } from './protocol.ts';
 
 const THREAD_URL = siblingModuleUrl('./thread.ts', import.meta.url);
 
+/** How long a thread may take to stop cleanly (finish its batch, commit, close, leave the group). */
+const THREAD_STOP_TIMEOUT_MS = 60_000;
+
 /** The config schema's lower bound of fetchMaxBytes. */
 const MIN_THREAD_FETCH_BYTES = 64 * 1024;
 
@@ -182,6 +185,17 @@ export class StreamThreadsApp {
       if (thread.stopping) continue;
       thread.stopping = true;
       thread.worker.postMessage({ type: 'stop' });
+      // A thread that cannot finish its clean stop (a commit that hangs on a lost broker) is ended:
+      // whatever it had not committed is redone by the next owner of its tasks.
+      const deadline = setTimeout(() => {
+        this.logger.error(
+          { thread: thread.index },
+          `stream thread ${thread.index} did not stop in time; ending it`,
+        );
+        void thread.worker.terminate();
+      }, THREAD_STOP_TIMEOUT_MS);
+      deadline.unref();
+      void thread.stopped.finally(() => clearTimeout(deadline));
     }
     return Promise.all(this.#threads.map((t) => t.stopped));
   }

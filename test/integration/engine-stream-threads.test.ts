@@ -93,6 +93,24 @@ describe('an instance with two stream threads', () => {
     expect(committed).toBe(txs.length);
   });
 
+  it('stops the whole instance, reporting which thread failed, when a running thread dies', async () => {
+    const failures: StreamThreadError[] = [];
+    const app = new StreamThreadsApp(
+      {
+        module: new URL('../support/exiting-topology.ts', import.meta.url).href,
+        exportName: 'exitingTopology',
+        args: { ...topics, exitAfterMs: 8_000, code: 3 },
+      },
+      config({ applicationId: `${appId}-dies` }),
+      { onFailed: (error) => failures.push(error) },
+    );
+    await app.start();
+    expect(app.state).toBe('running');
+    await waitFor(() => app.state === 'stopped', 60_000);
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(failures[0]?.message).toMatch(/^stream thread \d: exited with code 3$/);
+  });
+
   it('fails to start, naming the thread and the cause, when a thread cannot build its topology', async () => {
     const app = new StreamThreadsApp(
       { module: TOPOLOGIES, exportName: 'noSuchExport', args: {} },
@@ -108,6 +126,14 @@ describe('an instance with two stream threads', () => {
     expect(app.state).toBe('failed');
   });
 });
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** Each member's partitions of the topic, once the group is stable with `members` members that all own some. */
 async function settledAssignment(
