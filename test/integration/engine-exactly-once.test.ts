@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
+import { rm } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, StreamsApp } from '../../processor/index.ts';
 import type { RestoreSummary } from '../../processor/restore.ts';
 import type { StreamTask } from '../../processor/task.ts';
@@ -10,14 +7,15 @@ import { countingTopology } from '../../topologies/counting.ts';
 import {
   checkOutputs,
   generateTransactions,
-  parseTotals,
   produceTransactions,
+  readTotalsUpdates,
   referenceTotals,
 } from '../support/counting.ts';
 import { groupCommittedStreamTimes } from '../support/instance-kafka.ts';
 import { waitUntil } from '../support/instance-process.ts';
-import { createTopic, readTopic, testKafka } from '../support/kafka.ts';
-import { services, uniqueName } from '../support/services.ts';
+import { useAppFixture } from '../support/app-fixture.ts';
+import { readTopic } from '../support/kafka.ts';
+import { services } from '../support/services.ts';
 
 const PARTITIONS = 4;
 
@@ -25,21 +23,9 @@ const PARTITIONS = 4;
 describe.each(['worker', 'main'] as const)(
   'the engine, exactly-once, on a real broker (Kafka client thread: %s)',
   (clientThread) => {
-    let kafka: Kafka;
-    let stateDir: string;
-    const appId = uniqueName(`eos-${clientThread}`);
-    const topics = { input: `${appId}-in`, output: `${appId}-out` };
+    const fx = useAppFixture(`eos-${clientThread}`, PARTITIONS);
+    const { appId, topics } = fx;
     const txs = generateTransactions(3_000, 40, 7);
-
-    beforeAll(async () => {
-      kafka = testKafka();
-      stateDir = await mkdtemp(join(tmpdir(), 'saldo-eos-'));
-      await createTopic(kafka, topics.input, PARTITIONS);
-      await createTopic(kafka, topics.output, PARTITIONS);
-    });
-    afterAll(async () => {
-      await rm(stateDir, { recursive: true, force: true });
-    });
 
     function newApp(restores: Map<string, RestoreSummary>): StreamsApp {
       return new StreamsApp(
@@ -47,7 +33,7 @@ describe.each(['worker', 'main'] as const)(
         {
           applicationId: appId,
           brokers: services().kafkaBrokers,
-          stateDir,
+          stateDir: fx.stateDir,
           logLevel: 'warn',
           commitIntervalMs: 100,
           kafkaClientThread: clientThread,
@@ -56,18 +42,12 @@ describe.each(['worker', 'main'] as const)(
       );
     }
 
-    async function committedOutputs(expected: number) {
-      const seen = await readTopic(kafka, topics.output, {
-        isolation: 'read_committed',
-        done: (s) => s.length >= expected,
-        timeoutMs: 60_000,
-      });
-      return seen.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
-    }
+    const committedOutputs = (expected: number) =>
+      readTotalsUpdates(fx.kafka, topics.output, { expected, isolation: 'read_committed' });
 
     it('computes exact per-account totals, dead-letters bad input, and goes on', async () => {
-      await produceTransactions(kafka, topics.input, txs.slice(0, 2_000));
-      const producer = kafka.producer();
+      await produceTransactions(fx.kafka, topics.input, txs.slice(0, 2_000));
+      const producer = fx.kafka.producer();
       await producer.connect();
       await producer.send({
         topic: topics.input,
@@ -81,7 +61,7 @@ describe.each(['worker', 'main'] as const)(
         ],
       });
       await producer.disconnect();
-      await produceTransactions(kafka, topics.input, txs.slice(2_000));
+      await produceTransactions(fx.kafka, topics.input, txs.slice(2_000));
 
       const restores = new Map<string, RestoreSummary>();
       const app = newApp(restores);
@@ -91,7 +71,7 @@ describe.each(['worker', 'main'] as const)(
         expect(checkOutputs(updates, referenceTotals(txs))).toEqual([]);
         expect(updates).toHaveLength(txs.length);
 
-        const dead = await readTopic(kafka, `${appId}-dlq`, {
+        const dead = await readTopic(fx.kafka, `${appId}-dlq`, {
           isolation: 'read_committed',
           done: (s) => s.length >= 2,
         });
@@ -117,7 +97,7 @@ describe.each(['worker', 'main'] as const)(
 
     it('restarts from its local state and committed offsets: no reprocessing, no full restore', async () => {
       // The first run committed each task's stream time with its offsets (Kafka's offset metadata).
-      const admin = kafka.admin();
+      const admin = fx.kafka.admin();
       await admin.connect();
       const before = await groupCommittedStreamTimes(admin, appId, topics.input);
       expect(before.size).toBe(PARTITIONS);
@@ -137,7 +117,7 @@ describe.each(['worker', 'main'] as const)(
         );
 
         const more = generateTransactions(500, 40, 8);
-        await produceTransactions(kafka, topics.input, more);
+        await produceTransactions(fx.kafka, topics.input, more);
         const all = [...txs, ...more];
         const updates = await committedOutputs(all.length);
         expect(checkOutputs(updates, referenceTotals(all))).toEqual([]);
@@ -155,13 +135,13 @@ describe.each(['worker', 'main'] as const)(
     });
 
     it('rebuilds lost local state from the changelogs', async () => {
-      await rm(stateDir, { recursive: true, force: true });
+      await rm(fx.stateDir, { recursive: true, force: true });
       const restores = new Map<string, RestoreSummary>();
       const app = newApp(restores);
       await app.start();
       try {
         const more = generateTransactions(300, 40, 9);
-        await produceTransactions(kafka, topics.input, more);
+        await produceTransactions(fx.kafka, topics.input, more);
         const all = [...txs, ...generateTransactions(500, 40, 8), ...more];
         const updates = await committedOutputs(all.length);
         expect(checkOutputs(updates, referenceTotals(all))).toEqual([]);

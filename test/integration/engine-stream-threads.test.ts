@@ -1,26 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AssignerProtocol, type Kafka } from 'kafkajs';
 import { StreamThreadError, StreamThreadsApp, type TopologySource } from '../../processor/index.ts';
 import {
   checkOutputs,
   generateTransactions,
-  parseTotals,
   produceTransactions,
+  readTotalsUpdates,
   referenceTotals,
 } from '../support/counting.ts';
-import { createTopic, readTopic, testKafka } from '../support/kafka.ts';
-import { services, uniqueName } from '../support/services.ts';
+import { committedOffsetsSum, useAppFixture } from '../support/app-fixture.ts';
+import { services } from '../support/services.ts';
 
 const TOPOLOGIES = new URL('../../topologies/index.ts', import.meta.url).href;
 
 describe('an instance with two stream threads', () => {
-  let kafka: Kafka;
-  let stateDir: string;
-  const appId = uniqueName('threads');
-  const topics = { input: `${appId}-in`, output: `${appId}-out` };
+  const fx = useAppFixture('threads', 6);
+  const { appId, topics } = fx;
   const source: TopologySource = {
     module: TOPOLOGIES,
     exportName: 'topologyByName',
@@ -29,24 +24,15 @@ describe('an instance with two stream threads', () => {
   const config = (overrides: { applicationId?: string } = {}) => ({
     applicationId: appId,
     brokers: services().kafkaBrokers,
-    stateDir,
+    stateDir: fx.stateDir,
     processingGuarantee: 'exactly-once' as const,
     streamThreads: 2,
     logLevel: 'warn' as const,
     ...overrides,
   });
 
-  beforeAll(async () => {
-    kafka = testKafka();
-    stateDir = await mkdtemp(join(tmpdir(), 'saldo-threads-'));
-    await createTopic(kafka, topics.input, 6);
-    await createTopic(kafka, topics.output, 6);
-  });
-  afterAll(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-  });
-
   it('shares the partitions between its threads, and the results are exact', async () => {
+    const { kafka } = fx;
     const txs = generateTransactions(3_000, 40, 23);
     const restoredTasks = new Set<string>();
     const app = new StreamThreadsApp(source, config(), {
@@ -62,17 +48,12 @@ describe('an instance with two stream threads', () => {
       expect(owned.flat().sort()).toEqual([0, 1, 2, 3, 4, 5]);
       for (const partitions of owned) expect(partitions.length).toBe(3);
       await produceTransactions(kafka, topics.input, txs);
-      const out = await readTopic(kafka, topics.output, {
+      const updates = await readTotalsUpdates(kafka, topics.output, {
+        expected: txs.length,
         isolation: 'read_committed',
-        done: (s) => s.length >= txs.length,
         timeoutMs: 90_000,
       });
-      expect(
-        checkOutputs(
-          out.map((r) => parseTotals(r.key ?? '', r.value ?? '')),
-          referenceTotals(txs),
-        ),
-      ).toEqual([]);
+      expect(checkOutputs(updates, referenceTotals(txs))).toEqual([]);
     } finally {
       summary = await app.stop();
     }
@@ -89,7 +70,7 @@ describe('an instance with two stream threads', () => {
     }
     expect([...perThread.keys()].sort()).toEqual(['stream-thread-0', 'stream-thread-1']);
     for (const n of perThread.values()) expect(n).toBeGreaterThan(0);
-    const committed = await committedInput(kafka, appId, topics.input);
+    const committed = await committedOffsetsSum(kafka, appId, topics.input);
     expect(committed).toBe(txs.length);
   });
 
@@ -157,17 +138,6 @@ async function settledAssignment(
       if (Date.now() > deadline) throw new Error(`group ${groupId} did not settle: ${JSON.stringify(group)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function committedInput(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) ?? 0;
   } finally {
     await admin.disconnect();
   }

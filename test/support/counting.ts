@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { CountingInput } from '../../topologies/counting.ts';
+import { readTopic } from './kafka.ts';
 
 export interface GeneratedTransaction {
   account: string;
@@ -110,4 +111,18 @@ export function checkOutputs(
   }
   for (const key of last.keys()) if (!reference.has(key)) problems.push(`${key}: unexpected output`);
   return problems.slice(0, 20);
+}
+
+/** The counting topology's output updates, read until there are at least `expected` of them. */
+export async function readTotalsUpdates(
+  kafka: Kafka,
+  topic: string,
+  opts: { expected: number; isolation: 'read_committed' | 'read_uncommitted'; timeoutMs?: number },
+): Promise<TotalsUpdate[]> {
+  const records = await readTopic(kafka, topic, {
+    isolation: opts.isolation,
+    done: (seen) => seen.length >= opts.expected,
+    timeoutMs: opts.timeoutMs ?? 60_000,
+  });
+  return records.map((r) => parseTotals(r.key ?? '', r.value ?? ''));
 }

@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { createTopic, testKafka } from './kafka.ts';
+import { uniqueName } from './services.ts';
+
+export interface AppFixture {
+  /** A fresh application id, also the prefix of the topics. */
+  readonly appId: string;
+  readonly topics: { input: string; output: string };
+  readonly kafka: Kafka;
+  /** A fresh state directory, removed after the tests. */
+  readonly stateDir: string;
+}
+
+/**
+ * The set-up of tests that run apps in this process, as vitest hooks of the enclosing describe: a
+ * kafkajs client, `<appId>-in` and `<appId>-out` with `partitions` partitions, and a state directory.
+ */
+export function useAppFixture(label: string, partitions: number): AppFixture {
+  const appId = uniqueName(label);
+  const topics = { input: `${appId}-in`, output: `${appId}-out` };
+  let kafka: Kafka | undefined;
+  let stateDir: string | undefined;
+  beforeAll(async () => {
+    kafka = testKafka();
+    stateDir = await mkdtemp(join(tmpdir(), `saldo-${label}-`));
+    await createTopic(kafka, topics.input, partitions);
+    await createTopic(kafka, topics.output, partitions);
+  });
+  afterAll(async () => {
+    if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is set up in beforeAll; use it inside tests`);
+    return value;
+  };
+  return {
+    appId,
+    topics,
+    get kafka() {
+      return ready(kafka, 'kafka');
+    },
+    get stateDir() {
+      return ready(stateDir, 'stateDir');
+    },
+  };
+}
+
+/** The sum of a group's committed offsets over a topic's partitions (none committed: 0). */
+export async function committedOffsetsSum(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets[0]?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) ?? 0;
+  } finally {
+    await admin.disconnect();
+  }
+}
