@@ -5,6 +5,8 @@ export {
   StreamThreadsApp,
   type StreamThreadsAppOptions,
   type StreamThreadsSummary,
+  type ModuleFactory,
+  type PostCommitHookSource,
   type TopologySource,
 } from './stream-threads/index.ts';
 export { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';

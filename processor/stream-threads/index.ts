@@ -5,9 +5,15 @@ import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } fr
 import { SaldoError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { siblingModuleUrl } from '../module-url.ts';
-import type { FromStreamThread, StreamThreadData, ThreadMetrics, TopologySource } from './protocol.ts';
+import type {
+  FromStreamThread,
+  PostCommitHookSource,
+  StreamThreadData,
+  ThreadMetrics,
+  TopologySource,
+} from './protocol.ts';
 
-export type { TopologySource } from './protocol.ts';
+export type { ModuleFactory, PostCommitHookSource, TopologySource } from './protocol.ts';
 
 const THREAD_URL = siblingModuleUrl('./thread.ts', import.meta.url);
 
@@ -46,6 +52,11 @@ export interface StreamThreadsAppOptions {
   onRestored?: (taskId: string, summary: { total: number; elapsedMs: number }) => void;
   /** A thread failed for good after the start; the default sets the process's exit code to 1. */
   onFailed?: (error: StreamThreadError) => void;
+  /**
+   * Post-commit hooks (e.g. the Redis serving cache), built in every thread for that thread's tasks:
+   * each sees its tasks' committed outputs in order per partition, as StreamsApp.onCommitted.
+   */
+  postCommitHooks?: PostCommitHookSource[];
   /** Keep every commit latency of every thread, for stop()'s summary (the benchmark). */
   recordCommitLatencies?: boolean;
 }
@@ -118,6 +129,7 @@ export class StreamThreadsApp {
   #spawn(index: number): Promise<void> {
     const data: StreamThreadData = {
       source: this.#source,
+      postCommitHooks: this.#opts.postCommitHooks ?? [],
       config: threadConfig(this.config, index),
       thread: index,
       recordCommitLatencies: this.#opts.recordCommitLatencies ?? false,

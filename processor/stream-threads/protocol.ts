@@ -2,20 +2,27 @@ import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { StreamsConfigInput } from '../config.ts';
 
 /**
- * Where a stream thread gets its topology: a module's exported function, called in the thread with
- * `args` (anything the structured clone algorithm copies). A worker cannot be handed a topology, whose
- * processors are functions, so each thread builds its own from the same source.
+ * A module's exported function and the plain arguments (anything the structured clone algorithm
+ * copies) to call it with, inside a stream thread. A worker cannot be handed functions, such as a
+ * topology's processors or a post-commit hook, so each thread builds its own from the same source.
  */
-export interface TopologySource {
+export interface ModuleFactory {
   /** A file: URL (or a package specifier) that the thread can import. */
   module: string;
-  /** The export to call: `(args) => Topology | Promise<Topology>`. */
+  /** The export to call with `args`; it may return a promise. */
   exportName: string;
   args: unknown;
 }
 
+/** Builds a thread's topology: the export returns a Topology. */
+export type TopologySource = ModuleFactory;
+
+/** Builds one of a thread's post-commit hooks: the export returns a PostCommitHook. */
+export type PostCommitHookSource = ModuleFactory;
+
 export interface StreamThreadData {
   source: TopologySource;
+  postCommitHooks: PostCommitHookSource[];
   /** The instance's configuration for this one thread (streamThreads 1, its own instance id). */
   config: StreamsConfigInput;
   /** The thread's number, 0-based: a label of its metrics. */

@@ -7,7 +7,8 @@ import { StreamsApp } from '../app.ts';
 import { describeError } from '../errors.ts';
 import { EngineMetrics } from '../metrics.ts';
 import type { Topology } from '../topology.ts';
-import type { FromStreamThread, StreamThreadData, ToStreamThread } from './protocol.ts';
+import type { PostCommitHook } from '../task-manager.ts';
+import type { FromStreamThread, ModuleFactory, StreamThreadData, ToStreamThread } from './protocol.ts';
 
 function threadPort(): MessagePort {
   if (!parentPort) throw new Error('processor/stream-threads/thread.ts runs only as a worker thread');
@@ -19,16 +20,17 @@ const data = workerData as StreamThreadData;
 const post = (message: FromStreamThread) => port.postMessage(message);
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-async function buildTopology(): Promise<Topology> {
-  const mod = (await import(data.source.module)) as Record<string, unknown>;
-  const factory = mod[data.source.exportName];
-  if (typeof factory !== 'function')
-    throw new Error(`${data.source.module} has no function export '${data.source.exportName}'`);
-  return (await (factory as (args: unknown) => Topology | Promise<Topology>)(data.source.args)) as Topology;
+async function build<T>(factory: ModuleFactory): Promise<T> {
+  const mod = (await import(factory.module)) as Record<string, unknown>;
+  const fn = mod[factory.exportName];
+  if (typeof fn !== 'function')
+    throw new Error(`${factory.module} has no function export '${factory.exportName}'`);
+  return (await (fn as (args: unknown) => T | Promise<T>)(factory.args)) as T;
 }
 
 async function main(): Promise<void> {
-  const topology = await buildTopology();
+  const topology = await build<Topology>(data.source);
+  const hooks = await Promise.all(data.postCommitHooks.map((h) => build<PostCommitHook>(h)));
   const metrics = new EngineMetrics({
     app: String(data.config.applicationId),
     thread: `stream-thread-${data.thread}`,
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
       post({ type: 'restored', taskId, total: summary.total, elapsedMs: summary.elapsedMs }),
     onFailed: (error) => post({ type: 'failed', message: messageOf(error) }),
   });
+  for (const hook of hooks) app.onCommitted(hook);
   port.on('message', (message: ToStreamThread) => {
     if (message.type !== 'stop') return;
     void (async () => {

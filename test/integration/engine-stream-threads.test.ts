@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { AssignerProtocol, type Kafka } from 'kafkajs';
 import { StreamThreadError, StreamThreadsApp, type TopologySource } from '../../processor/index.ts';
 import {
@@ -9,6 +10,7 @@ import {
   referenceTotals,
 } from '../support/counting.ts';
 import { committedOffsetsSum, useAppFixture } from '../support/app-fixture.ts';
+import { createTopic } from '../support/kafka.ts';
 import { services } from '../support/services.ts';
 
 const TOPOLOGIES = new URL('../../topologies/index.ts', import.meta.url).href;
@@ -74,6 +76,52 @@ describe('an instance with two stream threads', () => {
     expect(committed).toBe(txs.length);
   });
 
+  it('runs post-commit hooks built in each thread, which leave Redis exact', async () => {
+    const { kafka } = fx;
+    const hooksApp = `${appId}-hooks`;
+    const hookTopics = { input: `${hooksApp}-in`, output: `${hooksApp}-out` };
+    await createTopic(kafka, hookTopics.input, 4);
+    await createTopic(kafka, hookTopics.output, 4);
+    const txs = generateTransactions(1_200, 16, 31);
+    await produceTransactions(kafka, hookTopics.input, txs);
+    const app = new StreamThreadsApp(
+      { module: TOPOLOGIES, exportName: 'topologyByName', args: { name: 'counting', ...hookTopics } },
+      config({ applicationId: hooksApp }),
+      {
+        postCommitHooks: [
+          {
+            module: new URL('../support/redis-totals-hook.ts', import.meta.url).href,
+            exportName: 'redisTotalsHook',
+            args: { redisUrl: services().redisUrl, keyPrefix: hooksApp },
+          },
+        ],
+      },
+    );
+    const redis = new Redis(services().redisUrl);
+    const reference = referenceTotals(txs);
+    const cached = async () =>
+      Promise.all(
+        [...reference.keys()].map(async (key) => [key, await redis.hgetall(`${hooksApp}:${key}`)] as const),
+      );
+    await app.start();
+    try {
+      await waitFor(
+        async () => (await cached()).every(([key, v]) => v.count === String(reference.get(key)?.count)),
+        60_000,
+      );
+    } finally {
+      await app.stop();
+    }
+    try {
+      for (const [key, value] of await cached()) {
+        const ref = reference.get(key);
+        expect(value).toEqual({ count: String(ref?.count), sumMinor: ref?.sumMinor.toString() });
+      }
+    } finally {
+      await redis.quit();
+    }
+  });
+
   it('stops the whole instance, reporting which thread failed, when a running thread dies', async () => {
     const failures: StreamThreadError[] = [];
     const app = new StreamThreadsApp(
@@ -108,9 +156,9 @@ describe('an instance with two stream threads', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
