@@ -92,15 +92,9 @@ type OnRestored = (taskId: string, summary: { total: number; elapsedMs: number }
 
 function singleEngine(spec: RunnerSpec, config: StreamsConfigInput, onRestored: OnRestored): BenchEngine {
   const metrics = new EngineMetrics({ app: spec.appId });
-  // Keep every observation of the engine's own commit-latency histogram (same start and end
-  // points as the engine's metric), so that percentiles are exact rather than bucket estimates.
-  const commitLatencyMs: number[] = [];
-  const histogram = metrics.commitLatency;
-  const observe = histogram.observe.bind(histogram) as (value: number) => void;
-  histogram.observe = ((value: number) => {
-    commitLatencyMs.push(value * 1000);
-    observe(value);
-  }) as Histogram['observe'];
+  // Every observation of the engine's own commit-latency histogram (same start and end points as
+  // the engine's metric), so that percentiles are exact rather than bucket estimates.
+  const commitLatencyMs = metrics.recordCommitLatencies();
   const app = new StreamsApp(countingTopology({ input: spec.input, output: spec.output }), config, {
     metrics,
     onRestored,

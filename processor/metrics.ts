@@ -75,4 +75,20 @@ export class EngineMetrics {
       registers,
     });
   }
+
+  /**
+   * From now on, also keeps every commit latency observed (in ms) in the returned array, for exact
+   * percentiles where the histogram's buckets are too coarse (the benchmark). Unbounded: not for
+   * long-running instances.
+   */
+  recordCommitLatencies(): number[] {
+    const latenciesMs: number[] = [];
+    const histogram = this.commitLatency;
+    const observe = histogram.observe.bind(histogram) as (value: number) => void;
+    histogram.observe = ((value: number) => {
+      latenciesMs.push(value * 1000);
+      observe(value);
+    }) as typeof histogram.observe;
+    return latenciesMs;
+  }
 }

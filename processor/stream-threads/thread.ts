@@ -35,15 +35,7 @@ async function main(): Promise<void> {
     app: String(data.config.applicationId),
     thread: `stream-thread-${data.thread}`,
   });
-  const commitLatenciesMs: number[] = [];
-  if (data.recordCommitLatencies) {
-    const histogram = metrics.commitLatency;
-    const observe = histogram.observe.bind(histogram) as (value: number) => void;
-    histogram.observe = ((value: number) => {
-      commitLatenciesMs.push(value * 1000);
-      observe(value);
-    }) as typeof histogram.observe;
-  }
+  const commitLatenciesMs = data.recordCommitLatencies ? metrics.recordCommitLatencies() : [];
   const app = new StreamsApp(topology, data.config, {
     metrics,
     onRestored: (taskId, summary) =>
