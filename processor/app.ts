@@ -1,4 +1,5 @@
 import { changelogTopicConfigs, changelogTopicFor } from '../state/index.ts';
+import { AppLifecycle, stopOnSignals, type AppState } from './app-lifecycle.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
 import { ConfigError, PartitionCountMismatchError, SaldoError, describeError } from './errors.ts';
@@ -11,21 +12,7 @@ import type { RestoreSummary } from './restore.ts';
 import { TaskManager, type PostCommitHook } from './task-manager.ts';
 import { deadLetterTopicFor, type Topology } from './topology.ts';
 
-/**
- * The app's life cycle, as Kafka Streams' KafkaStreams.State:
- *   created -> starting -> running -> pending-shutdown -> stopped
- *   starting | running -> failed
- */
-export type AppState = 'created' | 'starting' | 'running' | 'pending-shutdown' | 'stopped' | 'failed';
-
-const appTransitions: Record<AppState, readonly AppState[]> = {
-  created: ['starting', 'stopped'],
-  starting: ['running', 'pending-shutdown', 'failed'],
-  running: ['pending-shutdown', 'failed'],
-  'pending-shutdown': ['stopped'],
-  stopped: [],
-  failed: ['pending-shutdown', 'stopped'],
-};
+export type { AppState } from './app-lifecycle.ts';
 
 export interface StreamsAppOptions {
   adapter?: KafkaClientAdapter;
@@ -54,7 +41,7 @@ export class StreamsApp {
   readonly #hooks: PostCommitHook[] = [];
   readonly #onRestored: ((taskId: string, summary: RestoreSummary) => void) | undefined;
   readonly #onFailed: (error: unknown) => void;
-  #state: AppState = 'created';
+  readonly #lifecycle: AppLifecycle;
   #consumer: GroupConsumer | undefined;
   #taskManager: TaskManager | undefined;
   #ticker: NodeJS.Timeout | undefined;
@@ -74,6 +61,7 @@ export class StreamsApp {
         level: this.config.logLevel,
         base: { app: this.config.applicationId, instance: this.config.instanceId },
       });
+    this.#lifecycle = new AppLifecycle(this.config.applicationId, this.logger);
     this.metrics = opts.metrics ?? new EngineMetrics({ app: this.config.applicationId });
     this.#clock = opts.clock ?? systemClock;
     this.#onRestored = opts.onRestored;
@@ -99,19 +87,11 @@ export class StreamsApp {
   }
 
   get state(): AppState {
-    return this.#state;
+    return this.#lifecycle.state;
   }
 
   get taskManager(): TaskManager | undefined {
     return this.#taskManager;
-  }
-
-  #transitionTo(next: AppState): void {
-    if (!appTransitions[this.#state].includes(next)) {
-      throw new SaldoError(`app ${this.config.applicationId}: illegal transition ${this.#state} -> ${next}`);
-    }
-    this.logger.info({ from: this.#state, to: next }, `app ${this.#state} -> ${next}`);
-    this.#state = next;
   }
 
   /** Registers a hook that sees committed outputs only, in order per partition (e.g. the Redis cache). */
@@ -125,7 +105,7 @@ export class StreamsApp {
   }
 
   async start(): Promise<void> {
-    this.#transitionTo('starting');
+    this.#lifecycle.transitionTo('starting');
     try {
       const admin = await this.#adapter.admin();
       const partitions = await this.#checkCopartitioning(admin);
@@ -174,9 +154,9 @@ export class StreamsApp {
         () => void this.#tick(),
         Math.max(5, Math.floor(this.config.commitIntervalMs / 2)),
       );
-      this.#transitionTo('running');
+      this.#lifecycle.transitionTo('running');
     } catch (error) {
-      this.#transitionTo('failed');
+      this.#lifecycle.transitionTo('failed');
       throw error;
     }
   }
@@ -229,12 +209,12 @@ export class StreamsApp {
 
   /** Finishes in-flight batches, commits, closes stores and leaves the group. */
   async stop(): Promise<void> {
-    if (this.#state === 'stopped' || this.#state === 'pending-shutdown') return;
-    if (this.#state === 'created') {
-      this.#transitionTo('stopped');
+    if (this.state === 'stopped' || this.state === 'pending-shutdown') return;
+    if (this.state === 'created') {
+      this.#lifecycle.transitionTo('stopped');
       return;
     }
-    this.#transitionTo('pending-shutdown');
+    this.#lifecycle.transitionTo('pending-shutdown');
     if (this.#ticker) clearInterval(this.#ticker);
     try {
       await this.#taskManager?.closeAll();
@@ -243,22 +223,16 @@ export class StreamsApp {
         ?.stop()
         .catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'consumer stop failed'));
       await this.#adapter.close();
-      this.#transitionTo('stopped');
+      this.#lifecycle.transitionTo('stopped');
     }
   }
 
   /** SIGTERM/SIGINT: a clean stop (finish the batch, commit, close stores, leave the group). */
   installSignalHandlers(): void {
-    const onSignal = (signal: NodeJS.Signals) => {
-      this.logger.info({ signal }, 'signal received; shutting down');
-      this.stop()
-        .then(() => process.exit(0))
-        .catch((error: unknown) => {
-          this.logger.error({ error: describeError(error) }, 'shutdown failed');
-          process.exit(1);
-        });
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    stopOnSignals(
+      this.logger,
+      () => this.stop(),
+      () => 0,
+    );
   }
 }

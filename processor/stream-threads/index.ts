@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import type { AppState } from '../app.ts';
+import { AppLifecycle, stopOnSignals, type AppState } from '../app-lifecycle.ts';
 import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from '../config.ts';
 import { SaldoError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -86,7 +86,7 @@ export class StreamThreadsApp {
   readonly #source: TopologySource;
   readonly #opts: StreamThreadsAppOptions;
   readonly #threads: RunningThread[] = [];
-  #state: AppState = 'created';
+  readonly #lifecycle: AppLifecycle;
 
   constructor(source: TopologySource, config: StreamsConfigInput, opts: StreamThreadsAppOptions = {}) {
     this.config = validateStreamsConfig(config);
@@ -98,28 +98,23 @@ export class StreamThreadsApp {
         level: this.config.logLevel,
         base: { app: this.config.applicationId, instance: this.config.instanceId },
       });
+    this.#lifecycle = new AppLifecycle(this.config.applicationId, this.logger);
   }
 
   get state(): AppState {
-    return this.#state;
-  }
-
-  #transitionTo(next: AppState): void {
-    this.logger.info({ from: this.#state, to: next }, `app ${this.#state} -> ${next}`);
-    this.#state = next;
+    return this.#lifecycle.state;
   }
 
   async start(): Promise<void> {
-    if (this.#state !== 'created') throw new SaldoError(`cannot start an app in state ${this.#state}`);
-    this.#transitionTo('starting');
+    this.#lifecycle.transitionTo('starting');
     try {
       // All at once, so that they join the group together: one that started alone would take every
       // partition, restore and process them, and give half of them back a moment later. Threads
       // that create the same internal topic at once are fine (kafkajs treats "already exists" as done).
       await Promise.all(Array.from({ length: this.config.streamThreads }, (_, i) => this.#spawn(i)));
-      this.#transitionTo('running');
+      this.#lifecycle.transitionTo('running');
     } catch (error) {
-      this.#transitionTo('failed');
+      this.#lifecycle.transitionTo('failed');
       await this.#stopThreads();
       throw error;
     }
@@ -181,10 +176,12 @@ export class StreamThreadsApp {
 
   /** Every thread finishes its batch, commits, closes its stores and leaves the group. */
   async stop(): Promise<StreamThreadsSummary> {
-    if (this.#state !== 'pending-shutdown' && this.#state !== 'stopped')
-      this.#transitionTo('pending-shutdown');
+    const state = this.state;
+    if (state === 'created') this.#lifecycle.transitionTo('stopped');
+    else if (state !== 'pending-shutdown' && state !== 'stopped')
+      this.#lifecycle.transitionTo('pending-shutdown');
     const reports = await this.#stopThreads();
-    if (this.#state !== 'stopped') this.#transitionTo('stopped');
+    if (this.state !== 'stopped') this.#lifecycle.transitionTo('stopped');
     const present = reports.flatMap((r) => (r ? [r] : []));
     return {
       metrics: AggregatorRegistry.aggregate(present.map((r) => r.metrics)),
@@ -212,18 +209,12 @@ export class StreamThreadsApp {
     return Promise.all(this.#threads.map((t) => t.stopped));
   }
 
-  /** SIGTERM/SIGINT: a clean stop of every thread. */
+  /** SIGTERM/SIGINT: a clean stop of every thread; the exit code stays 1 if a thread had failed. */
   installSignalHandlers(): void {
-    const onSignal = (signal: NodeJS.Signals) => {
-      this.logger.info({ signal }, 'signal received; shutting down');
-      this.stop()
-        .then(() => process.exit(process.exitCode ?? 0))
-        .catch((error: unknown) => {
-          this.logger.error({ error: String(error) }, 'shutdown failed');
-          process.exit(1);
-        });
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    stopOnSignals(
+      this.logger,
+      () => this.stop(),
+      () => Number(process.exitCode ?? 0),
+    );
   }
 }

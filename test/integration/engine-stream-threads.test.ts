@@ -10,6 +10,7 @@ import {
   referenceTotals,
 } from '../support/counting.ts';
 import { committedOffsetsSum, useAppFixture } from '../support/app-fixture.ts';
+import { waitUntil } from '../support/instance-process.ts';
 import { createTopic } from '../support/kafka.ts';
 import { services } from '../support/services.ts';
 
@@ -105,9 +106,9 @@ describe('an instance with two stream threads', () => {
       );
     await app.start();
     try {
-      await waitFor(
+      await waitUntil(
         async () => (await cached()).every(([key, v]) => v.count === String(reference.get(key)?.count)),
-        60_000,
+        { timeoutMs: 60_000, what: 'the hooks to write every final total to Redis' },
       );
     } finally {
       await app.stop();
@@ -135,7 +136,10 @@ describe('an instance with two stream threads', () => {
     );
     await app.start();
     expect(app.state).toBe('running');
-    await waitFor(() => app.state === 'stopped', 60_000);
+    await waitUntil(() => app.state === 'stopped', {
+      timeoutMs: 60_000,
+      what: 'the instance to stop after its thread died',
+    });
     expect(failures.length).toBeGreaterThanOrEqual(1);
     expect(failures[0]?.message).toMatch(/^stream thread \d: exited with code 3$/);
   });
@@ -155,14 +159,6 @@ describe('an instance with two stream threads', () => {
     expect(app.state).toBe('failed');
   });
 });
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Each member's partitions of the topic, once the group is stable with `members` members that all own some. */
 async function settledAssignment(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { Kafka } from 'kafkajs';
+import { setUpInBeforeAll } from './instance-workspace.ts';
 import { createTopic, testKafka } from './kafka.ts';
 import { uniqueName } from './services.ts';
 
@@ -33,18 +34,14 @@ export function useAppFixture(label: string, partitions: number): AppFixture {
   afterAll(async () => {
     if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
   });
-  const ready = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`${what} is set up in beforeAll; use it inside tests`);
-    return value;
-  };
   return {
     appId,
     topics,
     get kafka() {
-      return ready(kafka, 'kafka');
+      return setUpInBeforeAll(kafka, 'kafka');
     },
     get stateDir() {
-      return ready(stateDir, 'stateDir');
+      return setUpInBeforeAll(stateDir, 'stateDir');
     },
   };
 }

@@ -6,6 +6,12 @@ import type { Admin, Kafka } from 'kafkajs';
 import { killAllInstances, stopAllInstances } from './instance-process.ts';
 import { testKafka } from './kafka.ts';
 
+/** A value that a beforeAll hook sets: what tests read, with a clear error if read too early. */
+export function setUpInBeforeAll<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is set up in beforeAll; use it inside tests`);
+  return value;
+}
+
 export interface InstanceWorkspace {
   readonly kafka: Kafka;
   readonly admin: Admin;
@@ -51,19 +57,15 @@ export function useInstanceWorkspace(
     }
   });
 
-  const ready = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`${what} is set up in beforeAll; use it inside tests`);
-    return value;
-  };
   return {
     get kafka() {
-      return ready(kafka, 'kafka');
+      return setUpInBeforeAll(kafka, 'kafka');
     },
     get admin() {
-      return ready(admin, 'admin');
+      return setUpInBeforeAll(admin, 'admin');
     },
     get root() {
-      return ready(root, 'root');
+      return setUpInBeforeAll(root, 'root');
     },
   };
 }

@@ -16,6 +16,7 @@ import type {
   TopicPartitionOffset,
   TopicSpec,
 } from '../client.ts';
+import { siblingModuleUrl } from '../../module-url.ts';
 import {
   fromWire,
   toWire,
@@ -24,7 +25,6 @@ import {
   type ThreadOptions,
   type ToWorker,
 } from './protocol.ts';
-import { siblingModuleUrl } from '../../module-url.ts';
 import { packOutgoing, unpackConsumed } from './record-codec.ts';
 
 export interface WorkerAdapterOptions {
