@@ -1,5 +1,14 @@
+import type { StreamsConfig } from './config.ts';
 import { SaldoError, describeError } from './errors.ts';
-import type { Logger } from './log.ts';
+import { createLogger, type Logger } from './log.ts';
+
+/** An instance's JSON logger: its level, and the app and instance on every line. */
+export function instanceLogger(config: StreamsConfig): Logger {
+  return createLogger({
+    level: config.logLevel,
+    base: { app: config.applicationId, instance: config.instanceId },
+  });
+}
 
 /**
  * The app's life cycle, as Kafka Streams' KafkaStreams.State:

@@ -1,12 +1,12 @@
 import { changelogTopicConfigs, changelogTopicFor } from '../state/index.ts';
-import { AppLifecycle, stopOnSignals, type AppState } from './app-lifecycle.ts';
+import { AppLifecycle, instanceLogger, stopOnSignals, type AppState } from './app-lifecycle.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
 import { ConfigError, PartitionCountMismatchError, SaldoError, describeError } from './errors.ts';
 import type { AdminClient, GroupConsumer, KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
 import { KafkaJsAdapter } from './kafka/kafkajs/index.ts';
 import { WorkerKafkaAdapter } from './kafka/worker/index.ts';
-import { createLogger, type Logger } from './log.ts';
+import type { Logger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
 import type { RestoreSummary } from './restore.ts';
 import { TaskManager, type PostCommitHook } from './task-manager.ts';
@@ -55,12 +55,7 @@ export class StreamsApp {
       );
     }
     this.topology = topology;
-    this.logger =
-      opts.logger ??
-      createLogger({
-        level: this.config.logLevel,
-        base: { app: this.config.applicationId, instance: this.config.instanceId },
-      });
+    this.logger = opts.logger ?? instanceLogger(this.config);
     this.#lifecycle = new AppLifecycle(this.config.applicationId, this.logger);
     this.metrics = opts.metrics ?? new EngineMetrics({ app: this.config.applicationId });
     this.#clock = opts.clock ?? systemClock;

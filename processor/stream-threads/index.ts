@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { AppLifecycle, stopOnSignals, type AppState } from '../app-lifecycle.ts';
+import { AppLifecycle, instanceLogger, stopOnSignals, type AppState } from '../app-lifecycle.ts';
 import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from '../config.ts';
 import { SaldoError } from '../errors.ts';
-import { createLogger, type Logger } from '../log.ts';
+import type { Logger } from '../log.ts';
 import { siblingModuleUrl } from '../module-url.ts';
 import type {
   FromStreamThread,
@@ -92,12 +92,7 @@ export class StreamThreadsApp {
     this.config = validateStreamsConfig(config);
     this.#source = source;
     this.#opts = opts;
-    this.logger =
-      opts.logger ??
-      createLogger({
-        level: this.config.logLevel,
-        base: { app: this.config.applicationId, instance: this.config.instanceId },
-      });
+    this.logger = opts.logger ?? instanceLogger(this.config);
     this.#lifecycle = new AppLifecycle(this.config.applicationId, this.logger);
   }
 
