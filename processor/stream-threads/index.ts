@@ -10,8 +10,10 @@ import type {
   PostCommitHookSource,
   StreamThreadData,
   ThreadMetrics,
+  ToStreamThread,
   TopologySource,
 } from './protocol.ts';
+import { runStreamThread } from './runner.ts';
 
 export type { ModuleFactory, PostCommitHookSource, TopologySource } from './protocol.ts';
 
@@ -67,18 +69,25 @@ export interface StreamThreadsSummary {
   commitLatenciesMs: number[];
 }
 
+type ThreadReport = { metrics: ThreadMetrics; commitLatenciesMs: number[] };
+
 interface RunningThread {
   readonly index: number;
-  readonly worker: Worker;
-  /** Settles with the thread's last report once it has stopped (or with what killed it). */
-  readonly stopped: Promise<{ metrics: ThreadMetrics; commitLatenciesMs: number[] } | undefined>;
+  /** Hands the thread a message (the worker's port, or the runner's receiver on the main thread). */
+  readonly send: (message: ToStreamThread) => void;
+  /** Gives up on a thread that does not stop: a worker is terminated, the main thread's is left. */
+  readonly abandon: () => void;
+  /** Settles with the thread's last report once it has stopped (or undefined: it died, or was given up). */
+  readonly stopped: Promise<ThreadReport | undefined>;
   stopping: boolean;
 }
 
 /**
- * An instance with several stream threads (Kafka Streams' num.stream.threads): each thread is a
- * worker running its own StreamsApp, so its own group member, Kafka clients, task manager and
- * tasks; the group spreads the partitions over the threads as over instances.
+ * An instance with several stream threads (Kafka Streams' num.stream.threads): each thread runs its
+ * own StreamsApp, so its own group member, Kafka clients, task manager and tasks; the group spreads
+ * the partitions over the threads as over instances. Thread 0 runs on the main thread, the others
+ * in workers: the main thread has little else to do, and every worker costs a V8 heap and a second
+ * copy of the engine's code (about 40 MB from the build, 65 MB from the sources; BENCHMARKS.md).
  */
 export class StreamThreadsApp {
   readonly config: StreamsConfig;
@@ -124,11 +133,12 @@ export class StreamThreadsApp {
       thread: index,
       recordCommitLatencies: this.#opts.recordCommitLatencies ?? false,
     };
-    // No resourceLimits: Node applies the process's --max-old-space-size and --max-semi-space-size
-    // to every thread's heap, overriding them (docs/operations.md).
-    const worker = new Worker(THREAD_URL, { workerData: data });
     return new Promise<void>((resolveRunning, rejectRunning) => {
       let running = false;
+      let resolveStopped: (report: ThreadReport | undefined) => void = () => undefined;
+      const stopped = new Promise<ThreadReport | undefined>((resolve) => (resolveStopped = resolve));
+      // Assigned below, before the thread can report anything.
+      let thread: RunningThread;
       const fail = (message: string) => {
         const error = new StreamThreadError(`stream thread ${index}: ${message}`);
         if (!running) {
@@ -140,31 +150,41 @@ export class StreamThreadsApp {
         (this.#opts.onFailed ?? (() => (process.exitCode = 1)))(error);
         void this.stop().catch(() => undefined);
       };
-      const stopped = new Promise<{ metrics: ThreadMetrics; commitLatenciesMs: number[] } | undefined>(
-        (resolveStopped) => {
-          worker.on('message', (message: FromStreamThread) => {
-            if (message.type === 'running') {
-              running = true;
-              this.logger.info({ thread: index }, `stream thread ${index} running`);
-              resolveRunning();
-            } else if (message.type === 'restored') {
-              this.#opts.onRestored?.(message.taskId, { total: message.total, elapsedMs: message.elapsedMs });
-            } else if (message.type === 'failed') {
-              fail(message.message);
-            } else {
-              resolveStopped({ metrics: message.metrics, commitLatenciesMs: message.commitLatenciesMs });
-              // Its Kafka clients may hold timers; everything that matters is done.
-              void worker.terminate();
-            }
-          });
-          worker.on('error', (error) => fail(error.message));
-          worker.on('exit', (code) => {
-            resolveStopped(undefined);
-            fail(`exited with code ${code}`);
-          });
-        },
-      );
-      const thread: RunningThread = { index, worker, stopped, stopping: false };
+      const onMessage = (message: FromStreamThread): boolean => {
+        if (message.type === 'running') {
+          running = true;
+          this.logger.info({ thread: index }, `stream thread ${index} running`);
+          resolveRunning();
+        } else if (message.type === 'restored') {
+          this.#opts.onRestored?.(message.taskId, { total: message.total, elapsedMs: message.elapsedMs });
+        } else if (message.type === 'failed') {
+          fail(message.message);
+        } else {
+          resolveStopped({ metrics: message.metrics, commitLatenciesMs: message.commitLatenciesMs });
+          return true;
+        }
+        return false;
+      };
+      if (index === 0) {
+        // Delivered as a worker's messages would be: never inside the runner's own call stack.
+        const send = runStreamThread(data, (message) => queueMicrotask(() => onMessage(message)));
+        thread = { index, send, abandon: () => resolveStopped(undefined), stopped, stopping: false };
+      } else {
+        // No resourceLimits: Node applies the process's --max-old-space-size and --max-semi-space-size
+        // to every thread's heap, overriding them (docs/operations.md).
+        const worker = new Worker(THREAD_URL, { workerData: data });
+        worker.on('message', (message: FromStreamThread) => {
+          // Its Kafka clients may hold timers; once stopped, everything that matters is done.
+          if (onMessage(message)) void worker.terminate();
+        });
+        worker.on('error', (error) => fail(error.message));
+        worker.on('exit', (code) => {
+          resolveStopped(undefined);
+          fail(`exited with code ${code}`);
+        });
+        const send = (message: ToStreamThread) => worker.postMessage(message);
+        thread = { index, send, abandon: () => void worker.terminate(), stopped, stopping: false };
+      }
       this.#threads.push(thread);
     });
   }
@@ -184,19 +204,19 @@ export class StreamThreadsApp {
     };
   }
 
-  async #stopThreads(): Promise<Array<{ metrics: ThreadMetrics; commitLatenciesMs: number[] } | undefined>> {
+  async #stopThreads(): Promise<Array<ThreadReport | undefined>> {
     for (const thread of this.#threads) {
       if (thread.stopping) continue;
       thread.stopping = true;
-      thread.worker.postMessage({ type: 'stop' });
-      // A thread that cannot finish its clean stop (a commit that hangs on a lost broker) is ended:
-      // whatever it had not committed is redone by the next owner of its tasks.
+      thread.send({ type: 'stop' });
+      // A thread that cannot finish its clean stop (a commit that hangs on a lost broker) is given
+      // up: whatever it had not committed is redone by the next owner of its tasks.
       const deadline = setTimeout(() => {
         this.logger.error(
           { thread: thread.index },
-          `stream thread ${thread.index} did not stop in time; ending it`,
+          `stream thread ${thread.index} did not stop in time; giving up on it`,
         );
-        void thread.worker.terminate();
+        thread.abandon();
       }, THREAD_STOP_TIMEOUT_MS);
       deadline.unref();
       void thread.stopped.finally(() => clearTimeout(deadline));

@@ -1,3 +1,4 @@
+import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { AssignerProtocol, type Kafka } from 'kafkajs';
@@ -13,6 +14,7 @@ import { committedOffsetsSum, useAppFixture } from '../support/app-fixture.ts';
 import { waitUntil } from '../support/instance-process.ts';
 import { createTopic } from '../support/kafka.ts';
 import { services } from '../support/services.ts';
+import { topologyBuildsHere } from '../support/thread-recording-topology.ts';
 
 const TOPOLOGIES = new URL('../../topologies/index.ts', import.meta.url).href;
 
@@ -24,7 +26,7 @@ describe('an instance with two stream threads', () => {
     exportName: 'topologyByName',
     args: { name: 'counting', ...topics },
   };
-  const config = (overrides: { applicationId?: string } = {}) => ({
+  const config = (overrides: { applicationId?: string; streamThreads?: number } = {}) => ({
     applicationId: appId,
     brokers: services().kafkaBrokers,
     stateDir: fx.stateDir,
@@ -75,6 +77,26 @@ describe('an instance with two stream threads', () => {
     for (const n of perThread.values()) expect(n).toBeGreaterThan(0);
     const committed = await committedOffsetsSum(kafka, appId, topics.input);
     expect(committed).toBe(txs.length);
+  });
+
+  it('runs thread 0 on the calling thread and every other thread in a worker', async () => {
+    const before = topologyBuildsHere().length;
+    const app = new StreamThreadsApp(
+      {
+        module: new URL('../support/thread-recording-topology.ts', import.meta.url).href,
+        exportName: 'threadRecordingTopology',
+        args: topics,
+      },
+      config({ applicationId: `${appId}-where`, streamThreads: 3 }),
+    );
+    try {
+      await app.start();
+      // Three threads, one build here: the other two were built in workers, with globals of their own.
+      expect(topologyBuildsHere().slice(before)).toEqual([threadId]);
+    } finally {
+      await app.stop();
+    }
+    expect(app.state).toBe('stopped');
   });
 
   it('runs post-commit hooks built in each thread, which leave Redis exact', async () => {
