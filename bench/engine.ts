@@ -12,12 +12,16 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import type { Admin } from 'kafkajs';
-import { RECOMMENDED_MALLOC_ARENA_MAX, RECOMMENDED_NODE_OPTIONS } from '../cli/node-options.ts';
+import {
+  RECOMMENDED_MALLOC_ARENA_MAX,
+  RECOMMENDED_NODE_OPTIONS,
+  recommendedStreamThreads,
+} from '../cli/node-options.ts';
 import { positiveInt } from './args.ts';
 import { formatSummary, summarizeProfile } from './cpuprofile.ts';
 import type { CoreResult } from './engine-core.ts';
@@ -61,13 +65,15 @@ const HELP = `usage: npm run bench:engine -- [options]
   --keep                 keep topics, groups and local state afterwards
   --engine-log-level L   the engine's log level: error, warn (default), info, debug
   --client-thread T      where the engine runs kafkajs: main (default) or worker
-  --from-build           run the engine compiled to JavaScript (tsc -p tsconfig.bench.json, into
-                         .bench-build/), as a deployment runs dist/, instead of from the .ts sources
-                         through Node's type stripping (about 17 MB per thread, and more code)
+  --from-sources         run the engine from its .ts sources through Node's type stripping (about
+                         17 MB per thread, and more code) instead of compiled to JavaScript as a
+                         deployment runs dist/ (the default, also --from-build: tsc -p
+                         tsconfig.bench.json, into .bench-build/)
   --malloc-arena-max N   MALLOC_ARENA_MAX of the engine process (default ${RECOMMENDED_MALLOC_ARENA_MAX}, as
                          cli/node-options.ts recommends; 0 leaves glibc's default)
   --stream-threads N     stream threads of the engine in the exactly-once and at-least-once phases
-                         (config streamThreads, default 1); the restore phase runs one
+                         (config streamThreads); default: as docs/operations.md recommends, one per
+                         core of this machine, at most one per partition; the restore phase runs one
   --node-options="..."   Node/V8 options of the engine process (default: the recommended
                          "${RECOMMENDED_NODE_OPTIONS.join(' ')}", cli/node-options.ts; "" for none)
 `;
@@ -177,6 +183,7 @@ async function main(): Promise<void> {
       'client-thread': { type: 'string', default: 'main' },
       'stream-threads': { type: 'string' },
       'from-build': { type: 'boolean', default: false },
+      'from-sources': { type: 'boolean', default: false },
       'malloc-arena-max': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -192,7 +199,15 @@ async function main(): Promise<void> {
   const commitIntervalMs = positiveInt('commit-interval-ms', values['commit-interval-ms'], 100);
   const coreRecords = positiveInt('core-records', values['core-records'], Math.min(records, 200_000));
   const engineLogLevel = values['engine-log-level'];
-  const streamThreads = positiveInt('stream-threads', values['stream-threads'], 1);
+  const streamThreads = positiveInt(
+    'stream-threads',
+    values['stream-threads'],
+    recommendedStreamThreads(availableParallelism(), partitions),
+  );
+  if (values['from-build'] && values['from-sources']) {
+    console.error('--from-build and --from-sources exclude each other');
+    process.exit(2);
+  }
   const clientThread = values['client-thread'];
   if (clientThread !== 'worker' && clientThread !== 'main') {
     console.error(`--client-thread must be worker or main, not ${clientThread}`);
@@ -254,7 +269,7 @@ async function main(): Promise<void> {
     values['node-options'] === undefined
       ? [...RECOMMENDED_NODE_OPTIONS]
       : values['node-options'].split(/\s+/).filter((o) => o !== '');
-  const runner = values['from-build'] ? await buildRunner() : undefined;
+  const runner = values['from-sources'] ? undefined : await buildRunner();
   const arenas =
     values['malloc-arena-max'] === '0'
       ? 0

@@ -287,10 +287,10 @@ export function formatHeader(r: BenchReport): string {
     `- engine process: \`${r.mallocArenaMax === undefined ? '' : `MALLOC_ARENA_MAX=${r.mallocArenaMax} `}node ${r.nodeOptions.join(' ')}\`` +
       (r.nodeOptions.length > 0 ? ' (heap limits as docs/operations.md recommends)' : ' (no heap limits)') +
       `; Kafka client thread: ${r.clientThread}` +
-      (r.streamThreads > 1 ? `; **${r.streamThreads} stream threads** (processing phases)` : '') +
+      `; **${r.streamThreads} stream thread${r.streamThreads === 1 ? '' : 's'}** (processing phases)` +
       (r.engineFrom === 'build'
-        ? '; engine compiled to JavaScript (`--from-build`)'
-        : '; engine run from its .ts sources'),
+        ? '; engine compiled to JavaScript, as deployed'
+        : '; engine run from its .ts sources (`--from-sources`)'),
     `- workload: counting topology, ${int(r.records)} records over ${r.partitions} partitions, ${int(r.accounts)} accounts; commit interval ${r.commitIntervalMs} ms` +
       (r.produce ? `; input pre-produced at ${int(r.produce.perSec)} records/s (not timed)` : ''),
     r.profiled ? '- **the engine ran under `--cpu-prof`**: figures include profiler overhead' : '',
