@@ -145,6 +145,33 @@ describe('an instance with two stream threads', () => {
     }
   });
 
+  it('gives every thread a Kafka client thread of its own with kafkaClientThread worker, exactly once', async () => {
+    const { kafka } = fx;
+    const clientApp = `${appId}-client`;
+    const clientTopics = { input: `${clientApp}-in`, output: `${clientApp}-out` };
+    await createTopic(kafka, clientTopics.input, 4);
+    await createTopic(kafka, clientTopics.output, 4);
+    const txs = generateTransactions(1_200, 16, 37);
+    await produceTransactions(kafka, clientTopics.input, txs);
+    const app = new StreamThreadsApp(
+      { module: TOPOLOGIES, exportName: 'topologyByName', args: { name: 'counting', ...clientTopics } },
+      { ...config({ applicationId: clientApp }), kafkaClientThread: 'worker' as const },
+    );
+    await app.start();
+    try {
+      const updates = await readTotalsUpdates(kafka, clientTopics.output, {
+        expected: txs.length,
+        isolation: 'read_committed',
+        timeoutMs: 90_000,
+      });
+      expect(checkOutputs(updates, referenceTotals(txs))).toEqual([]);
+    } finally {
+      await app.stop();
+    }
+    expect(app.state).toBe('stopped');
+    expect(await committedOffsetsSum(kafka, clientApp, clientTopics.input)).toBe(txs.length);
+  });
+
   it('stops the whole instance, reporting which thread failed, when a running thread dies', async () => {
     const failures: StreamThreadError[] = [];
     const app = new StreamThreadsApp(
