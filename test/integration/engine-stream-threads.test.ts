@@ -36,6 +36,22 @@ describe('an instance with two stream threads', () => {
     ...overrides,
   });
 
+  /** An app of the counting topology on topics of its own (4 partitions), its input already produced. */
+  const ownApp = async (suffix: string, seed: number) => {
+    const app = `${appId}-${suffix}`;
+    const own = { input: `${app}-in`, output: `${app}-out` };
+    await createTopic(fx.kafka, own.input, 4);
+    await createTopic(fx.kafka, own.output, 4);
+    const txs = generateTransactions(1_200, 16, seed);
+    await produceTransactions(fx.kafka, own.input, txs);
+    const ownSource: TopologySource = {
+      module: TOPOLOGIES,
+      exportName: 'topologyByName',
+      args: { name: 'counting', ...own },
+    };
+    return { app, topics: own, source: ownSource, txs };
+  };
+
   it('shares the partitions between its threads, and the results are exact', async () => {
     const { kafka } = fx;
     const txs = generateTransactions(3_000, 40, 23);
@@ -100,26 +116,16 @@ describe('an instance with two stream threads', () => {
   });
 
   it('runs post-commit hooks built in each thread, which leave Redis exact', async () => {
-    const { kafka } = fx;
-    const hooksApp = `${appId}-hooks`;
-    const hookTopics = { input: `${hooksApp}-in`, output: `${hooksApp}-out` };
-    await createTopic(kafka, hookTopics.input, 4);
-    await createTopic(kafka, hookTopics.output, 4);
-    const txs = generateTransactions(1_200, 16, 31);
-    await produceTransactions(kafka, hookTopics.input, txs);
-    const app = new StreamThreadsApp(
-      { module: TOPOLOGIES, exportName: 'topologyByName', args: { name: 'counting', ...hookTopics } },
-      config({ applicationId: hooksApp }),
-      {
-        postCommitHooks: [
-          {
-            module: new URL('../support/redis-totals-hook.ts', import.meta.url).href,
-            exportName: 'redisTotalsHook',
-            args: { redisUrl: services().redisUrl, keyPrefix: hooksApp },
-          },
-        ],
-      },
-    );
+    const { app: hooksApp, source: hooksSource, txs } = await ownApp('hooks', 31);
+    const app = new StreamThreadsApp(hooksSource, config({ applicationId: hooksApp }), {
+      postCommitHooks: [
+        {
+          module: new URL('../support/redis-totals-hook.ts', import.meta.url).href,
+          exportName: 'redisTotalsHook',
+          args: { redisUrl: services().redisUrl, keyPrefix: hooksApp },
+        },
+      ],
+    });
     const redis = new Redis(services().redisUrl);
     const reference = referenceTotals(txs);
     const cached = async () =>
@@ -147,16 +153,11 @@ describe('an instance with two stream threads', () => {
 
   it('gives every thread a Kafka client thread of its own with kafkaClientThread worker, exactly once', async () => {
     const { kafka } = fx;
-    const clientApp = `${appId}-client`;
-    const clientTopics = { input: `${clientApp}-in`, output: `${clientApp}-out` };
-    await createTopic(kafka, clientTopics.input, 4);
-    await createTopic(kafka, clientTopics.output, 4);
-    const txs = generateTransactions(1_200, 16, 37);
-    await produceTransactions(kafka, clientTopics.input, txs);
-    const app = new StreamThreadsApp(
-      { module: TOPOLOGIES, exportName: 'topologyByName', args: { name: 'counting', ...clientTopics } },
-      { ...config({ applicationId: clientApp }), kafkaClientThread: 'worker' as const },
-    );
+    const { app: clientApp, source: clientSource, topics: clientTopics, txs } = await ownApp('client', 37);
+    const app = new StreamThreadsApp(clientSource, {
+      ...config({ applicationId: clientApp }),
+      kafkaClientThread: 'worker' as const,
+    });
     await app.start();
     try {
       const updates = await readTotalsUpdates(kafka, clientTopics.output, {
