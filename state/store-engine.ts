@@ -50,9 +50,11 @@ export const DEFAULT_CACHE_MAX_BYTES = 4 * 1024 * 1024;
 // LevelDB's own memory per store, outside the V8 heap: its block cache and its memtable (up to
 // two while one is flushed). classic-level's defaults (8 MiB and 4 MiB) cost an 8-task instance
 // about 130 MB; hot keys are served by the read cache above, so less suffices. Measured on the
-// 1M-key benchmark: peak RSS 401 -> 379 MB, restore still 240k records/s (BENCHMARKS.md).
+// 1M-key benchmark: 8 + 4 -> 2 + 2 MiB took peak RSS from 401 to 379 MB, restore still 240k
+// records/s; 2 -> 1 MiB of memtable took 12-16 MB more off the exactly-once run with two stream
+// threads, at the same CPU per record (BENCHMARKS.md, 2026-11-24).
 const LEVELDB_BLOCK_CACHE_BYTES = 2 * 1024 * 1024;
-const LEVELDB_WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
+const LEVELDB_WRITE_BUFFER_BYTES = 1024 * 1024;
 
 export interface StoreEngineOptions {
   /** Bound of the store's read cache (see ReadCache); 0 disables it. */
