@@ -85,11 +85,11 @@ describe('start-up configuration', () => {
       );
     }
   });
-  it('bounds input fetches: 4 MiB / 512 KiB unless set, from the environment, per partition within the total', () => {
+  it('bounds input fetches: 2 MiB / 512 KiB unless set, from the environment, per partition within the total', () => {
     const base = { applicationId: 'a', brokers: ['h:1'], stateDir: '/s' };
     const defaults = validateStreamsConfig(base);
     expect([defaults.fetchMaxBytes, defaults.fetchMaxBytesPerPartition]).toEqual([
-      4 * 1024 * 1024,
+      2 * 1024 * 1024,
       512 * 1024,
     ]);
     const fromEnv = validateStreamsConfig(
