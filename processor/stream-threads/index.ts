@@ -116,8 +116,11 @@ export class StreamThreadsApp {
       // partition, restore and process them, and give half of them back a moment later. Threads
       // that create the same internal topic at once are fine (kafkajs treats "already exists" as done).
       await Promise.all(Array.from({ length: this.config.streamThreads }, (_, i) => this.#spawn(i)));
+      if (this.state !== 'starting') throw new StreamThreadError('stopped while starting');
       this.#lifecycle.transitionTo('running');
     } catch (error) {
+      // A stop() during the start has taken the app to pending-shutdown and stops the threads itself.
+      if (this.state !== 'starting') throw error;
       this.#lifecycle.transitionTo('failed');
       await this.#stopThreads();
       throw error;
@@ -160,6 +163,8 @@ export class StreamThreadsApp {
         } else if (message.type === 'failed') {
           fail(message.message);
         } else {
+          // Stopped before it ran: a thread told to stop while starting never reports `running`.
+          if (!running) rejectRunning(new StreamThreadError(`stream thread ${index}: stopped before it ran`));
           resolveStopped({ metrics: message.metrics, commitLatenciesMs: message.commitLatenciesMs });
           return true;
         }

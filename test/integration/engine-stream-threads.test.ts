@@ -194,6 +194,14 @@ describe('an instance with two stream threads', () => {
     expect(failures[0]?.message).toMatch(/^stream thread \d: exited with code 3$/);
   });
 
+  it('ends a start that a stop interrupts, instead of waiting for threads that will never run', async () => {
+    const app = new StreamThreadsApp(source, config({ applicationId: `${appId}-interrupted` }));
+    const starting = app.start();
+    await app.stop();
+    await expect(starting).rejects.toThrow(StreamThreadError);
+    expect(app.state).toBe('stopped');
+  });
+
   it('fails to start, naming the thread and the cause, when a thread cannot build its topology', async () => {
     const app = new StreamThreadsApp(
       { module: TOPOLOGIES, exportName: 'noSuchExport', args: {} },
