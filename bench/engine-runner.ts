@@ -134,6 +134,7 @@ async function main(): Promise<void> {
   if (!raw) throw new Error('usage: engine-runner.ts <spec json>');
   const spec = JSON.parse(raw) as RunnerSpec;
 
+  const streamThreads = spec.streamThreads ?? 1;
   const config: StreamsConfigInput = {
     applicationId: spec.appId,
     brokers: spec.brokers,
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
     commitIntervalMs: spec.commitIntervalMs,
     logLevel: spec.logLevel,
     kafkaClientThread: spec.kafkaClientThread,
-    streamThreads: spec.streamThreads ?? 1,
+    streamThreads,
   };
   const onRestored = (taskId: string, summary: { total: number; elapsedMs: number }) => {
     if (!processingStart)
@@ -156,9 +157,7 @@ async function main(): Promise<void> {
     });
   };
   const app =
-    (config.streamThreads ?? 1) > 1
-      ? threadsEngine(spec, config, onRestored)
-      : singleEngine(spec, config, onRestored);
+    streamThreads > 1 ? threadsEngine(spec, config, onRestored) : singleEngine(spec, config, onRestored);
 
   // Where the memory is: peaks of the V8 heap and of off-heap buffers next to the RSS.
   const memoryPeaks = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };

@@ -51,6 +51,14 @@ export class AppLifecycle {
 }
 
 /**
+ * What an instance that cannot go on does by default (its group consumer, or one of its stream
+ * threads, failed for good): it stops, and exits non-zero so that its supervisor restarts it.
+ */
+export function exitNonZero(): void {
+  process.exitCode = 1;
+}
+
+/**
  * SIGTERM/SIGINT: a clean stop (finish the batch, commit, close stores, leave the group), then exit
  * with `exitCode()`, or with 1 if the stop itself failed.
  */

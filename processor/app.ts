@@ -1,5 +1,5 @@
 import { changelogTopicConfigs, changelogTopicFor } from '../state/index.ts';
-import { AppLifecycle, instanceLogger, stopOnSignals, type AppState } from './app-lifecycle.ts';
+import { AppLifecycle, exitNonZero, instanceLogger, stopOnSignals, type AppState } from './app-lifecycle.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
 import { ConfigError, PartitionCountMismatchError, SaldoError, describeError } from './errors.ts';
@@ -60,11 +60,7 @@ export class StreamsApp {
     this.metrics = opts.metrics ?? new EngineMetrics({ app: this.config.applicationId });
     this.#clock = opts.clock ?? systemClock;
     this.#onRestored = opts.onRestored;
-    this.#onFailed =
-      opts.onFailed ??
-      (() => {
-        process.exitCode = 1;
-      });
+    this.#onFailed = opts.onFailed ?? exitNonZero;
     this.#adapter =
       opts.adapter ??
       (this.config.kafkaClientThread === 'worker'

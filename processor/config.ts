@@ -9,6 +9,9 @@ const topicSafe = /^[A-Za-z0-9._-]+$/;
  * The engine's configuration, validated once at start-up. Every problem is reported at once, with
  * the name of the setting.
  */
+/** The smallest fetchMaxBytes: also the floor of a stream thread's share of it. */
+export const MIN_FETCH_MAX_BYTES = 64 * 1024;
+
 export const streamsConfigSchema = z.object({
   applicationId: z
     .string()
@@ -39,7 +42,7 @@ export const streamsConfigSchema = z.object({
   fetchMaxBytes: z
     .number()
     .int()
-    .min(64 * 1024)
+    .min(MIN_FETCH_MAX_BYTES)
     .max(256 * 1024 * 1024)
     .default(2 * 1024 * 1024),
   fetchMaxBytesPerPartition: z
@@ -60,8 +63,9 @@ export const streamsConfigSchema = z.object({
    */
   kafkaClientThread: z.enum(['main', 'worker']).default('main'),
   /**
-   * Stream threads of this instance (Kafka Streams' num.stream.threads): each a worker thread with
-   * its own Kafka clients and tasks, a member of the group of its own. One event loop is what
+   * Stream threads of this instance (Kafka Streams' num.stream.threads): each with its own Kafka
+   * clients and tasks, a member of the group of its own; thread 0 on the main thread, the others in
+   * workers. One event loop is what
    * limits an instance (BENCHMARKS.md); more threads use more cores. Above 1, the app runs through
    * StreamThreadsApp, which builds the topology in every thread from a module.
    */

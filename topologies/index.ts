@@ -11,8 +11,8 @@ export interface NamedTopology {
 }
 
 /**
- * Builds a topology by name. Stream threads build their topology inside their worker from this
- * function's module and these plain arguments, since a worker cannot be handed a topology object.
+ * Builds a topology by name. Stream threads each build their topology from this function's module
+ * and these plain arguments, since a worker cannot be handed a topology object.
  */
 export function topologyByName(spec: NamedTopology): Topology {
   switch (spec.name) {

@@ -1,7 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { AppLifecycle, instanceLogger, stopOnSignals, type AppState } from '../app-lifecycle.ts';
-import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from '../config.ts';
+import { AppLifecycle, exitNonZero, instanceLogger, stopOnSignals, type AppState } from '../app-lifecycle.ts';
+import {
+  MIN_FETCH_MAX_BYTES,
+  validateStreamsConfig,
+  type StreamsConfig,
+  type StreamsConfigInput,
+} from '../config.ts';
 import { SaldoError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { siblingModuleUrl } from '../module-url.ts';
@@ -22,9 +27,6 @@ const THREAD_URL = siblingModuleUrl('./thread.ts', import.meta.url);
 /** How long a thread may take to stop cleanly (finish its batch, commit, close, leave the group). */
 const THREAD_STOP_TIMEOUT_MS = 60_000;
 
-/** The config schema's lower bound of fetchMaxBytes. */
-const MIN_THREAD_FETCH_BYTES = 64 * 1024;
-
 /**
  * One thread's configuration: its own instance id (client ids and logs tell the threads apart), and
  * an even share of the instance's fetch budget. A fetch is decoded whole and lives until processed,
@@ -33,7 +35,7 @@ const MIN_THREAD_FETCH_BYTES = 64 * 1024;
  */
 export function threadConfig(config: StreamsConfig, index: number): StreamsConfigInput {
   const fetchMaxBytes = Math.max(
-    MIN_THREAD_FETCH_BYTES,
+    MIN_FETCH_MAX_BYTES,
     Math.floor(config.fetchMaxBytes / config.streamThreads),
   );
   return {
@@ -150,7 +152,7 @@ export class StreamThreadsApp {
         }
         if (thread.stopping) return;
         this.logger.fatal({ thread: index, error: error.message }, 'a stream thread failed; stopping');
-        (this.#opts.onFailed ?? (() => (process.exitCode = 1)))(error);
+        (this.#opts.onFailed ?? exitNonZero)(error);
         void this.stop().catch(() => undefined);
       };
       const onMessage = (message: FromStreamThread): boolean => {
