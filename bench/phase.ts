@@ -223,8 +223,9 @@ const BENIGN = [
   /member was dropped from the group/,
 ];
 
-export function scanLog(file: string): LogTrouble {
-  const trouble: LogTrouble = {
+/** A log with nothing to report. */
+export function noLogTrouble(): LogTrouble {
+  return {
     rejoins: 0,
     connectionTimeouts: 0,
     taskInitFailures: 0,
@@ -233,6 +234,10 @@ export function scanLog(file: string): LogTrouble {
     fenced: 0,
     other: 0,
   };
+}
+
+export function scanLog(file: string): LogTrouble {
+  const trouble = noLogTrouble();
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -5,16 +5,7 @@ import {
   type BenchReport,
   type ThroughputFigures,
 } from '../../../bench/report.ts';
-
-const noTrouble = {
-  rejoins: 0,
-  connectionTimeouts: 0,
-  taskInitFailures: 0,
-  storeOpenRetries: 0,
-  commitFailures: 0,
-  fenced: 0,
-  other: 0,
-};
+import { noLogTrouble } from '../../../bench/phase.ts';
 
 function throughput(
   guarantee: ThroughputFigures['guarantee'],
@@ -46,7 +37,7 @@ function throughput(
     machineBusy: 0.94,
     machineSteal,
     loadAtStart: [2, 2, 2],
-    trouble: noTrouble,
+    trouble: noLogTrouble(),
   };
 }
 
