@@ -27,6 +27,9 @@ const THREAD_URL = siblingModuleUrl('./thread.ts', import.meta.url);
 /** How long a thread may take to stop cleanly (finish its batch, commit, close, leave the group). */
 const THREAD_STOP_TIMEOUT_MS = 60_000;
 
+/** How long metrics() waits for a thread's answer. A thread yields every few ms, so this is generous. */
+const METRICS_TIMEOUT_MS = 5_000;
+
 /**
  * One thread's configuration: its own instance id (client ids and logs tell the threads apart), and
  * an even share of the instance's fetch budget. A fetch is decoded whole and lives until processed,
@@ -46,6 +49,12 @@ export function threadConfig(config: StreamsConfig, index: number): StreamsConfi
     fetchMaxBytesPerPartition: Math.min(config.fetchMaxBytesPerPartition, fetchMaxBytes),
   };
 }
+
+const notEnded = () => ({
+  stopping: false,
+  ended: false,
+  metricRequests: new Map<number, (metrics: ThreadMetrics | undefined) => void>(),
+});
 
 /** A stream thread failed to start, or failed for good while running. */
 export class StreamThreadError extends SaldoError {}
@@ -82,6 +91,10 @@ interface RunningThread {
   /** Settles with the thread's last report once it has stopped (or undefined: it died, or was given up). */
   readonly stopped: Promise<ThreadReport | undefined>;
   stopping: boolean;
+  /** True once `stopped` has settled: the thread answers nothing more. */
+  ended: boolean;
+  /** metrics() requests awaiting the thread's answer, by request id. */
+  readonly metricRequests: Map<number, (metrics: ThreadMetrics | undefined) => void>;
 }
 
 /**
@@ -98,6 +111,7 @@ export class StreamThreadsApp {
   readonly #opts: StreamThreadsAppOptions;
   readonly #threads: RunningThread[] = [];
   readonly #lifecycle: AppLifecycle;
+  #nextMetricsRequest = 0;
 
   constructor(source: TopologySource, config: StreamsConfigInput, opts: StreamThreadsAppOptions = {}) {
     this.config = validateStreamsConfig(config);
@@ -164,6 +178,8 @@ export class StreamThreadsApp {
           this.#opts.onRestored?.(message.taskId, { total: message.total, elapsedMs: message.elapsedMs });
         } else if (message.type === 'failed') {
           fail(message.message);
+        } else if (message.type === 'metrics') {
+          thread.metricRequests.get(message.requestId)?.(message.metrics);
         } else {
           // Stopped before it ran: a thread told to stop while starting never reports `running`.
           if (!running) rejectRunning(new StreamThreadError(`stream thread ${index}: stopped before it ran`));
@@ -175,7 +191,7 @@ export class StreamThreadsApp {
       if (index === 0) {
         // Delivered as a worker's messages would be: never inside the runner's own call stack.
         const send = runStreamThread(data, (message) => queueMicrotask(() => onMessage(message)));
-        thread = { index, send, abandon: () => resolveStopped(undefined), stopped, stopping: false };
+        thread = { index, send, abandon: () => resolveStopped(undefined), stopped, ...notEnded() };
       } else {
         // No resourceLimits: Node applies the process's --max-old-space-size and --max-semi-space-size
         // to every thread's heap, overriding them (docs/operations.md).
@@ -190,9 +206,42 @@ export class StreamThreadsApp {
           fail(`exited with code ${code}`);
         });
         const send = (message: ToStreamThread) => worker.postMessage(message);
-        thread = { index, send, abandon: () => void worker.terminate(), stopped, stopping: false };
+        thread = { index, send, abandon: () => void worker.terminate(), stopped, ...notEnded() };
       }
+      void stopped.then(() => {
+        thread.ended = true;
+        for (const answer of thread.metricRequests.values()) answer(undefined);
+      });
       this.#threads.push(thread);
+    });
+  }
+
+  /**
+   * The threads' engine metrics now, summed where their labels agree (each carries a `thread`
+   * label), as prom-client's cluster mode sums its workers': what a metrics endpoint serves. A
+   * thread that has ended, or does not answer within METRICS_TIMEOUT_MS, is left out.
+   */
+  async metrics(): Promise<Registry> {
+    const answers = await Promise.all(this.#threads.map((thread) => this.#metricsOf(thread)));
+    return AggregatorRegistry.aggregate(answers.flatMap((metrics) => (metrics ? [metrics] : [])));
+  }
+
+  #metricsOf(thread: RunningThread): Promise<ThreadMetrics | undefined> {
+    if (thread.ended) return Promise.resolve(undefined);
+    const requestId = this.#nextMetricsRequest++;
+    return new Promise((resolve) => {
+      const answer = (metrics: ThreadMetrics | undefined) => {
+        clearTimeout(timeout);
+        thread.metricRequests.delete(requestId);
+        resolve(metrics);
+      };
+      const timeout = setTimeout(() => {
+        this.logger.warn({ thread: thread.index }, 'a stream thread did not report its metrics in time');
+        answer(undefined);
+      }, METRICS_TIMEOUT_MS);
+      timeout.unref();
+      thread.metricRequests.set(requestId, answer);
+      thread.send({ type: 'metrics', requestId });
     });
   }
 

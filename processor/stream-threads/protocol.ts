@@ -31,7 +31,10 @@ export interface StreamThreadData {
   recordCommitLatencies: boolean;
 }
 
-export type ToStreamThread = { type: 'stop' };
+export type ToStreamThread =
+  | { type: 'stop' }
+  /** Asks for the thread's metrics now; answered by a `metrics` message with the same id. */
+  | { type: 'metrics'; requestId: number };
 
 export type ThreadMetrics = Array<MetricObjectWithValues<MetricValue<string>>>;
 
@@ -40,4 +43,5 @@ export type FromStreamThread =
   | { type: 'restored'; taskId: string; total: number; elapsedMs: number }
   /** The thread cannot go on: it failed to start, or its group consumer failed for good. */
   | { type: 'failed'; message: string }
+  | { type: 'metrics'; requestId: number; metrics: ThreadMetrics }
   | { type: 'stopped'; metrics: ThreadMetrics; commitLatenciesMs: number[] };

@@ -23,8 +23,9 @@ async function build<T>(factory: ModuleFactory): Promise<T> {
 
 /**
  * Starts the thread's StreamsApp and returns the receiver of StreamThreadsApp's messages. It posts
- * `running` once the app runs, `failed` if it cannot start or fails for good later, and `stopped`
- * (with its metrics) after a `stop`, which may come at any moment, even before the app is built.
+ * `running` once the app runs, `failed` if it cannot start or fails for good later, `metrics` in
+ * answer to each request for them, and `stopped` (with its metrics) after a `stop`, which may come
+ * at any moment, even before the app is built.
  */
 export function runStreamThread(
   data: StreamThreadData,
@@ -71,7 +72,15 @@ export function runStreamThread(
   });
 
   return (message) => {
-    if (message.type !== 'stop' || stopRequested) return;
+    if (message.type === 'metrics') {
+      // The registry exists from the start, so a thread answers even before its app is built.
+      const { requestId } = message;
+      void metrics.registry
+        .getMetricsAsJSON()
+        .then((values) => post({ type: 'metrics', requestId, metrics: values }));
+      return;
+    }
+    if (stopRequested) return;
     stopRequested = true;
     // An app still starting is stopped once its start has settled: StreamsApp.stop() waits for nothing.
     void started.then(stop);

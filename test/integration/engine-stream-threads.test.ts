@@ -2,6 +2,7 @@ import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { AssignerProtocol, type Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
 import { StreamThreadError, StreamThreadsApp, type TopologySource } from '../../processor/index.ts';
 import {
   checkOutputs,
@@ -17,6 +18,17 @@ import { services } from '../support/services.ts';
 import { topologyBuildsHere } from '../support/thread-recording-topology.ts';
 
 const TOPOLOGIES = new URL('../../topologies/index.ts', import.meta.url).href;
+
+/** saldo_records_processed_total summed per `thread` label. */
+async function processedPerThread(metrics: Registry): Promise<Map<string, number>> {
+  const processed = await metrics.getSingleMetric('saldo_records_processed_total')?.get();
+  const perThread = new Map<string, number>();
+  for (const v of processed?.values ?? []) {
+    const thread = String(v.labels.thread);
+    perThread.set(thread, (perThread.get(thread) ?? 0) + v.value);
+  }
+  return perThread;
+}
 
 describe('an instance with two stream threads', () => {
   const fx = useAppFixture('threads', 6);
@@ -75,6 +87,13 @@ describe('an instance with two stream threads', () => {
         timeoutMs: 90_000,
       });
       expect(checkOutputs(updates, referenceTotals(txs))).toEqual([]);
+
+      // Live metrics, as a metrics endpoint would serve them: both threads answer while running, and
+      // every input record has been counted (its commit is what made its output readable).
+      const live = await processedPerThread(await app.metrics());
+      expect([...live.keys()].sort()).toEqual(['stream-thread-0', 'stream-thread-1']);
+      for (const n of live.values()) expect(n).toBeGreaterThan(0);
+      expect([...live.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(txs.length);
     } finally {
       summary = await app.stop();
     }
@@ -83,12 +102,7 @@ describe('an instance with two stream threads', () => {
     expect([...restoredTasks].sort()).toEqual(['0_0', '0_1', '0_2', '0_3', '0_4', '0_5']);
 
     // Both threads processed records, and together exactly the input once (exactly-once).
-    const processed = await summary.metrics.getSingleMetric('saldo_records_processed_total')?.get();
-    const perThread = new Map<string, number>();
-    for (const v of processed?.values ?? []) {
-      const thread = String(v.labels.thread);
-      perThread.set(thread, (perThread.get(thread) ?? 0) + v.value);
-    }
+    const perThread = await processedPerThread(summary.metrics);
     expect([...perThread.keys()].sort()).toEqual(['stream-thread-0', 'stream-thread-1']);
     for (const n of perThread.values()) expect(n).toBeGreaterThan(0);
     const committed = await committedOffsetsSum(kafka, appId, topics.input);
