@@ -1,10 +1,12 @@
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { streamsConfigFrom } from '../../../cli/env-config.ts';
 import { validateStreamsConfig } from '../../../processor/config.ts';
 import { ConfigError } from '../../../processor/errors.ts';
 import { StreamsApp, siblingModuleUrl } from '../../../processor/index.ts';
 import { threadConfig } from '../../../processor/stream-threads/index.ts';
+import type { FromStreamThread } from '../../../processor/stream-threads/protocol.ts';
+import { runStreamThread } from '../../../processor/stream-threads/runner.ts';
 import { countingTopology } from '../../../topologies/counting.ts';
 import { topologyByName } from '../../../topologies/index.ts';
 
@@ -69,5 +71,34 @@ describe('siblingModuleUrl', () => {
       'file:///app/dist/topologies/index.js',
     );
     expect(() => siblingModuleUrl('./thread', 'file:///app/x.ts')).toThrow(/\.ts module path/);
+  });
+});
+
+describe('a stream thread', () => {
+  it('answers a request for its metrics with the same id, even before its topology is built', async () => {
+    const posted: FromStreamThread[] = [];
+    const receive = runStreamThread(
+      {
+        source: {
+          module: new URL('../../support/pending-topology.ts', import.meta.url).href,
+          exportName: 'pendingTopology',
+          args: null,
+        },
+        postCommitHooks: [],
+        config: base,
+        thread: 1,
+        recordCommitLatencies: false,
+      },
+      (message) => posted.push(message),
+    );
+    receive({ type: 'metrics', requestId: 7 });
+    receive({ type: 'metrics', requestId: 8 });
+    await vi.waitFor(() => expect(posted).toHaveLength(2));
+    const answers = posted.map((message) => {
+      if (message.type !== 'metrics') throw new Error(`expected metrics, got ${message.type}`);
+      return message;
+    });
+    expect(answers.map((a) => a.requestId).sort()).toEqual([7, 8]);
+    expect(answers[0]?.metrics.map((m) => m.name)).toContain('saldo_records_processed_total');
   });
 });
