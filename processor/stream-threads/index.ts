@@ -50,7 +50,8 @@ export function threadConfig(config: StreamsConfig, index: number): StreamsConfi
   };
 }
 
-const notEnded = () => ({
+/** A thread's state before it has been told to stop. */
+const initialThreadState = () => ({
   stopping: false,
   ended: false,
   metricRequests: new Map<number, (metrics: ThreadMetrics | undefined) => void>(),
@@ -191,7 +192,7 @@ export class StreamThreadsApp {
       if (index === 0) {
         // Delivered as a worker's messages would be: never inside the runner's own call stack.
         const send = runStreamThread(data, (message) => queueMicrotask(() => onMessage(message)));
-        thread = { index, send, abandon: () => resolveStopped(undefined), stopped, ...notEnded() };
+        thread = { index, send, abandon: () => resolveStopped(undefined), stopped, ...initialThreadState() };
       } else {
         // No resourceLimits: Node applies the process's --max-old-space-size and --max-semi-space-size
         // to every thread's heap, overriding them (docs/operations.md).
@@ -206,7 +207,7 @@ export class StreamThreadsApp {
           fail(`exited with code ${code}`);
         });
         const send = (message: ToStreamThread) => worker.postMessage(message);
-        thread = { index, send, abandon: () => void worker.terminate(), stopped, ...notEnded() };
+        thread = { index, send, abandon: () => void worker.terminate(), stopped, ...initialThreadState() };
       }
       void stopped.then(() => {
         thread.ended = true;
