@@ -1,6 +1,57 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { bigintLongType } from './bigint-long.ts';
 
+/** The connection arguments of @kafkajs/confluent-schema-registry's client. */
+export type RegistryClientArgs = ConstructorParameters<typeof SchemaRegistry>[0];
+// Its middleware, and the response its retry middleware judges, typed from the client itself: its
+// declarations use mappersmith's CommonJS types, which an ES module's import of mappersmith would not match.
+type RegistryMiddleware = NonNullable<RegistryClientArgs['middlewares']>[number];
+type RegistryResponse = Parameters<NonNullable<NonNullable<RegistryClientArgs['retry']>['validateRetry']>>[0];
+
+/**
+ * How long one registry request may take before it is abandoned and retried. Without a bound, a
+ * request whose answer never comes (a registry stalled on a starved VM, a connection dropped
+ * without a reset) waits forever, and so does whatever registers or decodes through it.
+ */
+export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
+const REGISTRY_RETRIES = 3;
+
+/** A 5xx, or a request that timed out (mappersmith answers those with its TimeoutError). */
+export function isRetriableRegistryResponse(response: RegistryResponse): boolean {
+  if (response.responseStatus >= 500) return true;
+  return response.errors.some((error) => typeof error !== 'string' && error.name === 'TimeoutError');
+}
+
+/** Gives every request without a timeout of its own this one (mappersmith's TimeoutMiddleware). */
+function requestTimeout(timeoutMs: number): RegistryMiddleware {
+  return () => ({
+    async prepareRequest(next) {
+      const request = await next();
+      return request.timeout() ? request : request.enhance({ timeout: timeoutMs });
+    },
+  });
+}
+
+/**
+ * Every request bounded in time and retried with backoff on timeouts and 5xx, POSTs and PUTs
+ * included: the calls this client makes are idempotent (registering a schema again returns its
+ * id; setting a subject's compatibility again changes nothing; compatibility checks only read).
+ */
+export function registryClientArgs(
+  url: string,
+  requestTimeoutMs: number = REGISTRY_REQUEST_TIMEOUT_MS,
+): RegistryClientArgs {
+  return {
+    host: url,
+    retry: {
+      retries: REGISTRY_RETRIES,
+      enableRetry: () => true,
+      validateRetry: isRetriableRegistryResponse,
+    },
+    middlewares: [requestTimeout(requestTimeoutMs)],
+  };
+}
+
 /** A client of the Confluent-compatible schema registry whose Avro longs are bigints. */
 export function createSchemaRegistry(url: string): SchemaRegistry {
   const avroOptions = {
@@ -11,5 +62,5 @@ export function createSchemaRegistry(url: string): SchemaRegistry {
       return { long: bigintLongType };
     },
   };
-  return new SchemaRegistry({ host: url }, { [SchemaType.AVRO]: avroOptions });
+  return new SchemaRegistry(registryClientArgs(url), { [SchemaType.AVRO]: avroOptions });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { registryClientArgs } from '../../schemas/index.ts';
 import { services, uniqueName } from '../support/services.ts';
 
 // A money amount travels as Avro long minor units with its currency, never as a float.
@@ -27,7 +28,7 @@ const paymentIncompatible = {
 };
 
 describe('the schema registry serves the Confluent API that saldo uses', () => {
-  const registry = new SchemaRegistry({ host: services().schemaRegistryUrl });
+  const registry = new SchemaRegistry(registryClientArgs(services().schemaRegistryUrl));
   const subject = `${uniqueName('payments')}-value`;
 
   it('registers an Avro schema, encodes and decodes through it', async () => {
@@ -44,7 +45,7 @@ describe('the schema registry serves the Confluent API that saldo uses', () => {
     expect(encoded.readInt32BE(1)).toBe(id);
 
     // A fresh client knows nothing: decoding must fetch the schema by id from the registry.
-    const fresh = new SchemaRegistry({ host: services().schemaRegistryUrl });
+    const fresh = new SchemaRegistry(registryClientArgs(services().schemaRegistryUrl));
     expect(await fresh.decode(encoded)).toEqual(payment);
     expect(await fresh.getLatestSchemaId(subject)).toBe(id);
   });
