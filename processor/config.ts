@@ -5,13 +5,13 @@ import { ConfigError } from './errors.ts';
 
 const topicSafe = /^[A-Za-z0-9._-]+$/;
 
+/** The smallest fetchMaxBytes: also the floor of a stream thread's share of it. */
+export const MIN_FETCH_MAX_BYTES = 64 * 1024;
+
 /**
  * The engine's configuration, validated once at start-up. Every problem is reported at once, with
  * the name of the setting.
  */
-/** The smallest fetchMaxBytes: also the floor of a stream thread's share of it. */
-export const MIN_FETCH_MAX_BYTES = 64 * 1024;
-
 export const streamsConfigSchema = z.object({
   applicationId: z
     .string()
@@ -65,9 +65,9 @@ export const streamsConfigSchema = z.object({
   /**
    * Stream threads of this instance (Kafka Streams' num.stream.threads): each with its own Kafka
    * clients and tasks, a member of the group of its own; thread 0 on the main thread, the others in
-   * workers. One event loop is what
-   * limits an instance (BENCHMARKS.md); more threads use more cores. Above 1, the app runs through
-   * StreamThreadsApp, which builds the topology in every thread from a module.
+   * workers. One event loop is what limits an instance (BENCHMARKS.md); more threads use more cores.
+   * Above 1, the app runs through StreamThreadsApp, which builds the topology in every thread from a
+   * module.
    */
   streamThreads: z.number().int().min(1).max(32).default(1),
 });
