@@ -84,7 +84,7 @@ describe('waitForReady', () => {
     expect(failure.logTail).toContain('startup line 99');
     expect(failure.logTail).not.toContain('startup line 0\n');
     expect(failure.logTail.split('\n')).toHaveLength(40);
-    expect(ms).toBeLessThan(10_000); // not the 60 s timeout
+    expect(ms).toBeLessThan(3_000); // not the 60 s timeout
   });
 
   it('fails within a second when the process is killed (SIGKILL) during the wait', async () => {
@@ -116,7 +116,7 @@ describe('waitForReady', () => {
     expect((error as PlatformStartError).message).toMatch(/not ready after/);
     expect((error as PlatformStartError).logTail).toContain('registry booting');
     expect(ms).toBeGreaterThanOrEqual(700);
-    expect(ms).toBeLessThan(5_000); // at the timeout, not long after it
+    expect(ms).toBeLessThan(2_500); // at the timeout, not long after it
     expect(isAlive(pid)).toBe(true); // the wait itself does not kill; the caller decides
   });
 
@@ -127,7 +127,7 @@ describe('waitForReady', () => {
       waitForReady({ service: 'redis', pid, logFile, check: hanging, timeoutMs: 1_000, checkTimeoutMs: 300 }),
     );
     expect(error).toBeInstanceOf(PlatformStartError);
-    expect(ms).toBeLessThan(5_000); // the 1 s timeout holds although the check never settles
+    expect(ms).toBeLessThan(2_500); // the 1 s timeout holds although the check never settles
   });
 
   it('treats a throwing check as not ready and resolves once the check passes', async () => {
@@ -150,7 +150,7 @@ describe('waitForReady', () => {
       intervalMs: 50,
     });
     expect(elapsed).toBeGreaterThanOrEqual(400);
-    expect(elapsed).toBeLessThan(9_000); // well before the 10 s timeout
+    expect(elapsed).toBeLessThan(5_000); // well before the 10 s timeout
     expect(calls).toBeGreaterThan(1);
   });
 });
