@@ -13,11 +13,11 @@ type RegistryResponse = Parameters<NonNullable<NonNullable<RegistryClientArgs['r
  * request whose answer never comes (a registry stalled on a starved VM, a connection dropped
  * without a reset) waits forever, and so does whatever registers or decodes through it.
  */
-export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
+const REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
 const REGISTRY_RETRIES = 3;
 
 /** A 5xx, or a request that timed out (mappersmith answers those with its TimeoutError). */
-export function isRetriableRegistryResponse(response: RegistryResponse): boolean {
+function isRetriableRegistryResponse(response: RegistryResponse): boolean {
   if (response.responseStatus >= 500) return true;
   return response.errors.some((error) => typeof error !== 'string' && error.name === 'TimeoutError');
 }
