@@ -10,9 +10,10 @@ import type {
   CommittedOffset,
   ConsumedRecord,
   OutgoingRecord,
+  OutgoingRecords,
   TopicPartitionOffset,
 } from './kafka/client.ts';
-import { tpKey } from './kafka/client.ts';
+import { OutgoingRecordList, tpKey } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
@@ -36,73 +37,68 @@ export interface CommittedOutput {
 }
 
 /**
- * What a task produced since its last commit: outputs (with what post-commit hooks get: the sink
- * and the unserialized key and value) and dead letters, in order. Kept in parallel arrays rather
- * than an object per output, because outputs live until the commit and every object that lives
- * that long is copied by the garbage collector, often twice.
+ * What a task produced since its last commit: outputs and dead letters, in order, in its commit
+ * unit's own OutgoingRecords (the kafkajs adapter encodes them into record batches as they come,
+ * so nothing per record lives until the commit). With post-commit hooks it also keeps what the
+ * hooks get of each output: the sink and the unserialized key and value.
  */
 class PendingOutputs {
-  // Slots below #length are in use; the arrays keep their storage from commit to commit.
-  readonly #records: Array<OutgoingRecord | undefined> = [];
-  // For outputs: the sink's name; undefined for dead letters.
-  readonly #sinks: Array<string | undefined> = [];
-  readonly #keys: unknown[] = [];
-  readonly #values: unknown[] = [];
-  #length = 0;
+  #records: OutgoingRecords = new OutgoingRecordList();
+  readonly #collect: boolean;
+  // Only when collecting: index-aligned with the records, undefined for dead letters.
+  readonly #committed: Array<CommittedOutput | undefined> = [];
+
+  constructor(collect: boolean) {
+    this.#collect = collect;
+  }
+
+  /** The commit unit's kind of OutgoingRecords; only while nothing is pending. */
+  use(records: OutgoingRecords): void {
+    if (this.#records.length > 0) throw new Error('outgoing records replaced while records were pending');
+    this.#records = records;
+  }
+
+  get records(): OutgoingRecords {
+    return this.#records;
+  }
 
   get length(): number {
-    return this.#length;
+    return this.#records.length;
   }
 
   addOutput(sink: string, record: OutgoingRecord, key: unknown, value: unknown): void {
-    const at = this.#length++;
-    this.#records[at] = record;
-    this.#sinks[at] = sink;
-    this.#keys[at] = key;
-    this.#values[at] = value;
+    if (this.#collect) {
+      this.#committed[this.#records.length] = {
+        sink,
+        topic: record.topic,
+        key,
+        value,
+        timestamp: record.timestamp ?? 0,
+      };
+    }
+    this.#records.add(record);
   }
 
   addDeadLetter(record: OutgoingRecord): void {
-    const at = this.#length++;
-    this.#records[at] = record;
-    this.#sinks[at] = undefined;
-    this.#keys[at] = undefined;
-    this.#values[at] = undefined;
+    if (this.#collect) this.#committed[this.#records.length] = undefined;
+    this.#records.add(record);
   }
 
   /** Drops everything after the first `length` entries (a record's outputs, on rollback). */
   truncate(length: number): void {
-    this.#records.fill(undefined, length, this.#length);
-    this.#sinks.fill(undefined, length, this.#length);
-    this.#keys.fill(undefined, length, this.#length);
-    this.#values.fill(undefined, length, this.#length);
-    this.#length = length;
-  }
-
-  /** The records to produce, in order, in a new array. */
-  records(): OutgoingRecord[] {
-    return this.#records.slice(0, this.#length) as OutgoingRecord[];
+    this.#records.truncate(length);
+    if (this.#collect) this.#committed.length = Math.min(length, this.#committed.length);
   }
 
   committedOutputs(): CommittedOutput[] {
     const outputs: CommittedOutput[] = [];
-    for (let index = 0; index < this.#length; index++) {
-      const sink = this.#sinks[index];
-      if (sink === undefined) continue;
-      const record = this.#records[index] as OutgoingRecord;
-      outputs.push({
-        sink,
-        topic: record.topic,
-        key: this.#keys[index],
-        value: this.#values[index],
-        timestamp: record.timestamp ?? 0,
-      });
-    }
+    for (const output of this.#committed) if (output !== undefined) outputs.push(output);
     return outputs;
   }
 
   clear(): void {
-    this.truncate(0);
+    this.#records.clear();
+    this.#committed.length = 0;
   }
 }
 
@@ -173,7 +169,7 @@ export class StreamTask implements TaskView {
   #commitUnit: CommitUnit | undefined;
   /** Next offset to process per input topic-partition: records below it are duplicates. */
   readonly #nextOffsets = new Map<string, TopicPartitionOffset>();
-  readonly #outgoing = new PendingOutputs();
+  readonly #outgoing: PendingOutputs;
   #processedSinceCommit = 0;
   #dirtySince: number | undefined;
   #streamTime = -1;
@@ -194,6 +190,7 @@ export class StreamTask implements TaskView {
 
   constructor(deps: StreamTaskDeps) {
     this.#deps = deps;
+    this.#outgoing = new PendingOutputs(deps.collectCommittedOutputs !== false);
     this.taskId = deps.taskId;
     this.partition = deps.partition;
     this.applicationId = deps.config.applicationId;
@@ -288,6 +285,7 @@ export class StreamTask implements TaskView {
    */
   startRunning(commitUnit: CommitUnit, committed: ReadonlyMap<string, CommittedOffset>): void {
     this.#commitUnit = commitUnit;
+    this.#outgoing.use(commitUnit.outgoing());
     this.#nextOffsets.clear();
     for (const tp of this.inputPartitions()) {
       const entry = committed.get(tpKey(tp));
@@ -656,9 +654,9 @@ export class StreamTask implements TaskView {
     this.#reportProcessed();
     const started = performance.now();
     const txn = this.#deps.stateManager.transaction();
-    const records = this.#outgoing.records();
+    const records = this.#outgoing.records;
     for (const c of txn.changelogRecords()) {
-      records.push({
+      records.add({
         topic: this.#changelogTopic(c.store),
         partition: this.partition,
         key: c.key,
@@ -669,7 +667,7 @@ export class StreamTask implements TaskView {
     // with them, so that whoever runs the task next starts from it.
     const metadata = encodeCommitMetadata({ streamTime: this.#streamTime });
     const offsets = [...this.#nextOffsets.values()].map((tp) => ({ ...tp, metadata }));
-    const outputs = this.#deps.collectCommittedOutputs === false ? [] : this.#outgoing.committedOutputs();
+    const outputs = this.#outgoing.committedOutputs();
     let produced: Map<string, number>;
     try {
       produced = await unit.commit(records, offsets);

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { StateManager, changelogTopicFor } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import { validateStreamsConfig } from './config.ts';
-import type { CommitUnit, ConsumedRecord, Headers, OutgoingRecord, ProducedOffsets } from './kafka/client.ts';
+import type {
+  CommitUnit,
+  ConsumedRecord,
+  Headers,
+  OutgoingRecords,
+  ProducedOffsets,
+} from './kafka/client.ts';
+import { OutgoingRecordList } from './kafka/client.ts';
 import { createLogger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
 import { StreamTask, type CommittedOutput } from './task.ts';
@@ -41,9 +48,13 @@ class InMemoryLog implements CommitUnit {
   /** Next offset per topic-partition, as a broker's log end. */
   readonly #ends = new Map<string, number>();
 
-  async commit(records: OutgoingRecord[]): Promise<ProducedOffsets> {
+  outgoing(): OutgoingRecordList {
+    return new OutgoingRecordList();
+  }
+
+  async commit(records: OutgoingRecords): Promise<ProducedOffsets> {
     const produced: ProducedOffsets = new Map();
-    for (const r of records) {
+    for (const r of OutgoingRecordList.recordsOf(records)) {
       const partition = r.partition ?? 0;
       const key = `${r.topic}:${partition}`;
       let log = this.topics.get(r.topic);

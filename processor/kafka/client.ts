@@ -61,12 +61,63 @@ export function tpKey(tp: TopicPartition): string {
 export type ProducedOffsets = Map<string, number>;
 
 /**
+ * The records a task will produce at its next commit, in the form its commit unit sends them
+ * (the kafkajs adapter encodes each into its partition's record batch as it is added). Added in
+ * order; the last ones can be taken back (a failed record's outputs).
+ */
+export interface OutgoingRecords {
+  /** Records added since the last clear(). */
+  readonly length: number;
+  add(record: OutgoingRecord): void;
+  /** Keeps the first `length` records and drops the rest. */
+  truncate(length: number): void;
+  clear(): void;
+}
+
+/** OutgoingRecords kept as the records themselves: for commit units that are not Kafka's wire. */
+export class OutgoingRecordList implements OutgoingRecords {
+  readonly #records: OutgoingRecord[] = [];
+
+  get length(): number {
+    return this.#records.length;
+  }
+
+  add(record: OutgoingRecord): void {
+    this.#records.push(record);
+  }
+
+  truncate(length: number): void {
+    this.#records.length = Math.min(length, this.#records.length);
+  }
+
+  clear(): void {
+    this.#records.length = 0;
+  }
+
+  /** The records, in the order added (the list's own array: read, do not keep). */
+  get records(): readonly OutgoingRecord[] {
+    return this.#records;
+  }
+
+  /** The records of `records`, which must be an OutgoingRecordList (a commit unit's own kind). */
+  static recordsOf(records: OutgoingRecords): readonly OutgoingRecord[] {
+    if (!(records instanceof OutgoingRecordList)) {
+      throw new TypeError('this commit unit takes only the OutgoingRecordList its outgoing() made');
+    }
+    return records.records;
+  }
+}
+
+/**
  * One unit of atomic commit: outgoing records together with the input offsets they consumed.
  * With exactly-once it is a Kafka transaction; opening it fences any older holder of its id.
  */
 export interface CommitUnit {
   readonly transactional: boolean;
-  commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[]): Promise<ProducedOffsets>;
+  /** A new, empty collection of the records commit() takes: only this unit's own kind. */
+  outgoing(): OutgoingRecords;
+  /** Produces the records (then empties them) and commits the offsets, atomically if transactional. */
+  commit(records: OutgoingRecords, offsets: TopicPartitionOffset[]): Promise<ProducedOffsets>;
   close(): Promise<void>;
 }
 

@@ -1,85 +1,91 @@
 import type { Consumer, Kafka, Producer, RecordMetadata, Transaction, Message } from 'kafkajs';
 import { TaskCommitError, TaskFencedError } from '../../errors.ts';
-import type { CommitUnit, OutgoingRecord, ProducedOffsets, TopicPartitionOffset } from '../client.ts';
+import type { CommitUnit, OutgoingRecords, ProducedOffsets, TopicPartitionOffset } from '../client.ts';
 import { isConcurrentTransactions, isFencingError } from './errors.ts';
+import type { PartitionCounts } from './partition-counts.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
+import { RecordBatches, type PartitionBatch } from './record-batches.ts';
 
-// A produce request's record batch per partition must stay under the broker's message.max.bytes
-// (1 MiB by default); larger commits are sent in several requests within the same transaction.
-const MAX_BYTES_PER_SEND = 512 * 1024;
-// Introduced when kafkajs' per-partition grouping was quadratic (16% of the engine's CPU with
-// 3,500-message sends). scripts/patches now makes that grouping linear; the bound stays until a
-// benchmark shows that larger sends are no slower (fewer requests, larger batches).
-const MAX_MESSAGES_PER_SEND = 1_000;
-
-function recordSize(r: OutgoingRecord): number {
-  let size = 64 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  const headers = r.headers;
-  // for-in, not Object.entries: no array per record, and most records have no headers.
-  if (headers) for (const k in headers) size += k.length + (headers[k]?.length ?? 0) + 8;
-  return size;
+/**
+ * What our kafkajs patch (scripts/patches) takes in place of a message: a whole record batch,
+ * encoded already, for the partition named. kafkajs fills in the batch header (producer id,
+ * epoch, sequence, CRC) and counts `count` records for the partition's sequence numbers.
+ */
+interface EncodedBatchMessage {
+  partition: number;
+  // kafkajs refuses messages without a value before it looks further; the batch is the value.
+  value: Buffer;
+  saldoRecordBatch: {
+    buffer: Buffer;
+    length: number;
+    count: number;
+    firstTimestamp: number;
+    maxTimestamp: number;
+  };
 }
 
-/** One produce request's worth of records, grouped per topic as kafkajs takes them. */
-interface SendChunk {
+function encodedBatchMessage(batch: PartitionBatch): EncodedBatchMessage {
+  return {
+    partition: batch.partition,
+    value: batch.buffer,
+    saldoRecordBatch: {
+      buffer: batch.buffer,
+      length: batch.length,
+      count: batch.count,
+      firstTimestamp: batch.firstTimestamp,
+      maxTimestamp: batch.maxTimestamp,
+    },
+  };
+}
+
+type SendBatch = (batch: {
   topicMessages: Array<{ topic: string; messages: Message[] }>;
-  /** Per topic, records per explicit partition: only those (changelogs) need exact last offsets. */
-  explicitCounts: Map<string, Map<number, number>>;
+}) => Promise<RecordMetadata[]>;
+
+function recordBatchesOf(records: OutgoingRecords): RecordBatches {
+  if (!(records instanceof RecordBatches)) {
+    throw new TypeError('a kafkajs commit unit takes only the RecordBatches its outgoing() made');
+  }
+  return records;
 }
 
 /**
- * Splits the records into sends under the size and count bounds, and builds each send's kafkajs
- * messages and explicit-partition counts in the same pass: this runs for every produced record.
+ * Learns the partition counts the batches still need (and those gone stale), then sends every
+ * batch: one produce request per round, a round holding at most one batch per partition.
+ * Returns the offset of the last record written to each topic-partition.
  */
-export function* chunksOf(records: OutgoingRecord[]): Generator<SendChunk> {
-  let byTopic = new Map<string, Message[]>();
-  let explicitCounts = new Map<string, Map<number, number>>();
-  let inChunk = 0;
-  let bytes = 0;
-  const chunk = (): SendChunk => ({
-    topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    explicitCounts,
-  });
-  for (const r of records) {
-    const size = recordSize(r);
-    if (inChunk > 0 && (bytes + size > MAX_BYTES_PER_SEND || inChunk >= MAX_MESSAGES_PER_SEND)) {
-      yield chunk();
-      byTopic = new Map();
-      explicitCounts = new Map();
-      inChunk = 0;
-      bytes = 0;
-    }
-    inChunk++;
-    bytes += size;
-    let messages = byTopic.get(r.topic);
-    if (messages === undefined) byTopic.set(r.topic, (messages = []));
-    if (r.partition !== undefined) {
-      let counts = explicitCounts.get(r.topic);
-      if (counts === undefined) explicitCounts.set(r.topic, (counts = new Map()));
-      counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
-    }
-    // The record itself is the kafkajs message (it reads key, value, partition, headers and
-    // timestamp, and changes none): no second object per record. kafkajs types the timestamp as a
-    // string but only subtracts and orders it; the patched encoder orders epoch ms numerically.
-    messages.push(r as unknown as Message);
-  }
-  if (inChunk > 0) yield chunk();
-}
-
-/** Sends every record; returns the last offset of each explicitly partitioned topic-partition. */
-async function sendAll(
-  send: (batch: {
-    topicMessages: Array<{ topic: string; messages: Message[] }>;
-  }) => Promise<RecordMetadata[]>,
-  records: OutgoingRecord[],
+export async function sendRecordBatches(
+  send: SendBatch,
+  batches: RecordBatches,
+  counts: PartitionCounts,
 ): Promise<ProducedOffsets> {
+  const stale = counts.stale();
+  const missing = batches.topicsWithoutPartitionCount();
+  if (stale.length > 0 || missing.length > 0) {
+    await counts.refresh([...missing, ...stale]);
+    for (const topic of [...missing, ...stale]) {
+      const count = counts.known.get(topic);
+      if (count !== undefined && count !== batches.partitionCount(topic))
+        batches.setPartitionCount(topic, count);
+    }
+  }
   const produced: ProducedOffsets = new Map();
-  for (const { topicMessages, explicitCounts } of chunksOf(records)) {
+  for (const round of batches.rounds()) {
+    const byTopic = new Map<string, PartitionBatch[]>();
+    for (const batch of round) {
+      let list = byTopic.get(batch.topic);
+      if (list === undefined) byTopic.set(batch.topic, (list = []));
+      list.push(batch);
+    }
+    const topicMessages = [...byTopic].map(([topic, list]) => ({
+      topic,
+      messages: list.map(encodedBatchMessage) as unknown as Message[],
+    }));
     const metadata = await send({ topicMessages });
     for (const m of metadata) {
-      const count = explicitCounts.get(m.topicName)?.get(m.partition);
-      if (count === undefined || m.baseOffset === undefined) continue;
-      produced.set(`${m.topicName}:${m.partition}`, Number(m.baseOffset) + count - 1);
+      const batch = byTopic.get(m.topicName)?.find((b) => b.partition === m.partition);
+      if (batch === undefined || m.baseOffset === undefined) continue;
+      produced.set(`${m.topicName}:${m.partition}`, Number(m.baseOffset) + batch.count - 1);
     }
   }
   return produced;
@@ -123,18 +129,21 @@ export class TransactionalCommitUnit implements CommitUnit {
   readonly #producer: Producer;
   readonly #groupId: string;
   readonly #transactionalId: string;
+  readonly #counts: PartitionCounts;
   #transaction: Transaction | undefined;
 
-  private constructor(producer: Producer, groupId: string, transactionalId: string) {
+  private constructor(producer: Producer, groupId: string, transactionalId: string, counts: PartitionCounts) {
     this.#producer = producer;
     this.#groupId = groupId;
     this.#transactionalId = transactionalId;
+    this.#counts = counts;
   }
 
   static async open(
     kafka: Kafka,
     transactionalId: string,
     groupId: string,
+    counts: PartitionCounts,
   ): Promise<TransactionalCommitUnit> {
     const producer = kafka.producer({
       transactionalId,
@@ -145,7 +154,7 @@ export class TransactionalCommitUnit implements CommitUnit {
       createPartitioner: javaCompatiblePartitioner,
     });
     await producer.connect();
-    const unit = new TransactionalCommitUnit(producer, groupId, transactionalId);
+    const unit = new TransactionalCommitUnit(producer, groupId, transactionalId, counts);
     try {
       unit.#transaction = await producer.transaction();
     } catch (error) {
@@ -156,11 +165,16 @@ export class TransactionalCommitUnit implements CommitUnit {
     return unit;
   }
 
-  async commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
+  outgoing(): RecordBatches {
+    return new RecordBatches(this.#counts.known);
+  }
+
+  async commit(records: OutgoingRecords, offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
+    const batches = recordBatchesOf(records);
     const txn = this.#transaction ?? (await this.#producer.transaction());
     this.#transaction = txn;
     try {
-      const produced = await sendAll((b) => txn.sendBatch(b), records);
+      const produced = await sendRecordBatches((b) => txn.sendBatch(b), batches, this.#counts);
       if (offsets.length > 0) await this.#sendOffsets(txn, offsets);
       await txn.commit();
       this.#transaction = undefined;
@@ -204,15 +218,26 @@ export class AtLeastOnceCommitUnit implements CommitUnit {
   readonly transactional = false;
   readonly #producer: Producer;
   readonly #consumer: () => Consumer | undefined;
+  readonly #counts: PartitionCounts;
 
-  constructor(producer: Producer, consumer: () => Consumer | undefined) {
+  constructor(producer: Producer, consumer: () => Consumer | undefined, counts: PartitionCounts) {
     this.#producer = producer;
     this.#consumer = consumer;
+    this.#counts = counts;
   }
 
-  async commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
+  outgoing(): RecordBatches {
+    return new RecordBatches(this.#counts.known);
+  }
+
+  async commit(records: OutgoingRecords, offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
     try {
-      const produced = await sendAll((b) => this.#producer.sendBatch({ ...b, acks: -1 }), records);
+      const batches = recordBatchesOf(records);
+      const produced = await sendRecordBatches(
+        (b) => this.#producer.sendBatch({ ...b, acks: -1 }),
+        batches,
+        this.#counts,
+      );
       const consumer = this.#consumer();
       if (offsets.length > 0) {
         if (!consumer) throw new Error('no group consumer to commit offsets through');

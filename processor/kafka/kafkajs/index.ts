@@ -12,6 +12,7 @@ import { KafkaJsAdminClient } from './admin.ts';
 import { KafkaJsChangelogReader } from './changelog-reader.ts';
 import { AtLeastOnceCommitUnit, TransactionalCommitUnit } from './commit-units.ts';
 import { KafkaJsGroupConsumer } from './group-consumer.ts';
+import { PartitionCounts } from './partition-counts.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 
 export interface KafkaJsAdapterOptions {
@@ -35,6 +36,10 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
   readonly #opts: KafkaJsAdapterOptions;
   #admin: Admin | undefined;
   #groupConsumer: KafkaJsGroupConsumer | undefined;
+  // Of the topics the commit units produce to; shared, so that each is fetched once.
+  readonly #partitionCounts = new PartitionCounts(async (topics) =>
+    (await this.admin()).partitionCounts(topics),
+  );
 
   constructor(opts: KafkaJsAdapterOptions) {
     this.#opts = opts;
@@ -55,6 +60,11 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
           log[kafkaLogLevel(level)](rest, message);
         },
     });
+  }
+
+  /** Partition counts the commit units have learnt (see PartitionCounts). */
+  get knownPartitionCounts(): ReadonlyMap<string, number> {
+    return this.#partitionCounts.known;
   }
 
   get kafka(): Kafka {
@@ -80,7 +90,12 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
     groupId: string;
   }): Promise<CommitUnit> {
     if (opts.exactlyOnce)
-      return TransactionalCommitUnit.open(this.#kafka, opts.transactionalId, opts.groupId);
+      return TransactionalCommitUnit.open(
+        this.#kafka,
+        opts.transactionalId,
+        opts.groupId,
+        this.#partitionCounts,
+      );
     // One idempotent producer per task: an idempotent kafkajs producer has one request in flight,
     // so a shared one would serialize every task's sends.
     const producer = this.#kafka.producer({
@@ -90,7 +105,7 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
       createPartitioner: javaCompatiblePartitioner,
     });
     await producer.connect();
-    return new AtLeastOnceCommitUnit(producer, () => this.#groupConsumer?.consumer);
+    return new AtLeastOnceCommitUnit(producer, () => this.#groupConsumer?.consumer, this.#partitionCounts);
   }
 
   groupConsumer(opts: GroupConsumerOptions): GroupConsumer {

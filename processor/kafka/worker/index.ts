@@ -10,8 +10,7 @@ import type {
   GroupConsumer,
   GroupConsumerOptions,
   KafkaClientAdapter,
-  OutgoingRecord,
-  ProducedOffsets,
+  OutgoingRecords,
   TopicPartition,
   TopicPartitionOffset,
   TopicSpec,
@@ -20,11 +19,13 @@ import { siblingModuleUrl } from '../../module-url.ts';
 import {
   fromWire,
   toWire,
+  type CommittedBatches,
   type FromWorker,
   type GroupSettings,
   type ThreadOptions,
   type ToWorker,
 } from './protocol.ts';
+import { RecordBatches } from '../kafkajs/record-batches.ts';
 import { packOutgoing, unpackConsumed } from './record-codec.ts';
 
 export interface WorkerAdapterOptions {
@@ -52,6 +53,8 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
   readonly #reads = new Map<number, (records: ConsumedRecord[]) => Promise<void>>();
   #nextReadId = 0;
   #exited: Error | undefined;
+  // Partition counts the thread's commit units have learnt, for placing records as they are added.
+  readonly #partitionCounts = new Map<string, number>();
 
   constructor(opts: WorkerAdapterOptions) {
     this.#logger = opts.logger;
@@ -193,9 +196,22 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
     const target = `unit:${id}`;
     return {
       transactional,
-      commit: (records: OutgoingRecord[], offsets: TopicPartitionOffset[]) => {
-        const packed = packOutgoing(records);
-        return this.#call<ProducedOffsets>(target, 'commit', [packed, offsets], [packed.buffer]);
+      // Encoded here, on the engine thread, as the task forwards; the batches cross in one buffer.
+      outgoing: () => new RecordBatches(this.#partitionCounts),
+      commit: async (records: OutgoingRecords, offsets: TopicPartitionOffset[]) => {
+        if (!(records instanceof RecordBatches)) {
+          throw new TypeError('a commit unit of the Kafka client thread takes only its own RecordBatches');
+        }
+        const { batches, buffer, deferred } = records.toTransfer();
+        const packed = packOutgoing(deferred);
+        const committed = await this.#call<CommittedBatches>(
+          target,
+          'commit',
+          [{ batches, buffer }, packed, offsets],
+          [buffer, packed.buffer],
+        );
+        for (const [topic, count] of committed.partitionCounts) this.#partitionCounts.set(topic, count);
+        return committed.produced;
       },
       close: () => this.#call<undefined>(target, 'close'),
     };

@@ -5,7 +5,7 @@ import {
   TaskFencedError,
   type ErrorContext,
 } from '../../errors.ts';
-import type { GroupConsumerOptions } from '../client.ts';
+import type { GroupConsumerOptions, ProducedOffsets } from '../client.ts';
 import type { PackedRecords } from './record-codec.ts';
 
 /** Messages between the engine thread (main) and the Kafka client thread (worker). */
@@ -24,6 +24,12 @@ export type GroupSettings = Omit<
 >;
 
 /** An error as it crosses threads: enough to rebuild the engine's typed errors on the other side. */
+/** A commit unit's answer to a commit: the offsets produced, and the partition counts it knows. */
+export interface CommittedBatches {
+  produced: ProducedOffsets;
+  partitionCounts: Array<[string, number]>;
+}
+
 export interface WireError {
   name: string;
   message: string;

@@ -8,8 +8,10 @@ import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../../log.ts';
 import type { AdminClient, BatchControl, CommitUnit, GroupConsumer, TopicPartition } from '../client.ts';
 import { KafkaJsAdapter } from '../kafkajs/index.ts';
+import { RecordBatches, type TransferredBatches } from '../kafkajs/record-batches.ts';
 import {
   toWire,
+  type CommittedBatches,
   type FromWorker,
   type GroupSettings,
   type ThreadOptions,
@@ -86,10 +88,14 @@ async function call(target: string, method: string, args: unknown[]): Promise<un
     const unit = units.get(id);
     if (!unit) throw new Error(`no commit unit ${id}`);
     if (method === 'commit') {
-      return unit.commit(
-        unpackOutgoing(args[0] as PackedRecords),
-        args[1] as Parameters<CommitUnit['commit']>[1],
+      const transferred = args[0] as Omit<TransferredBatches, 'deferred'>;
+      const batches = RecordBatches.fromTransfer(
+        { ...transferred, deferred: unpackOutgoing(args[1] as PackedRecords) },
+        adapter.knownPartitionCounts,
       );
+      const produced = await unit.commit(batches, args[2] as Parameters<CommitUnit['commit']>[1]);
+      const committed: CommittedBatches = { produced, partitionCounts: [...adapter.knownPartitionCounts] };
+      return committed;
     }
     if (method === 'close') {
       units.delete(id);

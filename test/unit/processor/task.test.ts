@@ -20,9 +20,11 @@ import type {
   CommittedOffset,
   ConsumedRecord,
   OutgoingRecord,
+  OutgoingRecords,
   ProducedOffsets,
   TopicPartitionOffset,
 } from '../../../processor/kafka/client.ts';
+import { OutgoingRecordList } from '../../../processor/kafka/client.ts';
 import { StreamTask } from '../../../processor/task.ts';
 import { StateManager, jsonSerde, stringSerde } from '../../../state/index.ts';
 import { countingTopology } from '../../../topologies/counting.ts';
@@ -33,7 +35,13 @@ class RecordingCommitUnit implements CommitUnit {
   readonly commits: Array<{ records: OutgoingRecord[]; offsets: TopicPartitionOffset[] }> = [];
   readonly #ends = new Map<string, number>();
 
-  async commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
+  outgoing(): OutgoingRecordList {
+    return new OutgoingRecordList();
+  }
+
+  async commit(outgoing: OutgoingRecords, offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
+    // A copy: the task empties its outgoing records after the commit.
+    const records = [...OutgoingRecordList.recordsOf(outgoing)];
     this.commits.push({ records, offsets });
     const produced: ProducedOffsets = new Map();
     for (const r of records) {

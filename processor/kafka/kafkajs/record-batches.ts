@@ -1,0 +1,451 @@
+import type { OutgoingRecord, OutgoingRecords } from '../client.ts';
+import { partitionForKey } from './partitioner.ts';
+
+/**
+ * A commit's records written straight into Kafka's record batch format (magic 2, uncompressed),
+ * one batch per topic-partition, as the task forwards them. Keeping an object and two Buffers per
+ * record until the commit cost the engine its largest share of garbage-collector copying, and
+ * building the batches at commit cost it a sizing pass, a grouping pass and the client's
+ * partitioner per record again (BENCHMARKS.md). Here each record's bytes are copied once, into a
+ * buffer that is reused from commit to commit, and die young.
+ *
+ * Each batch starts with room for the 61-byte batch header: producer id, epoch, sequence and CRC
+ * are only known when kafkajs sends it, and our patch of its produce request (scripts/patches)
+ * fills them in place.
+ *
+ * Records are placed as javaCompatiblePartitioner places them: an explicit partition, else
+ * murmur2 of the key, else round robin; that needs the topic's partition count. Until a commit
+ * unit has learnt it (setPartitionCount), all of the topic's records wait as objects, in order,
+ * and are encoded then.
+ */
+export const BATCH_HEADER_BYTES = 61;
+/** Offset of the first byte the CRC covers (the attributes). */
+export const BATCH_CRC_START = 21;
+// Under the broker's default message.max.bytes (1 MiB) with room to spare; a larger partition's
+// worth of records goes out in several batches, one per produce request.
+export const MAX_BATCH_BYTES = 512 * 1024;
+const INITIAL_BATCH_BYTES = 16 * 1024;
+
+/** One batch of one topic-partition: the header's room, then `count` encoded records. */
+export class PartitionBatch {
+  readonly topic: string;
+  readonly partition: number;
+  buffer: Buffer;
+  /** Bytes in use, the header's room included. */
+  length = BATCH_HEADER_BYTES;
+  count = 0;
+  firstTimestamp = 0;
+  maxTimestamp = 0;
+  // Per record: where it ends and its timestamp, so that the last records can be taken back.
+  readonly #ends: number[] = [];
+  readonly #timestamps: number[] = [];
+
+  constructor(topic: string, partition: number, buffer: Buffer = Buffer.allocUnsafe(INITIAL_BATCH_BYTES)) {
+    this.topic = topic;
+    this.partition = partition;
+    this.buffer = buffer;
+  }
+
+  /** The batch as it goes on the wire once its header is filled in. */
+  get bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  append(record: OutgoingRecord, timestamp: number): void {
+    if (this.count === 0) {
+      this.firstTimestamp = timestamp;
+      this.maxTimestamp = timestamp;
+    } else if (timestamp > this.maxTimestamp) {
+      this.maxTimestamp = timestamp;
+    }
+    this.length = writeRecord(this, record, timestamp - this.firstTimestamp, this.count);
+    this.#ends[this.count] = this.length;
+    this.#timestamps[this.count] = timestamp;
+    this.count += 1;
+  }
+
+  /** Takes back the last record appended. */
+  removeLast(): void {
+    if (this.count === 0) return;
+    this.count -= 1;
+    this.length = this.count === 0 ? BATCH_HEADER_BYTES : (this.#ends[this.count - 1] ?? BATCH_HEADER_BYTES);
+    let max = this.firstTimestamp;
+    for (let i = 1; i < this.count; i++) max = Math.max(max, this.#timestamps[i] ?? max);
+    this.maxTimestamp = max;
+  }
+
+  reset(): void {
+    this.length = BATCH_HEADER_BYTES;
+    this.count = 0;
+  }
+
+  /** Makes room for `bytes` more, doubling; the records written so far are copied once. */
+  reserve(bytes: number): void {
+    const needed = this.length + bytes;
+    if (needed <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < needed) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+}
+
+// The batches of one topic: for each partition the one being filled, plus full ones before it.
+interface TopicBatches {
+  readonly topic: string;
+  partitionCount: number | undefined;
+  readonly open: Array<PartitionBatch | undefined>;
+  readonly full: PartitionBatch[];
+  roundRobin: number;
+}
+
+/** One batch within TransferredBatches.buffer. */
+export interface TransferredBatch {
+  topic: string;
+  partition: number;
+  start: number;
+  length: number;
+  count: number;
+  firstTimestamp: number;
+  maxTimestamp: number;
+}
+
+export interface TransferredBatches {
+  batches: TransferredBatch[];
+  buffer: ArrayBuffer;
+  /** Records still waiting for their topic's partition count. */
+  deferred: OutgoingRecord[];
+}
+
+// Journal slot of a record whose topic's partition count was not known yet.
+const DEFERRED = null;
+
+/** See the module comment. Implements the engine's OutgoingRecords. */
+export class RecordBatches implements OutgoingRecords {
+  readonly #topics = new Map<string, TopicBatches>();
+  // Which batch each record went to, in order (DEFERRED: the deferred list), for truncate().
+  readonly #journal: Array<PartitionBatch | typeof DEFERRED | undefined> = [];
+  #length = 0;
+  #deferred: OutgoingRecord[] = [];
+  // Emptied batches, kept with their buffers for the next commit.
+  readonly #spare: PartitionBatch[] = [];
+  readonly #knownCounts: ReadonlyMap<string, number>;
+  readonly #now: () => number;
+
+  /**
+   * `knownCounts`: partition counts learnt before (PartitionCounts.known, shared by the adapter's
+   * commit units). `now`: the timestamp of records without one (Kafka's producers use send time).
+   */
+  constructor(knownCounts: ReadonlyMap<string, number> = new Map(), now: () => number = Date.now) {
+    this.#knownCounts = knownCounts;
+    this.#now = now;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Records waiting for their topic's partition count. */
+  get deferred(): readonly OutgoingRecord[] {
+    return this.#deferred;
+  }
+
+  /** Topics whose partition count a commit unit must find before the deferred records can go. */
+  topicsWithoutPartitionCount(): string[] {
+    const topics = new Set<string>();
+    for (const record of this.#deferred) topics.add(record.topic);
+    return [...topics];
+  }
+
+  partitionCount(topic: string): number | undefined {
+    return this.#topics.get(topic)?.partitionCount;
+  }
+
+  /**
+   * Records the topic's partition count (a commit unit learns it from the cluster's metadata);
+   * records of that topic waiting for it are encoded now, in the order they were added.
+   */
+  setPartitionCount(topic: string, count: number): void {
+    if (!Number.isSafeInteger(count) || count < 1) {
+      throw new RangeError(`topic ${topic}: partition count ${count} is not a positive whole number`);
+    }
+    this.#topicBatches(topic).partitionCount = count;
+    if (!this.#deferred.some((r) => r.topic === topic)) return;
+    const waiting = this.#deferred;
+    this.#deferred = [];
+    // Re-adding keeps the journal's order of records; those of other topics wait again.
+    const journal = this.#journal;
+    const firstDeferred = journal.indexOf(DEFERRED);
+    const after = journal.slice(firstDeferred, this.#length);
+    this.#length = firstDeferred;
+    let next = 0;
+    for (const slot of after) {
+      if (slot === DEFERRED) {
+        this.add(waiting[next++] as OutgoingRecord);
+      } else {
+        // A record encoded directly after the first deferred one: it stays where it is.
+        journal[this.#length++] = slot;
+      }
+    }
+  }
+
+  add(record: OutgoingRecord): void {
+    const topic = this.#topicBatches(record.topic);
+    // Learnt since the topic was first seen? Taken only while nothing waits, to keep the order.
+    if (topic.partitionCount === undefined && this.#deferred.length === 0) {
+      topic.partitionCount = this.#knownCounts.get(record.topic);
+    }
+    const count = topic.partitionCount;
+    if (count === undefined) {
+      this.#deferred.push(record);
+      this.#journal[this.#length++] = DEFERRED;
+      return;
+    }
+    let partition = record.partition;
+    if (partition === undefined) {
+      partition =
+        record.key === null
+          ? (topic.roundRobin = (topic.roundRobin + 1) % count)
+          : partitionForKey(record.key, count);
+    }
+    const batch = this.#batchFor(topic, partition, record);
+    batch.append(record, record.timestamp ?? this.#now());
+    this.#journal[this.#length++] = batch;
+  }
+
+  truncate(length: number): void {
+    if (length < 0 || length > this.#length) {
+      throw new RangeError(`cannot truncate ${this.#length} records to ${length}`);
+    }
+    while (this.#length > length) {
+      const slot = this.#journal[--this.#length];
+      this.#journal[this.#length] = undefined;
+      if (slot === DEFERRED) this.#deferred.pop();
+      else slot?.removeLast();
+    }
+  }
+
+  clear(): void {
+    for (const topic of this.#topics.values()) {
+      for (const batch of topic.full) {
+        batch.reset();
+        this.#spare.push(batch);
+      }
+      topic.full.length = 0;
+      for (const batch of topic.open) batch?.reset();
+    }
+    this.#journal.fill(undefined, 0, this.#length);
+    this.#length = 0;
+    this.#deferred = [];
+  }
+
+  /**
+   * The batches to send, in rounds: each round holds at most one batch per topic-partition (a
+   * produce request carries one batch per partition), and a partition's batches come in order.
+   */
+  rounds(): PartitionBatch[][] {
+    const rounds: PartitionBatch[][] = [];
+    for (const topic of this.#topics.values()) {
+      const byPartition = new Map<number, number>();
+      for (const batch of [...topic.full, ...topic.open]) {
+        if (batch === undefined || batch.count === 0) continue;
+        const round = byPartition.get(batch.partition) ?? 0;
+        byPartition.set(batch.partition, round + 1);
+        (rounds[round] ??= []).push(batch);
+      }
+    }
+    return rounds;
+  }
+
+  /**
+   * The batches as one transferable buffer and the deferred records, for a commit unit in another
+   * thread (the Kafka client thread): fromTransfer() there gives RecordBatches to send.
+   */
+  toTransfer(): TransferredBatches {
+    const batches: TransferredBatch[] = [];
+    let size = 0;
+    for (const round of this.rounds()) {
+      for (const batch of round) {
+        batches.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          start: size,
+          length: batch.length,
+          count: batch.count,
+          firstTimestamp: batch.firstTimestamp,
+          maxTimestamp: batch.maxTimestamp,
+        });
+        size += batch.length;
+      }
+    }
+    const buffer = new ArrayBuffer(size);
+    const bytes = Buffer.from(buffer);
+    let at = 0;
+    for (const round of this.rounds())
+      for (const batch of round) at += batch.buffer.copy(bytes, at, 0, batch.length);
+    return { batches, buffer, deferred: [...this.#deferred] };
+  }
+
+  /** RecordBatches holding what toTransfer() gave, to send (not to add to). */
+  static fromTransfer(
+    transferred: TransferredBatches,
+    knownCounts?: ReadonlyMap<string, number>,
+  ): RecordBatches {
+    const batches = new RecordBatches(knownCounts);
+    for (const t of transferred.batches) {
+      const batch = new PartitionBatch(
+        t.topic,
+        t.partition,
+        Buffer.from(transferred.buffer, t.start, t.length),
+      );
+      batch.length = t.length;
+      batch.count = t.count;
+      batch.firstTimestamp = t.firstTimestamp;
+      batch.maxTimestamp = t.maxTimestamp;
+      // In rounds order, so a partition's batches stay in order behind each other.
+      batches.#topicBatches(t.topic).full.push(batch);
+    }
+    for (const record of transferred.deferred) batches.add(record);
+    return batches;
+  }
+
+  #topicBatches(name: string): TopicBatches {
+    let topic = this.#topics.get(name);
+    if (topic === undefined) {
+      const partitionCount = this.#knownCounts.get(name);
+      topic = { topic: name, partitionCount, open: [], full: [], roundRobin: -1 };
+      this.#topics.set(name, topic);
+    }
+    return topic;
+  }
+
+  #batchFor(topic: TopicBatches, partition: number, record: OutgoingRecord): PartitionBatch {
+    let batch = topic.open[partition];
+    if (batch === undefined) {
+      batch = new PartitionBatch(topic.topic, partition);
+      topic.open[partition] = batch;
+    } else if (batch.count > 0 && batch.length + maxRecordBytes(record) > MAX_BATCH_BYTES) {
+      topic.full.push(batch);
+      batch = this.#spareBatch(topic.topic, partition);
+      topic.open[partition] = batch;
+    }
+    return batch;
+  }
+
+  #spareBatch(topic: string, partition: number): PartitionBatch {
+    // Only the buffer is worth keeping: a spare may have served another partition.
+    return new PartitionBatch(topic, partition, this.#spare.pop()?.buffer);
+  }
+}
+
+// --- Kafka's record format (DefaultRecord): varints are zigzag-encoded, little groups of 7 bits.
+
+const NO_HEADERS: Record<string, Buffer> = {};
+
+function zigzag(value: number): number {
+  // Arithmetic, not bit operations: timestamp deltas may pass 2^31.
+  return value >= 0 ? value * 2 : -value * 2 - 1;
+}
+
+function sizeOfUnsignedVarint(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+function sizeOfVarint(value: number): number {
+  return sizeOfUnsignedVarint(zigzag(value));
+}
+
+function sizeOfBytes(bytes: Buffer | null): number {
+  return bytes === null ? 1 : sizeOfVarint(bytes.length) + bytes.length;
+}
+
+function writeUnsignedVarint(buffer: Buffer, offset: number, value: number): number {
+  while (value >= 0x80) {
+    buffer[offset++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  buffer[offset++] = value;
+  return offset;
+}
+
+function writeVarint(buffer: Buffer, offset: number, value: number): number {
+  return writeUnsignedVarint(buffer, offset, zigzag(value));
+}
+
+function writeBytes(buffer: Buffer, offset: number, bytes: Buffer | null): number {
+  if (bytes === null) return writeVarint(buffer, offset, -1);
+  offset = writeVarint(buffer, offset, bytes.length);
+  return offset + bytes.copy(buffer, offset);
+}
+
+// An upper bound of a record's encoded size without the timestamp and offset deltas' exact
+// varints (at most 10 and 5 bytes), enough to decide whether it still fits a batch.
+function maxRecordBytes(record: OutgoingRecord): number {
+  let size = 5 + 1 + 10 + 5 + 5 + (record.key?.length ?? 0) + 5 + (record.value?.length ?? 0) + 5;
+  const headers = record.headers;
+  if (headers !== undefined)
+    for (const name in headers) size += 10 + name.length * 3 + (headers[name]?.length ?? 0);
+  return size;
+}
+
+function hasAnyHeader(headers: Record<string, Buffer>): boolean {
+  for (const name in headers) if (Object.hasOwn(headers, name)) return true;
+  return false;
+}
+
+function headersSize(headers: Record<string, Buffer>): { size: number; count: number } {
+  let size = 0;
+  let count = 0;
+  for (const name in headers) {
+    const nameBytes = Buffer.byteLength(name);
+    size += sizeOfVarint(nameBytes) + nameBytes + sizeOfBytes(headers[name] ?? null);
+    count++;
+  }
+  return { size: size + sizeOfVarint(count), count };
+}
+
+/** Writes one record at the batch's end, growing the buffer as needed; returns the new end. */
+function writeRecord(
+  batch: PartitionBatch,
+  record: OutgoingRecord,
+  timestampDelta: number,
+  offsetDelta: number,
+): number {
+  const headers = record.headers ?? NO_HEADERS;
+  const { key, value } = record;
+  // Most records have no headers: no object for them.
+  const encodedHeaders = hasAnyHeader(headers) ? headersSize(headers) : undefined;
+  const bodySize =
+    1 +
+    sizeOfVarint(timestampDelta) +
+    sizeOfVarint(offsetDelta) +
+    sizeOfBytes(key) +
+    sizeOfBytes(value) +
+    (encodedHeaders?.size ?? 1);
+  batch.reserve(sizeOfVarint(bodySize) + bodySize);
+  const buffer = batch.buffer;
+  let at = writeVarint(buffer, batch.length, bodySize);
+  buffer[at++] = 0; // attributes: none are defined for records
+  at = writeVarint(buffer, at, timestampDelta);
+  at = writeVarint(buffer, at, offsetDelta);
+  at = writeBytes(buffer, at, key);
+  at = writeBytes(buffer, at, value);
+  if (encodedHeaders === undefined) {
+    buffer[at++] = 0;
+    return at;
+  }
+  at = writeVarint(buffer, at, encodedHeaders.count);
+  for (const name in headers) {
+    const nameBytes = Buffer.byteLength(name);
+    at = writeVarint(buffer, at, nameBytes);
+    at += buffer.write(name, at, 'utf8');
+    at = writeBytes(buffer, at, headers[name] ?? null);
+  }
+  return at;
+}
