@@ -11,7 +11,7 @@ import { RecordBatches, type PartitionBatch } from './record-batches.ts';
  * encoded already, for the partition named. kafkajs fills in the batch header (producer id,
  * epoch, sequence, CRC) and counts `count` records for the partition's sequence numbers.
  */
-interface EncodedBatchMessage {
+export interface EncodedBatchMessage {
   partition: number;
   // kafkajs refuses messages without a value before it looks further; the batch is the value.
   value: Buffer;
@@ -24,7 +24,7 @@ interface EncodedBatchMessage {
   };
 }
 
-function encodedBatchMessage(batch: PartitionBatch): EncodedBatchMessage {
+export function encodedBatchMessage(batch: PartitionBatch): EncodedBatchMessage {
   return {
     partition: batch.partition,
     value: batch.buffer,

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { OutgoingRecord } from '../../../processor/kafka/client.ts';
-import { sendRecordBatches } from '../../../processor/kafka/kafkajs/commit-units.ts';
+import { encodedBatchMessage, sendRecordBatches } from '../../../processor/kafka/kafkajs/commit-units.ts';
 import { PartitionCounts, UnknownTopicError } from '../../../processor/kafka/kafkajs/partition-counts.ts';
 import { partitionForKey } from '../../../processor/kafka/kafkajs/partitioner.ts';
 import {
@@ -67,20 +67,6 @@ const record = (
   timestamp: opts.timestamp ?? 1_700_000_000_000 + i,
 });
 
-function encodedMessage(batch: PartitionBatch) {
-  return {
-    partition: batch.partition,
-    value: batch.buffer,
-    saldoRecordBatch: {
-      buffer: batch.buffer,
-      length: batch.length,
-      count: batch.count,
-      firstTimestamp: batch.firstTimestamp,
-      maxTimestamp: batch.maxTimestamp,
-    },
-  };
-}
-
 async function produceBytes(
   messages: unknown[],
   opts: { transactionalId?: string; partition?: number } = {},
@@ -108,7 +94,7 @@ function onlyBatch(batches: RecordBatches): PartitionBatch {
 
 async function decoded(batch: PartitionBatch) {
   // The header as kafkajs would send it, through its produce request, then decoded as a fetch would.
-  const request = await produceBytes([encodedMessage(batch)], { partition: batch.partition });
+  const request = await produceBytes([encodedBatchMessage(batch)], { partition: batch.partition });
   return decodeRecordBatch(new Decoder(request.subarray(request.length - batch.length)));
 }
 
@@ -132,7 +118,9 @@ describe('RecordBatches (records encoded as they are forwarded)', () => {
     ];
     const batches = new RecordBatches(new Map([['out', 4]]));
     for (const r of records) batches.add(r);
-    const ours = await produceBytes([encodedMessage(onlyBatch(batches))], { transactionalId: 'app-0_0' });
+    const ours = await produceBytes([encodedBatchMessage(onlyBatch(batches))], {
+      transactionalId: 'app-0_0',
+    });
     const theirs = await produceBytes(records, { transactionalId: 'app-0_0' });
     expect(ours.equals(theirs)).toBe(true);
   });
