@@ -116,7 +116,10 @@ export interface CommitUnit {
   readonly transactional: boolean;
   /** A new, empty collection of the records commit() takes: only this unit's own kind. */
   outgoing(): OutgoingRecords;
-  /** Produces the records (then empties them) and commits the offsets, atomically if transactional. */
+  /**
+   * Produces the records and commits the offsets, atomically if transactional. The caller empties
+   * the records afterwards, whatever the outcome.
+   */
   commit(records: OutgoingRecords, offsets: TopicPartitionOffset[]): Promise<ProducedOffsets>;
   close(): Promise<void>;
 }

@@ -16,6 +16,7 @@ import type {
   TopicSpec,
 } from '../client.ts';
 import { siblingModuleUrl } from '../../module-url.ts';
+import { RecordBatches } from '../kafkajs/record-batches.ts';
 import {
   fromWire,
   toWire,
@@ -25,7 +26,6 @@ import {
   type ThreadOptions,
   type ToWorker,
 } from './protocol.ts';
-import { RecordBatches } from '../kafkajs/record-batches.ts';
 import { packOutgoing, unpackConsumed } from './record-codec.ts';
 
 export interface WorkerAdapterOptions {

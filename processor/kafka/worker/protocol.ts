@@ -23,13 +23,13 @@ export type GroupSettings = Omit<
   'ownedPartitions' | 'onBatch' | 'onCrash' | 'onAssignment'
 >;
 
-/** An error as it crosses threads: enough to rebuild the engine's typed errors on the other side. */
 /** A commit unit's answer to a commit: the offsets produced, and the partition counts it knows. */
 export interface CommittedBatches {
   produced: ProducedOffsets;
   partitionCounts: Array<[string, number]>;
 }
 
+/** An error as it crosses threads: enough to rebuild the engine's typed errors on the other side. */
 export interface WireError {
   name: string;
   message: string;
