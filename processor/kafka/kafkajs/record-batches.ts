@@ -19,8 +19,6 @@ import { partitionForKey } from './partitioner.ts';
  * and are encoded then.
  */
 export const BATCH_HEADER_BYTES = 61;
-/** Offset of the first byte the CRC covers (the attributes). */
-export const BATCH_CRC_START = 21;
 // Under the broker's default message.max.bytes (1 MiB) with room to spare; a larger partition's
 // worth of records goes out in several batches, one per produce request.
 export const MAX_BATCH_BYTES = 512 * 1024;
