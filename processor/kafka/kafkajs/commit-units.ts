@@ -59,11 +59,17 @@ export async function sendRecordBatches(
   batches: RecordBatches,
   counts: PartitionCounts,
 ): Promise<ProducedOffsets> {
+  const waiting = batches.topicsWithoutPartitionCount();
   const stale = counts.stale();
-  const missing = batches.topicsWithoutPartitionCount();
-  if (stale.length > 0 || missing.length > 0) {
-    await counts.refresh([...missing, ...stale]);
-    for (const topic of [...missing, ...stale]) {
+  if (waiting.length > 0 || stale.length > 0) {
+    // Counts another unit has learnt are not fetched again. A stale count is only checked: if
+    // that fails, the commit goes on with the count known (as kafkajs does with its metadata),
+    // and the next commit asks again; a failure that matters fails the send itself.
+    await Promise.all([
+      counts.refresh(waiting.filter((topic) => !counts.known.has(topic))),
+      counts.refresh(stale).catch(() => undefined),
+    ]);
+    for (const topic of [...waiting, ...stale]) {
       const count = counts.known.get(topic);
       if (count !== undefined && count !== batches.partitionCount(topic))
         batches.setPartitionCount(topic, count);

@@ -261,27 +261,25 @@ export class RecordBatches implements OutgoingRecords {
    * thread (the Kafka client thread): fromTransfer() there gives RecordBatches to send.
    */
   toTransfer(): TransferredBatches {
+    const inOrder = this.rounds().flat();
     const batches: TransferredBatch[] = [];
     let size = 0;
-    for (const round of this.rounds()) {
-      for (const batch of round) {
-        batches.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          start: size,
-          length: batch.length,
-          count: batch.count,
-          firstTimestamp: batch.firstTimestamp,
-          maxTimestamp: batch.maxTimestamp,
-        });
-        size += batch.length;
-      }
+    for (const batch of inOrder) {
+      batches.push({
+        topic: batch.topic,
+        partition: batch.partition,
+        start: size,
+        length: batch.length,
+        count: batch.count,
+        firstTimestamp: batch.firstTimestamp,
+        maxTimestamp: batch.maxTimestamp,
+      });
+      size += batch.length;
     }
     const buffer = new ArrayBuffer(size);
     const bytes = Buffer.from(buffer);
     let at = 0;
-    for (const round of this.rounds())
-      for (const batch of round) at += batch.buffer.copy(bytes, at, 0, batch.length);
+    for (const batch of inOrder) at += batch.buffer.copy(bytes, at, 0, batch.length);
     return { batches, buffer, deferred: [...this.#deferred] };
   }
 

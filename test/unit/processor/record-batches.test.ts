@@ -344,4 +344,61 @@ describe('sendRecordBatches', () => {
     expect(counts.known.get('out')).toBe(3);
     expect(first.partitionCount('out')).toBe(3);
   });
+  it('shares one fetch between commits that need the same counts at once', async () => {
+    const fetched: string[][] = [];
+    let answer: () => void = () => undefined;
+    const counts = new PartitionCounts(async (topics) => {
+      fetched.push(topics);
+      await new Promise<void>((resolve) => (answer = resolve));
+      return new Map(topics.map((t) => [t, 2]));
+    });
+    const commits = [0, 1, 2].map((i) => {
+      const batches = new RecordBatches(counts.known);
+      batches.add(record('out', i));
+      return sendRecordBatches(async () => [], batches, counts);
+    });
+    await Promise.resolve();
+    answer();
+    await Promise.all(commits);
+    expect(fetched).toEqual([['out']]);
+    expect(counts.known.get('out')).toBe(2);
+  });
+
+  it('goes on with the known count when checking a stale one fails, and asks again at the next commit', async () => {
+    let now = 0;
+    let failing = false;
+    let fetches = 0;
+    const counts = new PartitionCounts(
+      async (topics) => {
+        fetches++;
+        if (failing) throw new Error('broker unreachable');
+        return new Map(topics.map((t) => [t, 2]));
+      },
+      { maxAgeMs: 1_000, now: () => now },
+    );
+    const sent: number[] = [];
+    const send = async ({ topicMessages }: { topicMessages: Array<{ messages: unknown[] }> }) => {
+      sent.push(topicMessages.reduce((n, t) => n + t.messages.length, 0));
+      return [];
+    };
+    const batches = new RecordBatches(counts.known);
+    batches.add(record('out', 1));
+    await sendRecordBatches(send, batches, counts);
+    batches.clear();
+
+    now = 5_000;
+    failing = true;
+    batches.add(record('out', 2));
+    await sendRecordBatches(send, batches, counts);
+    expect(sent).toHaveLength(2);
+    expect(counts.known.get('out')).toBe(2);
+    expect(counts.stale()).toEqual(['out']);
+
+    failing = false;
+    batches.clear();
+    batches.add(record('out', 3));
+    await sendRecordBatches(send, batches, counts);
+    expect(fetches).toBe(3);
+    expect(counts.stale()).toEqual([]);
+  });
 });
