@@ -59,9 +59,8 @@ class CountingCommitUnit implements CommitUnit {
   }
 
   async commit(records: OutgoingRecords): Promise<ProducedOffsets> {
-    if (!(records instanceof RecordBatches)) throw new TypeError('expected the RecordBatches of outgoing()');
     const out: ProducedOffsets = new Map();
-    for (const round of records.rounds()) {
+    for (const round of RecordBatches.of(records).rounds()) {
       for (const batch of round) {
         const key = `${batch.topic}:${batch.partition}`;
         const next = (this.#next.get(key) ?? 0) + batch.count;

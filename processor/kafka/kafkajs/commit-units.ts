@@ -42,13 +42,6 @@ type SendBatch = (batch: {
   topicMessages: Array<{ topic: string; messages: Message[] }>;
 }) => Promise<RecordMetadata[]>;
 
-function recordBatchesOf(records: OutgoingRecords): RecordBatches {
-  if (!(records instanceof RecordBatches)) {
-    throw new TypeError('a kafkajs commit unit takes only the RecordBatches its outgoing() made');
-  }
-  return records;
-}
-
 /**
  * Learns the partition counts the batches still need (and those gone stale), then sends every
  * batch: one produce request per round, a round holding at most one batch per partition.
@@ -176,7 +169,7 @@ export class TransactionalCommitUnit implements CommitUnit {
   }
 
   async commit(records: OutgoingRecords, offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
-    const batches = recordBatchesOf(records);
+    const batches = RecordBatches.of(records);
     const txn = this.#transaction ?? (await this.#producer.transaction());
     this.#transaction = txn;
     try {
@@ -238,7 +231,7 @@ export class AtLeastOnceCommitUnit implements CommitUnit {
 
   async commit(records: OutgoingRecords, offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
     try {
-      const batches = recordBatchesOf(records);
+      const batches = RecordBatches.of(records);
       const produced = await sendRecordBatches(
         (b) => this.#producer.sendBatch({ ...b, acks: -1 }),
         batches,

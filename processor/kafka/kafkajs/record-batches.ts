@@ -140,6 +140,14 @@ export class RecordBatches implements OutgoingRecords {
     this.#now = now;
   }
 
+  /** `records`, which must be RecordBatches (the kind a commit unit of this adapter made). */
+  static of(records: OutgoingRecords): RecordBatches {
+    if (!(records instanceof RecordBatches)) {
+      throw new TypeError('this commit unit takes only the RecordBatches its outgoing() made');
+    }
+    return records;
+  }
+
   get length(): number {
     return this.#length;
   }

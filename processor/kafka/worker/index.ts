@@ -199,10 +199,7 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
       // Encoded here, on the engine thread, as the task forwards; the batches cross in one buffer.
       outgoing: () => new RecordBatches(this.#partitionCounts),
       commit: async (records: OutgoingRecords, offsets: TopicPartitionOffset[]) => {
-        if (!(records instanceof RecordBatches)) {
-          throw new TypeError('a commit unit of the Kafka client thread takes only its own RecordBatches');
-        }
-        const { batches, buffer, deferred } = records.toTransfer();
+        const { batches, buffer, deferred } = RecordBatches.of(records).toTransfer();
         const packed = packOutgoing(deferred);
         const committed = await this.#call<CommittedBatches>(
           target,
