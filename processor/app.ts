@@ -180,7 +180,7 @@ export class StreamsApp {
     const specs: TopicSpec[] = [...this.topology.stores.values()].map((s) => ({
       topic: changelogTopicFor(this.config.applicationId, s.name),
       numPartitions: partitions,
-      configs: changelogTopicConfigs(s.kind, s.retentionMs),
+      configs: changelogTopicConfigs(s.kind, s.retentionMs, s.name),
     }));
     specs.push({ topic: deadLetterTopicFor(this.config.applicationId), numPartitions: partitions });
     const existing = await admin.partitionCounts(specs.map((s) => s.topic));

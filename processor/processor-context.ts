@@ -1,4 +1,4 @@
-import type { KeyValueStore, WindowedStore } from '../state/index.ts';
+import type { KeyValueStore, TtlKeyValueStore, WindowedStore } from '../state/index.ts';
 import { TopologyError } from './errors.ts';
 import type { Headers } from './kafka/client.ts';
 import type {
@@ -28,6 +28,7 @@ export interface TaskView {
   readonly currentTimestamp: number;
   now(): number;
   keyValueStore<K, V>(name: string): KeyValueStore<K, V>;
+  ttlKeyValueStore<K, V>(name: string): TtlKeyValueStore<K, V>;
   windowedStore<K, V>(name: string): WindowedStore<K, V>;
   addPunctuator(p: Punctuator): void;
 }
@@ -83,6 +84,11 @@ export class TaskProcessorContext implements ProcessorContext {
   keyValueStore<K, V>(name: string): KeyValueStore<K, V> {
     this.#checkStore(name);
     return this.#task.keyValueStore<K, V>(name);
+  }
+
+  ttlKeyValueStore<K, V>(name: string): TtlKeyValueStore<K, V> {
+    this.#checkStore(name);
+    return this.#task.ttlKeyValueStore<K, V>(name);
   }
 
   windowedStore<K, V>(name: string): WindowedStore<K, V> {

@@ -1,4 +1,4 @@
-import { StoreRestorer } from '../state/index.ts';
+import type { StoreRestorer } from '../state/index.ts';
 import type { AdminClient, ChangelogReader, ConsumedRecord } from './kafka/client.ts';
 import { tpKey } from './kafka/client.ts';
 import type { Logger } from './log.ts';
@@ -69,7 +69,7 @@ export async function restoreTask(
   );
 
   const storeByTopic = new Map(work.map((w) => [w.topic, w.store]));
-  const restorers = new Map(work.map((w) => [w.store, new StoreRestorer(state.engine(w.store))]));
+  const restorers = new Map(work.map((w) => [w.store, state.restorer(w.store)]));
   let lastReport = performance.now();
   await deps.reader.read(
     work,

@@ -1,4 +1,4 @@
-import type { KeyValueStore, StateManager, WindowedStore } from '../state/index.ts';
+import type { KeyValueStore, StateManager, TtlKeyValueStore, WindowedStore } from '../state/index.ts';
 import { changelogTopicFor } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import { decodeCommitMetadata, encodeCommitMetadata } from './commit-metadata.ts';
@@ -187,6 +187,7 @@ export class StreamTask implements TaskView {
   readonly #punctuators: Punctuator[] = [];
   readonly #keyValueStores = new Map<string, KeyValueStore<unknown, unknown>>();
   readonly #windowedStores = new Map<string, WindowedStore<unknown, unknown>>();
+  readonly #ttlStores = new Map<string, TtlKeyValueStore<unknown, unknown>>();
 
   constructor(deps: StreamTaskDeps) {
     this.#deps = deps;
@@ -245,6 +246,22 @@ export class StreamTask implements TaskView {
       this.#keyValueStores.set(name, store);
     }
     return store as KeyValueStore<K, V>;
+  }
+
+  ttlKeyValueStore<K, V>(name: string): TtlKeyValueStore<K, V> {
+    let store = this.#ttlStores.get(name);
+    if (!store) {
+      const def = this.#deps.topology.stores.get(name);
+      if (!def || def.kind !== 'ttl-key-value') throw new Error(`no TTL key-value store '${name}'`);
+      store = this.#deps.stateManager.ttlKeyValueStore(
+        name,
+        def.keySerde,
+        def.valueSerde,
+        () => this.#streamTime,
+      );
+      this.#ttlStores.set(name, store);
+    }
+    return store as TtlKeyValueStore<K, V>;
   }
 
   windowedStore<K, V>(name: string): WindowedStore<K, V> {

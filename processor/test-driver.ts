@@ -218,6 +218,10 @@ export class TopologyTestDriver {
     return this.#task.keyValueStore<K, V>(name);
   }
 
+  ttlKeyValueStore<K, V>(name: string) {
+    return this.#task.ttlKeyValueStore<K, V>(name);
+  }
+
   windowedStore<K, V>(name: string) {
     return this.#task.windowedStore<K, V>(name);
   }

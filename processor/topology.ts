@@ -1,4 +1,11 @@
-import type { KeyValueStore, Serde, StoreSpec, WindowedStore } from '../state/index.ts';
+import type {
+  KeyValueStore,
+  Serde,
+  StoreKind,
+  StoreSpec,
+  TtlKeyValueStore,
+  WindowedStore,
+} from '../state/index.ts';
 import { changelogTopicFor } from '../state/index.ts';
 import { TopologyError } from './errors.ts';
 import type { Headers } from './kafka/client.ts';
@@ -36,6 +43,8 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   /** Wall-clock time from the app's injected clock. */
   now(): number;
   keyValueStore<K, V>(name: string): KeyValueStore<K, V>;
+  /** A key-value store whose entries expire on this task's stream time (declared with a ttlMs). */
+  ttlKeyValueStore<K, V>(name: string): TtlKeyValueStore<K, V>;
   windowedStore<K, V>(name: string): WindowedStore<K, V>;
   /** Sends a record to this processor's children (or to one of them, by name). */
   forward(
@@ -87,10 +96,11 @@ export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
 
 export interface StoreDefinition {
   name: string;
-  kind: 'key-value' | 'windowed';
+  kind: StoreKind;
   keySerde: Serde<unknown>;
   valueSerde: Serde<unknown>;
   retentionMs?: number;
+  ttlMs?: number;
 }
 
 /** A built, validated topology. Immutable; each task instantiates its own processors from it. */
@@ -118,7 +128,12 @@ export class Topology {
 
   /** What each task of this topology opens in its state manager. */
   get storeSpecs(): StoreSpec[] {
-    return [...this.stores.values()].map((s) => ({ name: s.name, kind: s.kind, retentionMs: s.retentionMs }));
+    return [...this.stores.values()].map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      retentionMs: s.retentionMs,
+      ttlMs: s.ttlMs,
+    }));
   }
 
   sourceFor(topic: string): SourceNode | undefined {
@@ -155,7 +170,12 @@ export class Topology {
     }
     if (this.stores.size > 0) lines.push('  Stores');
     for (const store of this.stores.values()) {
-      const retention = store.retentionMs !== undefined ? `, retention ${store.retentionMs} ms` : '';
+      const retention =
+        store.retentionMs !== undefined
+          ? `, retention ${store.retentionMs} ms`
+          : store.ttlMs !== undefined
+            ? `, ttl ${store.ttlMs} ms`
+            : '';
       lines.push(
         `    ${store.name} (${store.kind}${retention}) changelog: ${changelogTopicFor(applicationId, store.name)}`,
       );
@@ -235,12 +255,22 @@ export class TopologyBuilder {
     });
   }
 
-  addKeyValueStore<K, V>(name: string, opts: { keySerde: Serde<K>; valueSerde: Serde<V> }): this {
+  /**
+   * A key-value store; with `ttlMs`, its entries expire on stream time (processors reach it
+   * through `ttlKeyValueStore`), and expiring reads only what has expired.
+   */
+  addKeyValueStore<K, V>(
+    name: string,
+    opts: { keySerde: Serde<K>; valueSerde: Serde<V>; ttlMs?: number },
+  ): this {
+    if (opts.ttlMs !== undefined && !(Number.isSafeInteger(opts.ttlMs) && opts.ttlMs > 0))
+      throw new TopologyError(`store '${name}' needs a positive whole ttlMs, got ${opts.ttlMs}`);
     return this.#addStore({
       name,
-      kind: 'key-value',
+      kind: opts.ttlMs === undefined ? 'key-value' : 'ttl-key-value',
       keySerde: opts.keySerde as Serde<unknown>,
       valueSerde: opts.valueSerde as Serde<unknown>,
+      ...(opts.ttlMs === undefined ? {} : { ttlMs: opts.ttlMs }),
     });
   }
 

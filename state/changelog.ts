@@ -1,6 +1,7 @@
 import { StoreArgumentError } from './errors.ts';
 
-export type StoreKind = 'key-value' | 'windowed';
+/** Plain key-value, key-value whose entries expire (TTL), or time-bucketed windows. */
+export type StoreKind = 'key-value' | 'ttl-key-value' | 'windowed';
 
 /**
  * Extra time a windowed store's changelog keeps records beyond the store's retention (as Kafka
@@ -23,7 +24,8 @@ export function changelogTopicConfigs(
   retentionMs?: number,
   storeName = '(unnamed)',
 ): Record<string, string> {
-  if (kind === 'key-value') return { 'cleanup.policy': 'compact' };
+  // A TTL store deletes what expires (tombstones), so compaction alone keeps its changelog bounded.
+  if (kind === 'key-value' || kind === 'ttl-key-value') return { 'cleanup.policy': 'compact' };
   if (retentionMs === undefined || !Number.isSafeInteger(retentionMs) || retentionMs <= 0) {
     throw new StoreArgumentError(`a windowed store needs a positive whole retentionMs, got ${retentionMs}`, {
       storeName,

@@ -11,6 +11,11 @@ export interface ChangelogEntry {
 export interface StoreRestorerOptions {
   /** Records per LevelDB batch; defaults to 10,000. */
   readonly batchSize?: number;
+  /**
+   * Local state a changelog record implies besides itself (a TTL store's expiry index, which is
+   * never logged), written in the same batch.
+   */
+  readonly derive?: (key: Buffer, value: Buffer | null) => StoreWrite | undefined;
 }
 
 const DEFAULT_BATCH_SIZE = 10_000;
@@ -24,6 +29,7 @@ const DEFAULT_BATCH_SIZE = 10_000;
 export class StoreRestorer {
   private readonly engine: StoreEngine;
   private readonly batchSize: number;
+  private readonly derive: StoreRestorerOptions['derive'];
   private pendingWrites: StoreWrite[] = [];
   private lastOffset: bigint | undefined;
   private restoredCount = 0;
@@ -38,9 +44,10 @@ export class StoreRestorer {
     }
     this.engine = engine;
     this.batchSize = batchSize;
+    this.derive = options.derive;
   }
 
-  /** Records written to LevelDB so far. */
+  /** Writes (changelog records and what they imply) written to LevelDB so far. */
   get restored(): number {
     return this.restoredCount;
   }
@@ -60,6 +67,8 @@ export class StoreRestorer {
       );
     }
     this.pendingWrites.push({ key: record.key, value: record.value });
+    const derived = this.derive?.(record.key, record.value);
+    if (derived !== undefined) this.pendingWrites.push(derived);
     this.lastOffset = record.offset;
   }
 

@@ -10,14 +10,21 @@ import type { Serde } from './serde.ts';
 import { StoreCodec } from './store-codec.ts';
 import { DEFAULT_CACHE_MAX_BYTES, StoreEngine, type StoreLocation } from './store-engine.ts';
 import { assertSafeName } from './store-names.ts';
+import { StoreRestorer, type StoreRestorerOptions } from './restore.ts';
 import { TaskTransaction } from './task-transaction.ts';
+import {
+  TransactionalTtlKeyValueStore,
+  ttlIndexWriteFor,
+  type TtlKeyValueStore,
+} from './ttl-key-value-store.ts';
 import { ObservedStreamTime, TransactionalWindowedStore, type WindowedStore } from './windowed-store.ts';
 
-/** A store of the task: its name, kind, and for windowed stores the retention in ms. */
+/** A store of the task: its name, kind, for windowed stores the retention, for TTL stores the TTL (ms). */
 export interface StoreSpec {
   readonly name: string;
   readonly kind: StoreKind;
   readonly retentionMs?: number | undefined;
+  readonly ttlMs?: number | undefined;
 }
 
 export interface StateManagerOptions {
@@ -162,6 +169,34 @@ export class StateManager {
   }
 
   /**
+   * A TTL store's handle. `streamTime` is the task's stream time (the largest record timestamp
+   * it has seen; negative before the first), which decides what has expired.
+   */
+  ttlKeyValueStore<K, V>(
+    name: string,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+    streamTime: () => number,
+  ): TtlKeyValueStore<K, V> {
+    const store = this.storeOfKind(name, 'ttl-key-value');
+    return new TransactionalTtlKeyValueStore(
+      this.taskTransaction.store(name),
+      this.codec(name, keySerde, valueSerde),
+      { ttlMs: store.spec.ttlMs as number, streamTime, taskId: this.taskId },
+    );
+  }
+
+  /**
+   * What restores one store from its changelog: writes the records, and what they imply (a TTL
+   * store's expiry index), in batches with the checkpoint. Only while no transaction is under way.
+   */
+  restorer(name: string, options: Omit<StoreRestorerOptions, 'derive'> = {}): StoreRestorer {
+    const store = this.store(name);
+    const derive = store.spec.kind === 'ttl-key-value' ? ttlIndexWriteFor : undefined;
+    return new StoreRestorer(store.engine, { ...options, derive });
+  }
+
+  /**
    * Deletes one store's local state and checkpoint; restore it from the changelog's beginning.
    * Only between transactions: buffered writes made against the old state must not be flushed.
    */
@@ -251,9 +286,17 @@ function validateSpecs(options: StateManagerOptions): void {
       }
     } else if (spec.retentionMs !== undefined) {
       throw new StoreArgumentError(
-        'retentionMs applies to windowed stores only (key-value TTL is not supported)',
+        'retentionMs applies to windowed stores only (a key-value store with a TTL is ttl-key-value)',
         context,
       );
+    }
+    if (spec.kind === 'ttl-key-value') {
+      const ttl = spec.ttlMs;
+      if (ttl === undefined || !Number.isSafeInteger(ttl) || ttl <= 0) {
+        throw new StoreArgumentError(`a TTL store needs a positive whole ttlMs, got ${ttl}`, context);
+      }
+    } else if (spec.ttlMs !== undefined) {
+      throw new StoreArgumentError('ttlMs applies to ttl-key-value stores only', context);
     }
   }
 }

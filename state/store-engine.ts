@@ -84,6 +84,11 @@ export interface StoreWrite {
   readonly value: Buffer | null;
   /** keyText(key), when the writer has it at hand: saves recomputing it for the read cache. */
   readonly keyText?: string;
+  /**
+   * A write of local state only, never sent to the changelog: an index that restoration derives
+   * from the logged entries again (the expiry index of TTL stores).
+   */
+  readonly localOnly?: boolean;
 }
 
 /** Bounds over user keys, in byte order: `gte` inclusive, `lt` exclusive; both optional. */
@@ -334,8 +339,10 @@ export class StoreEngine {
     if (cache.maxBytes === 0 || (!cacheWrites && cache.size === 0)) return;
     for (const write of writes) {
       const text = write.keyText ?? keyText(write.key);
-      if (cacheWrites) cache.store(text, write.value === null ? null : write.value.toString('latin1'));
-      else cache.forget(text);
+      // Local-only writes are derived indexes, scanned but never read by key: not worth caching.
+      if (cacheWrites && write.localOnly !== true) {
+        cache.store(text, write.value === null ? null : write.value.toString('latin1'));
+      } else cache.forget(text);
     }
   }
 

@@ -146,6 +146,16 @@ export class StoreTransaction {
     this.write('delete', key, null, text);
   }
 
+  /** A put that reaches LevelDB with the next flush but not the changelog (a derived index). */
+  putLocal(key: Buffer, value: Buffer, text: string = keyText(key)): void {
+    this.write('putLocal', key, value, text, true);
+  }
+
+  /** A delete that reaches LevelDB with the next flush but not the changelog. */
+  deleteLocal(key: Buffer, text: string = keyText(key)): void {
+    this.write('deleteLocal', key, null, text, true);
+  }
+
   /**
    * Entries of the store as this transaction sees them, in key order. Buffered writes are taken
    * as of the first `next()`, so writes made while iterating do not show up in the iteration.
@@ -174,11 +184,25 @@ export class StoreTransaction {
     return this.buffer.bytes;
   }
 
-  private write(operation: string, key: Buffer, value: Buffer | null, mapKey: string): void {
+  private write(
+    operation: string,
+    key: Buffer,
+    value: Buffer | null,
+    mapKey: string,
+    localOnly = false,
+  ): void {
     this.gate.require(operation, WRITABLE, this.storeName);
-    const previous = this.buffer.set(mapKey, { key, value, keyText: mapKey });
+    const write: StoreWrite = localOnly
+      ? { key, value, keyText: mapKey, localOnly }
+      : { key, value, keyText: mapKey };
+    const previous = this.buffer.set(mapKey, write);
     if (this.gate.inRecord) this.gate.journal.recordWrite(this.buffer, mapKey, previous);
   }
+}
+
+function hasLoggedWrites(buffer: WriteBuffer): boolean {
+  for (const write of buffer.values()) if (write.localOnly !== true) return true;
+  return false;
 }
 
 // What the task transaction holds per store; the view is what callers get from store().
@@ -263,7 +287,7 @@ export class TaskTransaction {
 
   /**
    * The records to send to the changelog topics in this Kafka transaction: one per store and
-   * key, with the last value or null for a delete. Freezes writes ('prepared') until flush()
+   * key, with the last value or null for a delete (local-only writes stay out). Freezes writes ('prepared') until flush()
    * or abort(), so that what reaches LevelDB is exactly what went to the changelog.
    */
   changelogRecords(): ChangelogRecord[] {
@@ -273,7 +297,9 @@ export class TaskTransaction {
     }
     const records: ChangelogRecord[] = [];
     for (const [store, slot] of this.slots) {
-      for (const write of slot.buffer.values()) records.push({ store, key: write.key, value: write.value });
+      for (const write of slot.buffer.values()) {
+        if (write.localOnly !== true) records.push({ store, key: write.key, value: write.value });
+      }
     }
     this.gate.status = 'prepared';
     return records;
@@ -282,8 +308,8 @@ export class TaskTransaction {
   /**
    * After the Kafka commit succeeded: writes each store's buffered writes and new checkpoint
    * (the next changelog offset to restore from) in one atomic batch per store, then empties the
-   * buffers. Every store with buffered writes needs a checkpoint; stores without writes may get
-   * one too. If any store fails the transaction becomes 'failed': each store on disk is still
+   * buffers. Every store with buffered writes to its changelog needs a checkpoint (a store with
+   * local-only writes keeps its own); stores without writes may get one too. If any store fails the transaction becomes 'failed': each store on disk is still
    * consistent with its own checkpoint, so close the state manager and restore from there.
    */
   async flush(checkpoints: ReadonlyMap<string, bigint>): Promise<void> {
@@ -292,18 +318,23 @@ export class TaskTransaction {
     }
     this.gate.require('flush', ['prepared'], TASK_WIDE);
     for (const name of checkpoints.keys()) this.slot(name);
+    const toFlush = new Map(checkpoints);
     for (const [name, slot] of this.slots) {
-      if (slot.buffer.size > 0 && !checkpoints.has(name)) {
-        throw new StoreArgumentError(
-          `${slot.buffer.size} buffered writes but no checkpoint to flush with`,
-          this.context(name),
-        );
+      if (slot.buffer.size === 0 || checkpoints.has(name)) continue;
+      // Local-only writes (a derived index) sent nothing to the changelog: the checkpoint stays.
+      if (!hasLoggedWrites(slot.buffer)) {
+        toFlush.set(name, slot.engine.readCheckpoint() ?? 0n);
+        continue;
       }
+      throw new StoreArgumentError(
+        `${slot.buffer.size} buffered writes but no checkpoint to flush with`,
+        this.context(name),
+      );
     }
 
     this.gate.status = 'flushing';
     const flushing: Array<{ name: string; done: Promise<void> }> = [];
-    for (const [name, checkpoint] of checkpoints) {
+    for (const [name, checkpoint] of toFlush) {
       const { engine, buffer } = this.slot(name);
       if (buffer.size === 0 && checkpoint === engine.readCheckpoint()) continue;
       // Write-through: what a task just wrote is what its next records are likely to read.
