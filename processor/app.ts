@@ -2,7 +2,7 @@ import { changelogTopicConfigs, changelogTopicFor } from '../state/index.ts';
 import { AppLifecycle, exitNonZero, instanceLogger, stopOnSignals, type AppState } from './app-lifecycle.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
-import { ConfigError, PartitionCountMismatchError, SaldoError, describeError } from './errors.ts';
+import { ConfigError, MissingTopicsError, PartitionCountMismatchError, describeError } from './errors.ts';
 import type { AdminClient, GroupConsumer, KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
 import { KafkaJsAdapter } from './kafka/kafkajs/index.ts';
 import { WorkerKafkaAdapter } from './kafka/worker/index.ts';
@@ -100,6 +100,7 @@ export class StreamsApp {
     try {
       const admin = await this.#adapter.admin();
       const partitions = await this.#checkCopartitioning(admin);
+      await this.#checkOutputTopics(admin, partitions);
       await this.#ensureInternalTopics(admin, partitions);
       const taskManager = new TaskManager({
         topology: this.topology,
@@ -112,6 +113,7 @@ export class StreamsApp {
         clock: this.#clock,
         postCommitHooks: this.#hooks,
         onRestored: this.#onRestored,
+        onFatal: (error) => this.#fail(error),
       });
       this.#taskManager = taskManager;
       this.#consumer = this.#adapter.groupConsumer({
@@ -130,9 +132,7 @@ export class StreamsApp {
           }
           // Nothing will consume for this instance any more: stop, and exit non-zero so that the
           // supervisor (Kubernetes) restarts it; the tasks move to other instances meanwhile.
-          this.logger.fatal({ error: describeError(error) }, 'group consumer failed for good; stopping');
-          this.#onFailed(error);
-          void this.stop().catch(() => undefined);
+          this.#fail(error, 'group consumer failed for good; stopping');
         },
         sessionTimeoutMs: this.config.sessionTimeoutMs,
         heartbeatIntervalMs: this.config.heartbeatIntervalMs,
@@ -152,6 +152,14 @@ export class StreamsApp {
     }
   }
 
+  /** The instance cannot go on: one fatal line saying why, then a stop that exits non-zero. */
+  #fail(error: unknown, message = `stopping: ${describeError(error).message}`): void {
+    if (this.state !== 'running' && this.state !== 'starting') return;
+    this.logger.fatal({ error: describeError(error) }, message);
+    this.#onFailed(error);
+    void this.stop().catch(() => undefined);
+  }
+
   async #tick(): Promise<void> {
     if (this.#ticking || !this.#taskManager) return;
     this.#ticking = true;
@@ -168,11 +176,35 @@ export class StreamsApp {
   async #checkCopartitioning(admin: AdminClient): Promise<number> {
     const counts = await admin.partitionCounts(this.topology.sourceTopics);
     const missing = [...counts].filter(([, n]) => n === undefined).map(([t]) => t);
-    if (missing.length > 0) throw new SaldoError(`input topics do not exist: ${missing.join(', ')}`);
+    if (missing.length > 0) {
+      throw new MissingTopicsError('input', missing, 'create them (`saldo topics create`) first');
+    }
     const distinct = new Set(counts.values());
     if (distinct.size !== 1)
       throw new PartitionCountMismatchError(Object.fromEntries(counts) as Record<string, number>);
     return [...distinct][0] as number;
+  }
+
+  /**
+   * Output topics must exist (a commit to a missing one can only fail); with createOutputTopics
+   * the missing ones are created with the inputs' partition count and their sinks' configs.
+   */
+  async #checkOutputTopics(admin: AdminClient, partitions: number): Promise<void> {
+    const configs = this.topology.sinkTopicConfigs;
+    const counts = await admin.partitionCounts([...configs.keys()]);
+    const missing = [...counts].filter(([, n]) => n === undefined).map(([t]) => t);
+    if (missing.length === 0) return;
+    if (!this.config.createOutputTopics) {
+      throw new MissingTopicsError(
+        'output',
+        missing,
+        'create them (`saldo topics create`) or start with --create-topics',
+      );
+    }
+    this.logger.info({ topics: missing, partitions }, 'creating missing output topics');
+    await admin.createTopics(
+      missing.map((topic) => ({ topic, numPartitions: partitions, configs: configs.get(topic) ?? {} })),
+    );
   }
 
   /** Changelogs and the DLQ get the inputs' partition count; existing ones are checked. */

@@ -51,6 +51,17 @@ export const streamsConfigSchema = z.object({
     .min(16 * 1024)
     .max(64 * 1024 * 1024)
     .default(512 * 1024),
+  /**
+   * Commits in a row a task may fail on an error retrying cannot fix (an output topic that does
+   * not exist, no authorization) before the instance stops with that error; between them the task
+   * pauses 1 s, 2 s, 4 s…, so the default gives up after about 15 s.
+   */
+  unrecoverableCommitAttempts: z.number().int().min(1).max(100).default(5),
+  /**
+   * Output (sink) topics that do not exist are created at start, with the inputs' partition count
+   * and the configs the topology gives them; otherwise the app refuses to start, naming them.
+   */
+  createOutputTopics: z.boolean().default(false),
   sessionTimeoutMs: z.number().int().min(3_000).max(300_000).default(10_000),
   heartbeatIntervalMs: z.number().int().min(100).default(1_000),
   appVersion: z.string().min(1).default('0.1.0'),

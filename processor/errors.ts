@@ -40,6 +40,15 @@ export class PartitionCountMismatchError extends SaldoError {
   }
 }
 
+/** Topics the topology needs do not exist; an operator creates them (`saldo topics create`). */
+export class MissingTopicsError extends SaldoError {
+  readonly topics: string[];
+  constructor(role: 'input' | 'output', topics: string[], hint: string) {
+    super(`${role} topics do not exist: ${topics.join(', ')}; ${hint}`);
+    this.topics = topics;
+  }
+}
+
 /** A task moved to an illegal life-cycle state: a bug, never retried. */
 export class IllegalTaskTransitionError extends SaldoError {}
 

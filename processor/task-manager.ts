@@ -1,7 +1,7 @@
 import { StateManager } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
-import { TaskFencedError, describeError } from './errors.ts';
+import { SaldoError, TaskFencedError, describeError } from './errors.ts';
 import type {
   AdminClient,
   BatchControl,
@@ -34,6 +34,11 @@ export interface TaskManagerDeps {
   clock: Clock;
   postCommitHooks: PostCommitHook[];
   onRestored?: (taskId: string, summary: RestoreSummary) => void;
+  /**
+   * The instance cannot go on: a task's commits failed `unrecoverableCommitAttempts` times in a
+   * row on an error no retry can mend (a missing topic, no authorization).
+   */
+  onFatal: (error: SaldoError) => void;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -43,6 +48,12 @@ const YIELD_EVERY_MS = 20;
 
 /** Longer than a heartbeat interval: time for a zombie to learn that it is one. */
 const FENCED_PAUSE_MS = 3_000;
+
+/** The pause before a task whose commit failed starts again. */
+const COMMIT_FAILED_PAUSE_MS = 1_000;
+
+/** The pause after the first commit that failed on an error retrying cannot fix; doubled each time. */
+const UNRECOVERABLE_BACKOFF_MS = 1_000;
 
 /**
  * Owns the tasks of this instance: creates and restores them when their partitions are assigned,
@@ -56,11 +67,14 @@ export class TaskManager {
   readonly #initializing = new Map<number, Promise<StreamTask | undefined>>();
   #assigned = new Set<number>();
   /**
-   * Partitions whose task was fenced, parked for a moment: if this instance is a zombie, its next
-   * heartbeat finds the rebalance that took them away; if it still owns them (its task was merely
-   * stale), a fresh task starts when the moment is over.
+   * Partitions whose task was closed by a failed commit, parked for a moment before a fresh task
+   * starts. A fenced one waits longer than a heartbeat interval: if this instance is a zombie, its
+   * next heartbeat finds the rebalance that took the partition away; if it still owns it (its task
+   * was merely stale), a fresh task starts when the moment is over.
    */
-  readonly #fenced = new Set<number>();
+  readonly #parked = new Set<number>();
+  /** Commits of a partition's task that failed in a row on an error retrying cannot fix. */
+  readonly #unrecoverableFailures = new Map<number, number>();
   /** After a seek, batches fetched from elsewhere are stale: only one fetched at this offset is taken. */
   readonly #awaitedFetch = new Map<string, number>();
   #stopping = false;
@@ -100,7 +114,7 @@ export class TaskManager {
         'this member was dropped from the group; its tasks are lost and closed without committing',
       );
     this.#assigned = next;
-    for (const p of partitions) this.#fenced.delete(p);
+    for (const p of partitions) this.#parked.delete(p);
     for (const [p, task] of this.#tasks) {
       if (!lost && next.has(p)) continue;
       // Out of the map at once, so that a partition assigned again gets a fresh task.
@@ -112,7 +126,7 @@ export class TaskManager {
 
   async onBatch(batch: ConsumedBatch, control: BatchControl): Promise<void> {
     const p = batch.partition;
-    if (this.#stopping || !this.#assigned.has(p) || this.#fenced.has(p)) return;
+    if (this.#stopping || !this.#assigned.has(p) || this.#parked.has(p)) return;
     let task = this.#tasks.get(p);
     if (!task) {
       // Not running yet (restoring): give it a moment, then hand the batch back unresolved so the
@@ -191,7 +205,7 @@ export class TaskManager {
         .finally(() => {
           this.#initializing.delete(p);
           // A failed initialisation is retried while the partition is still ours, traffic or not.
-          if (!this.#tasks.has(p) && this.#assigned.has(p) && !this.#fenced.has(p) && !this.#stopping) {
+          if (!this.#tasks.has(p) && this.#assigned.has(p) && !this.#parked.has(p) && !this.#stopping) {
             setTimeout(() => void this.#taskFor(p), 1_000).unref();
           }
         });
@@ -281,11 +295,17 @@ export class TaskManager {
   async #commit(task: StreamTask): Promise<void> {
     try {
       const outcome = await task.commit();
+      if (outcome.committed) this.#unrecoverableFailures.delete(task.partition);
       if (outcome.committed && outcome.outputs.length > 0)
         await this.#runPostCommitHooks(task, outcome.outputs);
     } catch (error) {
       const fenced = error instanceof TaskFencedError;
       if (fenced) this.#park(task.partition);
+      else if (error instanceof SaldoError && !error.retriable) {
+        await this.#closeTask(task, 'commit-failed', false, true);
+        this.#onUnrecoverableCommitFailure(task, error);
+        return;
+      }
       this.#log.warn(
         { error: describeError(error), task: task.taskId, fenced },
         fenced
@@ -293,15 +313,44 @@ export class TaskManager {
           : 'commit failed; the task is closed and will restart from its last commit',
       );
       await this.#closeTask(task, fenced ? 'fenced' : 'commit-failed', false, true);
+      // The records since the last commit wait in the task's input: start it again without
+      // waiting for new input to arrive (a fenced task restarts once its pause is over).
+      if (!fenced) this.#park(task.partition, COMMIT_FAILED_PAUSE_MS);
     }
   }
 
-  #park(p: number): void {
-    this.#fenced.add(p);
+  /**
+   * A commit failed on an error retrying cannot fix (a missing topic, no authorization): the task
+   * pauses, for twice as long each time, and after `unrecoverableCommitAttempts` failures in a row
+   * the instance stops, saying why, rather than reprocess the same records forever.
+   */
+  #onUnrecoverableCommitFailure(task: StreamTask, error: SaldoError): void {
+    const attempts = (this.#unrecoverableFailures.get(task.partition) ?? 0) + 1;
+    this.#unrecoverableFailures.set(task.partition, attempts);
+    const limit = this.#deps.config.unrecoverableCommitAttempts;
+    if (attempts >= limit) {
+      this.#deps.onFatal(
+        new SaldoError(
+          `task ${task.taskId} failed to commit ${attempts} times in a row on an error retrying cannot fix: ${describeError(error).message}`,
+          { retriable: false, context: { taskId: task.taskId }, cause: error },
+        ),
+      );
+      return;
+    }
+    const pauseMs = UNRECOVERABLE_BACKOFF_MS * 2 ** (attempts - 1);
+    this.#log.error(
+      { error: describeError(error), task: task.taskId, attempt: attempts, of: limit, pauseMs },
+      `commit failed on an error retrying cannot fix (attempt ${attempts} of ${limit}); the task pauses, then restarts from its last commit`,
+    );
+    this.#park(task.partition, pauseMs);
+  }
+
+  #park(p: number, pauseMs = FENCED_PAUSE_MS): void {
+    this.#parked.add(p);
     setTimeout(() => {
-      if (!this.#fenced.delete(p) || this.#stopping || !this.#assigned.has(p)) return;
+      if (!this.#parked.delete(p) || this.#stopping || !this.#assigned.has(p)) return;
       void this.#taskFor(p);
-    }, FENCED_PAUSE_MS).unref();
+    }, pauseMs).unref();
   }
 
   /** Post-commit hooks see only committed outputs, in order per partition; failures are retried. */

@@ -89,6 +89,8 @@ export interface SinkNode {
   topic: string;
   keySerde: RecordSerde<unknown>;
   valueSerde: RecordSerde<unknown>;
+  /** Configs the topic is created with (`cleanup.policy: compact` for a table of latest values). */
+  topicConfigs: Record<string, string>;
   children: string[];
 }
 
@@ -123,7 +125,20 @@ export class Topology {
   }
 
   get sinkTopics(): string[] {
-    return [...this.nodes.values()].filter((n): n is SinkNode => n.kind === 'sink').map((n) => n.topic);
+    return [...new Set(this.#sinks().map((n) => n.topic))];
+  }
+
+  /** Each output topic with the configs its sinks ask for (merged, when several sinks share it). */
+  get sinkTopicConfigs(): Map<string, Record<string, string>> {
+    const configs = new Map<string, Record<string, string>>();
+    for (const sink of this.#sinks()) {
+      configs.set(sink.topic, { ...(configs.get(sink.topic) ?? {}), ...sink.topicConfigs });
+    }
+    return configs;
+  }
+
+  #sinks(): SinkNode[] {
+    return [...this.nodes.values()].filter((n): n is SinkNode => n.kind === 'sink');
   }
 
   /** What each task of this topology opens in its state manager. */
@@ -242,7 +257,13 @@ export class TopologyBuilder {
 
   addSink<K, V>(
     name: string,
-    opts: { parents: string[]; topic: string; keySerde: RecordSerde<K>; valueSerde: RecordSerde<V> },
+    opts: {
+      parents: string[];
+      topic: string;
+      keySerde: RecordSerde<K>;
+      valueSerde: RecordSerde<V>;
+      topicConfigs?: Record<string, string>;
+    },
   ): this {
     return this.#addNode({
       kind: 'sink',
@@ -251,6 +272,7 @@ export class TopologyBuilder {
       topic: opts.topic,
       keySerde: opts.keySerde as RecordSerde<unknown>,
       valueSerde: opts.valueSerde as RecordSerde<unknown>,
+      topicConfigs: { ...(opts.topicConfigs ?? {}) },
       children: [],
     });
   }

@@ -1,8 +1,8 @@
 import type { Consumer, Kafka, Producer, RecordMetadata, Transaction, Message } from 'kafkajs';
 import { TaskCommitError, TaskFencedError } from '../../errors.ts';
 import type { CommitUnit, OutgoingRecords, ProducedOffsets, TopicPartitionOffset } from '../client.ts';
-import { isConcurrentTransactions, isFencingError } from './errors.ts';
-import type { PartitionCounts } from './partition-counts.ts';
+import { isConcurrentTransactions, isFencingError, isUnrecoverableCommitError } from './errors.ts';
+import { UnknownTopicError, type PartitionCounts } from './partition-counts.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 import { RecordBatches, type PartitionBatch } from './record-batches.ts';
 
@@ -56,11 +56,14 @@ export async function sendRecordBatches(
   const stale = counts.stale();
   if (waiting.length > 0 || stale.length > 0) {
     // Counts another unit has learnt are not fetched again. A stale count is only checked: if
-    // that fails, the commit goes on with the count known (as kafkajs does with its metadata),
-    // and the next commit asks again; a failure that matters fails the send itself.
+    // the check fails, the commit goes on with the count known (as kafkajs does with its
+    // metadata), and the next commit asks again; a failure that matters fails the send itself.
+    // A topic that the check finds gone fails the commit at once.
     await Promise.all([
       counts.refresh(waiting.filter((topic) => !counts.known.has(topic))),
-      counts.refresh(stale).catch(() => undefined),
+      counts.refresh(stale).catch((error: unknown) => {
+        if (error instanceof UnknownTopicError) throw error;
+      }),
     ]);
     for (const topic of [...waiting, ...stale]) {
       const count = counts.known.get(topic);
@@ -68,6 +71,16 @@ export async function sendRecordBatches(
         batches.setPartitionCount(topic, count);
     }
   }
+  try {
+    return await sendRounds(send, batches);
+  } catch (error) {
+    // The topics may be gone or changed: the next commit checks their counts before sending.
+    counts.invalidate(batches.topics());
+    throw error;
+  }
+}
+
+async function sendRounds(send: SendBatch, batches: RecordBatches): Promise<ProducedOffsets> {
   const produced: ProducedOffsets = new Map();
   for (const round of batches.rounds()) {
     const byTopic = new Map<string, PartitionBatch[]>();
@@ -184,7 +197,7 @@ export class TransactionalCommitUnit implements CommitUnit {
       this.#transaction = undefined;
       if (isFencingError(error)) throw new TaskFencedError(this.#transactionalId, error);
       throw new TaskCommitError(`commit of ${this.#transactionalId} failed: ${(error as Error).message}`, {
-        retriable: true,
+        retriable: !isUnrecoverableCommitError(error),
         cause: error,
       });
     }
@@ -245,7 +258,7 @@ export class AtLeastOnceCommitUnit implements CommitUnit {
       return produced;
     } catch (error) {
       throw new TaskCommitError(`at-least-once commit failed: ${(error as Error).message}`, {
-        retriable: true,
+        retriable: !isUnrecoverableCommitError(error),
         cause: error,
       });
     }

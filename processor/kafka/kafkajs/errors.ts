@@ -35,3 +35,23 @@ export function isFencingError(error: unknown): boolean {
 export function isConcurrentTransactions(error: unknown): boolean {
   return chain(error).some((e) => e.type === 'CONCURRENT_TRANSACTIONS');
 }
+
+// Errors no retry can mend: an operator must create a topic or grant an ACL.
+const UNRECOVERABLE_TYPES = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'SASL_AUTHENTICATION_FAILED',
+]);
+
+/**
+ * A commit failed on something retrying cannot fix: a topic to produce to does not exist (our
+ * UnknownTopicError, from a metadata check, not kafkajs' UNKNOWN_TOPIC_OR_PARTITION, which a new
+ * topic's first moments also answer), or the broker refuses us authorization.
+ */
+export function isUnrecoverableCommitError(error: unknown): boolean {
+  return chain(error).some(
+    (e) => e.name === 'UnknownTopicError' || (e.type !== undefined && UNRECOVERABLE_TYPES.has(e.type)),
+  );
+}

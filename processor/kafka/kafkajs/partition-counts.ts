@@ -34,6 +34,14 @@ export class PartitionCounts {
     this.#now = opts.now ?? Date.now;
   }
 
+  /**
+   * Makes these topics' counts stale, so that the next commit checks them first: after a failed
+   * send, a topic may have been deleted or recreated with another count.
+   */
+  invalidate(topics: Iterable<string>): void {
+    for (const topic of topics) if (this.#fetchedAt.has(topic)) this.#fetchedAt.set(topic, -Infinity);
+  }
+
   /** Known topics whose count is older than the maximum age. */
   stale(): string[] {
     const oldest = this.#now() - this.#maxAgeMs;

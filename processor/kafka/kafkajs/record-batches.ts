@@ -164,6 +164,11 @@ export class RecordBatches implements OutgoingRecords {
     return [...topics];
   }
 
+  /** Every topic records were added to since the batches were made (emptied ones included). */
+  topics(): string[] {
+    return [...new Set([...this.#topics.keys(), ...this.topicsWithoutPartitionCount()])];
+  }
+
   partitionCount(topic: string): number | undefined {
     return this.#topics.get(topic)?.partitionCount;
   }

@@ -401,4 +401,38 @@ describe('sendRecordBatches', () => {
     expect(fetches).toBe(3);
     expect(counts.stale()).toEqual([]);
   });
+
+  it('fails with UnknownTopicError when checking a stale count finds the topic gone', async () => {
+    let now = 0;
+    let exists = true;
+    const counts = new PartitionCounts(
+      async (topics) => new Map(topics.map((t) => [t, exists ? 2 : undefined])),
+      { maxAgeMs: 1_000, now: () => now },
+    );
+    const batches = new RecordBatches(counts.known);
+    batches.add(record('out', 1));
+    await sendRecordBatches(async () => [], batches, counts);
+    batches.clear();
+    now = 5_000;
+    exists = false;
+    batches.add(record('out', 2));
+    await expect(sendRecordBatches(async () => [], batches, counts)).rejects.toBeInstanceOf(
+      UnknownTopicError,
+    );
+  });
+
+  it('checks the counts of every topic of a failed send again before the next commit sends', async () => {
+    const counts = new PartitionCounts(async (topics) => new Map(topics.map((t) => [t, 2])));
+    const batches = new RecordBatches(counts.known);
+    batches.add(record('out', 1));
+    await sendRecordBatches(async () => [], batches, counts);
+    expect(counts.stale()).toEqual([]);
+    batches.clear();
+    batches.add(record('out', 2));
+    const failing = async (): Promise<never> => {
+      throw new Error('UNKNOWN_TOPIC_OR_PARTITION');
+    };
+    await expect(sendRecordBatches(failing, batches, counts)).rejects.toThrow('UNKNOWN_TOPIC_OR_PARTITION');
+    expect(counts.stale()).toEqual(['out']);
+  });
 });
