@@ -1,14 +1,26 @@
-import { describeError } from './errors.ts';
+import { RejectedRecordError, describeError } from './errors.ts';
 import type { ConsumedRecord, OutgoingRecord } from './kafka/client.ts';
 import { deadLetterTopicFor } from './topology.ts';
 
-export type DeadLetterReason = 'deserialization' | 'processing';
+/**
+ * Why a record became a dead letter: its bytes could not be decoded, a processor refused it
+ * (RejectedRecordError: it breaks a rule, and the dead letter carries the rule's code), or a
+ * processor failed on it.
+ */
+export type DeadLetterReason = 'deserialization' | 'invalid' | 'processing';
+
+/** The reason for a record whose processing threw `error`. */
+export function processingFailureReason(error: unknown): DeadLetterReason {
+  return error instanceof RejectedRecordError ? 'invalid' : 'processing';
+}
 
 /** Header names on dead letters; downstream tools (`saldo dlq`) read them. */
 export const DLQ_HEADERS = {
   reason: 'saldo.dlq.reason',
   errorClass: 'saldo.dlq.error.class',
   errorMessage: 'saldo.dlq.error.message',
+  /** Only for reason `invalid`: the rule the record breaks (RejectedRecordError.code). */
+  errorCode: 'saldo.dlq.error.code',
   topic: 'saldo.dlq.source.topic',
   partition: 'saldo.dlq.source.partition',
   offset: 'saldo.dlq.source.offset',
@@ -48,6 +60,7 @@ export function deadLetterFor(
       [DLQ_HEADERS.timestamp]: Buffer.from(String(record.timestamp)),
       [DLQ_HEADERS.taskId]: Buffer.from(taskId),
       [DLQ_HEADERS.appVersion]: Buffer.from(appVersion),
+      ...(error instanceof RejectedRecordError ? { [DLQ_HEADERS.errorCode]: Buffer.from(error.code) } : {}),
     },
   };
 }

@@ -72,6 +72,19 @@ export class DeserializationError extends SaldoError {}
 /** A processor threw while processing a record. Goes to the dead-letter topic. */
 export class ProcessingError extends SaldoError {}
 
+/**
+ * A processor refuses an input record that breaks a rule of its domain (a non-positive amount, an
+ * unknown type): not a bug, and never retried. The record goes to the dead-letter topic with
+ * reason `invalid` and this code, which operators and `saldo dlq` read.
+ */
+export class RejectedRecordError extends SaldoError {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message, { retriable: false });
+    this.code = code;
+  }
+}
+
 /** Restoring a task's stores from their changelogs failed or was interrupted. */
 export class RestoreError extends SaldoError {}
 

@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export class EngineMetrics {
   readonly registry: Registry;
   readonly recordsProcessed: Counter<'task'>;
-  readonly deadLetters: Counter<'reason' | 'topic'>;
+  readonly deadLetters: Counter<'reason' | 'topic' | 'code'>;
   readonly commits: Counter<'task'>;
   readonly commitFailures: Counter<'reason'>;
   readonly commitLatency: Histogram;
@@ -28,8 +28,8 @@ export class EngineMetrics {
     });
     this.deadLetters = new Counter({
       name: 'saldo_dead_letters_total',
-      help: 'Records sent to the dead-letter topic, by reason and source topic',
-      labelNames: ['reason', 'topic'],
+      help: 'Records sent to the dead-letter topic, by reason, source topic and (reason invalid) the rule broken',
+      labelNames: ['reason', 'topic', 'code'],
       registers,
     });
     this.commits = new Counter({

@@ -3,8 +3,8 @@ import { changelogTopicFor } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import { decodeCommitMetadata, encodeCommitMetadata } from './commit-metadata.ts';
 import type { StreamsConfig } from './config.ts';
-import { deadLetterFor, type DeadLetterReason } from './dead-letter.ts';
-import { TaskFencedError, describeError } from './errors.ts';
+import { deadLetterFor, processingFailureReason, type DeadLetterReason } from './dead-letter.ts';
+import { RejectedRecordError, TaskFencedError, describeError } from './errors.ts';
 import type {
   CommitUnit,
   CommittedOffset,
@@ -412,7 +412,6 @@ export class StreamTask implements TaskView {
     this.#current = record;
     this.#origin = undefined;
     this.#currentTimestamp = record.timestamp;
-    if (record.timestamp > this.#streamTime) this.#streamTime = record.timestamp;
     const source = input.source;
     let reason: DeadLetterReason = 'deserialization';
     try {
@@ -425,7 +424,13 @@ export class StreamTask implements TaskView {
         return this.#processAsync(record, input, inputKey, next, outgoingMark, key, value);
       }
       reason = 'processing';
-      const dispatched = this.#dispatch(input.children, this.#streamRecord(record, key, value), undefined, 0);
+      const timestamp = this.#advanceTime(source, record, value);
+      const dispatched = this.#dispatch(
+        input.children,
+        this.#streamRecord(record, key, value, timestamp),
+        undefined,
+        0,
+      );
       if (dispatched !== undefined) {
         return this.#processAsync(record, input, inputKey, next, outgoingMark, key, value, dispatched);
       }
@@ -462,7 +467,13 @@ export class StreamTask implements TaskView {
         }
         if (value instanceof Promise) value = (await value) as unknown;
         reason = 'processing';
-        dispatched = this.#dispatch(input.children, this.#streamRecord(record, key, value), undefined, 0);
+        const timestamp = this.#advanceTime(input.source, record, value);
+        dispatched = this.#dispatch(
+          input.children,
+          this.#streamRecord(record, key, value, timestamp),
+          undefined,
+          0,
+        );
       } else {
         reason = 'processing';
       }
@@ -481,12 +492,39 @@ export class StreamTask implements TaskView {
     if (this.#punctuators.length > 0) await this.#punctuate('stream-time', this.#streamTime);
   }
 
-  #streamRecord(record: ConsumedRecord, key: unknown, value: unknown): StreamRecord<unknown, unknown> {
-    return { key, value, timestamp: record.timestamp, headers: record.headers };
+  #streamRecord(
+    record: ConsumedRecord,
+    key: unknown,
+    value: unknown,
+    timestamp: number,
+  ): StreamRecord<unknown, unknown> {
+    return { key, value, timestamp, headers: record.headers };
+  }
+
+  /**
+   * The record's event time (its Kafka timestamp, or what the source's timestampOf reads from
+   * the value) becomes the current timestamp, and advances stream time. After decoding: a record
+   * that cannot be decoded does not move time.
+   */
+  #advanceTime(source: SourceNode, record: ConsumedRecord, value: unknown): number {
+    let timestamp = record.timestamp;
+    if (source.timestampOf !== undefined && value !== null) {
+      timestamp = source.timestampOf(value, record.timestamp);
+      if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+        throw new RejectedRecordError(
+          'bad-timestamp',
+          `source '${source.name}' read timestamp ${timestamp} from the record; expected whole, non-negative ms`,
+        );
+      }
+    }
+    this.#currentTimestamp = timestamp;
+    if (timestamp > this.#streamTime) this.#streamTime = timestamp;
+    return timestamp;
   }
 
   /** Undoes what the record did (state writes, outputs, forwards) and queues its dead letter. */
-  #deadLetter(record: ConsumedRecord, outgoingMark: number, reason: DeadLetterReason, cause: unknown): void {
+  #deadLetter(record: ConsumedRecord, outgoingMark: number, stage: DeadLetterReason, cause: unknown): void {
+    const reason = stage === 'processing' ? processingFailureReason(cause) : stage;
     this.#deps.stateManager.transaction().rollbackRecord();
     this.#outgoing.truncate(outgoingMark);
     for (const { context } of this.#processors.values()) context.clearForwarded();
@@ -494,7 +532,11 @@ export class StreamTask implements TaskView {
     this.#outgoing.addDeadLetter(
       deadLetterFor(this.applicationId, this.#deps.config.appVersion, this.taskId, record, reason, cause),
     );
-    this.#deps.metrics.deadLetters.inc({ reason, topic: record.topic });
+    this.#deps.metrics.deadLetters.inc(
+      cause instanceof RejectedRecordError
+        ? { reason, topic: record.topic, code: cause.code }
+        : { reason, topic: record.topic },
+    );
     this.#log.warn(
       {
         error: describeError(cause),
@@ -502,6 +544,7 @@ export class StreamTask implements TaskView {
         partition: record.partition,
         offset: record.offset,
         reason,
+        ...(cause instanceof RejectedRecordError ? { code: cause.code } : {}),
       },
       'record sent to the dead-letter topic',
     );

@@ -70,6 +70,11 @@ export interface SourceNode {
   topics: string[];
   keySerde: RecordSerde<unknown>;
   valueSerde: RecordSerde<unknown>;
+  /**
+   * The record's event time, read from its decoded value (Kafka Streams' TimestampExtractor);
+   * default: the Kafka record's timestamp. It drives stream time, windows and expiry.
+   */
+  timestampOf?: (value: unknown, recordTimestamp: number) => number;
   children: string[];
 }
 
@@ -228,7 +233,12 @@ export class TopologyBuilder {
 
   addSource<K, V>(
     name: string,
-    opts: { topics: string[]; keySerde: RecordSerde<K>; valueSerde: RecordSerde<V> },
+    opts: {
+      topics: string[];
+      keySerde: RecordSerde<K>;
+      valueSerde: RecordSerde<V>;
+      timestampOf?: (value: V, recordTimestamp: number) => number;
+    },
   ): this {
     if (opts.topics.length === 0) throw new TopologyError(`source '${name}' has no topics`);
     return this.#addNode({
@@ -237,6 +247,9 @@ export class TopologyBuilder {
       topics: [...opts.topics],
       keySerde: opts.keySerde as RecordSerde<unknown>,
       valueSerde: opts.valueSerde as RecordSerde<unknown>,
+      ...(opts.timestampOf === undefined
+        ? {}
+        : { timestampOf: opts.timestampOf as (value: unknown, recordTimestamp: number) => number }),
       children: [],
     });
   }

@@ -1,5 +1,7 @@
-import { COMPATIBILITY, SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type avsc from 'avsc';
+import { SerdeError } from '../state/index.ts';
 import type { RecordSerde, SerdeContext } from '../processor/serde.ts';
+import { parseAvroSchema } from './avro-types.ts';
 
 export interface AvroSchemaDefinition {
   type: 'record';
@@ -10,36 +12,131 @@ export interface AvroSchemaDefinition {
 }
 
 /**
- * Avro through the schema registry, Confluent wire format, topic-name subject strategy
- * (`<topic>-key` / `<topic>-value`). Writing registers the schema once per subject (BACKWARD
- * compatibility) and caches its id; reading decodes with the writer's schema fetched by id, so data
- * written with older versions stays readable.
+ * What Avro serdes need of a schema registry (a port: the Confluent-compatible HTTP registry is
+ * one adapter, an in-memory registry for tests another).
  */
-export function avroSerde<T>(registry: SchemaRegistry, schema: AvroSchemaDefinition): RecordSerde<T> {
-  const ids = new Map<string, Promise<number>>();
-  const idFor = (ctx: SerdeContext): Promise<number> => {
-    const subject = `${ctx.topic}-${ctx.part}`;
-    let id = ids.get(subject);
-    if (!id) {
-      id = registry
-        .register(
-          { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-          { subject, compatibility: COMPATIBILITY.BACKWARD },
-        )
-        .then((r) => r.id);
-      // A failed registration is retried on the next record rather than cached.
-      id.catch(() => ids.delete(subject));
-      ids.set(subject, id);
+export interface AvroSchemaRegistry {
+  /** Registers the schema under the subject (compatibility BACKWARD); resolves to its id. */
+  register(subject: string, schema: AvroSchemaDefinition): Promise<number>;
+  /** The schema registered under this id, parsed as saldo parses Avro (avroParseOptions). */
+  typeOf(id: number): Promise<avsc.Type>;
+}
+
+// Confluent wire format: magic byte 0, the schema id as int32 BE, then the Avro binary body.
+const MAGIC = 0;
+const HEADER_BYTES = 5;
+const INITIAL_SCRATCH_BYTES = 16 * 1024;
+
+/**
+ * Avro through the schema registry, Confluent wire format, topic-name subject strategy
+ * (`<topic>-key` / `<topic>-value`). Writing registers the schema once per subject and uses the id
+ * the registry gives; reading decodes with the writer's schema, fetched by id once, so data written
+ * with any registered version stays readable. Both are synchronous once the subject's id or the
+ * writer's schema is known (only the first record of each waits on the registry): a promise per
+ * record would cost every record a turn of the event loop.
+ */
+export function avroSerde<T>(registry: AvroSchemaRegistry, schema: AvroSchemaDefinition): RecordSerde<T> {
+  const name = `avro(${schema.namespace ? `${schema.namespace}.` : ''}${schema.name})`;
+  const writer = parseAvroSchema(JSON.stringify(schema));
+  const ids = new Map<string, number>();
+  const registering = new Map<string, Promise<number>>();
+  const types = new Map<number, avsc.Type>();
+  const fetching = new Map<number, Promise<avsc.Type>>();
+  let scratch = Buffer.allocUnsafe(INITIAL_SCRATCH_BYTES);
+
+  const idFor = (subject: string): Promise<number> => {
+    let pending = registering.get(subject);
+    if (pending === undefined) {
+      pending = registry.register(subject, schema).then(
+        (id) => {
+          ids.set(subject, id);
+          registering.delete(subject);
+          return id;
+        },
+        (error: unknown) => {
+          // A failed registration is tried again with the next record rather than remembered.
+          registering.delete(subject);
+          throw error;
+        },
+      );
+      registering.set(subject, pending);
     }
-    return id;
+    return pending;
   };
+
+  const encode = (id: number, value: T): Buffer => {
+    let end = writer.encode(value, scratch, HEADER_BYTES);
+    if (end < 0) {
+      // A negative end says how many bytes were missing.
+      scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+      end = writer.encode(value, scratch, HEADER_BYTES);
+    }
+    if (end < 0) throw invalidValue(writer, value, name);
+    const bytes = Buffer.allocUnsafe(end);
+    scratch.copy(bytes, HEADER_BYTES, HEADER_BYTES, end);
+    bytes[0] = MAGIC;
+    bytes.writeInt32BE(id, 1);
+    return bytes;
+  };
+
+  const decode = (type: avsc.Type, bytes: Buffer, id: number): T => {
+    try {
+      return type.fromBuffer(bytes.subarray(HEADER_BYTES)) as T;
+    } catch (error) {
+      throw new SerdeError(name, `cannot decode a record written with schema ${id}: ${messageOf(error)}`);
+    }
+  };
+
+  const typeFor = (id: number): Promise<avsc.Type> => {
+    let pending = fetching.get(id);
+    if (pending === undefined) {
+      pending = registry.typeOf(id).then(
+        (type) => {
+          types.set(id, type);
+          fetching.delete(id);
+          return type;
+        },
+        (error: unknown) => {
+          fetching.delete(id);
+          throw new SerdeError(name, `cannot fetch schema ${id} from the registry: ${messageOf(error)}`);
+        },
+      );
+      fetching.set(id, pending);
+    }
+    return pending;
+  };
+
   return {
-    name: `avro(${schema.namespace ? `${schema.namespace}.` : ''}${schema.name})`,
-    async serialize(value: T, ctx: SerdeContext): Promise<Buffer> {
-      return registry.encode(await idFor(ctx), value);
+    name,
+    serialize(value: T, ctx: SerdeContext): Buffer | Promise<Buffer> {
+      if (!writer.isValid(value)) throw invalidValue(writer, value, name);
+      const subject = `${ctx.topic}-${ctx.part}`;
+      const id = ids.get(subject);
+      if (id !== undefined) return encode(id, value);
+      return idFor(subject).then((registered) => encode(registered, value));
     },
-    async deserialize(bytes: Buffer): Promise<T> {
-      return (await registry.decode(bytes)) as T;
+    deserialize(bytes: Buffer): T | Promise<T> {
+      if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC) {
+        throw new SerdeError(
+          name,
+          `not the Confluent wire format (${bytes.length} bytes, first byte ${bytes[0]})`,
+        );
+      }
+      const id = bytes.readInt32BE(1);
+      const type = types.get(id);
+      if (type !== undefined) return decode(type, bytes, id);
+      return typeFor(id).then((fetched) => decode(fetched, bytes, id));
     },
   };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Names the paths at which a value does not fit the schema. */
+function invalidValue(type: avsc.Type, value: unknown, name: string): SerdeError {
+  const paths: string[] = [];
+  type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(value)') });
+  return new SerdeError(name, `value does not fit the schema at ${paths.join(', ') || '(unknown)'}`);
 }

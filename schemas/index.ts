@@ -1,4 +1,11 @@
 /** Schemas and the serdes that use them through the schema registry. */
-export { avroSerde, type AvroSchemaDefinition } from './avro-serde.ts';
+export { avroSerde, type AvroSchemaDefinition, type AvroSchemaRegistry } from './avro-serde.ts';
+export { avroParseOptions, parseAvroSchema } from './avro-types.ts';
 export { bigintLongType } from './bigint-long.ts';
-export { createSchemaRegistry, registryClientArgs, type RegistryClientArgs } from './registry.ts';
+export { IncompatibleSchemaError, InMemoryAvroRegistry } from './in-memory-registry.ts';
+export {
+  ConfluentAvroRegistry,
+  createSchemaRegistry,
+  registryClientArgs,
+  type RegistryClientArgs,
+} from './registry.ts';

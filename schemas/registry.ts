@@ -1,5 +1,7 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { bigintLongType } from './bigint-long.ts';
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type avsc from 'avsc';
+import type { AvroSchemaDefinition, AvroSchemaRegistry } from './avro-serde.ts';
+import { avroParseOptions } from './avro-types.ts';
 
 /** The connection arguments of @kafkajs/confluent-schema-registry's client. */
 export type RegistryClientArgs = ConstructorParameters<typeof SchemaRegistry>[0];
@@ -52,15 +54,46 @@ export function registryClientArgs(
   };
 }
 
-/** A client of the Confluent-compatible schema registry whose Avro longs are bigints. */
+/**
+ * A client of the Confluent-compatible schema registry that parses Avro as saldo does: longs as
+ * bigints, timestamp-millis as numbers (avroParseOptions).
+ */
 export function createSchemaRegistry(url: string): SchemaRegistry {
   const avroOptions = {
-    // avsc records every named type it parses into this registry object, so each parse needs a
-    // fresh one (a shared one fails with "duplicate type name" on the second schema); the client
-    // spreads these options per parse, which calls the getter each time.
+    // The client spreads these options per parse, which calls the getter each time: every parse
+    // gets the fresh type registry avsc needs.
     get registry() {
-      return { long: bigintLongType };
+      return avroParseOptions().registry;
+    },
+    get logicalTypes() {
+      return avroParseOptions().logicalTypes;
     },
   };
   return new SchemaRegistry(registryClientArgs(url), { [SchemaType.AVRO]: avroOptions });
+}
+
+/** The schema registry port of Avro serdes, over a Confluent-compatible registry's HTTP API. */
+export class ConfluentAvroRegistry implements AvroSchemaRegistry {
+  readonly client: SchemaRegistry;
+
+  constructor(client: SchemaRegistry) {
+    this.client = client;
+  }
+
+  static connect(url: string): ConfluentAvroRegistry {
+    return new ConfluentAvroRegistry(createSchemaRegistry(url));
+  }
+
+  async register(subject: string, schema: AvroSchemaDefinition): Promise<number> {
+    const registered = await this.client.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject, compatibility: COMPATIBILITY.BACKWARD },
+    );
+    return registered.id;
+  }
+
+  async typeOf(id: number): Promise<avsc.Type> {
+    // The client parses with createSchemaRegistry's options: its Avro schemas are avsc types.
+    return (await this.client.getSchema(id)) as unknown as avsc.Type;
+  }
 }

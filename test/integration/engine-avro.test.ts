@@ -11,7 +11,12 @@ import {
   type ProcessorContext,
   type StreamRecord,
 } from '../../processor/index.ts';
-import { avroSerde, createSchemaRegistry, type AvroSchemaDefinition } from '../../schemas/index.ts';
+import {
+  ConfluentAvroRegistry,
+  avroSerde,
+  createSchemaRegistry,
+  type AvroSchemaDefinition,
+} from '../../schemas/index.ts';
 import { createTopic, readTopic, testKafka } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -50,7 +55,7 @@ describe('Avro records through the schema registry', () => {
 
   it('decodes Avro input, keeps longs above 2^53 exact as bigint, and writes Avro output', async () => {
     const registry = createSchemaRegistry(services().schemaRegistryUrl);
-    const payments = avroSerde<Payment>(registry, paymentSchema);
+    const payments = avroSerde<Payment>(new ConfluentAvroRegistry(registry), paymentSchema);
     const topology = new TopologyBuilder()
       .addSource('payments', {
         topics: [topics.input],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DLQ_HEADERS, deadLetterFor } from '../../../processor/dead-letter.ts';
+import { DLQ_HEADERS, deadLetterFor, processingFailureReason } from '../../../processor/dead-letter.ts';
+import { RejectedRecordError } from '../../../processor/errors.ts';
 
 describe('dead letters', () => {
   const record = {
@@ -50,5 +51,17 @@ describe('dead letters', () => {
       new Error('bad card 4152313412345678 for acct'),
     );
     expect(dl.headers?.[DLQ_HEADERS.errorMessage]?.toString()).toBe('bad card 415231******5678 for acct');
+  });
+
+  it('name the rule a refused record breaks: reason invalid and its code', () => {
+    const refused = new RejectedRecordError('non-positive-amount', 'amountMinor must be > 0, got -5');
+    expect(processingFailureReason(refused)).toBe('invalid');
+    expect(processingFailureReason(new TypeError('bug'))).toBe('processing');
+    const dl = deadLetterFor('saldo', '1', '0_3', record, processingFailureReason(refused), refused);
+    expect(dl.headers?.[DLQ_HEADERS.reason]?.toString()).toBe('invalid');
+    expect(dl.headers?.[DLQ_HEADERS.errorCode]?.toString()).toBe('non-positive-amount');
+    expect(dl.headers?.[DLQ_HEADERS.errorClass]?.toString()).toBe('RejectedRecordError');
+    const failed = deadLetterFor('saldo', '1', '0_3', record, 'processing', new TypeError('bug'));
+    expect(failed.headers?.[DLQ_HEADERS.errorCode]).toBeUndefined();
   });
 });

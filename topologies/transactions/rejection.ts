@@ -1,0 +1,20 @@
+import { RejectedRecordError } from '../../processor/index.ts';
+
+/** Why the product topology refuses a transaction (the dead letter's `saldo.dlq.error.code`). */
+export type RejectionCode =
+  | 'missing-field'
+  | 'unknown-type'
+  | 'unknown-channel'
+  | 'non-positive-amount'
+  | 'bad-currency'
+  | 'missing-authorization-id'
+  | 'account-key-mismatch'
+  | 'bad-event-time'
+  | 'currency-mismatch';
+
+/** A transaction that breaks a rule of the product: it goes to the dead-letter topic with its code. */
+export class InvalidTransactionError extends RejectedRecordError {
+  constructor(code: RejectionCode, message: string) {
+    super(code, message);
+  }
+}
