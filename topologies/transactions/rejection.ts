@@ -2,6 +2,7 @@ import { RejectedRecordError } from '../../processor/index.ts';
 
 /** Why the product topology refuses a transaction (the dead letter's `saldo.dlq.error.code`). */
 export type RejectionCode =
+  | 'missing-value'
   | 'missing-field'
   | 'unknown-type'
   | 'unknown-channel'
@@ -14,7 +15,10 @@ export type RejectionCode =
 
 /** A transaction that breaks a rule of the product: it goes to the dead-letter topic with its code. */
 export class InvalidTransactionError extends RejectedRecordError {
-  constructor(code: RejectionCode, message: string) {
-    super(code, message);
-  }
+  declare readonly code: RejectionCode;
+}
+
+/** Refuses the transaction being processed. */
+export function reject(code: RejectionCode, message: string): never {
+  throw new InvalidTransactionError(code, message);
 }
