@@ -517,6 +517,12 @@ export class StreamTask implements TaskView {
         );
       }
     }
+    if (source.maxTimestampAheadMs !== undefined && timestamp > this.now() + source.maxTimestampAheadMs) {
+      throw new RejectedRecordError(
+        'timestamp-in-future',
+        `timestamp ${new Date(timestamp).toISOString()} is more than ${source.maxTimestampAheadMs} ms ahead of the wall clock`,
+      );
+    }
     this.#currentTimestamp = timestamp;
     if (timestamp > this.#streamTime) this.#streamTime = timestamp;
     return timestamp;

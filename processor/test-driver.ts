@@ -85,6 +85,8 @@ class InMemoryLog implements CommitUnit {
  */
 export class TopologyTestDriver {
   readonly clock: ManualClock;
+  /** The task's engine metrics (records processed, dead letters by reason…). */
+  readonly metrics: EngineMetrics;
   readonly committedOutputs: CommittedOutput[] = [];
   readonly #task: StreamTask;
   readonly #log: InMemoryLog;
@@ -100,7 +102,9 @@ export class TopologyTestDriver {
     clock: ManualClock,
     stateDir: string,
     applicationId: string,
+    metrics: EngineMetrics,
   ) {
+    this.metrics = metrics;
     this.#topology = topology;
     this.#task = task;
     this.#log = log;
@@ -124,6 +128,7 @@ export class TopologyTestDriver {
     const clock = new ManualClock(opts.wallClockStart ?? 0);
     const partition = opts.partition ?? 0;
     const taskId = `0_${partition}`;
+    const metrics = new EngineMetrics();
     const stateManager = await StateManager.open({
       appId: applicationId,
       taskId,
@@ -137,13 +142,13 @@ export class TopologyTestDriver {
       config,
       stateManager,
       logger: createLogger({ level: 'silent' }),
-      metrics: new EngineMetrics(),
+      metrics,
       clock,
     });
     const log = new InMemoryLog();
     task.beginRestoring();
     task.startRunning(log, new Map());
-    return new TopologyTestDriver(topology, task, log, clock, stateDir, applicationId);
+    return new TopologyTestDriver(topology, task, log, clock, stateDir, applicationId, metrics);
   }
 
   /** Pipes one record, serialized with its source's serdes, and commits. */

@@ -75,6 +75,12 @@ export interface SourceNode {
    * default: the Kafka record's timestamp. It drives stream time, windows and expiry.
    */
   timestampOf?: (value: unknown, recordTimestamp: number) => number;
+  /**
+   * A record timestamped further than this ahead of the wall clock is refused (a dead letter)
+   * before it can move stream time: one device with its clock in 2099 would otherwise expire every
+   * window, hold and dedup id of its partition at once.
+   */
+  maxTimestampAheadMs?: number;
   children: string[];
 }
 
@@ -238,9 +244,15 @@ export class TopologyBuilder {
       keySerde: RecordSerde<K>;
       valueSerde: RecordSerde<V>;
       timestampOf?: (value: V, recordTimestamp: number) => number;
+      maxTimestampAheadMs?: number;
     },
   ): this {
     if (opts.topics.length === 0) throw new TopologyError(`source '${name}' has no topics`);
+    const ahead = opts.maxTimestampAheadMs;
+    if (ahead !== undefined && !(Number.isSafeInteger(ahead) && ahead >= 0))
+      throw new TopologyError(
+        `source '${name}' needs a whole, non-negative maxTimestampAheadMs, got ${ahead}`,
+      );
     return this.#addNode({
       kind: 'source',
       name,
@@ -250,6 +262,7 @@ export class TopologyBuilder {
       ...(opts.timestampOf === undefined
         ? {}
         : { timestampOf: opts.timestampOf as (value: unknown, recordTimestamp: number) => number }),
+      ...(ahead === undefined ? {} : { maxTimestampAheadMs: ahead }),
       children: [],
     });
   }

@@ -4,15 +4,16 @@ import { bigintLongType } from './bigint-long.ts';
 /**
  * Avro `long` with `logicalType: timestamp-millis` as a JavaScript number of ms: event times are
  * compared and subtracted everywhere, and ms since 1970 stay exact in a double for 285,000 years.
- * The wire format is the plain long, so any Avro reader can read it.
+ * Its underlying long is avsc's own (numbers, refusing unsafe integers), not the bigint long of
+ * money: avsc builds a logical type's underlying type from the schema object, without the registry.
  */
 class TimestampMillisType extends avsc.types.LogicalType {
   override _fromValue(value: unknown): number {
-    return Number(value as bigint);
+    return value as number;
   }
-  override _toValue(value: unknown): bigint | undefined {
-    if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
-    if (value instanceof Date) return BigInt(value.getTime());
+  override _toValue(value: unknown): number | undefined {
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+    if (value instanceof Date) return value.getTime();
     return undefined; // not valid: avsc reports the path
   }
   override _resolve(type: avsc.Type): ((value: unknown) => unknown) | undefined {

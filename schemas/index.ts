@@ -9,3 +9,9 @@ export {
   registryClientArgs,
   type RegistryClientArgs,
 } from './registry.ts';
+export {
+  BALANCE_SNAPSHOT_SCHEMA,
+  TRANSACTION_SCHEMA,
+  productSerdes,
+  registerProductSchemas,
+} from './product-schemas.ts';

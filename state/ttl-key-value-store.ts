@@ -41,6 +41,11 @@ export interface TtlKeyValueStore<K, V> {
   /** The live entry's value and expiry. */
   entry(key: K): { value: V; expiresAtMs: number } | undefined;
   /**
+   * The key's entry, expired or not (an expired one no sweep has deleted yet): for processors
+   * that act on expiry and must settle an expired entry before they change it.
+   */
+  peek(key: K): { value: V; expiresAtMs: number; expired: boolean } | undefined;
+  /**
    * Stores the value until `expiresAtMs` (default: stream time + TTL). Returns false, storing
    * nothing and deleting any entry of the key, when that time is not after the stream time.
    */
@@ -143,6 +148,17 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
     const expiresAtMs = this.expiryOf(stored);
     if (expiresAtMs <= this.streamTime()) return undefined;
     return { value: this.codec.decodeValue(stored.subarray(TIME_BYTES)), expiresAtMs };
+  }
+
+  peek(key: K): { value: V; expiresAtMs: number; expired: boolean } | undefined {
+    const stored = this.store.get(entryKey(this.codec.encodeKey(key)));
+    if (stored === undefined) return undefined;
+    const expiresAtMs = this.expiryOf(stored);
+    return {
+      value: this.codec.decodeValue(stored.subarray(TIME_BYTES)),
+      expiresAtMs,
+      expired: expiresAtMs <= this.streamTime(),
+    };
   }
 
   put(key: K, value: V, expiresAtMs: number = Math.max(this.streamTime(), 0) + this.ttlMs): boolean {

@@ -10,7 +10,6 @@ export type RejectionCode =
   | 'bad-currency'
   | 'missing-authorization-id'
   | 'account-key-mismatch'
-  | 'bad-event-time'
   | 'currency-mismatch';
 
 /** A transaction that breaks a rule of the product: it goes to the dead-letter topic with its code. */

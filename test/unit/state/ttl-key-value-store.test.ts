@@ -60,6 +60,18 @@ describe('TTL key-value store', () => {
     expect(store.entry('tx-1')).toBeUndefined();
   });
 
+  it('shows an expired entry that no sweep has deleted yet to peek(), saying so', async () => {
+    const state = await openState();
+    const { store, clock } = handle(state);
+    clock.now = 0;
+    store.put('hold', 'h', 100);
+    expect(store.peek('hold')).toEqual({ value: 'h', expiresAtMs: 100, expired: false });
+    clock.now = 100;
+    expect(store.get('hold')).toBeUndefined();
+    expect(store.peek('hold')).toEqual({ value: 'h', expiresAtMs: 100, expired: true });
+    expect(store.peek('never')).toBeUndefined();
+  });
+
   it('takes an explicit expiry, and refuses one already past (deleting what the key held)', async () => {
     const state = await openState();
     const { store, clock } = handle(state);

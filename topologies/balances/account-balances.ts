@@ -1,0 +1,100 @@
+import type { Serde } from '../../state/index.ts';
+import { StoreValueReader, StoreValueWriter } from '../store-format.ts';
+import type { BalanceSnapshot, SnapshotCause } from './snapshot.ts';
+
+/** Ledger and held of one currency, in integer minor units. */
+export interface Position {
+  ledgerMinor: bigint;
+  heldMinor: bigint;
+}
+
+/** The balances store's value: one account, every currency it has used. */
+export interface AccountBalances {
+  /** Snapshots emitted so far: the last snapshot's version. */
+  version: number;
+  lastTransactionId: string | null;
+  /** Event time of the last change (ms). */
+  eventTime: number;
+  /** Wall-clock time of the last change (ms). */
+  processingTime: number;
+  /** By ISO 4217 code. */
+  positions: Map<string, Position>;
+}
+
+export function emptyAccountBalances(): AccountBalances {
+  return { version: 0, lastTransactionId: null, eventTime: 0, processingTime: 0, positions: new Map() };
+}
+
+/** The account's position in a currency, opened at zero on first use. */
+export function positionOf(account: AccountBalances, currency: string): Position {
+  let position = account.positions.get(currency);
+  if (position === undefined) {
+    position = { ledgerMinor: 0n, heldMinor: 0n };
+    account.positions.set(currency, position);
+  }
+  return position;
+}
+
+/** The snapshot of the account as it is now. */
+export function snapshotOf(
+  accountId: string,
+  account: AccountBalances,
+  cause: SnapshotCause,
+): BalanceSnapshot {
+  return {
+    accountId,
+    version: BigInt(account.version),
+    cause,
+    lastTransactionId: account.lastTransactionId,
+    eventTime: account.eventTime,
+    processingTime: account.processingTime,
+    balances: [...account.positions]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([currency, { ledgerMinor, heldMinor }]) => ({
+        currency,
+        ledgerMinor,
+        heldMinor,
+        availableMinor: ledgerMinor - heldMinor,
+      })),
+  };
+}
+
+const FORMAT_V1 = 1;
+const SERDE_NAME = 'accountBalancesSerde';
+
+/**
+ * The balances store's format (and its changelog's): version, times and the last transaction id,
+ * then per currency its code, ledger and held as int64 minor units. Binary: every transaction
+ * reads and writes it.
+ */
+export const accountBalancesSerde: Serde<AccountBalances> = {
+  serialize(account) {
+    const writer = new StoreValueWriter(48 + account.positions.size * 19)
+      .uint8(FORMAT_V1)
+      .number(account.version)
+      .number(account.eventTime)
+      .number(account.processingTime)
+      .text(account.lastTransactionId)
+      .uint8(account.positions.size);
+    for (const [currency, position] of account.positions) {
+      writer.code3(currency).int64(position.ledgerMinor).int64(position.heldMinor);
+    }
+    return writer.toBuffer();
+  },
+  deserialize(bytes) {
+    const reader = new StoreValueReader(bytes, SERDE_NAME);
+    reader.format(FORMAT_V1);
+    const version = reader.number();
+    const eventTime = reader.number();
+    const processingTime = reader.number();
+    const lastTransactionId = reader.text();
+    const count = reader.uint8();
+    const positions = new Map<string, Position>();
+    for (let i = 0; i < count; i++) {
+      const currency = reader.code3();
+      positions.set(currency, { ledgerMinor: reader.int64(), heldMinor: reader.int64() });
+    }
+    reader.end();
+    return { version, lastTransactionId, eventTime, processingTime, positions };
+  },
+};

@@ -1,0 +1,111 @@
+import { TopologyBuilder, recordSerde, type RecordSerde, type Topology } from '../processor/index.ts';
+import { stringSerde } from '../state/index.ts';
+import { accountBalancesSerde } from './balances/account-balances.ts';
+import { BALANCES_STORE, BalancesProcessor, HOLDS_STORE } from './balances/balances-processor.ts';
+import { holdSerde } from './balances/hold.ts';
+import type { BalanceSnapshot } from './balances/snapshot.ts';
+import { AdmitTransactions, TRANSACTION_IDS_STORE } from './transactions/admit.ts';
+import type { TransactionRecord } from './transactions/transaction.ts';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** The topics of the product topology (a contract: other teams build on these names). */
+export interface ProductTopics {
+  /** Input: transactions keyed by accountId (transaction.avsc). */
+  transactions: string;
+  /** Output, compacted: the latest balance snapshot per account (balance-snapshot.avsc). */
+  balances: string;
+}
+
+export const DEFAULT_PRODUCT_TOPICS: ProductTopics = { transactions: 'transactions', balances: 'balances' };
+
+/** The product's rules that an operator may tune (cli/product-config.ts reads them). */
+export interface ProductSettings {
+  /** How long an authorization holds its amount, in event time. */
+  holdExpiryMs: number;
+  /** How long a transaction id is remembered, in stream time: a duplicate within it changes nothing. */
+  dedupRetentionMs: number;
+  /** Transactions timestamped further ahead of the wall clock are refused (dead letters). */
+  maxEventTimeAheadMs: number;
+}
+
+export const DEFAULT_PRODUCT_SETTINGS: ProductSettings = {
+  holdExpiryMs: 7 * DAY,
+  dedupRetentionMs: 30 * DAY,
+  maxEventTimeAheadMs: DAY,
+};
+
+/** The record serdes of the product's topics (Avro through the registry when it runs). */
+export interface ProductSerdes {
+  transaction: RecordSerde<TransactionRecord>;
+  snapshot: RecordSerde<BalanceSnapshot>;
+}
+
+/** How often expiry runs, in stream time, and how much it does per run. */
+const EXPIRY_CHECK_INTERVAL_MS = MINUTE;
+const EXPIRY_LIMIT_PER_RUN = 10_000;
+
+/**
+ * The topology `saldo run` runs: transactions come in, are checked and de-duplicated (`admit`),
+ * and change balances (`balances`), whose snapshots go to the compacted balances topic. Fraud
+ * (velocity, limits, rules) plugs in beside `balances` as more children of `admit`, on the same
+ * input and tasks. The processor and store names are the changelogs' names: keep them.
+ */
+export function productTopology(options: {
+  topics?: ProductTopics;
+  settings?: ProductSettings;
+  serdes: ProductSerdes;
+}): Topology {
+  const topics = options.topics ?? DEFAULT_PRODUCT_TOPICS;
+  const settings = options.settings ?? DEFAULT_PRODUCT_SETTINGS;
+  const accountKeys = recordSerde(stringSerde, 'string');
+  return new TopologyBuilder()
+    .addSource('transactions', {
+      topics: [topics.transactions],
+      keySerde: accountKeys,
+      valueSerde: options.serdes.transaction,
+      timestampOf: (transaction) => transaction.eventTime,
+      maxTimestampAheadMs: settings.maxEventTimeAheadMs,
+    })
+    .addKeyValueStore(TRANSACTION_IDS_STORE, {
+      keySerde: stringSerde,
+      valueSerde: stringSerde,
+      ttlMs: settings.dedupRetentionMs,
+    })
+    .addProcessor('admit', {
+      parents: ['transactions'],
+      stores: [TRANSACTION_IDS_STORE],
+      create: () =>
+        new AdmitTransactions({
+          purgeIntervalMs: EXPIRY_CHECK_INTERVAL_MS,
+          purgeLimit: EXPIRY_LIMIT_PER_RUN,
+        }),
+    })
+    .addKeyValueStore(BALANCES_STORE, { keySerde: stringSerde, valueSerde: accountBalancesSerde })
+    .addKeyValueStore(HOLDS_STORE, {
+      keySerde: stringSerde,
+      valueSerde: holdSerde,
+      // Every put gives its own expiry; this is the longest a hold is remembered.
+      ttlMs: Math.max(settings.holdExpiryMs, settings.dedupRetentionMs),
+    })
+    .addProcessor('balances', {
+      parents: ['admit'],
+      stores: [BALANCES_STORE, HOLDS_STORE],
+      create: () =>
+        new BalancesProcessor({
+          holdExpiryMs: settings.holdExpiryMs,
+          holdMemoryMs: settings.dedupRetentionMs,
+          expiryCheckIntervalMs: EXPIRY_CHECK_INTERVAL_MS,
+          expirySweepLimit: EXPIRY_LIMIT_PER_RUN,
+        }),
+    })
+    .addSink('balances-out', {
+      parents: ['balances'],
+      topic: topics.balances,
+      keySerde: accountKeys,
+      valueSerde: options.serdes.snapshot,
+      topicConfigs: { 'cleanup.policy': 'compact' },
+    })
+    .build();
+}

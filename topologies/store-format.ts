@@ -1,0 +1,129 @@
+import { SerdeError } from '../state/index.ts';
+
+// The product's store values are small binary records: every transaction reads and writes
+// several of them, and JSON (with its bigint walk) costs far more per record (the counting
+// topology's profile in BENCHMARKS.md). Each format starts with a version byte.
+
+const UTF8_NULL_LENGTH = 0xffff;
+
+/** Writes a store value field by field into a buffer that grows as needed. */
+export class StoreValueWriter {
+  #buffer: Buffer;
+  #length = 0;
+
+  constructor(initialBytes = 64) {
+    this.#buffer = Buffer.allocUnsafe(initialBytes);
+  }
+
+  #reserve(bytes: number): number {
+    const at = this.#length;
+    if (at + bytes > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, at + bytes));
+      this.#buffer.copy(grown, 0, 0, at);
+      this.#buffer = grown;
+    }
+    this.#length = at + bytes;
+    return at;
+  }
+
+  uint8(value: number): this {
+    this.#buffer[this.#reserve(1)] = value;
+    return this;
+  }
+
+  /** A whole number of ms, a counter: exact up to 2^53. */
+  number(value: number): this {
+    this.#buffer.writeDoubleBE(value, this.#reserve(8));
+    return this;
+  }
+
+  int64(value: bigint): this {
+    this.#buffer.writeBigInt64BE(value, this.#reserve(8));
+    return this;
+  }
+
+  /** Up to 65,534 bytes of UTF-8, or null. */
+  text(value: string | null): this {
+    if (value === null) {
+      this.#buffer.writeUInt16BE(UTF8_NULL_LENGTH, this.#reserve(2));
+      return this;
+    }
+    const bytes = Buffer.byteLength(value);
+    if (bytes >= UTF8_NULL_LENGTH)
+      throw new RangeError(`text of ${bytes} bytes is too long for a store value`);
+    const at = this.#reserve(2 + bytes);
+    this.#buffer.writeUInt16BE(bytes, at);
+    this.#buffer.write(value, at + 2, bytes, 'utf8');
+    return this;
+  }
+
+  /** Exactly three ASCII letters (an ISO 4217 code). */
+  code3(value: string): this {
+    this.#buffer.write(value, this.#reserve(3), 3, 'latin1');
+    return this;
+  }
+
+  /** The bytes written, in a buffer of their own (the store keeps it). */
+  toBuffer(): Buffer {
+    return Buffer.from(this.#buffer.subarray(0, this.#length));
+  }
+}
+
+/** Reads a store value written by StoreValueWriter, checking that it is whole. */
+export class StoreValueReader {
+  readonly #bytes: Buffer;
+  readonly #serde: string;
+  #at = 0;
+
+  constructor(bytes: Buffer, serde: string) {
+    this.#bytes = bytes;
+    this.#serde = serde;
+  }
+
+  #take(bytes: number): number {
+    const at = this.#at;
+    if (at + bytes > this.#bytes.length) {
+      throw new SerdeError(this.#serde, `value ends after ${this.#bytes.length} bytes; expected more`);
+    }
+    this.#at = at + bytes;
+    return at;
+  }
+
+  uint8(): number {
+    return this.#bytes[this.#take(1)] as number;
+  }
+
+  number(): number {
+    return this.#bytes.readDoubleBE(this.#take(8));
+  }
+
+  int64(): bigint {
+    return this.#bytes.readBigInt64BE(this.#take(8));
+  }
+
+  text(): string | null {
+    const length = this.#bytes.readUInt16BE(this.#take(2));
+    if (length === UTF8_NULL_LENGTH) return null;
+    const at = this.#take(length);
+    return this.#bytes.toString('utf8', at, at + length);
+  }
+
+  code3(): string {
+    const at = this.#take(3);
+    return this.#bytes.toString('latin1', at, at + 3);
+  }
+
+  /** Checks the format byte. */
+  format(expected: number): void {
+    const found = this.uint8();
+    if (found !== expected)
+      throw new SerdeError(this.#serde, `unknown format ${found} (expected ${expected})`);
+  }
+
+  /** Checks that nothing is left unread. */
+  end(): void {
+    if (this.#at !== this.#bytes.length) {
+      throw new SerdeError(this.#serde, `${this.#bytes.length - this.#at} bytes left after the value`);
+    }
+  }
+}
