@@ -64,7 +64,7 @@ export class BalancesProcessor implements Processor<string, Transaction, string,
     const { accountId, amountMinor, currency } = transaction;
     const account = this.#balances.get(accountId) ?? emptyAccountBalances();
     const now = ctx.streamTime;
-    let changed = false;
+    let changed: boolean;
     switch (transaction.type) {
       case 'AUTHORIZATION':
         changed = this.#updateHold(account, transaction, transaction.transactionId, now, (hold) =>
