@@ -1,78 +1,74 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { StreamThreadsApp, StreamsApp, siblingModuleUrl, validateStreamsConfig } from '../processor/index.ts';
-import { topologyByName, type NamedTopology } from '../topologies/index.ts';
-import { streamsConfigFrom, type RunFlags } from './env-config.ts';
+import { validateStreamsConfig } from '../processor/index.ts';
+import { topologyByName } from '../topologies/index.ts';
+import { withEngineOptions, withProductOptions, withTopologyOptions } from './commands/options.ts';
+import { runCommand, type RunCommandFlags } from './commands/run.ts';
+import { schemasRegisterCommand } from './commands/schemas.ts';
+import { formatTopicReports, topicsCreateCommand, type TopicsCreateFlags } from './commands/topics.ts';
+import { topologySpecFrom } from './commands/topology-spec.ts';
+import { streamsConfigFrom } from './env-config.ts';
+import { productConfigFrom, type ProductFlags } from './product-config.ts';
 
 const VERSION = '0.1.0';
-
-interface TopologyFlags {
-  topology: string;
-  input: string;
-  output: string;
-}
-
-function namedTopology(flags: TopologyFlags): NamedTopology {
-  return { name: flags.topology, input: flags.input, output: flags.output };
-}
-
-function withTopologyOptions(command: Command): Command {
-  return command
-    .option('--topology <name>', 'which topology to run', 'counting')
-    .option('--input <topic>', 'input topic of the topology', 'transactions')
-    .option('--output <topic>', 'output topic of the topology', 'account-totals');
-}
-
-function withRunOptions(command: Command): Command {
-  return command
-    .option(
-      '--app-id <id>',
-      'application id: consumer group and prefix of internal topics (env SALDO_APPLICATION_ID)',
-    )
-    .option('--brokers <list>', 'Kafka bootstrap servers, comma-separated (env KAFKA_BROKERS)')
-    .option('--state-dir <dir>', 'where local state stores live (env SALDO_STATE_DIR)')
-    .option('--guarantee <mode>', 'exactly-once or at-least-once (env SALDO_PROCESSING_GUARANTEE)')
-    .option('--commit-interval-ms <ms>', 'commit interval (env SALDO_COMMIT_INTERVAL_MS)')
-    .option('--instance-id <id>', 'this instance in logs and client ids (env SALDO_INSTANCE_ID)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env SALDO_LOG_LEVEL)')
-    .option('--stream-threads <n>', 'stream threads of this instance (env SALDO_STREAM_THREADS)');
-}
 
 export function buildCli(): Command {
   const program = new Command('saldo')
     .description("saldo: a bank's balances and fraud signals, in real time")
     .version(VERSION);
 
-  withRunOptions(
-    withTopologyOptions(
-      program.command('describe').description('print a topology: topics, processors, stores, changelogs'),
+  withProductOptions(
+    withEngineOptions(
+      withTopologyOptions(
+        program.command('describe').description('print a topology: topics, processors, stores, changelogs'),
+      ),
     ),
-  ).action((flags: TopologyFlags & RunFlags) => {
-    const config = streamsConfigFrom(process.env, flags);
-    console.log(topologyByName(namedTopology(flags)).describe(config.applicationId));
+  ).action((flags: RunCommandFlags) => {
+    const config = validateStreamsConfig(streamsConfigFrom(process.env, flags));
+    const spec = topologySpecFrom(flags, () => productConfigFrom(process.env, flags));
+    console.log(topologyByName(spec).describe(config.applicationId));
   });
 
-  withRunOptions(
-    withTopologyOptions(
-      program.command('run').description('run an instance of a topology until SIGTERM/SIGINT'),
+  withProductOptions(
+    withEngineOptions(
+      withTopologyOptions(
+        program
+          .command('run')
+          .description('run an instance of the product topology (or another) until SIGTERM/SIGINT'),
+      ),
     ),
-  ).action(async (flags: TopologyFlags & RunFlags) => {
-    const config = streamsConfigFrom(process.env, flags);
-    // Several stream threads build the topology in each thread, from topologies/index.ts.
-    const app =
-      validateStreamsConfig(config).streamThreads > 1
-        ? new StreamThreadsApp(
-            {
-              module: siblingModuleUrl('../topologies/index.ts', import.meta.url).href,
-              exportName: 'topologyByName',
-              args: namedTopology(flags),
-            },
-            config,
-          )
-        : new StreamsApp(topologyByName(namedTopology(flags)), config);
-    app.installSignalHandlers();
-    await app.start();
-  });
+  )
+    .option('--create-topics', 'create missing output topics at start (env SALDO_CREATE_TOPICS=true)')
+    .action(runCommand);
+
+  const topics = program.command('topics').description("the topology's input and output topics");
+  withProductOptions(
+    withEngineOptions(
+      withTopologyOptions(
+        topics
+          .command('create')
+          .description('create the input and output topics that are missing; check those that exist'),
+      ),
+    ),
+  )
+    .option('--partitions <n>', 'partitions of every topic (inputs and outputs are co-partitioned)', '8')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: TopicsCreateFlags) => {
+      const reports = await topicsCreateCommand(flags);
+      console.log(flags.json ? JSON.stringify(reports) : formatTopicReports(reports));
+      if (reports.some((report) => report.status === 'mismatch')) process.exitCode = 2;
+    });
+
+  const schemas = program.command('schemas').description("the product's Avro schemas in the registry");
+  withProductOptions(
+    schemas.command('register').description('register the value schemas of the product topics (BACKWARD)'),
+  )
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: ProductFlags & { json?: boolean }) => {
+      const ids = await schemasRegisterCommand(flags);
+      if (flags.json) console.log(JSON.stringify(ids));
+      else for (const [subject, id] of Object.entries(ids)) console.log(`${subject}: id ${id}`);
+    });
 
   return program;
 }

@@ -9,7 +9,8 @@ import { WorkerKafkaAdapter } from './kafka/worker/index.ts';
 import type { Logger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
 import type { RestoreSummary } from './restore.ts';
-import { TaskManager, type PostCommitHook } from './task-manager.ts';
+import type { PostCommitHook } from './post-commit.ts';
+import { TaskManager } from './task-manager.ts';
 import { deadLetterTopicFor, type Topology } from './topology.ts';
 
 export type { AppState } from './app-lifecycle.ts';
@@ -246,6 +247,13 @@ export class StreamsApp {
         ?.stop()
         .catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'consumer stop failed'));
       await this.#adapter.close();
+      for (const hook of this.#hooks) {
+        await hook
+          .close?.()
+          .catch((error: unknown) =>
+            this.logger.warn({ error: describeError(error) }, 'post-commit hook close failed'),
+          );
+      }
       this.#lifecycle.transitionTo('stopped');
     }
   }

@@ -13,13 +13,13 @@ export { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } fr
 export { systemClock, type Clock } from './clock.ts';
 export * from './errors.ts';
 export { DLQ_HEADERS, type DeadLetterReason } from './dead-letter.ts';
-export type { Headers, KafkaClientAdapter, OutgoingRecord } from './kafka/client.ts';
+export type { Headers, KafkaClientAdapter, OutgoingRecord, TopicSpec } from './kafka/client.ts';
 export { createLogger, type Logger } from './log.ts';
 export { siblingModuleUrl } from './module-url.ts';
 export { EngineMetrics } from './metrics.ts';
 export { recordSerde, type RecordSerde, type SerdeContext } from './serde.ts';
 export type { CommittedOutput } from './task.ts';
-export type { PostCommitHook } from './task-manager.ts';
+export type { ChangelogRecordRead, CommittedEvent, PostCommitHook, TaskStartedEvent } from './post-commit.ts';
 export { formatTaskId, parseTaskId, taskIdFor, type TaskId } from './task-id.ts';
 export type { TaskState } from './task-state.ts';
 export { ManualClock, TopologyTestDriver } from './test-driver.ts';

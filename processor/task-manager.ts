@@ -10,18 +10,14 @@ import type {
   KafkaClientAdapter,
 } from './kafka/client.ts';
 import { tpKey } from './kafka/client.ts';
+import { changelogTopicFor } from '../state/index.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { restoreTask, type RestoreSummary } from './restore.ts';
-import { StreamTask, type CommittedOutput } from './task.ts';
+import type { PostCommitHook, TaskStartedEvent } from './post-commit.ts';
+import { StreamTask, type CommitOutcome } from './task.ts';
 import { formatTaskId, taskIdFor } from './task-id.ts';
 import type { Topology } from './topology.ts';
-
-export type PostCommitHook = (event: {
-  taskId: string;
-  partition: number;
-  outputs: CommittedOutput[];
-}) => Promise<void>;
 
 export interface TaskManagerDeps {
   topology: Topology;
@@ -278,6 +274,7 @@ export class TaskManager {
         this.#awaitedFetch.set(tpKey(tp), offset);
         this.#deps.consumer().seek({ ...tp, offset });
       }
+      this.#announceStart(task);
       this.#tasks.set(p, task);
       this.#deps.onRestored?.(taskId, summary);
       return task;
@@ -292,12 +289,44 @@ export class TaskManager {
     }
   }
 
+  /** Tells the post-commit hooks that the task runs, with a way to read its stores' changelogs. */
+  #announceStart(task: StreamTask): void {
+    const { adapter, admin, config } = this.#deps;
+    const readChangelog: TaskStartedEvent['readChangelog'] = async (store, from, to, onRecords) => {
+      const tp = { topic: changelogTopicFor(config.applicationId, store), partition: task.partition };
+      // Below the log start there is nothing left to read (retention deleted it).
+      const start = (await admin.offsetRange([tp])).get(tpKey(tp))?.start ?? 0;
+      const first = Math.max(Number(from), start);
+      if (first >= Number(to)) return;
+      await adapter
+        .changelogReader()
+        .read([{ ...tp, from: first, to: Number(to) }], (records) => onRecords(records), {
+          heartbeat: async () => undefined,
+        });
+    };
+    const event: TaskStartedEvent = {
+      taskId: task.taskId,
+      partition: task.partition,
+      checkpoints: task.stateManager.checkpoints(),
+      readChangelog,
+    };
+    for (const hook of this.#deps.postCommitHooks) {
+      try {
+        hook.onTaskStarted?.(event);
+      } catch (error) {
+        this.#log.error(
+          { error: describeError(error), task: task.taskId },
+          'post-commit hook failed on task start',
+        );
+      }
+    }
+  }
+
   async #commit(task: StreamTask): Promise<void> {
     try {
       const outcome = await task.commit();
       if (outcome.committed) this.#unrecoverableFailures.delete(task.partition);
-      if (outcome.committed && outcome.outputs.length > 0)
-        await this.#runPostCommitHooks(task, outcome.outputs);
+      if (outcome.committed && outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome);
     } catch (error) {
       const fenced = error instanceof TaskFencedError;
       if (fenced) this.#park(task.partition);
@@ -354,11 +383,17 @@ export class TaskManager {
   }
 
   /** Post-commit hooks see only committed outputs, in order per partition; failures are retried. */
-  async #runPostCommitHooks(task: StreamTask, outputs: CommittedOutput[]): Promise<void> {
+  async #runPostCommitHooks(task: StreamTask, outcome: CommitOutcome): Promise<void> {
+    const event = {
+      taskId: task.taskId,
+      partition: task.partition,
+      outputs: outcome.outputs,
+      checkpoints: outcome.checkpoints,
+    };
     for (const hook of this.#deps.postCommitHooks) {
       for (let attempt = 1; ; attempt++) {
         try {
-          await hook({ taskId: task.taskId, partition: task.partition, outputs });
+          await hook(event);
           break;
         } catch (error) {
           if (attempt >= 5) {
@@ -385,7 +420,7 @@ export class TaskManager {
       if (commitFirst && task.state === 'running' && task.hasUncommittedWork) {
         try {
           const outcome = await task.commit();
-          if (outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome.outputs);
+          if (outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome);
         } catch (error) {
           this.#log.warn(
             { error: describeError(error), task: task.taskId },

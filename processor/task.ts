@@ -135,7 +135,11 @@ export interface CommitOutcome {
   committed: boolean;
   records: number;
   outputs: CommittedOutput[];
+  /** The next changelog offset of each store the commit wrote. */
+  checkpoints: ReadonlyMap<string, bigint>;
 }
+
+const NO_CHECKPOINTS: ReadonlyMap<string, bigint> = new Map();
 
 export interface StreamTaskDeps {
   taskId: string;
@@ -714,7 +718,9 @@ export class StreamTask implements TaskView {
    * On failure the buffered work is discarded and the caller must re-initialise the task.
    */
   async commit(): Promise<CommitOutcome> {
-    if (this.#dirtySince === undefined) return { committed: false, records: 0, outputs: [] };
+    if (this.#dirtySince === undefined) {
+      return { committed: false, records: 0, outputs: [], checkpoints: NO_CHECKPOINTS };
+    }
     const unit = this.#commitUnit;
     if (!unit) throw new Error(`task ${this.taskId} has no commit unit`);
     this.#reportProcessed();
@@ -756,7 +762,7 @@ export class StreamTask implements TaskView {
     this.#dirtySince = undefined;
     this.#deps.metrics.commits.inc({ task: this.taskId });
     this.#deps.metrics.commitLatency.observe((performance.now() - started) / 1000);
-    return { committed: true, records: count, outputs };
+    return { committed: true, records: count, outputs, checkpoints };
   }
 
   /** Drops everything since the last commit: outputs, dead letters and buffered state writes. */

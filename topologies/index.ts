@@ -1,23 +1,34 @@
 import { ConfigError, type Topology } from '../processor/index.ts';
+import { ConfluentAvroRegistry, productSerdes } from '../schemas/index.ts';
 import { countingTopology } from './counting.ts';
+import { productTopology, type ProductSettings, type ProductTopics } from './product.ts';
 
-/** The topologies that `saldo run` and stream threads can build from a name and its topics. */
-export const TOPOLOGY_NAMES = ['counting'] as const;
-
-export interface NamedTopology {
-  name: string;
-  input: string;
-  output: string;
-}
+/** The topologies that `saldo run` and stream threads can build from a name and plain arguments. */
+export const TOPOLOGY_NAMES = ['product', 'counting'] as const;
 
 /**
- * Builds a topology by name. Stream threads each build their topology from this function's module
- * and these plain arguments, since a worker cannot be handed a topology object.
+ * Which topology to build, in plain data: stream threads each build their topology from this
+ * module (a worker cannot be handed a topology object or a registry client).
  */
-export function topologyByName(spec: NamedTopology): Topology {
+export type TopologySpec =
+  | { name: 'counting'; input: string; output: string }
+  | { name: 'product'; topics: ProductTopics; settings: ProductSettings; schemaRegistryUrl: string };
+
+/** Builds a topology by name (the product's serdes get a registry client of their own). */
+export function topologyByName(spec: TopologySpec | { name: string }): Topology {
   switch (spec.name) {
-    case 'counting':
-      return countingTopology({ input: spec.input, output: spec.output });
+    case 'counting': {
+      const { input, output } = spec as Extract<TopologySpec, { name: 'counting' }>;
+      return countingTopology({ input, output });
+    }
+    case 'product': {
+      const { topics, settings, schemaRegistryUrl } = spec as Extract<TopologySpec, { name: 'product' }>;
+      return productTopology({
+        topics,
+        settings,
+        serdes: productSerdes(ConfluentAvroRegistry.connect(schemaRegistryUrl)),
+      });
+    }
     default:
       throw new ConfigError(`unknown topology '${spec.name}' (known: ${TOPOLOGY_NAMES.join(', ')})`);
   }

@@ -42,6 +42,9 @@ export interface ProductSerdes {
   snapshot: RecordSerde<BalanceSnapshot>;
 }
 
+/** The sink of balance snapshots (the Redis serving cache takes its outputs). */
+export const PRODUCT_SINK = 'balances-out';
+
 /** How often expiry runs, in stream time, and how much it does per run. */
 const EXPIRY_CHECK_INTERVAL_MS = MINUTE;
 const EXPIRY_LIMIT_PER_RUN = 10_000;
@@ -100,7 +103,7 @@ export function productTopology(options: {
           expirySweepLimit: EXPIRY_LIMIT_PER_RUN,
         }),
     })
-    .addSink('balances-out', {
+    .addSink(PRODUCT_SINK, {
       parents: ['balances'],
       topic: topics.balances,
       keySerde: accountKeys,

@@ -137,6 +137,8 @@ export interface AdminClient {
   committedOffsets(groupId: string, tps: TopicPartition[]): Promise<Map<string, CommittedOffset>>;
   /** Log end (for read_committed readers: last stable) and start offsets. */
   offsetRange(tps: TopicPartition[]): Promise<Map<string, { start: number; end: number }>>;
+  /** The named configs (e.g. `cleanup.policy`) of existing topics, as the broker reports them. */
+  topicConfigs(topics: string[], names: string[]): Promise<Map<string, Record<string, string>>>;
   close(): Promise<void>;
 }
 

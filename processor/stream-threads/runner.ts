@@ -7,7 +7,7 @@
 import { StreamsApp } from '../app.ts';
 import { describeError } from '../errors.ts';
 import { EngineMetrics } from '../metrics.ts';
-import type { PostCommitHook } from '../task-manager.ts';
+import type { PostCommitHook } from '../post-commit.ts';
 import type { Topology } from '../topology.ts';
 import type { FromStreamThread, ModuleFactory, StreamThreadData, ToStreamThread } from './protocol.ts';
 

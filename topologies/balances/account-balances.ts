@@ -1,4 +1,4 @@
-import type { Serde } from '../../state/index.ts';
+import { SerdeError, type Serde } from '../../state/index.ts';
 import { StoreValueReader, StoreValueWriter } from '../store-format.ts';
 import type { BalanceSnapshot, SnapshotCause } from './snapshot.ts';
 
@@ -12,6 +12,8 @@ export interface Position {
 export interface AccountBalances {
   /** Snapshots emitted so far: the last snapshot's version. */
   version: number;
+  /** What made the last change. */
+  cause: SnapshotCause;
   lastTransactionId: string | null;
   /** Event time of the last change (ms). */
   eventTime: number;
@@ -22,7 +24,14 @@ export interface AccountBalances {
 }
 
 export function emptyAccountBalances(): AccountBalances {
-  return { version: 0, lastTransactionId: null, eventTime: 0, processingTime: 0, positions: new Map() };
+  return {
+    version: 0,
+    cause: 'TRANSACTION',
+    lastTransactionId: null,
+    eventTime: 0,
+    processingTime: 0,
+    positions: new Map(),
+  };
 }
 
 /** The account's position in a currency, opened at zero on first use. */
@@ -35,16 +44,12 @@ export function positionOf(account: AccountBalances, currency: string): Position
   return position;
 }
 
-/** The snapshot of the account as it is now. */
-export function snapshotOf(
-  accountId: string,
-  account: AccountBalances,
-  cause: SnapshotCause,
-): BalanceSnapshot {
+/** The snapshot of the account as its last change left it. */
+export function snapshotOf(accountId: string, account: AccountBalances): BalanceSnapshot {
   return {
     accountId,
     version: BigInt(account.version),
-    cause,
+    cause: account.cause,
     lastTransactionId: account.lastTransactionId,
     eventTime: account.eventTime,
     processingTime: account.processingTime,
@@ -61,10 +66,12 @@ export function snapshotOf(
 
 const FORMAT_V1 = 1;
 const SERDE_NAME = 'accountBalancesSerde';
+const CAUSES: readonly SnapshotCause[] = ['TRANSACTION', 'HOLD_EXPIRY'];
 
 /**
- * The balances store's format (and its changelog's): version, times and the last transaction id,
- * then per currency its code, ledger and held as int64 minor units. Binary: every transaction
+ * The balances store's format (and its changelog's): version, cause, times and the last
+ * transaction id, then per currency its code, ledger and held as int64 minor units: the last
+ * snapshot, whole (a serving cache can be rebuilt from the changelog). Binary: every transaction
  * reads and writes it.
  */
 export const accountBalancesSerde: Serde<AccountBalances> = {
@@ -72,6 +79,7 @@ export const accountBalancesSerde: Serde<AccountBalances> = {
     const writer = new StoreValueWriter(48 + account.positions.size * 19)
       .uint8(FORMAT_V1)
       .number(account.version)
+      .uint8(CAUSES.indexOf(account.cause))
       .number(account.eventTime)
       .number(account.processingTime)
       .text(account.lastTransactionId)
@@ -85,6 +93,8 @@ export const accountBalancesSerde: Serde<AccountBalances> = {
     const reader = new StoreValueReader(bytes, SERDE_NAME);
     reader.format(FORMAT_V1);
     const version = reader.number();
+    const cause = CAUSES[reader.uint8()];
+    if (cause === undefined) throw new SerdeError(SERDE_NAME, 'unknown snapshot cause');
     const eventTime = reader.number();
     const processingTime = reader.number();
     const lastTransactionId = reader.text();
@@ -95,6 +105,6 @@ export const accountBalancesSerde: Serde<AccountBalances> = {
       positions.set(currency, { ledgerMinor: reader.int64(), heldMinor: reader.int64() });
     }
     reader.end();
-    return { version, lastTransactionId, eventTime, processingTime, positions };
+    return { version, cause, lastTransactionId, eventTime, processingTime, positions };
   },
 };

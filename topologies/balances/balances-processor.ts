@@ -167,9 +167,10 @@ export class BalancesProcessor implements Processor<string, Transaction, string,
     ctx: ProcessorContext<string, BalanceSnapshot>,
   ): void {
     account.version += 1;
+    account.cause = cause;
     account.processingTime = ctx.now();
     this.#balances.put(accountId, account);
-    ctx.forward({ key: accountId, value: snapshotOf(accountId, account, cause) });
+    ctx.forward({ key: accountId, value: snapshotOf(accountId, account) });
   }
 }
 

@@ -1,4 +1,7 @@
-import type { Admin, Kafka } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka } from 'kafkajs';
+
+// A CommonJS export Node's ES module loader does not see by name.
+const { ConfigResourceTypes } = kafkajs;
 import type { AdminClient, CommittedOffset, TopicPartition, TopicSpec } from '../client.ts';
 import { tpKey } from '../client.ts';
 
@@ -65,6 +68,22 @@ export class KafkaJsAdminClient implements AdminClient {
       const offsets = await this.#admin.fetchTopicOffsets(topic);
       for (const o of offsets)
         result.set(tpKey({ topic, partition: o.partition }), { start: Number(o.low), end: Number(o.high) });
+    }
+    return result;
+  }
+
+  async topicConfigs(topics: string[], names: string[]): Promise<Map<string, Record<string, string>>> {
+    const result = new Map<string, Record<string, string>>();
+    if (topics.length === 0) return result;
+    const described = await this.#admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: names })),
+    });
+    for (const resource of described.resources) {
+      result.set(
+        resource.resourceName,
+        Object.fromEntries(resource.configEntries.map((entry) => [entry.configName, entry.configValue])),
+      );
     }
     return result;
   }

@@ -179,6 +179,8 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
         this.#call<Map<string, CommittedOffset>>('admin', 'committedOffsets', [groupId, tps]),
       offsetRange: (tps: TopicPartition[]) =>
         this.#call<Map<string, { start: number; end: number }>>('admin', 'offsetRange', [tps]),
+      topicConfigs: (topics: string[], names: string[]) =>
+        this.#call<Map<string, Record<string, string>>>('admin', 'topicConfigs', [topics, names]),
       close: async () => undefined,
     };
   }

@@ -73,6 +73,8 @@ async function call(target: string, method: string, args: unknown[]): Promise<un
         return admin.committedOffsets(args[0] as string, args[1] as TopicPartition[]);
       case 'offsetRange':
         return admin.offsetRange(args[0] as TopicPartition[]);
+      case 'topicConfigs':
+        return admin.topicConfigs(args[0] as string[], args[1] as string[]);
       case 'close':
         return undefined; // one admin for the thread, closed with the adapter
     }

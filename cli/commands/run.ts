@@ -1,0 +1,96 @@
+import {
+  StreamThreadsApp,
+  StreamsApp,
+  describeError,
+  siblingModuleUrl,
+  validateStreamsConfig,
+  type PostCommitHookSource,
+} from '../../processor/index.ts';
+import { ConfluentAvroRegistry, registerProductSchemas } from '../../schemas/index.ts';
+import { PRODUCT_SINK } from '../../topologies/product.ts';
+import {
+  redisBalanceCacheHook,
+  type RedisBalanceCacheOptions,
+} from '../../topologies/balances/redis-balance-cache.ts';
+import { topologyByName } from '../../topologies/index.ts';
+import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
+import { productConfigFrom, type ProductFlags } from '../product-config.ts';
+import { topologySpecFrom, type TopologyFlags } from './topology-spec.ts';
+
+export type RunCommandFlags = RunFlags & ProductFlags & TopologyFlags;
+
+/** The instance cannot go on (or cannot start): one line on stderr, and exit code 1. */
+function failed(error: unknown): void {
+  console.error(`saldo: ${describeError(error).message}`);
+  process.exitCode = 1;
+}
+
+/**
+ * `saldo run`: one instance of a topology until SIGTERM/SIGINT. The product registers its schemas
+ * first (the ids the registry gives are the ones used) and keeps the Redis serving cache.
+ */
+export async function runCommand(flags: RunCommandFlags): Promise<void> {
+  const engine = streamsConfigFrom(process.env, flags);
+  const product = flags.topology === 'product' ? productConfigFrom(process.env, flags) : undefined;
+  const spec = topologySpecFrom(flags, () => product as NonNullable<typeof product>);
+  if (product !== undefined) engine.createOutputTopics = product.createTopics;
+  const config = validateStreamsConfig(engine);
+
+  const cache: RedisBalanceCacheOptions | undefined =
+    product === undefined
+      ? undefined
+      : {
+          redisUrl: product.redisUrl,
+          keyPrefix: product.redisKeyPrefix,
+          applicationId: config.applicationId,
+          sink: PRODUCT_SINK,
+          logLevel: config.logLevel,
+        };
+  // Several stream threads build the topology and the hooks in each thread, from these modules.
+  const app =
+    config.streamThreads > 1
+      ? new StreamThreadsApp(
+          {
+            module: siblingModuleUrl('../../topologies/index.ts', import.meta.url).href,
+            exportName: 'topologyByName',
+            args: spec,
+          },
+          config,
+          {
+            onFailed: failed,
+            postCommitHooks:
+              cache === undefined
+                ? []
+                : [
+                    {
+                      module: siblingModuleUrl(
+                        '../../topologies/balances/redis-balance-cache.ts',
+                        import.meta.url,
+                      ).href,
+                      exportName: 'redisBalanceCacheHook',
+                      args: cache,
+                    } satisfies PostCommitHookSource,
+                  ],
+          },
+        )
+      : new StreamsApp(topologyByName(spec), config, { onFailed: failed });
+  if (app instanceof StreamsApp && cache !== undefined) app.onCommitted(redisBalanceCacheHook(cache));
+
+  if (product !== undefined) {
+    const ids = await registerProductSchemas(
+      ConfluentAvroRegistry.connect(product.schemaRegistryUrl),
+      product.topics,
+    );
+    app.logger.info(
+      {
+        subjects: {
+          [`${product.topics.transactions}-value`]: ids.transaction,
+          [`${product.topics.balances}-value`]: ids.snapshot,
+        },
+      },
+      'schemas registered',
+    );
+  }
+  app.installSignalHandlers();
+  await app.start();
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { ConfigError } from '../processor/index.ts';
+import { DEFAULT_PRODUCT_SETTINGS, DEFAULT_PRODUCT_TOPICS } from '../topologies/product.ts';
+import { parseDuration } from './durations.ts';
+
+/** Flags of `saldo run` (and the other product commands) beside the engine's. */
+export interface ProductFlags {
+  registryUrl?: string;
+  redisUrl?: string;
+  redisKeyPrefix?: string;
+  transactionsTopic?: string;
+  balancesTopic?: string;
+  holdExpiry?: string;
+  dedupRetention?: string;
+  maxEventTimeAhead?: string;
+  createTopics?: boolean;
+}
+
+const topicName = z
+  .string()
+  .min(1)
+  .max(249)
+  .regex(/^[A-Za-z0-9._-]+$/, 'may use only letters, digits, ".", "_" and "-"');
+
+const duration = (what: string) =>
+  z.union([
+    z.number().int().positive(),
+    z.string().transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${what}: '${text}' is not a duration such as 7d, 36h, 90m, 30s`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  ]);
+
+/** The product's configuration, validated once at start-up with every problem reported at once. */
+export const productConfigSchema = z.object({
+  schemaRegistryUrl: z.url(),
+  redisUrl: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL'),
+  redisKeyPrefix: z.string().max(100),
+  topics: z.object({ transactions: topicName, balances: topicName }),
+  holdExpiryMs: duration('holdExpiry'),
+  dedupRetentionMs: duration('dedupRetention'),
+  maxEventTimeAheadMs: duration('maxEventTimeAhead'),
+  createTopics: z.boolean(),
+});
+
+export type ProductConfig = z.output<typeof productConfigSchema>;
+
+const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:18081/apis/ccompat/v7';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
+
+const TRUE = new Set(['1', 'true', 'yes']);
+
+/**
+ * Reads the product's settings from the environment (SCHEMA_REGISTRY_URL, REDIS_URL, SALDO_*),
+ * overridden by flags; validates them.
+ */
+export function productConfigFrom(env: NodeJS.ProcessEnv, flags: ProductFlags): ProductConfig {
+  const input = {
+    schemaRegistryUrl: flags.registryUrl ?? env.SCHEMA_REGISTRY_URL ?? DEFAULT_REGISTRY_URL,
+    redisUrl: flags.redisUrl ?? env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    redisKeyPrefix: flags.redisKeyPrefix ?? env.SALDO_REDIS_KEY_PREFIX ?? 'saldo:',
+    topics: {
+      transactions:
+        flags.transactionsTopic ?? env.SALDO_TRANSACTIONS_TOPIC ?? DEFAULT_PRODUCT_TOPICS.transactions,
+      balances: flags.balancesTopic ?? env.SALDO_BALANCES_TOPIC ?? DEFAULT_PRODUCT_TOPICS.balances,
+    },
+    holdExpiryMs: flags.holdExpiry ?? env.SALDO_HOLD_EXPIRY ?? DEFAULT_PRODUCT_SETTINGS.holdExpiryMs,
+    dedupRetentionMs:
+      flags.dedupRetention ?? env.SALDO_DEDUP_RETENTION ?? DEFAULT_PRODUCT_SETTINGS.dedupRetentionMs,
+    maxEventTimeAheadMs:
+      flags.maxEventTimeAhead ??
+      env.SALDO_MAX_EVENT_TIME_AHEAD ??
+      DEFAULT_PRODUCT_SETTINGS.maxEventTimeAheadMs,
+    createTopics: flags.createTopics ?? TRUE.has((env.SALDO_CREATE_TOPICS ?? '').toLowerCase()),
+  };
+  const parsed = productConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `  - ${issue.path.join('.') || '(config)'}: ${issue.message}`,
+    );
+    throw new ConfigError(`invalid saldo configuration:\n${problems.join('\n')}`);
+  }
+  return parsed.data;
+}
