@@ -205,3 +205,64 @@ describe('a windowed store in a topology (velocity per account)', () => {
     expect(driver.windowedStore<string, number>('per-second').get('acct-1', t0)).toBeUndefined();
   });
 });
+
+describe('event time from the value, and TTL stores, as a topology author uses them', () => {
+  interface Reading {
+    id: string;
+    at: number;
+  }
+  const strings = recordSerde(stringSerde, 'string');
+  /** Remembers each id for 1,000 ms of stream time; forwards `id@streamTime` when it is new. */
+  const rememberingTopology = (maxTimestampAheadMs?: number) =>
+    new TopologyBuilder()
+      .addSource('in', {
+        topics: ['readings'],
+        keySerde: strings,
+        valueSerde: recordSerde(jsonSerde<Reading>(), 'json'),
+        timestampOf: (reading) => reading.at,
+        ...(maxTimestampAheadMs === undefined ? {} : { maxTimestampAheadMs }),
+      })
+      .addKeyValueStore('seen', { keySerde: stringSerde, valueSerde: stringSerde, ttlMs: 1_000 })
+      .addProcessor('remember', {
+        parents: ['in'],
+        stores: ['seen'],
+        create: () => ({
+          process(record, ctx: ProcessorContext<string, string>) {
+            const reading = record.value as Reading;
+            const seen = ctx.ttlKeyValueStore<string, string>('seen');
+            if (seen.get(reading.id) !== undefined) return;
+            seen.put(reading.id, 'x');
+            ctx.forward({ key: reading.id, value: `${reading.id}@${ctx.streamTime}` });
+          },
+        }),
+      })
+      .addSink('out', { parents: ['remember'], topic: 'firsts', keySerde: strings, valueSerde: strings })
+      .build();
+
+  it('drives stream time, the records’ timestamps and TTL expiry from the value, not the Kafka timestamp', async () => {
+    driver = await TopologyTestDriver.create(rememberingTopology());
+    const send = (id: string, at: number) =>
+      (driver as TopologyTestDriver).pipe('readings', { key: id, value: { id, at }, timestamp: 5 });
+    await send('a', 10_000);
+    await send('a', 10_500);
+    await send('b', 11_000);
+    await send('a', 11_000);
+    expect(driver.outputs<string, string>('firsts').map((o) => [o.value, o.timestamp])).toEqual([
+      ['a@10000', 10_000],
+      ['b@11000', 11_000],
+      ['a@11000', 11_000],
+    ]);
+  });
+
+  it('refuses, as a dead letter, a record stamped too far ahead of the wall clock, before it moves stream time', async () => {
+    driver = await TopologyTestDriver.create(rememberingTopology(60_000), { wallClockStart: 10_000 });
+    await driver.pipe('readings', { key: 'a', value: { id: 'a', at: 10_000 } });
+    await driver.pipe('readings', { key: 'z', value: { id: 'z', at: 10_000 + 3_600_000 } });
+    await driver.pipe('readings', { key: 'a', value: { id: 'a', at: 10_500 } });
+    const letters = driver.deadLetters();
+    expect(letters.map((letter) => header(letter, DLQ_HEADERS.reason))).toEqual(['invalid']);
+    expect(letters.map((letter) => header(letter, DLQ_HEADERS.errorCode))).toEqual(['timestamp-in-future']);
+    // Stream time stayed at 10,000: 'a' was still remembered at 10,500.
+    expect(driver.outputs<string, string>('firsts').map((o) => o.value)).toEqual(['a@10000']);
+  });
+});
