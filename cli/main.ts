@@ -3,10 +3,12 @@ import { Command } from 'commander';
 import { validateStreamsConfig } from '../processor/index.ts';
 import { topologyByName } from '../topologies/index.ts';
 import { withEngineOptions, withProductOptions, withTopologyOptions } from './commands/options.ts';
+import { generateCommandAction, type GenerateFlags } from './generate/index.ts';
 import { runCommand, type RunCommandFlags } from './commands/run.ts';
 import { schemasRegisterCommand } from './commands/schemas.ts';
 import { formatTopicReports, topicsCreateCommand, type TopicsCreateFlags } from './commands/topics.ts';
 import { topologySpecFrom } from './commands/topology-spec.ts';
+import { checkAsJson, formatCheck, verifyCommand, type VerifyFlags } from './commands/verify.ts';
 import { streamsConfigFrom } from './env-config.ts';
 import { productConfigFrom, type ProductFlags } from './product-config.ts';
 
@@ -68,6 +70,43 @@ export function buildCli(): Command {
       const ids = await schemasRegisterCommand(flags);
       if (flags.json) console.log(JSON.stringify(ids));
       else for (const [subject, id] of Object.entries(ids)) console.log(`${subject}: id ${id}`);
+    });
+
+  withProductOptions(
+    withEngineOptions(
+      program
+        .command('verify')
+        .description('check every account of an expected-balances file in Redis and on the balances topic'),
+    ),
+  )
+    .requiredOption('--expected <file>', 'the expected balances (saldo generate --expected)')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: VerifyFlags) => {
+      const check = await verifyCommand(flags);
+      console.log(flags.json ? checkAsJson(check) : formatCheck(check));
+      if (check.redis.mismatches.length > 0 || check.topic.mismatches.length > 0) process.exitCode = 3;
+    });
+
+  program
+    .command('generate')
+    .description(
+      'produce realistic, deterministic transactions through the registry, and their expected balances',
+    )
+    .option('--accounts <n>', 'accounts that transact (default 1000)')
+    .option('--count <n>', 'records to produce, duplicates included (default 10000 without --duration)')
+    .option('--duration <time>', 'produce for this long (30s, 5m, 2h)')
+    .option('--rate <tx/s>', 'records per second (default: as fast as Kafka takes them)')
+    .option('--seed <n>', 'the same seed gives the same records (default 1)')
+    .option('--topic <name>', 'where to produce (env SALDO_TRANSACTIONS_TOPIC, default transactions)')
+    .option('--expected <file>', 'write the expected final balance of every account here (JSON Lines)')
+    .option('--start-time <iso|ms>', 'event time of the first record (default now)')
+    .option('--batch-size <n>', 'records per produce request (default 500)')
+    .option('--brokers <list>', 'Kafka bootstrap servers (env KAFKA_BROKERS)')
+    .option('--registry-url <url>', 'schema registry, Confluent API (env SCHEMA_REGISTRY_URL)')
+    .option('--dry-run', 'produce nothing; only write --expected')
+    .option('--json', 'print the summary as JSON')
+    .action(async (flags: GenerateFlags) => {
+      await generateCommandAction(flags);
     });
 
   return program;

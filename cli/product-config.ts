@@ -52,8 +52,9 @@ export const productConfigSchema = z.object({
 
 export type ProductConfig = z.output<typeof productConfigSchema>;
 
-const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:18081/apis/ccompat/v7';
-const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
+/** The local platform's registry and Redis (npm run platform:up). */
+export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:18081/apis/ccompat/v7';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
 
 const TRUE = new Set(['1', 'true', 'yes']);
 

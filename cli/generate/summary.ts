@@ -1,0 +1,110 @@
+/** What a generator run did: counted as it goes, returned at the end, printed as a small table. */
+import { TRANSACTION_TYPES, type TransactionType } from '../../topologies/transactions/transaction.ts';
+import type { Emission } from './traffic.ts';
+
+/** Why the run stopped. */
+export type StopReason = 'count' | 'duration' | 'event-time span' | 'interrupted';
+
+export interface GenerateSummary {
+  topic: string;
+  seed: number;
+  /** Accounts of the model, and how many had a balance to check at the end. */
+  accounts: number;
+  accountsWithBalances: number;
+  /** Accounts with a currency whose available balance ended below zero. */
+  accountsBelowZero: number;
+  /** Records sent, duplicates included. */
+  records: number;
+  /** Distinct transactions sent. */
+  transactions: number;
+  /** Distinct transactions by type. */
+  byType: Record<TransactionType, number>;
+  duplicates: number;
+  /** Authorizations sent after a capture or reversal that names them. */
+  lateAuthorizations: number;
+  /** ISO 8601 event times of the first record and of the latest event time sent. */
+  firstEventTime: string;
+  lastEventTime: string;
+  eventTimeSpanMs: number;
+  elapsedMs: number;
+  recordsPerSecond: number;
+  /** Records per second asked for; null when unlimited. */
+  targetRate: number | null;
+  stoppedBy: StopReason;
+  /** Where the expected balances were written; null when they were not asked for. */
+  expectedPath: string | null;
+}
+
+/** Counts what is emitted, by type and by delivery. */
+export class EmissionTally {
+  readonly byType = Object.fromEntries(TRANSACTION_TYPES.map((type) => [type, 0])) as Record<
+    TransactionType,
+    number
+  >;
+  records = 0;
+  duplicates = 0;
+  lateAuthorizations = 0;
+  firstEventTime = Number.POSITIVE_INFINITY;
+  lastEventTime = Number.NEGATIVE_INFINITY;
+
+  count(emission: Emission): void {
+    this.records += 1;
+    const { record, delivery } = emission;
+    if (record.eventTime < this.firstEventTime) this.firstEventTime = record.eventTime;
+    if (record.eventTime > this.lastEventTime) this.lastEventTime = record.eventTime;
+    if (delivery === 'duplicate') {
+      this.duplicates += 1;
+      return;
+    }
+    if (delivery === 'late') this.lateAuthorizations += 1;
+    this.byType[record.type as TransactionType] += 1;
+  }
+
+  get transactions(): number {
+    return this.records - this.duplicates;
+  }
+}
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+export function formatCount(value: number): string {
+  return integer.format(value);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1_000).toFixed(1)} s`;
+}
+
+/** The summary as a small table for people (the --json flag prints the object instead). */
+export function formatSummary(summary: GenerateSummary): string {
+  const rate = `${formatCount(summary.recordsPerSecond)} tx/s`;
+  const target = summary.targetRate === null ? 'unlimited' : `${formatCount(summary.targetRate)} tx/s`;
+  const rows: Array<[string, string]> = [
+    ['topic', summary.topic],
+    ['stopped by', summary.stoppedBy],
+    ['seed', String(summary.seed)],
+    [
+      'records',
+      `${formatCount(summary.records)} in ${seconds(summary.elapsedMs)} (${rate}, target ${target})`,
+    ],
+    ['transactions', `${formatCount(summary.transactions)} distinct`],
+    ['duplicates', formatCount(summary.duplicates)],
+    ['late authorizations', formatCount(summary.lateAuthorizations)],
+    [
+      'accounts',
+      `${formatCount(summary.accounts)} (${formatCount(summary.accountsWithBalances)} with balances, ${formatCount(summary.accountsBelowZero)} below zero)`,
+    ],
+    [
+      'event times',
+      `${summary.firstEventTime} → ${summary.lastEventTime} (${seconds(summary.eventTimeSpanMs)})`,
+    ],
+    ['expected balances', summary.expectedPath ?? '(not written: use --expected <file>)'],
+  ];
+  const byType = TRANSACTION_TYPES.map((type): [string, string] => [
+    `  ${type}`,
+    formatCount(summary.byType[type]),
+  ]);
+  const width = Math.max(...[...rows, ...byType].map(([label]) => label.length));
+  const line = ([label, value]: [string, string]) => `${label.padEnd(width)}  ${value}`;
+  return [...rows.map(line), 'by type', ...byType.map(line)].join('\n');
+}

@@ -1,0 +1,164 @@
+import { Redis } from 'ioredis';
+import { createLogger } from '../../processor/index.ts';
+import type { ConsumedRecord } from '../../processor/kafka/client.ts';
+import { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
+import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
+import { balanceKey, snapshotFromServingHash } from '../../topologies/balances/serving-hash.ts';
+import type { BalanceSnapshot } from '../../topologies/balances/snapshot.ts';
+
+/** One currency's expected balances of an account, in minor units. */
+export interface ExpectedBalance {
+  currency: string;
+  ledgerMinor: bigint;
+  heldMinor: bigint;
+  availableMinor: bigint;
+}
+
+/** What a run should have left: every account's balances per currency. */
+export type ExpectedBalances = ReadonlyMap<string, readonly ExpectedBalance[]>;
+
+/** An account whose balances differ from the expected ones, in one place (Redis or the topic). */
+export interface Mismatch {
+  accountId: string;
+  expected: readonly ExpectedBalance[];
+  actual: readonly ExpectedBalance[] | undefined;
+}
+
+export interface PlaceCheck {
+  matched: number;
+  mismatches: Mismatch[];
+}
+
+export interface BalancesCheck {
+  accounts: number;
+  redis: PlaceCheck;
+  topic: PlaceCheck;
+  /** The latest snapshot per account on the topic (for samples). */
+  snapshots: Map<string, BalanceSnapshot>;
+}
+
+const sameBalances = (a: readonly ExpectedBalance[], b: readonly ExpectedBalance[]): boolean =>
+  a.length === b.length &&
+  a.every(
+    (x, i) =>
+      x.currency === b[i]?.currency &&
+      x.ledgerMinor === b[i]?.ledgerMinor &&
+      x.heldMinor === b[i]?.heldMinor &&
+      x.availableMinor === b[i]?.availableMinor,
+  );
+
+const byCurrency = (balances: readonly ExpectedBalance[]): ExpectedBalance[] =>
+  [...balances].sort((x, y) => (x.currency < y.currency ? -1 : x.currency > y.currency ? 1 : 0));
+
+/** Compares every expected account with what a place holds (undefined: the account is missing there). */
+export function compareBalances(
+  expected: ExpectedBalances,
+  actualOf: (accountId: string) => readonly ExpectedBalance[] | undefined,
+): PlaceCheck {
+  const mismatches: Mismatch[] = [];
+  let matched = 0;
+  for (const [accountId, balances] of expected) {
+    const actual = actualOf(accountId);
+    if (actual !== undefined && sameBalances(byCurrency(balances), byCurrency(actual))) matched += 1;
+    else mismatches.push({ accountId, expected: balances, actual });
+  }
+  return { matched, mismatches };
+}
+
+/** The latest snapshot of every account on the balances topic (read_committed, to its end). */
+export async function readLatestSnapshots(options: {
+  brokers: string[];
+  registryUrl: string;
+  topic: string;
+  clientId: string;
+}): Promise<Map<string, BalanceSnapshot>> {
+  const adapter = new KafkaJsAdapter({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logger: createLogger({ level: 'error' }),
+    groupPrefix: options.clientId,
+  });
+  const serde = productSerdes(ConfluentAvroRegistry.connect(options.registryUrl)).snapshot;
+  const latest = new Map<string, BalanceSnapshot>();
+  try {
+    const admin = await adapter.admin();
+    const partitions = (await admin.partitionCounts([options.topic])).get(options.topic);
+    if (partitions === undefined) throw new Error(`topic ${options.topic} does not exist`);
+    const tps = Array.from({ length: partitions }, (_, partition) => ({ topic: options.topic, partition }));
+    const ranges = await admin.offsetRange(tps);
+    const wanted = tps.map((tp) => {
+      const range = ranges.get(`${tp.topic}:${tp.partition}`) ?? { start: 0, end: 0 };
+      return { ...tp, from: range.start, to: range.end };
+    });
+    await adapter.changelogReader().read(
+      wanted,
+      async (records: ConsumedRecord[]) => {
+        for (const record of records) {
+          if (record.value === null) continue;
+          const snapshot = await serde.deserialize(record.value, { topic: options.topic, part: 'value' });
+          const known = latest.get(snapshot.accountId);
+          if (known === undefined || known.version < snapshot.version)
+            latest.set(snapshot.accountId, snapshot);
+        }
+      },
+      { heartbeat: async () => undefined },
+    );
+  } finally {
+    await adapter.close();
+  }
+  return latest;
+}
+
+/** Every expected account's hash in Redis (HGETALL, pipelined in chunks). */
+export async function readRedisSnapshots(
+  redisUrl: string,
+  keyPrefix: string,
+  accountIds: readonly string[],
+): Promise<Map<string, BalanceSnapshot>> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  const found = new Map<string, BalanceSnapshot>();
+  try {
+    for (let at = 0; at < accountIds.length; at += 1_000) {
+      const chunk = accountIds.slice(at, at + 1_000);
+      const pipeline = redis.pipeline();
+      for (const accountId of chunk) pipeline.hgetall(balanceKey(keyPrefix, accountId));
+      const results = (await pipeline.exec()) ?? [];
+      results.forEach(([error, hash], index) => {
+        if (error !== null) throw error;
+        const snapshot = snapshotFromServingHash(hash as Record<string, string>);
+        if (snapshot !== undefined) found.set(chunk[index] as string, snapshot);
+      });
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return found;
+}
+
+/** Checks every expected account's balances in Redis and on the balances topic. */
+export async function checkBalances(options: {
+  expected: ExpectedBalances;
+  brokers: string[];
+  registryUrl: string;
+  redisUrl: string;
+  redisKeyPrefix: string;
+  balancesTopic: string;
+  clientId?: string;
+}): Promise<BalancesCheck> {
+  const accountIds = [...options.expected.keys()];
+  const [snapshots, cached] = await Promise.all([
+    readLatestSnapshots({
+      brokers: options.brokers,
+      registryUrl: options.registryUrl,
+      topic: options.balancesTopic,
+      clientId: options.clientId ?? 'saldo-verify',
+    }),
+    readRedisSnapshots(options.redisUrl, options.redisKeyPrefix, accountIds),
+  ]);
+  return {
+    accounts: accountIds.length,
+    redis: compareBalances(options.expected, (id) => cached.get(id)?.balances),
+    topic: compareBalances(options.expected, (id) => snapshots.get(id)?.balances),
+    snapshots,
+  };
+}
