@@ -25,6 +25,12 @@ export interface InstanceOptions {
   /** The instance id (`--instance-id`): names the instance in logs and kafkajs client ids. */
   name: string;
   appId: string;
+  /**
+   * `counting` (default): the engine's reference topology, `input` → `output`. `product`: what
+   * `saldo run` runs; `input` and `output` are its transactions and balances topics, and `env`
+   * gives the registry, Redis and key prefix.
+   */
+  topology?: 'counting' | 'product';
   input: string;
   output: string;
   /** The instance's own state directory: each instance is a separate machine. */
@@ -65,15 +71,14 @@ export class InstanceProcess {
   private constructor(options: InstanceOptions) {
     this.name = options.name;
     this.options = options;
+    const topics =
+      options.topology === 'product'
+        ? ['--topology', 'product', '--transactions-topic', options.input, '--balances-topic', options.output]
+        : ['--topology', 'counting', '--input', options.input, '--output', options.output];
     const args = [
       'cli/main.ts',
       'run',
-      '--topology',
-      'counting',
-      '--input',
-      options.input,
-      '--output',
-      options.output,
+      ...topics,
       '--app-id',
       options.appId,
       '--state-dir',
