@@ -36,4 +36,4 @@ export { DiscardingSink, TransactionSinkError, type TransactionSink } from './si
 export { connectKafkaSink, type KafkaSinkOptions } from './kafka-sink.ts';
 export { systemRunClock, type RunClock } from './pacer.ts';
 export { formatProgressLine, progressReporter, silentProgress, type ProgressReporter } from './progress.ts';
-export { formatSummary, type GenerateSummary, type StopReason } from './summary.ts';
+export { formatCount, formatSummary, type GenerateSummary, type StopReason } from './summary.ts';
