@@ -12,7 +12,10 @@ export interface RunFlags {
   instanceId?: string;
   logLevel?: string;
   streamThreads?: string;
+  createTopics?: boolean;
 }
+
+const TRUE = new Set(['1', 'true', 'yes']);
 
 // Range checks, and the message for text that is not a number (NaN), are the config schema's.
 function numberOrUndefined(text: string | undefined): number | undefined {
@@ -54,6 +57,10 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (fetchMaxPerPartition !== undefined) input.fetchMaxBytesPerPartition = fetchMaxPerPartition;
   const streamThreads = numberOrUndefined(flags.streamThreads ?? env.SALDO_STREAM_THREADS);
   if (streamThreads !== undefined) input.streamThreads = streamThreads;
+  const attempts = numberOrUndefined(env.SALDO_UNRECOVERABLE_COMMIT_ATTEMPTS);
+  if (attempts !== undefined) input.unrecoverableCommitAttempts = attempts;
+  const createTopics = flags.createTopics ?? TRUE.has((env.SALDO_CREATE_TOPICS ?? '').toLowerCase());
+  if (createTopics) input.createOutputTopics = true;
   const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
   if (clientThread !== undefined)
     input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];

@@ -13,7 +13,6 @@ export interface ProductFlags {
   holdExpiry?: string;
   dedupRetention?: string;
   maxEventTimeAhead?: string;
-  createTopics?: boolean;
 }
 
 const topicName = z
@@ -22,21 +21,19 @@ const topicName = z
   .max(249)
   .regex(/^[A-Za-z0-9._-]+$/, 'may use only letters, digits, ".", "_" and "-"');
 
-const duration = (what: string) =>
-  z.union([
-    z.number().int().positive(),
-    z.string().transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${what}: '${text}' is not a duration such as 7d, 36h, 90m, 30s`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    }),
-  ]);
+/** A duration in ms, or text such as 7d; `source` names the flag and variable in the message. */
+const duration = (source: string) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value : parseDuration(value);
+    if (ms === undefined || !Number.isSafeInteger(ms) || ms <= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${value}' is not a duration such as 7d, 36h, 90m, 30s (${source})`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 /** The product's configuration, validated once at start-up with every problem reported at once. */
 export const productConfigSchema = z.object({
@@ -44,10 +41,9 @@ export const productConfigSchema = z.object({
   redisUrl: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL'),
   redisKeyPrefix: z.string().max(100),
   topics: z.object({ transactions: topicName, balances: topicName }),
-  holdExpiryMs: duration('holdExpiry'),
-  dedupRetentionMs: duration('dedupRetention'),
-  maxEventTimeAheadMs: duration('maxEventTimeAhead'),
-  createTopics: z.boolean(),
+  holdExpiryMs: duration('--hold-expiry, SALDO_HOLD_EXPIRY'),
+  dedupRetentionMs: duration('--dedup-retention, SALDO_DEDUP_RETENTION'),
+  maxEventTimeAheadMs: duration('--max-event-time-ahead, SALDO_MAX_EVENT_TIME_AHEAD'),
 });
 
 export type ProductConfig = z.output<typeof productConfigSchema>;
@@ -55,8 +51,6 @@ export type ProductConfig = z.output<typeof productConfigSchema>;
 /** The local platform's registry and Redis (npm run platform:up). */
 export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:18081/apis/ccompat/v7';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
-
-const TRUE = new Set(['1', 'true', 'yes']);
 
 /**
  * Reads the product's settings from the environment (SCHEMA_REGISTRY_URL, REDIS_URL, SALDO_*),
@@ -79,7 +73,6 @@ export function productConfigFrom(env: NodeJS.ProcessEnv, flags: ProductFlags): 
       flags.maxEventTimeAhead ??
       env.SALDO_MAX_EVENT_TIME_AHEAD ??
       DEFAULT_PRODUCT_SETTINGS.maxEventTimeAheadMs,
-    createTopics: flags.createTopics ?? TRUE.has((env.SALDO_CREATE_TOPICS ?? '').toLowerCase()),
   };
   const parsed = productConfigSchema.safeParse(input);
   if (!parsed.success) {

@@ -33,7 +33,6 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
   const engine = streamsConfigFrom(process.env, flags);
   const product = flags.topology === 'product' ? productConfigFrom(process.env, flags) : undefined;
   const spec = topologySpecFrom(flags, () => product as NonNullable<typeof product>);
-  if (product !== undefined) engine.createOutputTopics = product.createTopics;
   const config = validateStreamsConfig(engine);
 
   const cache: RedisBalanceCacheOptions | undefined =

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration } from '../../../cli/durations.ts';
+import { streamsConfigFrom } from '../../../cli/env-config.ts';
+import { productConfigFrom } from '../../../cli/product-config.ts';
+import { ConfigError } from '../../../processor/index.ts';
+
+const DAY = 86_400_000;
+
+describe('durations as operators write them', () => {
+  it('reads d, h, m, s, ms and plain milliseconds, and writes them back', () => {
+    expect(parseDuration('7d')).toBe(7 * DAY);
+    expect(parseDuration('36h')).toBe(36 * 3_600_000);
+    expect(parseDuration('90m')).toBe(5_400_000);
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('1500')).toBe(1_500);
+    for (const bad of ['7 days', '-1d', '1.5h', 'soon', '']) expect(parseDuration(bad)).toBeUndefined();
+    expect(formatDuration(7 * DAY)).toBe('7d');
+    expect(formatDuration(5_400_000)).toBe('90m');
+    expect(formatDuration(1_500)).toBe('1500ms');
+  });
+});
+
+describe('the product configuration', () => {
+  it('has the contract defaults: topics transactions and balances, 7 days of hold, 30 days of dedup', () => {
+    const config = productConfigFrom({}, {});
+    expect(config.topics).toEqual({ transactions: 'transactions', balances: 'balances' });
+    expect(config.holdExpiryMs).toBe(7 * DAY);
+    expect(config.dedupRetentionMs).toBe(30 * DAY);
+    expect(config.maxEventTimeAheadMs).toBe(DAY);
+    expect(config.redisKeyPrefix).toBe('saldo:');
+  });
+
+  it('reads the environment, overridden by flags', () => {
+    const config = productConfigFrom(
+      { SALDO_HOLD_EXPIRY: '31d', SALDO_BALANCES_TOPIC: 'saldos', REDIS_URL: 'redis://cache:6379' },
+      { holdExpiry: '10d', transactionsTopic: 'movimientos' },
+    );
+    expect(config.holdExpiryMs).toBe(10 * DAY);
+    expect(config.topics).toEqual({ transactions: 'movimientos', balances: 'saldos' });
+    expect(config.redisUrl).toBe('redis://cache:6379');
+  });
+
+  it('reports every invalid setting at once, by name', () => {
+    let failure: unknown;
+    try {
+      productConfigFrom(
+        { SCHEMA_REGISTRY_URL: 'not a url' },
+        { holdExpiry: 'a week', balancesTopic: 'bad topic' },
+      );
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(ConfigError);
+    const message = (failure as Error).message;
+    expect(message).toMatch(/schemaRegistryUrl/);
+    expect(message).toMatch(/holdExpiryMs: 'a week' is not a duration such as 7d.*--hold-expiry/);
+    expect(message).toMatch(/topics\.balances/);
+  });
+});
+
+describe('the engine configuration from the environment', () => {
+  it('creates missing output topics only when asked, by flag or SALDO_CREATE_TOPICS', () => {
+    expect(streamsConfigFrom({}, {}).createOutputTopics).toBeUndefined();
+    expect(streamsConfigFrom({ SALDO_CREATE_TOPICS: 'true' }, {}).createOutputTopics).toBe(true);
+    expect(streamsConfigFrom({}, { createTopics: true }).createOutputTopics).toBe(true);
+    expect(
+      streamsConfigFrom({ SALDO_UNRECOVERABLE_COMMIT_ATTEMPTS: '3' }, {}).unrecoverableCommitAttempts,
+    ).toBe(3);
+  });
+});
