@@ -101,6 +101,8 @@ export interface BenchReport {
 
 export interface JsonSummary {
   eosRecordsPerSec: number | null;
+  /** Engine CPU over the exactly-once processing window, per record. */
+  eosCpuMicrosPerRecord: number | null;
   alosRecordsPerSec: number | null;
   restoreRecordsPerSec: number | null;
   commitP99Ms: number | null;
@@ -128,6 +130,7 @@ export function jsonSummary(r: BenchReport): JsonSummary {
     n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10;
   return {
     eosRecordsPerSec: r.eos ? Math.round(r.eos.recordsPerSec) : null,
+    eosCpuMicrosPerRecord: r.eos ? round1((r.eos.processingCpuSeconds * 1e6) / r.eos.records) : null,
     alosRecordsPerSec: r.alos ? Math.round(r.alos.recordsPerSec) : null,
     restoreRecordsPerSec: r.restore ? Math.round(r.restore.recordsPerSec) : null,
     commitP99Ms: p99s.length === 0 ? null : round1(Math.max(...p99s)),

@@ -72,6 +72,14 @@ export function createSchemaRegistry(url: string): SchemaRegistry {
   return new SchemaRegistry(registryClientArgs(url), { [SchemaType.AVRO]: avroOptions });
 }
 
+const REGISTER_ATTEMPTS = 3;
+
+/** A conflict from setting up a subject that another client set up meanwhile. */
+function isConcurrentSetUp(error: unknown): boolean {
+  const status = (error as { status?: unknown } | undefined)?.status;
+  return status === 409 || (error instanceof Error && /already exists/i.test(error.message));
+}
+
 /** The schema registry port of Avro serdes, over a Confluent-compatible registry's HTTP API. */
 export class ConfluentAvroRegistry implements AvroSchemaRegistry {
   readonly client: SchemaRegistry;
@@ -85,11 +93,19 @@ export class ConfluentAvroRegistry implements AvroSchemaRegistry {
   }
 
   async register(subject: string, schema: AvroSchemaDefinition): Promise<number> {
-    const registered = await this.client.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-      { subject, compatibility: COMPATIBILITY.BACKWARD },
-    );
-    return registered.id;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const registered = await this.client.register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+          { subject, compatibility: COMPATIBILITY.BACKWARD },
+        );
+        return registered.id;
+      } catch (error) {
+        // Two instances registering a new subject at once both set its compatibility; the later
+        // one is told it exists. Again, it finds the subject configured and registers (idempotent).
+        if (attempt >= REGISTER_ATTEMPTS || !isConcurrentSetUp(error)) throw error;
+      }
+    }
   }
 
   async typeOf(id: number): Promise<avsc.Type> {

@@ -95,4 +95,18 @@ describe('transaction schema evolution through the real registry', () => {
     const latestId = await registry.client.getLatestSchemaId(`${topics.transactions}-value`);
     expect(latestId).toBe(await registry.register(`${topics.transactions}-value`, v2));
   });
+
+  it('registers a new subject from several instances at once: every one gets the same id', async () => {
+    const fresh = {
+      transactions: `${uniqueName('race')}-transactions`,
+      balances: `${uniqueName('race')}-balances`,
+    };
+    const ids = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        registerProductSchemas(ConfluentAvroRegistry.connect(services().schemaRegistryUrl), fresh),
+      ),
+    );
+    expect(new Set(ids.map((id) => id.transaction)).size).toBe(1);
+    expect(new Set(ids.map((id) => id.snapshot)).size).toBe(1);
+  });
 });

@@ -1,0 +1,460 @@
+/**
+ * The product benchmark (`npm run bench:pipeline`): `saldo run` itself — the product topology, the
+ * same code and serdes, compiled as a deployment runs it — on the local broker, exactly-once, with
+ * Redis. Input comes from the generator (Avro through the registry), pre-produced for the saturation
+ * phase; then a steady rate for end-to-end latency; then the counting topology's figure from the
+ * same machine and hour (bench/engine.ts), so the product's cost per record over the engine's shows.
+ *
+ *   npm run bench:pipeline [-- --transactions 2000000] [--accounts 1000000] [--json] [--no-append]
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import {
+  connectKafkaSink,
+  runGenerator,
+  silentProgress,
+  systemRunClock,
+  type TransactionSink,
+} from '../cli/generate/index.ts';
+import {
+  RECOMMENDED_MALLOC_ARENA_MAX,
+  RECOMMENDED_NODE_OPTIONS,
+  recommendedStreamThreads,
+} from '../cli/node-options.ts';
+import { ConfluentAvroRegistry, productSerdes, registerProductSchemas } from '../schemas/index.ts';
+import { platformUp } from '../scripts/platform/index.ts';
+import { positiveInt } from './args.ts';
+import { machineInfo } from './machine.ts';
+import { processCpuSeconds, processMemoryMb } from './pipeline/process-stats.ts';
+import {
+  appendPipelineReport,
+  pipelineJson,
+  pipelineTargetChecks,
+  type CountingFigures,
+  type LatencyFigures,
+  type PipelineReport,
+  type SaturationFigures,
+} from './pipeline/report.ts';
+import { SaldoProcess } from './pipeline/saldo-process.ts';
+import { watchVisibility } from './pipeline/visibility.ts';
+import { percentile } from './stats.ts';
+import { machineCpuTimes, stealShare } from './stats.ts';
+
+const execFileAsync = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const BENCHMARKS_FILE = join(ROOT, 'BENCHMARKS.md');
+
+const HELP = `usage: npm run bench:pipeline -- [options]
+
+  --transactions N      pre-produced transactions of the saturation phase (default 2000000)
+  --accounts N          accounts they belong to (default 1000000)
+  --partitions N        partitions of the topics (default 8)
+  --stream-threads N    stream threads of the instance (default: one per core, at most one per partition)
+  --latency-rate N      transactions/s of the latency phase (default 5000)
+  --latency-seconds N   how long the latency phase produces (default 60)
+  --counting-records N  records of the counting topology's run (default 1000000; 0 skips it)
+  --from-sources        run saldo from its .ts sources instead of compiled (.bench-build/)
+  --json                print one JSON object as the last line
+  --no-append           do not append the results to BENCHMARKS.md
+  --keep                keep topics, Redis keys and local state afterwards
+`;
+
+const log = (line: string) => process.stderr.write(`[bench:pipeline] ${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const epochNow = () => performance.timeOrigin + performance.now();
+
+async function committedSum(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return (fetched?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
+async function endSum(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+}
+
+/** Deletes the run's hashes and markers from Redis (a million accounts' worth, in batches). */
+async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5_000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function buildSaldo(): Promise<string> {
+  log('compiling saldo (tsc -p tsconfig.bench.json)');
+  await execFileAsync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.bench.json')],
+    {
+      cwd: ROOT,
+    },
+  );
+  return join(ROOT, '.bench-build', 'cli', 'main.js');
+}
+
+/**
+ * Saturation: the instance starts on the whole pre-produced input; records/s over the window from
+ * its first commit to its last (start-up excluded), and its CPU over that window.
+ */
+async function saturate(
+  saldo: SaldoProcess,
+  admin: Admin,
+  appId: string,
+  topic: string,
+  total: number,
+): Promise<SaturationFigures> {
+  let first: { at: number; committed: number; cpu: number } | undefined;
+  let last = { at: 0, committed: 0, cpu: 0 };
+  const cpuBefore = await machineCpuTimes();
+  for (const deadline = Date.now() + 30 * 60_000; ; await sleep(100)) {
+    if (saldo.exited) throw new Error(`saldo exited during the saturation phase; see ${saldo.logFile}`);
+    const committed = await committedSum(admin, appId, topic);
+    const cpu = (await processCpuSeconds(saldo.pid)) ?? last.cpu;
+    const sample = { at: epochNow(), committed, cpu };
+    if (first === undefined && committed > 0) first = sample;
+    last = sample;
+    if (committed >= total) break;
+    if (Date.now() > deadline) throw new Error(`saturation: ${committed} of ${total} committed after 30 min`);
+  }
+  const start = first ?? last;
+  const windowMs = last.at - start.at;
+  const transactions = last.committed - start.committed;
+  return {
+    transactions: total,
+    windowMs,
+    transactionsPerSec: (transactions / windowMs) * 1000,
+    cpuMicrosPerTransaction: ((last.cpu - start.cpu) * 1e6) / transactions,
+    machineSteal: stealShare(cpuBefore, await machineCpuTimes()),
+  };
+}
+
+/** Latency: a steady rate into the running instance; produce time → snapshot on the topic and in Redis. */
+async function measureLatency(opts: {
+  saldo: SaldoProcess;
+  admin: Admin;
+  kafka: Kafka;
+  appId: string;
+  topics: { transactions: string; balances: string };
+  endpoints: { registryUrl: string; redisUrl: string; brokers: string[] };
+  redisKeyPrefix: string;
+  accounts: number;
+  rate: number;
+  seconds: number;
+}): Promise<LatencyFigures> {
+  const watch = await watchVisibility({
+    kafka: opts.kafka,
+    registryUrl: opts.endpoints.registryUrl,
+    balancesTopic: opts.topics.balances,
+    groupId: `${opts.appId}-latency-reader`,
+    redisUrl: opts.endpoints.redisUrl,
+    redisKeyPrefix: opts.redisKeyPrefix,
+  });
+  const sentAt = new Map<string, number>();
+  const kafkaSink = await connectKafkaSink({
+    brokers: opts.endpoints.brokers,
+    topic: opts.topics.transactions,
+    serde: productSerdes(ConfluentAvroRegistry.connect(opts.endpoints.registryUrl)).transaction,
+    log: () => undefined,
+  });
+  const stamping: TransactionSink = {
+    async send(records) {
+      const at = epochNow();
+      for (const record of records)
+        if (!sentAt.has(record.transactionId)) sentAt.set(record.transactionId, at);
+      await kafkaSink.send(records);
+    },
+    close: () => kafkaSink.close(),
+  };
+  const cpuBefore = await machineCpuTimes();
+  try {
+    await runGenerator(
+      {
+        accounts: opts.accounts,
+        durationMs: opts.seconds * 1000,
+        rate: opts.rate,
+        seed: 2,
+        startTime: Date.now(),
+        topic: opts.topics.transactions,
+        batchSize: Math.max(1, Math.round(opts.rate / 50)),
+      },
+      stamping,
+      { clock: systemRunClock, progress: silentProgress },
+    );
+    const total = await endSum(opts.admin, opts.topics.transactions);
+    for (
+      const deadline = Date.now() + 120_000;
+      (await committedSum(opts.admin, opts.appId, opts.topics.transactions)) < total;
+      await sleep(100)
+    ) {
+      if (Date.now() > deadline) throw new Error('latency: the instance did not catch up within 2 min');
+    }
+    await sleep(2_000);
+  } finally {
+    await stamping.close();
+    await watch.stop();
+  }
+  const both: number[] = [];
+  const topicOnly: number[] = [];
+  const redisOnly: number[] = [];
+  for (const [id, sent] of sentAt) {
+    const topic = watch.onTopic.get(id);
+    const redis = watch.inRedis.get(id);
+    if (topic !== undefined) topicOnly.push(topic - sent);
+    if (redis !== undefined) redisOnly.push(redis - sent);
+    if (topic !== undefined && redis !== undefined) both.push(Math.max(topic, redis) - sent);
+  }
+  return {
+    rate: opts.rate,
+    seconds: opts.seconds,
+    sent: sentAt.size,
+    measured: both.length,
+    p50Ms: percentile(both, 0.5),
+    p99Ms: percentile(both, 0.99),
+    maxMs: percentile(both, 1),
+    topicP50Ms: percentile(topicOnly, 0.5),
+    topicP99Ms: percentile(topicOnly, 0.99),
+    redisP50Ms: percentile(redisOnly, 0.5),
+    redisP99Ms: percentile(redisOnly, 0.99),
+    machineSteal: stealShare(cpuBefore, await machineCpuTimes()),
+  };
+}
+
+/** The counting topology from the same machine and hour: bench/engine.ts, exactly-once only. */
+async function counting(records: number, streamThreads: number): Promise<CountingFigures | undefined> {
+  if (records === 0) return undefined;
+  log(`counting topology: ${records.toLocaleString('en-US')} records (bench/engine.ts --phases eos)`);
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [
+      join(ROOT, 'bench', 'engine.ts'),
+      '--phases',
+      'eos',
+      '--records',
+      String(records),
+      '--stream-threads',
+      String(streamThreads),
+      '--no-append',
+      '--json',
+    ],
+    { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, env: process.env },
+  );
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+    eosRecordsPerSec: number;
+    eosCpuMicrosPerRecord: number;
+    peakRssMb: number;
+  };
+  return {
+    records,
+    recordsPerSec: summary.eosRecordsPerSec,
+    cpuMicrosPerRecord: summary.eosCpuMicrosPerRecord,
+    peakRssMb: summary.peakRssMb,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      transactions: { type: 'string' },
+      accounts: { type: 'string' },
+      partitions: { type: 'string' },
+      'stream-threads': { type: 'string' },
+      'latency-rate': { type: 'string' },
+      'latency-seconds': { type: 'string' },
+      'counting-records': { type: 'string' },
+      'from-sources': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'no-append': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const transactions = positiveInt('transactions', values.transactions, 2_000_000);
+  const accounts = positiveInt('accounts', values.accounts, 1_000_000);
+  const partitions = positiveInt('partitions', values.partitions, 8);
+  const streamThreads = positiveInt(
+    'stream-threads',
+    values['stream-threads'],
+    recommendedStreamThreads(availableParallelism(), partitions),
+  );
+  const latencyRate = positiveInt('latency-rate', values['latency-rate'], 5_000);
+  const latencySeconds = positiveInt('latency-seconds', values['latency-seconds'], 60);
+  const countingRecords =
+    values['counting-records'] === '0'
+      ? 0
+      : positiveInt('counting-records', values['counting-records'], 1_000_000);
+  const date = new Date();
+
+  const { endpoints } = await platformUp({ log });
+  const brokers = endpoints.kafkaBrokers.split(',');
+  const kafka = new Kafka({ clientId: 'saldo-bench-pipeline', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const run = `bench-pipeline-${Date.now().toString(36)}`;
+  const topics = { transactions: `${run}-transactions`, balances: `${run}-balances` };
+  const redisKeyPrefix = `${run}:`;
+  const workDir = await mkdtemp(join(tmpdir(), 'saldo-bench-pipeline-'));
+  const main = values['from-sources'] ? join(ROOT, 'cli', 'main.ts') : await buildSaldo();
+  let saldo: SaldoProcess | undefined;
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: topics.transactions, numPartitions: partitions },
+        {
+          topic: topics.balances,
+          numPartitions: partitions,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
+    });
+    await registerProductSchemas(ConfluentAvroRegistry.connect(endpoints.schemaRegistryUrl), topics);
+
+    log(
+      `pre-producing ${transactions.toLocaleString('en-US')} transactions of ${accounts.toLocaleString('en-US')} accounts (Avro, the generator)`,
+    );
+    const sink = await connectKafkaSink({
+      brokers,
+      topic: topics.transactions,
+      serde: productSerdes(ConfluentAvroRegistry.connect(endpoints.schemaRegistryUrl)).transaction,
+      log: () => undefined,
+    });
+    const produced = await runGenerator(
+      {
+        accounts,
+        count: transactions,
+        seed: 1,
+        startTime: Date.now(),
+        topic: topics.transactions,
+        batchSize: 1_000,
+      },
+      sink,
+      { clock: systemRunClock, progress: silentProgress },
+    ).finally(() => sink.close());
+    log(
+      `produced in ${(produced.elapsedMs / 1000).toFixed(1)} s (${Math.round(produced.recordsPerSecond).toLocaleString('en-US')}/s); ${produced.accountsWithBalances.toLocaleString('en-US')} accounts with balances`,
+    );
+
+    log(
+      `saturation: saldo run (exactly-once, ${streamThreads} stream threads, ${values['from-sources'] ? 'from the sources' : 'compiled'})`,
+    );
+    saldo = SaldoProcess.start({
+      main,
+      args: [
+        '--app-id',
+        run,
+        '--state-dir',
+        join(workDir, 'state'),
+        '--stream-threads',
+        String(streamThreads),
+        '--transactions-topic',
+        topics.transactions,
+        '--balances-topic',
+        topics.balances,
+        '--log-level',
+        'warn',
+      ],
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: endpoints.kafkaBrokers,
+        SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+        REDIS_URL: endpoints.redisUrl,
+        SALDO_REDIS_KEY_PREFIX: redisKeyPrefix,
+        MALLOC_ARENA_MAX: String(RECOMMENDED_MALLOC_ARENA_MAX),
+      },
+      nodeOptions: [...RECOMMENDED_NODE_OPTIONS],
+      logFile: join(workDir, 'saldo.log'),
+    });
+    const saturation = await saturate(saldo, admin, run, topics.transactions, transactions);
+    log(
+      `saturation: ${Math.round(saturation.transactionsPerSec).toLocaleString('en-US')} transactions/s, ${saturation.cpuMicrosPerTransaction.toFixed(1)} µs CPU each`,
+    );
+
+    log(
+      `latency: ${latencyRate.toLocaleString('en-US')} transactions/s for ${latencySeconds} s into the running instance`,
+    );
+    const latency = await measureLatency({
+      saldo,
+      admin,
+      kafka,
+      appId: run,
+      topics,
+      endpoints: { registryUrl: endpoints.schemaRegistryUrl, redisUrl: endpoints.redisUrl, brokers },
+      redisKeyPrefix,
+      accounts,
+      rate: latencyRate,
+      seconds: latencySeconds,
+    });
+    log(
+      `latency: p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms (${latency.measured.toLocaleString('en-US')} of ${latency.sent.toLocaleString('en-US')} transactions seen on the topic and in Redis)`,
+    );
+    const memory = await processMemoryMb(saldo.pid);
+    const troubles = await saldo.troubles();
+    await saldo.stop();
+
+    const countingFigures = await counting(countingRecords, streamThreads);
+    const report: PipelineReport = {
+      date,
+      command: `npm run bench:pipeline${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      machine: machineInfo(),
+      partitions,
+      streamThreads,
+      accounts,
+      accountsWithBalances: produced.accountsWithBalances,
+      produceRate: produced.recordsPerSecond,
+      saturation,
+      latency,
+      peakRssMb: memory?.peakRssMb ?? Number.NaN,
+      counting: countingFigures,
+      troubles: troubles.length,
+      compiled: !values['from-sources'],
+    };
+    for (const check of pipelineTargetChecks(report))
+      log(`${check.ok ? 'PASS' : 'MISS'} ${check.what}: ${check.measured} (target ${check.target})`);
+    if (!values['no-append']) {
+      await appendPipelineReport(BENCHMARKS_FILE, report);
+      log(`appended to ${BENCHMARKS_FILE}`);
+    }
+    if (values.json) console.log(JSON.stringify(pipelineJson(report)));
+  } finally {
+    await saldo?.stop();
+    if (!values.keep) {
+      await admin
+        .deleteTopics({
+          topics: [
+            ...Object.values(topics),
+            ...(await admin.listTopics()).filter(
+              (t) => t.startsWith(`${run}-`) && !Object.values(topics).includes(t),
+            ),
+          ],
+        })
+        .catch(() => undefined);
+      await rm(workDir, { recursive: true, force: true });
+      await deleteRedisKeys(endpoints.redisUrl, redisKeyPrefix);
+    } else log(`kept: topics ${run}-*, Redis keys ${redisKeyPrefix}*, state and log in ${workDir}`);
+    await admin.disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench:pipeline failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});

@@ -1,0 +1,147 @@
+// The product benchmark's figures: targets, the section appended to BENCHMARKS.md, the JSON line.
+import { appendFile } from 'node:fs/promises';
+import { formatLoad, type MachineInfo } from '../machine.ts';
+
+export const PIPELINE_TARGETS = {
+  transactionsPerSec: 20_000,
+  e2eP99Ms: 500,
+  peakRssMb: 500,
+} as const;
+
+export interface SaturationFigures {
+  transactions: number;
+  /** From the first commit to the last: start-up excluded. */
+  windowMs: number;
+  transactionsPerSec: number;
+  cpuMicrosPerTransaction: number;
+  machineSteal: number | undefined;
+}
+
+export interface LatencyFigures {
+  rate: number;
+  seconds: number;
+  sent: number;
+  /** Transactions whose snapshot was seen both on the topic and in Redis. */
+  measured: number;
+  /** Produce time → the snapshot visible to a read_committed reader and in Redis (the later of the two). */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  topicP50Ms: number;
+  topicP99Ms: number;
+  redisP50Ms: number;
+  redisP99Ms: number;
+  machineSteal: number | undefined;
+}
+
+export interface CountingFigures {
+  records: number;
+  recordsPerSec: number;
+  cpuMicrosPerRecord: number;
+  peakRssMb: number;
+}
+
+export interface PipelineReport {
+  date: Date;
+  command: string;
+  machine: MachineInfo;
+  partitions: number;
+  streamThreads: number;
+  accounts: number;
+  accountsWithBalances: number;
+  produceRate: number;
+  saturation: SaturationFigures;
+  latency: LatencyFigures;
+  /** The saldo process's peak RSS (VmHWM) over both phases. */
+  peakRssMb: number;
+  counting: CountingFigures | undefined;
+  /** Log lines at warn or above from the instance. */
+  troubles: number;
+  compiled: boolean;
+}
+
+export interface PipelineCheck {
+  what: string;
+  measured: string;
+  target: string;
+  ok: boolean;
+}
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
+const pct = (n: number | undefined) => (n === undefined ? 'n/a' : `${(n * 100).toFixed(0)}%`);
+const round1 = (n: number | undefined) =>
+  n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10;
+
+export function pipelineTargetChecks(r: PipelineReport): PipelineCheck[] {
+  return [
+    {
+      what: 'transactions/s at saturation, exactly-once',
+      measured: int(r.saturation.transactionsPerSec),
+      target: `≥ ${int(PIPELINE_TARGETS.transactionsPerSec)}`,
+      ok: r.saturation.transactionsPerSec >= PIPELINE_TARGETS.transactionsPerSec,
+    },
+    {
+      what: `end-to-end p99 at ${int(r.latency.rate)}/s (topic and Redis)`,
+      measured: `${ms(r.latency.p99Ms)} ms`,
+      target: `≤ ${PIPELINE_TARGETS.e2eP99Ms} ms`,
+      ok: r.latency.p99Ms <= PIPELINE_TARGETS.e2eP99Ms,
+    },
+    {
+      what: `peak RSS with ${int(r.accounts)} accounts`,
+      measured: `${int(r.peakRssMb)} MB`,
+      target: `≤ ${PIPELINE_TARGETS.peakRssMb} MB`,
+      ok: r.peakRssMb <= PIPELINE_TARGETS.peakRssMb,
+    },
+  ];
+}
+
+/** The JSON line other tools read. */
+export function pipelineJson(r: PipelineReport): Record<string, number | null> {
+  return {
+    transactionsPerSec: Math.round(r.saturation.transactionsPerSec),
+    cpuMicrosPerTransaction: round1(r.saturation.cpuMicrosPerTransaction),
+    e2eP50Ms: round1(r.latency.p50Ms),
+    e2eP99Ms: round1(r.latency.p99Ms),
+    peakRssMb: round1(r.peakRssMb),
+    accounts: r.accounts,
+    countingRecordsPerSec: r.counting === undefined ? null : Math.round(r.counting.recordsPerSec),
+    countingCpuMicrosPerRecord: round1(r.counting?.cpuMicrosPerRecord),
+    saturationSteal: round1(
+      r.saturation.machineSteal === undefined ? undefined : r.saturation.machineSteal * 100,
+    ),
+  };
+}
+
+export function formatPipelineReport(r: PipelineReport): string {
+  const m = r.machine;
+  const lines = [
+    `## ${r.date.toISOString().replace(/\.\d+Z$/, 'Z')} — product pipeline: ${int(r.saturation.transactions)} transactions, ${int(r.accounts)} accounts, ${r.partitions} partitions`,
+    '',
+    `- command: \`${r.command}\``,
+    `- machine: ${m.nproc} CPUs (nproc), ${m.memoryGiB.toFixed(1)} GiB, ${m.cpuModel}; Node ${m.node}; Kafka ${m.kafka} (one KRaft broker on the same machine), Apicurio registry and Redis beside it; load at start ${formatLoad(m.loadAverage)}`,
+    `- saldo: \`saldo run\` (product topology, exactly-once, ${r.streamThreads} stream threads, ${r.compiled ? 'compiled' : 'from the sources'}, recommended Node options and malloc arenas), Redis serving cache on; source ${m.source}`,
+    `- input: the generator (Avro through the registry), pre-produced at ${int(r.produceRate)}/s; ${int(r.accountsWithBalances)} accounts with balances`,
+    '',
+    '| target | measured | target | |',
+    '| --- | ---: | ---: | --- |',
+    ...pipelineTargetChecks(r).map(
+      (c) => `| ${c.what} | **${c.measured}** | ${c.target} | ${c.ok ? 'PASS' : 'MISS'} |`,
+    ),
+    '',
+    '| phase | figures |',
+    '| --- | --- |',
+    `| saturation | ${int(r.saturation.transactionsPerSec)} transactions/s over ${(r.saturation.windowMs / 1000).toFixed(1)} s, ${r.saturation.cpuMicrosPerTransaction.toFixed(1)} µs CPU per transaction, CPU steal ${pct(r.saturation.machineSteal)} |`,
+    `| latency at ${int(r.latency.rate)}/s for ${r.latency.seconds} s | produce → topic and Redis: p50 ${ms(r.latency.p50Ms)} ms, p99 ${ms(r.latency.p99Ms)} ms, max ${ms(r.latency.maxMs)} ms; topic alone p50 ${ms(r.latency.topicP50Ms)} / p99 ${ms(r.latency.topicP99Ms)} ms; Redis alone p50 ${ms(r.latency.redisP50Ms)} / p99 ${ms(r.latency.redisP99Ms)} ms; ${int(r.latency.measured)} of ${int(r.latency.sent)} transactions measured; CPU steal ${pct(r.latency.machineSteal)} |`,
+    `| memory | peak RSS ${int(r.peakRssMb)} MB (VmHWM of the saldo process over both phases) |`,
+    r.counting === undefined
+      ? '| counting topology | not run |'
+      : `| counting topology (bench/engine.ts, EOS, same hour) | ${int(r.counting.recordsPerSec)} records/s, ${r.counting.cpuMicrosPerRecord.toFixed(1)} µs CPU per record: the product costs ${(r.saturation.cpuMicrosPerTransaction / r.counting.cpuMicrosPerRecord).toFixed(1)}× the engine's per record |`,
+    `| log | ${r.troubles} lines at warn or above |`,
+  ];
+  return lines.join('\n');
+}
+
+export async function appendPipelineReport(file: string, r: PipelineReport): Promise<void> {
+  await appendFile(file, `\n${formatPipelineReport(r)}\n`);
+}

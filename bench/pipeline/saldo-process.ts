@@ -1,0 +1,71 @@
+// `saldo run` as the benchmark runs it: the compiled CLI (as a deployment runs dist/), with the
+// recommended Node options and malloc arenas, its log in a file.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class SaldoProcess {
+  readonly #child: ChildProcess;
+  readonly logFile: string;
+  #exit: number | null | undefined;
+
+  private constructor(child: ChildProcess, logFile: string) {
+    this.#child = child;
+    this.logFile = logFile;
+    child.once('exit', (code) => {
+      this.#exit = code;
+    });
+  }
+
+  static start(opts: {
+    main: string;
+    args: string[];
+    env: NodeJS.ProcessEnv;
+    nodeOptions: string[];
+    logFile: string;
+  }): SaldoProcess {
+    const log = createWriteStream(opts.logFile);
+    const child = spawn(process.execPath, [...opts.nodeOptions, opts.main, 'run', ...opts.args], {
+      env: opts.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    return new SaldoProcess(child, opts.logFile);
+  }
+
+  get pid(): number {
+    return this.#child.pid as number;
+  }
+
+  get exited(): boolean {
+    return this.#exit !== undefined;
+  }
+
+  async running(timeoutMs: number): Promise<void> {
+    for (const deadline = Date.now() + timeoutMs; ; await sleep(200)) {
+      const log = await readFile(this.logFile, 'utf8').catch(() => '');
+      if (log.includes('"msg":"app starting -> running"')) return;
+      if (this.#exit !== undefined) throw new Error(`saldo exited (code ${this.#exit}); see ${this.logFile}`);
+      if (Date.now() > deadline)
+        throw new Error(`saldo did not start within ${timeoutMs} ms; see ${this.logFile}`);
+    }
+  }
+
+  async stop(graceMs = 60_000): Promise<void> {
+    if (this.#exit !== undefined) return;
+    const exited = new Promise((resolve) => this.#child.once('exit', resolve));
+    this.#child.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Log lines at warn and above (error: 50, fatal: 60), for the report. */
+  async troubles(): Promise<string[]> {
+    const log = await readFile(this.logFile, 'utf8').catch(() => '');
+    return log.split('\n').filter((line) => /"level":"(warn|error|fatal)"/.test(line));
+  }
+}

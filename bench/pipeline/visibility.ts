@@ -1,0 +1,76 @@
+// When each transaction's snapshot becomes visible: to a read_committed reader of the balances
+// topic, and in Redis (keyspace notifications, then the hash's lastTransactionId).
+import { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
+
+const now = () => performance.timeOrigin + performance.now();
+
+export interface VisibilityWatch {
+  /** transactionId → when its snapshot was seen on the topic (epoch ms). */
+  readonly onTopic: Map<string, number>;
+  /** transactionId → when Redis held its snapshot (epoch ms). */
+  readonly inRedis: Map<string, number>;
+  stop(): Promise<void>;
+}
+
+/** Starts both watchers; resolves once the topic reader has joined (it reads only what comes next). */
+export async function watchVisibility(opts: {
+  kafka: Kafka;
+  registryUrl: string;
+  balancesTopic: string;
+  groupId: string;
+  redisUrl: string;
+  redisKeyPrefix: string;
+}): Promise<VisibilityWatch> {
+  const onTopic = new Map<string, number>();
+  const inRedis = new Map<string, number>();
+  const serde = productSerdes(ConfluentAvroRegistry.connect(opts.registryUrl)).snapshot;
+
+  const consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    maxWaitTimeInMs: 10,
+    readUncommitted: false,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: opts.balancesTopic, fromBeginning: false });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const at = now();
+      for (const message of batch.messages) {
+        if (message.value === null) continue;
+        const snapshot = await serde.deserialize(message.value, { topic: opts.balancesTopic, part: 'value' });
+        if (snapshot.lastTransactionId !== null && !onTopic.has(snapshot.lastTransactionId)) {
+          onTopic.set(snapshot.lastTransactionId, at);
+        }
+      }
+    },
+  });
+  await joined;
+
+  const subscriber = new Redis(opts.redisUrl);
+  const reader = new Redis(opts.redisUrl);
+  await reader.config('SET', 'notify-keyspace-events', 'Kh');
+  const pattern = `__keyspace@0__:${opts.redisKeyPrefix}balance:*`;
+  subscriber.on('pmessage', (_pattern, channel: string, event: string) => {
+    if (event !== 'hset') return;
+    const key = channel.slice('__keyspace@0__:'.length);
+    void reader.hget(key, 'lastTransactionId').then((id) => {
+      if (id !== null && !inRedis.has(id)) inRedis.set(id, now());
+    });
+  });
+  await subscriber.psubscribe(pattern);
+
+  return {
+    onTopic,
+    inRedis,
+    async stop() {
+      await subscriber.punsubscribe(pattern);
+      await reader.config('SET', 'notify-keyspace-events', '');
+      subscriber.disconnect();
+      reader.disconnect();
+      await consumer.disconnect();
+    },
+  };
+}
