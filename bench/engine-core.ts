@@ -44,7 +44,7 @@ export interface CoreResult {
  * they are forwarded, which is the engine's work) and answers with offsets, as a broker would,
  * without sending anything.
  */
-class CountingCommitUnit implements CommitUnit {
+export class CountingCommitUnit implements CommitUnit {
   readonly transactional = true;
   readonly #next = new Map<string, number>();
   readonly #partitionCounts: ReadonlyMap<string, number>;

@@ -1,4 +1,4 @@
-import { StateManager } from '../state/index.ts';
+import { StateManager, changelogTopicFor } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
 import { SaldoError, TaskFencedError, describeError } from './errors.ts';
@@ -10,7 +10,6 @@ import type {
   KafkaClientAdapter,
 } from './kafka/client.ts';
 import { tpKey } from './kafka/client.ts';
-import { changelogTopicFor } from '../state/index.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { restoreTask, type RestoreSummary } from './restore.ts';

@@ -1,0 +1,146 @@
+/**
+ * The product topology's own cost per transaction, without Kafka: one StreamTask of the topology
+ * `saldo run` runs (admit and balances, Avro serdes, TTL stores, LevelDB), fed with the generator's
+ * transactions encoded in memory, committing every commit interval through a commit unit that only
+ * hands back offsets. Beside bench/engine-core.ts's counting figure, it tells what the product adds
+ * per record; under `--cpu-prof`, where.
+ *
+ *   node bench/pipeline-core.ts [--transactions 200000] [--accounts 50000] [--json]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { TrafficGenerator } from '../cli/generate/index.ts';
+import { EngineMetrics, createLogger, systemClock, validateStreamsConfig } from '../processor/index.ts';
+import type { ConsumedRecord } from '../processor/kafka/client.ts';
+import { StreamTask } from '../processor/task.ts';
+import { InMemoryAvroRegistry, productSerdes } from '../schemas/index.ts';
+import { StateManager, changelogTopicFor } from '../state/index.ts';
+import { DEFAULT_PRODUCT_TOPICS, productTopology } from '../topologies/product.ts';
+import { CountingCommitUnit } from './engine-core.ts';
+
+export interface PipelineCoreResult {
+  transactions: number;
+  accounts: number;
+  cpuUsPerTransaction: number;
+  mainThreadCpuUsPerTransaction: number;
+  transactionsPerSec: number;
+  commits: number;
+  outgoingPerTransaction: number;
+}
+
+export async function runPipelineCore(transactions: number, accounts: number): Promise<PipelineCoreResult> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'saldo-bench-pipeline-core-'));
+  const registry = new InMemoryAvroRegistry();
+  const serdes = productSerdes(registry);
+  const topology = productTopology({ serdes });
+  const config = validateStreamsConfig({
+    applicationId: 'bench-core',
+    brokers: ['127.0.0.1:1'],
+    stateDir,
+    logLevel: 'warn',
+  });
+  const stateManager = await StateManager.open({
+    appId: config.applicationId,
+    taskId: '0_0',
+    stateDir,
+    stores: topology.storeSpecs,
+  });
+  const task = new StreamTask({
+    taskId: '0_0',
+    partition: 0,
+    topology,
+    config,
+    stateManager,
+    logger: createLogger({ level: 'warn' }),
+    metrics: new EngineMetrics(),
+    clock: systemClock,
+    collectCommittedOutputs: false,
+  });
+  const unit = new CountingCommitUnit(
+    new Map([
+      [DEFAULT_PRODUCT_TOPICS.balances, 8],
+      ...topology.storeSpecs.map((s) => [changelogTopicFor(config.applicationId, s.name), 8] as const),
+    ]),
+  );
+  task.beginRestoring();
+  task.startRunning(unit, new Map());
+
+  // Encoded up front (Avro through the in-memory registry), as a fetch hands them over.
+  const traffic = new TrafficGenerator({
+    accounts,
+    seed: 1,
+    startTime: Date.now() - 60 * 60_000,
+    spacingMs: 1,
+  });
+  const topic = DEFAULT_PRODUCT_TOPICS.transactions;
+  const encoded: Array<{ key: Buffer; value: Buffer; timestamp: number }> = [];
+  for (let i = 0; i < transactions; i++) {
+    const { record } = traffic.next();
+    encoded.push({
+      key: Buffer.from(record.accountId),
+      value: await serdes.transaction.serialize(record, { topic, part: 'value' }),
+      timestamp: record.eventTime,
+    });
+  }
+  const consumed = (offset: number): ConsumedRecord => {
+    const e = encoded[offset] as (typeof encoded)[number];
+    return { topic, partition: 0, offset, timestamp: e.timestamp, key: e.key, value: e.value, headers: {} };
+  };
+  // The first record of each serde waits on the registry once: not what is measured.
+  await task.process(consumed(0));
+
+  let commits = 0;
+  const cpu = process.cpuUsage();
+  const mainThreadCpu = process.threadCpuUsage();
+  const started = performance.now();
+  for (let offset = 1; offset < transactions; offset++) {
+    const pending = task.processNow(consumed(offset));
+    if (pending) await pending;
+    if (task.needsCommit(Date.now())) {
+      await task.commit();
+      commits++;
+    }
+  }
+  await task.commit();
+  commits++;
+  const elapsedMs = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  const mainUsed = process.threadCpuUsage(mainThreadCpu);
+  await task.close();
+  await rm(stateDir, { recursive: true, force: true });
+  const measured = transactions - 1;
+  return {
+    transactions,
+    accounts,
+    cpuUsPerTransaction: (used.user + used.system) / measured,
+    mainThreadCpuUsPerTransaction: (mainUsed.user + mainUsed.system) / measured,
+    transactionsPerSec: measured / (elapsedMs / 1000),
+    commits,
+    outgoingPerTransaction: unit.produced / measured,
+  };
+}
+
+if (import.meta.filename === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      transactions: { type: 'string' },
+      accounts: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const result = await runPipelineCore(
+    Number(values.transactions ?? 200_000),
+    Number(values.accounts ?? 50_000),
+  );
+  if (values.json) console.log(JSON.stringify(result));
+  else {
+    console.log(
+      `product core (no Kafka): ${result.transactions.toLocaleString('en-US')} transactions, ${result.accounts.toLocaleString('en-US')} accounts: ` +
+        `${Math.round(result.transactionsPerSec).toLocaleString('en-US')} transactions/s, ${result.cpuUsPerTransaction.toFixed(1)} µs CPU each ` +
+        `(main thread ${result.mainThreadCpuUsPerTransaction.toFixed(1)}), ${result.commits} commits, ` +
+        `${result.outgoingPerTransaction.toFixed(2)} records produced per transaction`,
+    );
+  }
+}
