@@ -60,6 +60,8 @@ const HELP = `usage: npm run bench:pipeline -- [options]
   --latency-seconds N   how long the latency phase produces (default 60)
   --counting-records N  records of the counting topology's run (default 1000000; 0 skips it)
   --from-sources        run saldo from its .ts sources instead of compiled (.bench-build/)
+  --node-options="..."  Node/V8 options of the saldo process (default: the recommended
+                        "${RECOMMENDED_NODE_OPTIONS.join(' ')}", cli/node-options.ts)
   --json                print one JSON object as the last line
   --no-append           do not append the results to BENCHMARKS.md
   --keep                keep topics, Redis keys and local state afterwards
@@ -275,6 +277,7 @@ async function main(): Promise<void> {
       'latency-seconds': { type: 'string' },
       'counting-records': { type: 'string' },
       'from-sources': { type: 'boolean', default: false },
+      'node-options': { type: 'string' },
       json: { type: 'boolean', default: false },
       'no-append': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -295,6 +298,10 @@ async function main(): Promise<void> {
   );
   const latencyRate = positiveInt('latency-rate', values['latency-rate'], 5_000);
   const latencySeconds = positiveInt('latency-seconds', values['latency-seconds'], 60);
+  const nodeOptions =
+    values['node-options'] === undefined
+      ? [...RECOMMENDED_NODE_OPTIONS]
+      : values['node-options'].split(/\s+/).filter((option) => option.length > 0);
   const countingRecords =
     values['counting-records'] === '0'
       ? 0
@@ -378,7 +385,7 @@ async function main(): Promise<void> {
         SALDO_REDIS_KEY_PREFIX: redisKeyPrefix,
         MALLOC_ARENA_MAX: String(RECOMMENDED_MALLOC_ARENA_MAX),
       },
-      nodeOptions: [...RECOMMENDED_NODE_OPTIONS],
+      nodeOptions,
       logFile: join(workDir, 'saldo.log'),
     });
     const saturation = await saturate(saldo, admin, run, topics.transactions, transactions);
@@ -424,6 +431,7 @@ async function main(): Promise<void> {
       counting: countingFigures,
       troubles: troubles.length,
       compiled: !values['from-sources'],
+      nodeOptions,
     };
     for (const check of pipelineTargetChecks(report))
       log(`${check.ok ? 'PASS' : 'MISS'} ${check.what}: ${check.measured} (target ${check.target})`);

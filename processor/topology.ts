@@ -114,6 +114,8 @@ export interface StoreDefinition {
   valueSerde: Serde<unknown>;
   retentionMs?: number;
   ttlMs?: number;
+  /** False: the store takes no share of the task's read cache (keys read about once). */
+  cached?: boolean;
 }
 
 /** A built, validated topology. Immutable; each task instantiates its own processors from it. */
@@ -159,6 +161,7 @@ export class Topology {
       kind: s.kind,
       retentionMs: s.retentionMs,
       ttlMs: s.ttlMs,
+      cached: s.cached,
     }));
   }
 
@@ -305,11 +308,12 @@ export class TopologyBuilder {
 
   /**
    * A key-value store; with `ttlMs`, its entries expire on stream time (processors reach it
-   * through `ttlKeyValueStore`), and expiring reads only what has expired.
+   * through `ttlKeyValueStore`), and expiring reads only what has expired. `cached: false` keeps
+   * it out of the task's read cache (for keys read about once, such as transaction ids).
    */
   addKeyValueStore<K, V>(
     name: string,
-    opts: { keySerde: Serde<K>; valueSerde: Serde<V>; ttlMs?: number },
+    opts: { keySerde: Serde<K>; valueSerde: Serde<V>; ttlMs?: number; cached?: boolean },
   ): this {
     if (opts.ttlMs !== undefined && !(Number.isSafeInteger(opts.ttlMs) && opts.ttlMs > 0))
       throw new TopologyError(`store '${name}' needs a positive whole ttlMs, got ${opts.ttlMs}`);
@@ -319,6 +323,7 @@ export class TopologyBuilder {
       keySerde: opts.keySerde as Serde<unknown>,
       valueSerde: opts.valueSerde as Serde<unknown>,
       ...(opts.ttlMs === undefined ? {} : { ttlMs: opts.ttlMs }),
+      ...(opts.cached === false ? { cached: false } : {}),
     });
   }
 

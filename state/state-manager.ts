@@ -8,7 +8,12 @@ import {
 import { TransactionalKeyValueStore, type KeyValueStore } from './key-value-store.ts';
 import type { Serde } from './serde.ts';
 import { StoreCodec } from './store-codec.ts';
-import { DEFAULT_CACHE_MAX_BYTES, StoreEngine, type StoreLocation } from './store-engine.ts';
+import {
+  DEFAULT_CACHE_MAX_BYTES,
+  StoreEngine,
+  levelDbMemoryShare,
+  type StoreLocation,
+} from './store-engine.ts';
 import { assertSafeName } from './store-names.ts';
 import { StoreRestorer, type StoreRestorerOptions } from './restore.ts';
 import { TaskTransaction } from './task-transaction.ts';
@@ -25,6 +30,11 @@ export interface StoreSpec {
   readonly kind: StoreKind;
   readonly retentionMs?: number | undefined;
   readonly ttlMs?: number | undefined;
+  /**
+   * Whether the store takes a share of the task's read cache (default true). A store whose keys
+   * are read about once (transaction ids) gains nothing from it and would only evict hot entries.
+   */
+  readonly cached?: boolean | undefined;
 }
 
 export interface StateManagerOptions {
@@ -34,8 +44,8 @@ export interface StateManagerOptions {
   readonly stateDir: string;
   readonly stores: readonly StoreSpec[];
   /**
-   * Bound (approximate heap bytes) of the task's read caches, split evenly between its stores; 0
-   * disables them. Defaults to DEFAULT_CACHE_MAX_BYTES.
+   * Bound (approximate heap bytes) of the task's read caches, split evenly between its cached
+   * stores; 0 disables them. Defaults to DEFAULT_CACHE_MAX_BYTES.
    */
   readonly cacheMaxBytes?: number;
 }
@@ -84,11 +94,11 @@ export class StateManager {
   static async open(options: StateManagerOptions): Promise<StateManager> {
     validateSpecs(options);
     const wiped: string[] = [];
+    const cacheShare = cacheShareOf(options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES, options.stores);
+    const levelDb = levelDbMemoryShare(options.stores.length);
     const opening = options.stores.map(async (spec): Promise<OpenStore> => {
       const location: StoreLocation = { ...options, storeName: spec.name };
-      const engineOptions = {
-        cacheMaxBytes: perStore(options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES, options.stores.length),
-      };
+      const engineOptions = { cacheMaxBytes: cacheShare(spec), levelDb };
       const engine = await StoreEngine.open(location, engineOptions).catch(async (error: unknown) => {
         if (!(error instanceof StoreCorruptionError)) throw error;
         wiped.push(spec.name);
@@ -125,8 +135,8 @@ export class StateManager {
   }
 
   /**
-   * Changes the bound of the task's read caches (split evenly between its stores; 0 disables
-   * them), evicting least recently used entries to fit.
+   * Changes the bound of the task's read caches (split evenly between its cached stores; 0
+   * disables them), evicting least recently used entries to fit.
    */
   resizeCaches(maxBytes: number): void {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
@@ -138,8 +148,11 @@ export class StateManager {
         },
       );
     }
-    const share = perStore(maxBytes, this.stores.size);
-    for (const store of this.stores.values()) store.engine.resizeCache(share);
+    const share = cacheShareOf(
+      maxBytes,
+      [...this.stores.values()].map((store) => store.spec),
+    );
+    for (const store of this.stores.values()) store.engine.resizeCache(share(store.spec));
   }
 
   /** The task's transaction: the same object for the life of the manager. */
@@ -265,8 +278,11 @@ export class StateManager {
   }
 }
 
-function perStore(taskBytes: number, stores: number): number {
-  return stores === 0 ? taskBytes : Math.floor(taskBytes / stores);
+/** Each store's share of the task's read cache: an even split among the stores that are cached. */
+function cacheShareOf(taskBytes: number, stores: readonly StoreSpec[]): (spec: StoreSpec) => number {
+  const cached = stores.filter((spec) => spec.cached !== false).length;
+  const share = cached === 0 ? 0 : Math.floor(taskBytes / cached);
+  return (spec) => (spec.cached === false ? 0 : share);
 }
 
 function validateSpecs(options: StateManagerOptions): void {

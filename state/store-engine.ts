@@ -47,18 +47,32 @@ const WRITE_OPTIONS = { sync: false } as const;
  */
 export const DEFAULT_CACHE_MAX_BYTES = 4 * 1024 * 1024;
 
-// LevelDB's own memory per store, outside the V8 heap: its block cache and its memtable (up to
-// two while one is flushed). classic-level's defaults (8 MiB and 4 MiB) cost an 8-task instance
-// about 130 MB; hot keys are served by the read cache above, so less suffices. Measured on the
-// 1M-key benchmark: 8 + 4 -> 2 + 2 MiB took peak RSS from 401 to 379 MB, restore still 240k
-// records/s; 2 -> 1 MiB of memtable took 12-16 MB more off the exactly-once run with two stream
-// threads, at the same CPU per record (BENCHMARKS.md, 2026-11-24).
-const LEVELDB_BLOCK_CACHE_BYTES = 2 * 1024 * 1024;
-const LEVELDB_WRITE_BUFFER_BYTES = 1024 * 1024;
+// LevelDB's own memory, outside the V8 heap: its block cache and its memtable (up to two while one
+// is flushed). classic-level's defaults (8 MiB and 4 MiB) cost an 8-task instance about 130 MB; hot
+// keys are served by the read cache above, so less suffices. Measured on the 1M-key benchmark:
+// 8 + 4 -> 2 + 2 MiB took peak RSS from 401 to 379 MB, restore still 240k records/s; 2 -> 1 MiB of
+// memtable took 12-16 MB more off the exactly-once run with two stream threads, at the same CPU per
+// record (BENCHMARKS.md, 2026-11-24). This is a task's budget, shared by its stores (each gets at
+// least the floor): the product topology's three stores per task with 2 + 1 MiB each took its
+// benchmark 40 MB above a split budget, at the same throughput (BENCHMARKS.md, 2026-12-04).
+const LEVELDB_TASK_BLOCK_CACHE_BYTES = 2 * 1024 * 1024;
+const LEVELDB_TASK_WRITE_BUFFER_BYTES = 1024 * 1024;
+const LEVELDB_MIN_STORE_BYTES = 512 * 1024;
+
+/** A store's share of its task's LevelDB memory, when the task has `stores` stores. */
+export function levelDbMemoryShare(stores: number): { blockCacheBytes: number; writeBufferBytes: number } {
+  const share = (bytes: number) => Math.max(LEVELDB_MIN_STORE_BYTES, Math.floor(bytes / Math.max(1, stores)));
+  return {
+    blockCacheBytes: share(LEVELDB_TASK_BLOCK_CACHE_BYTES),
+    writeBufferBytes: share(LEVELDB_TASK_WRITE_BUFFER_BYTES),
+  };
+}
 
 export interface StoreEngineOptions {
   /** Bound of the store's read cache (see ReadCache); 0 disables it. */
   readonly cacheMaxBytes?: number;
+  /** LevelDB's block cache and memtable sizes (default: a whole task's budget, for one store). */
+  readonly levelDb?: { blockCacheBytes: number; writeBufferBytes: number };
 }
 
 /** What a write batch does to the read cache besides keeping it consistent. */
@@ -144,11 +158,13 @@ export class StoreEngine {
   // Mirrors LevelDB's user entries for hot keys; only this class writes LevelDB, and every write
   // updates or drops the cached entries it touches (see writeBatch, wipe, close).
   private readonly cache: ReadCache;
+  private readonly levelDb: { blockCacheBytes: number; writeBufferBytes: number };
 
   private constructor(location: StoreLocation, options: StoreEngineOptions) {
     this.path = storePath(location);
     this.storeName = location.storeName;
     this.taskId = location.taskId;
+    this.levelDb = options.levelDb ?? levelDbMemoryShare(1);
     this.cache = new ReadCache(
       checkedCacheSize(options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES, this.context),
     );
@@ -355,8 +371,8 @@ export class StoreEngine {
       keyEncoding: 'buffer',
       valueEncoding: 'buffer',
       createIfMissing: true,
-      cacheSize: LEVELDB_BLOCK_CACHE_BYTES,
-      writeBufferSize: LEVELDB_WRITE_BUFFER_BYTES,
+      cacheSize: this.levelDb.blockCacheBytes,
+      writeBufferSize: this.levelDb.writeBufferBytes,
     });
     try {
       await db.open();

@@ -50,6 +50,11 @@ export interface TtlKeyValueStore<K, V> {
    * nothing and deleting any entry of the key, when that time is not after the stream time.
    */
   put(key: K, value: V, expiresAtMs?: number): boolean;
+  /**
+   * Stores the value (until `expiresAtMs`, default stream time + TTL) unless the key has a live
+   * entry, whose value it returns, writing nothing: a dedup check and its write, with one read.
+   */
+  putIfAbsent(key: K, value: V, expiresAtMs?: number): V | undefined;
   delete(key: K): void;
   /**
    * Expired entries (expiry at or before the stream time), earliest expiry first, at most `limit`
@@ -124,6 +129,10 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
   private readonly codec: StoreCodec<K, V>;
   private readonly streamTime: () => number;
   private readonly taskId: string;
+  // The entry key of the last key bytes seen: a processor peeks a key, then puts it (the codec
+  // hands back the same bytes for the same primitive key).
+  private lastKeyBytes: Buffer | undefined;
+  private lastEntryKey: Buffer | undefined;
 
   constructor(
     store: StoreTransaction,
@@ -143,7 +152,7 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
   }
 
   entry(key: K): { value: V; expiresAtMs: number } | undefined {
-    const stored = this.store.get(entryKey(this.codec.encodeKey(key)));
+    const stored = this.store.get(this.entryKeyOf(this.codec.encodeKey(key)));
     if (stored === undefined) return undefined;
     const expiresAtMs = this.expiryOf(stored);
     if (expiresAtMs <= this.streamTime()) return undefined;
@@ -151,7 +160,7 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
   }
 
   peek(key: K): { value: V; expiresAtMs: number; expired: boolean } | undefined {
-    const stored = this.store.get(entryKey(this.codec.encodeKey(key)));
+    const stored = this.store.get(this.entryKeyOf(this.codec.encodeKey(key)));
     if (stored === undefined) return undefined;
     const expiresAtMs = this.expiryOf(stored);
     return {
@@ -162,16 +171,41 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
   }
 
   put(key: K, value: V, expiresAtMs: number = Math.max(this.streamTime(), 0) + this.ttlMs): boolean {
+    const keyBytes = this.codec.encodeKey(key);
+    const dataKey = this.entryKeyOf(keyBytes);
+    return this.write(keyBytes, dataKey, this.store.get(dataKey), value, expiresAtMs);
+  }
+
+  putIfAbsent(
+    key: K,
+    value: V,
+    expiresAtMs: number = Math.max(this.streamTime(), 0) + this.ttlMs,
+  ): V | undefined {
+    const keyBytes = this.codec.encodeKey(key);
+    const dataKey = this.entryKeyOf(keyBytes);
+    const stored = this.store.get(dataKey);
+    if (stored !== undefined && this.expiryOf(stored) > this.streamTime()) {
+      return this.codec.decodeValue(stored.subarray(TIME_BYTES));
+    }
+    this.write(keyBytes, dataKey, stored, value, expiresAtMs);
+    return undefined;
+  }
+
+  /** Writes the entry and moves its index entry; `previous` is what the key holds now. */
+  private write(
+    keyBytes: Buffer,
+    dataKey: Buffer,
+    previous: Buffer | undefined,
+    value: V,
+    expiresAtMs: number,
+  ): boolean {
     if (!isExpiryTime(expiresAtMs)) {
       throw new StoreArgumentError(`expiry ${expiresAtMs} is not a whole, non-negative number of ms`, {
         storeName: this.name,
         taskId: this.taskId,
       });
     }
-    const keyBytes = this.codec.encodeKey(key);
     const valueBytes = this.codec.encodeValue(value);
-    const dataKey = entryKey(keyBytes);
-    const previous = this.store.get(dataKey);
     const previousExpiry = previous === undefined ? undefined : this.expiryOf(previous);
     if (expiresAtMs <= this.streamTime()) {
       if (previousExpiry !== undefined) this.remove(dataKey, keyBytes, previousExpiry);
@@ -187,7 +221,7 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
 
   delete(key: K): void {
     const keyBytes = this.codec.encodeKey(key);
-    const dataKey = entryKey(keyBytes);
+    const dataKey = this.entryKeyOf(keyBytes);
     const previous = this.store.get(dataKey);
     if (previous !== undefined) this.remove(dataKey, keyBytes, this.expiryOf(previous));
   }
@@ -230,6 +264,14 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
       handed += 1;
       if (handed >= limit) return;
     }
+  }
+
+  private entryKeyOf(keyBytes: Buffer): Buffer {
+    if (keyBytes !== this.lastKeyBytes) {
+      this.lastKeyBytes = keyBytes;
+      this.lastEntryKey = entryKey(keyBytes);
+    }
+    return this.lastEntryKey as Buffer;
   }
 
   private remove(dataKey: Buffer, keyBytes: Buffer, expiresAtMs: number): void {

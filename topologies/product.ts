@@ -75,6 +75,9 @@ export function productTopology(options: {
       keySerde: stringSerde,
       valueSerde: stringSerde,
       ttlMs: settings.dedupRetentionMs,
+      // An id is read once, when its transaction arrives (a duplicate is rare): caching it would
+      // only evict the accounts and holds that are read again.
+      cached: false,
     })
     .addProcessor('admit', {
       parents: ['transactions'],

@@ -11,6 +11,7 @@ export class StoreValueWriter {
   #buffer: Buffer;
   #length = 0;
 
+  /** `initialBytes`: the exact size when known (toBuffer then copies nothing). */
   constructor(initialBytes = 64) {
     this.#buffer = Buffer.allocUnsafe(initialBytes);
   }
@@ -63,9 +64,18 @@ export class StoreValueWriter {
     return this;
   }
 
-  /** The bytes written, in a buffer of their own (the store keeps it). */
+  /**
+   * The bytes written, in a buffer of their own (the store keeps it): the writer's own buffer when
+   * it was sized exactly, else a copy. Use the writer no more afterwards.
+   */
   toBuffer(): Buffer {
+    if (this.#length === this.#buffer.length) return this.#buffer;
     return Buffer.from(this.#buffer.subarray(0, this.#length));
+  }
+
+  /** The bytes `text` takes. */
+  static textBytes(value: string | null): number {
+    return 2 + (value === null ? 0 : Buffer.byteLength(value));
   }
 }
 

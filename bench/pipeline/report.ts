@@ -58,6 +58,7 @@ export interface PipelineReport {
   /** Log lines at warn or above from the instance. */
   troubles: number;
   compiled: boolean;
+  nodeOptions: string[];
 }
 
 export interface PipelineCheck {
@@ -120,7 +121,7 @@ export function formatPipelineReport(r: PipelineReport): string {
     '',
     `- command: \`${r.command}\``,
     `- machine: ${m.nproc} CPUs (nproc), ${m.memoryGiB.toFixed(1)} GiB, ${m.cpuModel}; Node ${m.node}; Kafka ${m.kafka} (one KRaft broker on the same machine), Apicurio registry and Redis beside it; load at start ${formatLoad(m.loadAverage)}`,
-    `- saldo: \`saldo run\` (product topology, exactly-once, ${r.streamThreads} stream threads, ${r.compiled ? 'compiled' : 'from the sources'}, recommended Node options and malloc arenas), Redis serving cache on; source ${m.source}`,
+    `- saldo: \`saldo run\` (product topology, exactly-once, ${r.streamThreads} stream threads, ${r.compiled ? 'compiled' : 'from the sources'}, Node options \`${r.nodeOptions.join(' ') || '(none)'}\`, MALLOC_ARENA_MAX=2), Redis serving cache on; source ${m.source}`,
     `- input: the generator (Avro through the registry), pre-produced at ${int(r.produceRate)}/s; ${int(r.accountsWithBalances)} accounts with balances`,
     '',
     '| target | measured | target | |',

@@ -67,6 +67,8 @@ export function snapshotOf(accountId: string, account: AccountBalances): Balance
 const FORMAT_V1 = 1;
 const SERDE_NAME = 'accountBalancesSerde';
 const CAUSES: readonly SnapshotCause[] = ['TRANSACTION', 'HOLD_EXPIRY'];
+/** A currency code and two int64 amounts. */
+const POSITION_BYTES = 3 + 8 + 8;
 
 /**
  * The balances store's format (and its changelog's): version, cause, times and the last
@@ -76,7 +78,8 @@ const CAUSES: readonly SnapshotCause[] = ['TRANSACTION', 'HOLD_EXPIRY'];
  */
 export const accountBalancesSerde: Serde<AccountBalances> = {
   serialize(account) {
-    const writer = new StoreValueWriter(48 + account.positions.size * 19)
+    const size = 1 + 8 + 1 + 8 + 8 + StoreValueWriter.textBytes(account.lastTransactionId) + 1;
+    const writer = new StoreValueWriter(size + account.positions.size * POSITION_BYTES)
       .uint8(FORMAT_V1)
       .number(account.version)
       .uint8(CAUSES.indexOf(account.cause))

@@ -112,8 +112,7 @@ export class BalancesProcessor implements Processor<string, Transaction, string,
   /**
    * Applies one step to the hold of an authorization (a record of it is created if it was never
    * seen), after releasing it if its expiry has passed, and moves the account's held balance by
-   * what the hold's held amount changed. The hold is kept until its expiry while it holds
-   * something, else for the memory time.
+   * what the hold's held amount changed. See #keep for how long the record stays.
    */
   #updateHold(
     account: AccountBalances,
@@ -134,15 +133,26 @@ export class BalancesProcessor implements Processor<string, Transaction, string,
     const after = settle(step(settle(before, now)), now);
     const heldDelta = heldOf(after) - heldOf(found);
     if (heldDelta !== 0n) positionOf(account, after.currency).heldMinor += heldDelta;
-    this.#holds.put(key, after, this.#keepUntil(after, now));
+    this.#keep(key, after, found !== undefined, now);
     return { changed: heldDelta !== 0n, hold: after };
   }
 
-  #keepUntil(hold: Hold, now: number): number {
-    return heldOf(hold) > 0n ? hold.holdExpiresAt : now + this.#options.holdMemoryMs;
+  /**
+   * Stores the hold until its expiry while it holds something. Once its authorization has been
+   * seen and it holds nothing more (captured or expired), it is forgotten: later events of it
+   * change balances as they would on a remembered one (a capture posts, a reversal releases
+   * nothing, an incremental holds its own amount), and every closed hold would otherwise stay a
+   * month in the store and its changelog. A record of an authorization not seen yet (its capture
+   * or reversal came first) is kept for the memory time, so that the late authorization holds only
+   * what is left.
+   */
+  #keep(key: string, hold: Hold, stored: boolean, now: number): void {
+    if (heldOf(hold) > 0n) this.#holds.put(key, hold, hold.holdExpiresAt);
+    else if (!hold.authorized || isOpen(hold)) this.#holds.put(key, hold, now + this.#options.holdMemoryMs);
+    else if (stored) this.#holds.delete(key);
   }
 
-  /** Releases holds whose expiry has passed; forgets holds whose memory time is over. */
+  /** Releases holds whose expiry has passed; forgets records whose memory time is over. */
   async #sweep(now: number, ctx: ProcessorContext<string, BalanceSnapshot>): Promise<void> {
     for await (const entry of this.#holds.expired(this.#options.expirySweepLimit)) {
       const hold = entry.value;
@@ -151,8 +161,7 @@ export class BalancesProcessor implements Processor<string, Transaction, string,
         this.#holds.delete(entry.key);
         continue;
       }
-      const expired = expire(hold);
-      this.#holds.put(entry.key, expired, this.#keepUntil(expired, now));
+      this.#keep(entry.key, expire(hold), true, now);
       const account = this.#balances.get(hold.accountId) ?? emptyAccountBalances();
       positionOf(account, hold.currency).heldMinor -= held;
       account.eventTime = now;

@@ -119,7 +119,16 @@ export const holdSerde: Serde<Hold> = {
   serialize(hold) {
     const flags =
       (hold.authorized ? AUTHORIZED : 0) | (hold.captured ? CAPTURED : 0) | (hold.expired ? EXPIRED : 0);
-    return new StoreValueWriter(64 + hold.accountId.length + hold.authorizationId.length)
+    const size =
+      1 +
+      StoreValueWriter.textBytes(hold.accountId) +
+      StoreValueWriter.textBytes(hold.authorizationId) +
+      3 +
+      1 +
+      8 +
+      8 +
+      8;
+    return new StoreValueWriter(size)
       .uint8(FORMAT_V1)
       .text(hold.accountId)
       .text(hold.authorizationId)

@@ -16,12 +16,15 @@ import type { BalanceSnapshot } from './snapshot.ts';
 
 // Writes the hash only if its version is newer than the one Redis holds: partitions move between
 // instances and replays happen, so an older snapshot may come after a newer one. Atomic in Redis,
-// without WATCH. KEYS[1]: the hash; ARGV: its fields and values, version first.
+// without WATCH. KEYS[1]: the hash; ARGV[1]: the version; ARGV[2]: its fields and values as one
+// JSON array of strings (version first). One argument instead of a dozen: building each argument
+// of a command was most of the cache's cost in the product benchmark's profile, and Redis decodes
+// the array in C (cjson).
 const WRITE_IF_NEWER = `
 local current = redis.call('HGET', KEYS[1], 'version')
-if current and tonumber(current) >= tonumber(ARGV[2]) then return 0 end
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV))
+redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[2])))
 return 1`;
 
 // Raises a task's sync marker, never lowers it. KEYS[1]: the marker; ARGV[1]: the offset.
@@ -33,7 +36,7 @@ return 1`;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    saldoWriteIfNewer(key: string, ...fields: string[]): Result<number, Context>;
+    saldoWriteIfNewer(key: string, version: string, fields: string): Result<number, Context>;
     saldoRaiseMarker(key: string, offset: string): Result<number, Context>;
   }
 }
@@ -203,7 +206,8 @@ export class RedisBalanceCache {
     for (const snapshot of snapshots) {
       pipeline.saldoWriteIfNewer(
         balanceKey(this.#options.keyPrefix, snapshot.accountId),
-        ...servingHashFields(snapshot),
+        snapshot.version.toString(),
+        JSON.stringify(servingHashFields(snapshot)),
       );
       count += 1;
     }

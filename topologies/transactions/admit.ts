@@ -38,9 +38,8 @@ export class AdmitTransactions implements Processor<string, TransactionRecord, s
   process(record: StreamRecord<string, TransactionRecord>, ctx: ProcessorContext<string, Transaction>): void {
     const transaction = parseTransaction(record.value, record.key);
     const admitted = this.#admitted ?? ctx.ttlKeyValueStore<string, string>(TRANSACTION_IDS_STORE);
-    if (admitted.get(transaction.transactionId) !== undefined) return;
     // The type is kept with the id, for whoever inspects the store.
-    admitted.put(transaction.transactionId, transaction.type);
+    if (admitted.putIfAbsent(transaction.transactionId, transaction.type) !== undefined) return;
     ctx.forward({ key: transaction.accountId, value: transaction });
   }
 }

@@ -12,6 +12,7 @@ import {
   stringSerde,
 } from '../../../state/index.ts';
 import type { StoreSpec } from '../../../state/index.ts';
+import { levelDbMemoryShare } from '../../../state/store-engine.ts';
 import { bytes, useTempStateDir } from './temp-state-dir.ts';
 
 const stateDir = useTempStateDir();
@@ -129,5 +130,39 @@ describe('changelog topics', () => {
       'retention.ms': String(3_600_000 + 86_400_000),
     });
     expect(() => changelogTopicConfigs('windowed', undefined, 'velocity')).toThrow(StoreArgumentError);
+  });
+
+  it('splits the task’s read cache among the stores that take one', async () => {
+    const state = await StateManager.open({
+      ...options({
+        stores: [
+          balancesSpec,
+          { name: 'holds', kind: 'key-value' },
+          { name: 'ids', kind: 'ttl-key-value', ttlMs: 1_000, cached: false },
+        ],
+      }),
+      cacheMaxBytes: 1_000_000,
+    });
+    try {
+      expect(state.engine('balances').cacheStats.maxBytes).toBe(500_000);
+      expect(state.engine('holds').cacheStats.maxBytes).toBe(500_000);
+      expect(state.engine('ids').cacheStats.maxBytes).toBe(0);
+      state.resizeCaches(300_000);
+      expect(state.engine('balances').cacheStats.maxBytes).toBe(150_000);
+      expect(state.engine('ids').cacheStats.maxBytes).toBe(0);
+    } finally {
+      await state.close();
+    }
+  });
+});
+
+describe('LevelDB memory per store', () => {
+  it('is one task budget split among its stores, with a floor', () => {
+    expect(levelDbMemoryShare(1)).toEqual({
+      blockCacheBytes: 2 * 1024 * 1024,
+      writeBufferBytes: 1024 * 1024,
+    });
+    expect(levelDbMemoryShare(2)).toEqual({ blockCacheBytes: 1024 * 1024, writeBufferBytes: 512 * 1024 });
+    expect(levelDbMemoryShare(3)).toEqual({ blockCacheBytes: 699_050, writeBufferBytes: 512 * 1024 });
   });
 });

@@ -72,6 +72,23 @@ describe('TTL key-value store', () => {
     expect(store.peek('never')).toBeUndefined();
   });
 
+  it('puts if absent with one read: a live entry wins and nothing is written; an expired one is replaced', async () => {
+    const state = await openState();
+    const { store, clock } = handle(state);
+    clock.now = 1_000;
+    const reads = vi.spyOn(StoreEngine.prototype, 'read');
+    expect(store.putIfAbsent('tx-1', 'first', 2_000)).toBeUndefined();
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(store.putIfAbsent('tx-1', 'second', 9_000)).toBe('first');
+    expect(store.entry('tx-1')).toEqual({ value: 'first', expiresAtMs: 2_000 });
+    await commit(state);
+    clock.now = 2_000;
+    expect(store.putIfAbsent('tx-1', 'again', 3_000)).toBeUndefined();
+    expect(store.entry('tx-1')).toEqual({ value: 'again', expiresAtMs: 3_000 });
+    await commit(state);
+    expect(await rawEntries(state)).toBe(2); // the old index entry went with the old entry
+  });
+
   it('takes an explicit expiry, and refuses one already past (deleting what the key held)', async () => {
     const state = await openState();
     const { store, clock } = handle(state);
