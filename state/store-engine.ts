@@ -40,12 +40,15 @@ const ITERATOR_HIGH_WATER_BYTES = 256 * 1024;
 const WRITE_OPTIONS = { sync: false } as const;
 
 /**
- * Default bound (approximate heap bytes) of the read cache of a task, shared evenly by its stores,
- * and of a store engine opened on its own. Enough for some 20,000 hot entries of 100 bytes, more
- * than a task of the 1M-record benchmark (100,000 accounts on 8 partitions) needs; 8 MiB let the
- * benchmark's 1M-key run pass 400 MB of RSS.
+ * Default bound (approximate heap bytes) of the read cache of a task, shared evenly by its cached
+ * stores, and of a store engine opened on its own. Enough for some 13,000 entries of the counting
+ * topology, the 12,500 keys a task of the engine benchmark has (100,000 accounts on 8 partitions);
+ * 8 MiB let that benchmark's 1M-key run pass 400 MB of RSS. With 1,000,000 accounts (the product
+ * benchmark) few reads hit any cache this size: 4 MiB cost 20-40 MB more RSS than 2 MiB there, for
+ * 5% less throughput (the cache's churn), and took the instance past its 500 MB target
+ * (BENCHMARKS.md, 2026-12-04).
  */
-export const DEFAULT_CACHE_MAX_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 * 1024;
 
 // LevelDB's own memory, outside the V8 heap: its block cache and its memtable (up to two while one
 // is flushed). classic-level's defaults (8 MiB and 4 MiB) cost an 8-task instance about 130 MB; hot
