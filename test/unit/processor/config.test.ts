@@ -73,9 +73,9 @@ describe('start-up configuration', () => {
       /kafkaClientThread/,
     );
   });
-  it('bounds the state read cache of a task: 4 MiB unless set, whole bytes from 0 (off) to 1 GiB', () => {
+  it('bounds the state read cache of a task: 2 MiB unless set, whole bytes from 0 (off) to 1 GiB', () => {
     const base = { applicationId: 'a', brokers: ['h:1'], stateDir: '/s' };
-    expect(validateStreamsConfig(base).stateCacheMaxBytesPerTask).toBe(4 * 1024 * 1024);
+    expect(validateStreamsConfig(base).stateCacheMaxBytesPerTask).toBe(2 * 1024 * 1024);
     expect(validateStreamsConfig({ ...base, stateCacheMaxBytesPerTask: 0 }).stateCacheMaxBytesPerTask).toBe(
       0,
     );
