@@ -88,7 +88,7 @@ async function main(): Promise<number> {
     await instance.running(120_000);
     say(`    running (pid ${instance.pid}); its JSON log: ${demoPaths.log}`);
     const ok = await runTraffic(kafka, admin, endpoints.schemaRegistryUrl, endpoints.redisUrl, brokers);
-    say(`\nDone in ${((Date.now() - started) / 1000).toFixed(0)} s. ${whereToLook()}`);
+    say(`\nDone in ${((Date.now() - started) / 1000).toFixed(0)} s. ${whereToLook(endpoints.redisUrl)}`);
     return ok ? 0 : 1;
   } finally {
     await instance.stop();
@@ -224,11 +224,12 @@ function samples(check: BalancesCheck): string {
     .join('\n');
 }
 
-function whereToLook(): string {
+function whereToLook(redisUrl: string): string {
+  const redisPort = new URL(redisUrl).port;
   return `Where to look:
   topics      ${DEMO.topics.transactions} (input, Avro), ${DEMO.topics.balances} (compacted snapshots, Avro),
               ${DEMO.appId}-dlq (dead letters), ${DEMO.appId}-<store>-changelog (state)
-  Redis       redis-cli -p 16379 HGETALL ${DEMO.redisKeyPrefix}balance:acct-000001   (one hash per account)
+  Redis       redis-cli -p ${redisPort} HGETALL ${DEMO.redisKeyPrefix}balance:acct-000001   (one hash per account)
   check again npm run -s saldo -- verify --app-id ${DEMO.appId} --expected ${demoPaths.expected}
   topology    npm run -s saldo -- describe --app-id ${DEMO.appId}
   again       npm run demo   (it resets its own topics, Redis keys and state, and starts afresh)
