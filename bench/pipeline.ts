@@ -429,7 +429,7 @@ async function main(): Promise<void> {
       latency,
       peakRssMb: memory?.peakRssMb ?? Number.NaN,
       counting: countingFigures,
-      troubles: troubles.length,
+      troubles,
       compiled: !values['from-sources'],
       nodeOptions,
     };

@@ -55,8 +55,8 @@ export interface PipelineReport {
   /** The saldo process's peak RSS (VmHWM) over both phases. */
   peakRssMb: number;
   counting: CountingFigures | undefined;
-  /** Log lines at warn or above from the instance. */
-  troubles: number;
+  /** Messages of the instance's log lines at warn or above. */
+  troubles: string[];
   compiled: boolean;
   nodeOptions: string[];
 }
@@ -138,7 +138,7 @@ export function formatPipelineReport(r: PipelineReport): string {
     r.counting === undefined
       ? '| counting topology | not run |'
       : `| counting topology (bench/engine.ts, EOS, same hour) | ${int(r.counting.recordsPerSec)} records/s, ${r.counting.cpuMicrosPerRecord.toFixed(1)} µs CPU per record: the product costs ${(r.saturation.cpuMicrosPerTransaction / r.counting.cpuMicrosPerRecord).toFixed(1)}× the engine's per record |`,
-    `| log | ${r.troubles} lines at warn or above |`,
+    `| log | ${r.troubles.length} lines at warn or above${r.troubles.length === 0 ? '' : `: ${[...new Set(r.troubles)].slice(0, 3).join('; ')}`} |`,
   ];
   return lines.join('\n');
 }

@@ -63,9 +63,12 @@ export class SaldoProcess {
     clearTimeout(timer);
   }
 
-  /** Log lines at warn and above (error: 50, fatal: 60), for the report. */
+  /** The messages of log lines at warn and above, for the report. */
   async troubles(): Promise<string[]> {
     const log = await readFile(this.logFile, 'utf8').catch(() => '');
-    return log.split('\n').filter((line) => /"level":"(warn|error|fatal)"/.test(line));
+    return log
+      .split('\n')
+      .filter((line) => /"level":"(warn|error|fatal)"/.test(line))
+      .map((line) => /"msg":"([^"]*)"/.exec(line)?.[1] ?? line.slice(0, 200));
   }
 }

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatPipelineReport,
+  pipelineJson,
+  pipelineTargetChecks,
+  type PipelineReport,
+} from '../../../bench/pipeline/report.ts';
+
+const report = (overrides: Partial<PipelineReport> = {}): PipelineReport => ({
+  date: new Date('2026-12-04T17:00:00Z'),
+  command: 'npm run bench:pipeline',
+  machine: {
+    nproc: 2,
+    memoryGiB: 23.5,
+    cpuModel: 'test CPU',
+    node: 'v24.21.0',
+    kafka: '4.1.2',
+    loadAverage: [1, 1, 1],
+    source: 'abc1234 (test)',
+  },
+  partitions: 8,
+  streamThreads: 2,
+  accounts: 1_000_000,
+  accountsWithBalances: 776_445,
+  produceRate: 60_000,
+  saturation: {
+    transactions: 2_000_000,
+    windowMs: 94_000,
+    transactionsPerSec: 21_266.4,
+    cpuMicrosPerTransaction: 76.24,
+    machineSteal: 0.001,
+  },
+  latency: {
+    rate: 5_000,
+    seconds: 60,
+    sent: 297_133,
+    measured: 294_560,
+    p50Ms: 114.73,
+    p99Ms: 272.08,
+    maxMs: 948,
+    topicP50Ms: 111,
+    topicP99Ms: 271,
+    redisP50Ms: 111,
+    redisP99Ms: 254,
+    machineSteal: 0,
+  },
+  peakRssMb: 496.3,
+  counting: { records: 1_000_000, recordsPerSec: 85_622, cpuMicrosPerRecord: 19.4, peakRssMb: 340 },
+  troubles: [],
+  compiled: true,
+  nodeOptions: ['--max-old-space-size=256'],
+  ...overrides,
+});
+
+describe('the product benchmark report', () => {
+  it('gives other tools one JSON object with the figures they read', () => {
+    expect(pipelineJson(report())).toMatchObject({
+      transactionsPerSec: 21_266,
+      cpuMicrosPerTransaction: 76.2,
+      e2eP50Ms: 114.7,
+      e2eP99Ms: 272.1,
+      peakRssMb: 496.3,
+      accounts: 1_000_000,
+      countingRecordsPerSec: 85_622,
+    });
+    expect(pipelineJson(report({ counting: undefined })).countingRecordsPerSec).toBeNull();
+  });
+
+  it('checks the three targets and says MISS for each one missed', () => {
+    expect(pipelineTargetChecks(report()).map((check) => check.ok)).toEqual([true, true, true]);
+    const missed = report({
+      saturation: { ...report().saturation, transactionsPerSec: 19_999 },
+      latency: { ...report().latency, p99Ms: 501 },
+      peakRssMb: 500.5,
+    });
+    expect(pipelineTargetChecks(missed).map((check) => check.ok)).toEqual([false, false, false]);
+    expect(formatPipelineReport(missed)).toContain('| **19,999** | ≥ 20,000 | MISS |');
+  });
+
+  it('names the distinct warnings of the instance’s log', () => {
+    const text = formatPipelineReport(report({ troubles: ['a', 'b', 'a'] }));
+    expect(text).toContain('| log | 3 lines at warn or above: a; b |');
+  });
+});
