@@ -71,6 +71,8 @@ async function main(): Promise<number> {
     output: '',
     partitions: String(DEMO.partitions),
     appId: DEMO.appId,
+    brokers: endpoints.kafkaBrokers,
+    registryUrl: endpoints.schemaRegistryUrl,
   };
   for (const report of await topicsCreateCommand(flags)) {
     say(
