@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { ConfigResourceTypes } from 'kafkajs';
 import { stringSerde, jsonSerde } from '../../state/index.ts';
 import {
   PartitionCountMismatchError,
@@ -12,8 +9,9 @@ import {
   type ProcessorContext,
   type StreamRecord,
 } from '../../processor/index.ts';
-import { createTopic, readTopic, testKafka, withAdmin } from '../support/kafka.ts';
-import { services, uniqueName } from '../support/services.ts';
+import { useScratchApps } from '../support/app-fixture.ts';
+import { createTopic, readTopic, withAdmin } from '../support/kafka.ts';
+import { uniqueName } from '../support/services.ts';
 
 const strings = recordSerde(stringSerde, 'string');
 
@@ -40,27 +38,13 @@ function joinedCounter(left: string, right: string, out: string) {
 }
 
 describe('starting an app', () => {
-  let kafka: Kafka;
-  let stateDir: string;
-  beforeAll(async () => {
-    kafka = testKafka();
-    stateDir = await mkdtemp(join(tmpdir(), 'saldo-startup-'));
-  });
-  afterAll(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-  });
-
-  const config = (applicationId: string) => ({
-    applicationId,
-    brokers: services().kafkaBrokers,
-    stateDir,
-    logLevel: 'warn' as const,
-  });
+  const apps = useScratchApps('startup', 'warn');
+  const config = apps.config;
 
   it('stops with a clear error when co-partitioned inputs differ in partition count', async () => {
     const id = uniqueName('mismatch');
-    await createTopic(kafka, `${id}-left`, 3);
-    await createTopic(kafka, `${id}-right`, 2);
+    await createTopic(apps.kafka, `${id}-left`, 3);
+    await createTopic(apps.kafka, `${id}-right`, 2);
     const app = new StreamsApp(joinedCounter(`${id}-left`, `${id}-right`, `${id}-out`), config(id));
     const failure = await app.start().then(
       () => undefined,
@@ -76,13 +60,13 @@ describe('starting an app', () => {
 
   it("creates compacted changelogs and the dead-letter topic with the inputs' partition count", async () => {
     const id = uniqueName('internal');
-    await createTopic(kafka, `${id}-left`, 3);
-    await createTopic(kafka, `${id}-right`, 3);
-    await createTopic(kafka, `${id}-out`, 3);
+    await createTopic(apps.kafka, `${id}-left`, 3);
+    await createTopic(apps.kafka, `${id}-right`, 3);
+    await createTopic(apps.kafka, `${id}-out`, 3);
     const app = new StreamsApp(joinedCounter(`${id}-left`, `${id}-right`, `${id}-out`), config(id));
     await app.start();
     try {
-      await withAdmin(kafka, async (admin) => {
+      await withAdmin(apps.kafka, async (admin) => {
         const meta = await admin.fetchTopicMetadata({ topics: [`${id}-seen-changelog`, `${id}-dlq`] });
         expect(meta.topics.map((t) => t.partitions.length)).toEqual([3, 3]);
         const configs = await admin.describeConfigs({
@@ -99,12 +83,12 @@ describe('starting an app', () => {
       });
 
       // The same key on both inputs (same partition number) meets in one task and one store.
-      const producer = kafka.producer();
+      const producer = apps.kafka.producer();
       await producer.connect();
       await producer.send({ topic: `${id}-left`, messages: [{ key: 'acct-9', value: 'l', partition: 2 }] });
       await producer.send({ topic: `${id}-right`, messages: [{ key: 'acct-9', value: 'r', partition: 2 }] });
       await producer.disconnect();
-      const out = await readTopic(kafka, `${id}-out`, {
+      const out = await readTopic(apps.kafka, `${id}-out`, {
         isolation: 'read_committed',
         done: (s) => s.length >= 2,
         timeoutMs: 30_000,

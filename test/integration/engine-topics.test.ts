@@ -1,16 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { ConfigResourceTypes } from 'kafkajs';
 import { stringSerde } from '../../state/index.ts';
 import { MissingTopicsError, StreamsApp, TopologyBuilder, recordSerde } from '../../processor/index.ts';
 import { countingTopology } from '../../topologies/counting.ts';
-import { committedOffsetsSum } from '../support/app-fixture.ts';
-import { createTopic, testKafka, withAdmin } from '../support/kafka.ts';
-import { services, uniqueName } from '../support/services.ts';
+import { committedOffsetsSum, useScratchApps } from '../support/app-fixture.ts';
+import { createTopic, withAdmin } from '../support/kafka.ts';
+import { uniqueName } from '../support/services.ts';
 
 const strings = recordSerde(stringSerde, 'string');
 
@@ -53,25 +50,12 @@ const waitFor = async (condition: () => boolean, timeoutMs: number): Promise<voi
 };
 
 describe('output topics', () => {
-  let kafka: Kafka;
-  let stateDir: string;
-  beforeAll(async () => {
-    kafka = testKafka();
-    stateDir = await mkdtemp(join(tmpdir(), 'saldo-topics-'));
-  });
-  afterAll(async () => {
-    await rm(stateDir, { recursive: true, force: true });
-  });
-  const config = (applicationId: string) => ({
-    applicationId,
-    brokers: services().kafkaBrokers,
-    stateDir,
-    logLevel: 'silent' as const,
-  });
+  const apps = useScratchApps('topics', 'silent');
+  const config = apps.config;
 
   it('refuses to start, naming them, when output topics do not exist', async () => {
     const id = uniqueName('no-output');
-    await createTopic(kafka, `${id}-in`, 2);
+    await createTopic(apps.kafka, `${id}-in`, 2);
     const app = new StreamsApp(copyToCompacted(`${id}-in`, `${id}-out`), config(id));
     const failure = await app.start().then(
       () => undefined,
@@ -87,14 +71,14 @@ describe('output topics', () => {
 
   it("creates missing output topics when asked, with the inputs' partition count and the sink's configs", async () => {
     const id = uniqueName('create-output');
-    await createTopic(kafka, `${id}-in`, 3);
+    await createTopic(apps.kafka, `${id}-in`, 3);
     const app = new StreamsApp(copyToCompacted(`${id}-in`, `${id}-out`), {
       ...config(id),
       createOutputTopics: true,
     });
     await app.start();
     try {
-      await withAdmin(kafka, async (admin) => {
+      await withAdmin(apps.kafka, async (admin) => {
         const meta = await admin.fetchTopicMetadata({ topics: [`${id}-out`] });
         expect(meta.topics[0]?.partitions).toHaveLength(3);
         const configs = await admin.describeConfigs({
@@ -113,8 +97,8 @@ describe('output topics', () => {
   it('stops the instance, saying why, after a bounded number of commits to an output topic that was deleted', async () => {
     const id = uniqueName('deleted-output');
     const topics = { input: `${id}-in`, output: `${id}-out` };
-    await createTopic(kafka, topics.input, 1);
-    await createTopic(kafka, topics.output, 1);
+    await createTopic(apps.kafka, topics.input, 1);
+    await createTopic(apps.kafka, topics.output, 1);
     const { logger, lines } = capturingLogger();
     const failures: unknown[] = [];
     const app = new StreamsApp(
@@ -123,7 +107,7 @@ describe('output topics', () => {
       { logger, onFailed: (error) => failures.push(error) },
     );
     await app.start();
-    const producer = kafka.producer();
+    const producer = apps.kafka.producer();
     await producer.connect();
     const send = (n: number) =>
       producer.send({
@@ -135,11 +119,14 @@ describe('output topics', () => {
     try {
       await send(1);
       // The first record is committed while the output topic still exists.
-      for (const deadline = Date.now() + 60_000; (await committedOffsetsSum(kafka, id, topics.input)) < 1;) {
+      for (
+        const deadline = Date.now() + 60_000;
+        (await committedOffsetsSum(apps.kafka, id, topics.input)) < 1;
+      ) {
         if (Date.now() > deadline) throw new Error('the first record was not committed within 60 s');
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: [topics.output] }));
+      await withAdmin(apps.kafka, (admin) => admin.deleteTopics({ topics: [topics.output] }));
       await send(2);
       await waitFor(() => app.state === 'stopped', 60_000).catch((error: unknown) => {
         console.error(

@@ -157,18 +157,8 @@ describe('the product end to end: generator → two saldo instances, one killed 
     });
     const expected = await readExpectedBalances(expectedPath);
     expect(expected.size).toBe(ACCOUNTS);
-    // Redis is written after each commit: give the survivor's last writes and catch-ups a moment.
-    let check = await checkBalances({
-      expected,
-      brokers: services().kafkaBrokers,
-      registryUrl: services().schemaRegistryUrl,
-      redisUrl: services().redisUrl,
-      redisKeyPrefix: prefix,
-      balancesTopic: topics.balances,
-    });
-    for (let attempt = 0; attempt < 20 && check.redis.mismatches.length > 0; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      check = await checkBalances({
+    const checkNow = () =>
+      checkBalances({
         expected,
         brokers: services().kafkaBrokers,
         registryUrl: services().schemaRegistryUrl,
@@ -176,6 +166,11 @@ describe('the product end to end: generator → two saldo instances, one killed 
         redisKeyPrefix: prefix,
         balancesTopic: topics.balances,
       });
+    // Redis is written after each commit: give the survivor's last writes and catch-ups a moment.
+    let check = await checkNow();
+    for (let attempt = 0; attempt < 20 && check.redis.mismatches.length > 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      check = await checkNow();
     }
     await versions.stop();
     expect(check.topic.mismatches.slice(0, 3)).toEqual([]);

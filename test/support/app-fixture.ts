@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { setUpInBeforeAll } from './instance-workspace.ts';
 import { createTopic, testKafka } from './kafka.ts';
-import { uniqueName } from './services.ts';
+import { services, uniqueName } from './services.ts';
 
 export interface AppFixture {
   /** A fresh application id, also the prefix of the topics. */
@@ -56,4 +56,47 @@ export async function committedOffsetsSum(kafka: Kafka, groupId: string, topic: 
   } finally {
     await admin.disconnect();
   }
+}
+
+export interface ScratchApps {
+  readonly kafka: Kafka;
+  /** A state directory for the apps the tests start, removed after them. */
+  readonly stateDir: string;
+  /** An app's configuration on the test broker, with that state directory. */
+  config(applicationId: string): {
+    applicationId: string;
+    brokers: string[];
+    stateDir: string;
+    logLevel: 'silent' | 'warn';
+  };
+}
+
+/**
+ * The set-up of tests that start apps of their own topologies in this process, as vitest hooks of
+ * the enclosing describe: a kafkajs client and a state directory; each test makes its own topics.
+ */
+export function useScratchApps(label: string, logLevel: 'silent' | 'warn' = 'warn'): ScratchApps {
+  let kafka: Kafka | undefined;
+  let stateDir: string | undefined;
+  beforeAll(async () => {
+    kafka = testKafka();
+    stateDir = await mkdtemp(join(tmpdir(), `saldo-${label}-`));
+  });
+  afterAll(async () => {
+    if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
+  });
+  return {
+    get kafka() {
+      return setUpInBeforeAll(kafka, 'kafka');
+    },
+    get stateDir() {
+      return setUpInBeforeAll(stateDir, 'stateDir');
+    },
+    config: (applicationId) => ({
+      applicationId,
+      brokers: services().kafkaBrokers,
+      stateDir: setUpInBeforeAll(stateDir, 'stateDir'),
+      logLevel,
+    }),
+  };
 }
