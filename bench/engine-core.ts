@@ -12,7 +12,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EngineMetrics, createLogger, systemClock, validateStreamsConfig } from '../processor/index.ts';
+import {
+  EngineMetrics,
+  createLogger,
+  systemClock,
+  validateStreamsConfig,
+  type StreamsConfigInput,
+  type Topology,
+} from '../processor/index.ts';
 import type {
   CommitUnit,
   ConsumedRecord,
@@ -75,25 +82,25 @@ export class CountingCommitUnit implements CommitUnit {
   async close(): Promise<void> {}
 }
 
-export async function runCore(
-  records: number,
-  accounts: number,
-  commitIntervalMs = 100,
-  cacheBytes?: number,
-): Promise<CoreResult> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'saldo-bench-core-'));
-  const topics = { input: 'core-in', output: 'core-out' };
-  const topology = countingTopology(topics);
-  const config = validateStreamsConfig({
+/**
+ * One running task of `topology`, as the task manager runs it with no post-commit hook, on a
+ * commit unit that answers with offsets: its output topics and changelogs have 8 partitions.
+ */
+export async function openCoreTask(
+  topology: Topology,
+  stateDir: string,
+  outputTopics: readonly string[],
+  config: Partial<StreamsConfigInput> = {},
+): Promise<{ task: StreamTask; unit: CountingCommitUnit }> {
+  const validated = validateStreamsConfig({
     applicationId: 'bench-core',
     brokers: ['127.0.0.1:1'],
     stateDir,
-    commitIntervalMs,
-    ...(cacheBytes === undefined ? {} : { stateCacheMaxBytesPerTask: cacheBytes }),
     logLevel: 'warn',
+    ...config,
   });
   const stateManager = await StateManager.open({
-    appId: config.applicationId,
+    appId: validated.applicationId,
     taskId: '0_0',
     stateDir,
     stores: topology.storeSpecs,
@@ -102,7 +109,7 @@ export async function runCore(
     taskId: '0_0',
     partition: 0,
     topology,
-    config,
+    config: validated,
     stateManager,
     logger: createLogger({ level: 'warn' }),
     metrics: new EngineMetrics(),
@@ -110,15 +117,31 @@ export async function runCore(
     // As the task manager runs tasks when no post-commit hook is registered.
     collectCommittedOutputs: false,
   });
-  // The benchmark's output topic has 8 partitions; the changelog's records name theirs.
   const unit = new CountingCommitUnit(
     new Map([
-      [topics.output, 8],
-      [changelogTopicFor(config.applicationId, 'totals'), 8],
+      ...outputTopics.map((topic) => [topic, 8] as const),
+      ...topology.storeSpecs.map(
+        (spec) => [changelogTopicFor(validated.applicationId, spec.name), 8] as const,
+      ),
     ]),
   );
   task.beginRestoring();
   task.startRunning(unit, new Map());
+  return { task, unit };
+}
+
+export async function runCore(
+  records: number,
+  accounts: number,
+  commitIntervalMs = 100,
+  cacheBytes?: number,
+): Promise<CoreResult> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'saldo-bench-core-'));
+  const topics = { input: 'core-in', output: 'core-out' };
+  const { task, unit } = await openCoreTask(countingTopology(topics), stateDir, [topics.output], {
+    commitIntervalMs,
+    ...(cacheBytes === undefined ? {} : { stateCacheMaxBytesPerTask: cacheBytes }),
+  });
 
   // Encode the input first, then time processing. The bytes sit in two arenas and each consumed
   // record is made (two Buffer views and the record object, as the consumer makes them) just before

@@ -12,13 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TrafficGenerator } from '../cli/generate/index.ts';
-import { EngineMetrics, createLogger, systemClock, validateStreamsConfig } from '../processor/index.ts';
 import type { ConsumedRecord } from '../processor/kafka/client.ts';
-import { StreamTask } from '../processor/task.ts';
 import { InMemoryAvroRegistry, productSerdes } from '../schemas/index.ts';
-import { StateManager, changelogTopicFor } from '../state/index.ts';
 import { DEFAULT_PRODUCT_TOPICS, productTopology } from '../topologies/product.ts';
-import { CountingCommitUnit } from './engine-core.ts';
+import { openCoreTask } from './engine-core.ts';
 
 export interface PipelineCoreResult {
   transactions: number;
@@ -35,37 +32,7 @@ export async function runPipelineCore(transactions: number, accounts: number): P
   const registry = new InMemoryAvroRegistry();
   const serdes = productSerdes(registry);
   const topology = productTopology({ serdes });
-  const config = validateStreamsConfig({
-    applicationId: 'bench-core',
-    brokers: ['127.0.0.1:1'],
-    stateDir,
-    logLevel: 'warn',
-  });
-  const stateManager = await StateManager.open({
-    appId: config.applicationId,
-    taskId: '0_0',
-    stateDir,
-    stores: topology.storeSpecs,
-  });
-  const task = new StreamTask({
-    taskId: '0_0',
-    partition: 0,
-    topology,
-    config,
-    stateManager,
-    logger: createLogger({ level: 'warn' }),
-    metrics: new EngineMetrics(),
-    clock: systemClock,
-    collectCommittedOutputs: false,
-  });
-  const unit = new CountingCommitUnit(
-    new Map([
-      [DEFAULT_PRODUCT_TOPICS.balances, 8],
-      ...topology.storeSpecs.map((s) => [changelogTopicFor(config.applicationId, s.name), 8] as const),
-    ]),
-  );
-  task.beginRestoring();
-  task.startRunning(unit, new Map());
+  const { task, unit } = await openCoreTask(topology, stateDir, [DEFAULT_PRODUCT_TOPICS.balances]);
 
   // Encoded up front (Avro through the in-memory registry), as a fetch hands them over.
   const traffic = new TrafficGenerator({
