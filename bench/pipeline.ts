@@ -41,7 +41,7 @@ import {
   type PipelineReport,
   type SaturationFigures,
 } from './pipeline/report.ts';
-import { SaldoProcess } from './pipeline/saldo-process.ts';
+import { SaldoProcess } from '../scripts/saldo-process.ts';
 import { watchVisibility } from './pipeline/visibility.ts';
 import { percentile } from './stats.ts';
 import { machineCpuTimes, stealShare } from './stats.ts';

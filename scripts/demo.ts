@@ -2,6 +2,7 @@
 // live line of what happens, then every account checked in Redis and on the balances topic against
 // the generator's expected balances. It leaves the platform running and says how to stop it.
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import {
   connectKafkaSink,
@@ -18,10 +19,11 @@ import { javaCompatiblePartitioner } from '../processor/kafka/kafkajs/partitione
 import { ConfluentAvroRegistry, productSerdes } from '../schemas/index.ts';
 import { transactionSamples } from './demo/bad-records.ts';
 import { consumerLag, countRecords } from './demo/counters.ts';
-import { DemoInstance } from './demo/instance.ts';
+import { SaldoProcess } from './saldo-process.ts';
 import { formatMoney } from './demo/money.ts';
 import { DEMO, demoPaths, resetDemo } from './demo/namespace.ts';
 import { platformUp } from './platform/index.ts';
+import { REPO_ROOT } from './platform/options.ts';
 
 const TRAFFIC = { accounts: 5_000, records: 50_000, rate: 2_500, seed: 42 };
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -81,11 +83,21 @@ async function main(): Promise<number> {
   }
 
   say('3/5 starting one saldo instance (saldo run: exactly-once, 2 stream threads)…');
-  const instance = DemoInstance.start(
-    ['--app-id', DEMO.appId, '--state-dir', demoPaths.state, '--stream-threads', '2', '--log-level', 'info'],
+  const instance = SaldoProcess.start({
+    main: join(REPO_ROOT, 'cli', 'main.ts'),
+    args: [
+      '--app-id',
+      DEMO.appId,
+      '--state-dir',
+      demoPaths.state,
+      '--stream-threads',
+      '2',
+      '--log-level',
+      'info',
+    ],
     env,
-    demoPaths.log,
-  );
+    logFile: demoPaths.log,
+  });
   try {
     await instance.running(120_000);
     say(`    running (pid ${instance.pid}); its JSON log: ${demoPaths.log}`);

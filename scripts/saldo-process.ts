@@ -1,5 +1,5 @@
-// `saldo run` as the benchmark runs it: the compiled CLI (as a deployment runs dist/), with the
-// recommended Node options and malloc arenas, its log in a file.
+// `saldo run` as a child process, its JSON log in a file: what the demo starts (from the sources) and
+// what the product benchmark measures (compiled, with the recommended Node options).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -19,15 +19,16 @@ export class SaldoProcess {
     });
   }
 
+  /** `main`: cli/main.ts, or its build; `args` follow `run`. */
   static start(opts: {
     main: string;
     args: string[];
     env: NodeJS.ProcessEnv;
-    nodeOptions: string[];
+    nodeOptions?: string[];
     logFile: string;
   }): SaldoProcess {
     const log = createWriteStream(opts.logFile);
-    const child = spawn(process.execPath, [...opts.nodeOptions, opts.main, 'run', ...opts.args], {
+    const child = spawn(process.execPath, [...(opts.nodeOptions ?? []), opts.main, 'run', ...opts.args], {
       env: opts.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -44,16 +45,21 @@ export class SaldoProcess {
     return this.#exit !== undefined;
   }
 
+  /** Resolves once the app logs that it runs; fails if it exits first or takes too long. */
   async running(timeoutMs: number): Promise<void> {
     for (const deadline = Date.now() + timeoutMs; ; await sleep(200)) {
       const log = await readFile(this.logFile, 'utf8').catch(() => '');
       if (log.includes('"msg":"app starting -> running"')) return;
-      if (this.#exit !== undefined) throw new Error(`saldo exited (code ${this.#exit}); see ${this.logFile}`);
+      if (this.#exit !== undefined) {
+        const tail = log.split('\n').slice(-15).join('\n');
+        throw new Error(`saldo exited (code ${this.#exit}) before running; ${this.logFile} ends:\n${tail}`);
+      }
       if (Date.now() > deadline)
         throw new Error(`saldo did not start within ${timeoutMs} ms; see ${this.logFile}`);
     }
   }
 
+  /** SIGTERM (finish, commit, leave the group), then SIGKILL after `graceMs`. */
   async stop(graceMs = 60_000): Promise<void> {
     if (this.#exit !== undefined) return;
     const exited = new Promise((resolve) => this.#child.once('exit', resolve));
