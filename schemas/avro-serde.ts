@@ -38,31 +38,14 @@ const INITIAL_SCRATCH_BYTES = 16 * 1024;
 export function avroSerde<T>(registry: AvroSchemaRegistry, schema: AvroSchemaDefinition): RecordSerde<T> {
   const name = `avro(${schema.namespace ? `${schema.namespace}.` : ''}${schema.name})`;
   const writer = parseAvroSchema(JSON.stringify(schema));
-  const ids = new Map<string, number>();
-  const registering = new Map<string, Promise<number>>();
-  const types = new Map<number, avsc.Type>();
-  const fetching = new Map<number, Promise<avsc.Type>>();
+  // Subject → the id the registry gave; schema id → the writer's schema.
+  const ids = new ResolvedOnce<string, number>((subject) => registry.register(subject, schema));
+  const types = new ResolvedOnce<number, avsc.Type>((id) =>
+    registry.typeOf(id).catch((error: unknown) => {
+      throw new SerdeError(name, `cannot fetch schema ${id} from the registry: ${messageOf(error)}`);
+    }),
+  );
   let scratch = Buffer.allocUnsafe(INITIAL_SCRATCH_BYTES);
-
-  const idFor = (subject: string): Promise<number> => {
-    let pending = registering.get(subject);
-    if (pending === undefined) {
-      pending = registry.register(subject, schema).then(
-        (id) => {
-          ids.set(subject, id);
-          registering.delete(subject);
-          return id;
-        },
-        (error: unknown) => {
-          // A failed registration is tried again with the next record rather than remembered.
-          registering.delete(subject);
-          throw error;
-        },
-      );
-      registering.set(subject, pending);
-    }
-    return pending;
-  };
 
   const encode = (id: number, value: T): Buffer => {
     let end = writer.encode(value, scratch, HEADER_BYTES);
@@ -87,33 +70,14 @@ export function avroSerde<T>(registry: AvroSchemaRegistry, schema: AvroSchemaDef
     }
   };
 
-  const typeFor = (id: number): Promise<avsc.Type> => {
-    let pending = fetching.get(id);
-    if (pending === undefined) {
-      pending = registry.typeOf(id).then(
-        (type) => {
-          types.set(id, type);
-          fetching.delete(id);
-          return type;
-        },
-        (error: unknown) => {
-          fetching.delete(id);
-          throw new SerdeError(name, `cannot fetch schema ${id} from the registry: ${messageOf(error)}`);
-        },
-      );
-      fetching.set(id, pending);
-    }
-    return pending;
-  };
-
   return {
     name,
     serialize(value: T, ctx: SerdeContext): Buffer | Promise<Buffer> {
       if (!writer.isValid(value)) throw invalidValue(writer, value, name);
       const subject = `${ctx.topic}-${ctx.part}`;
-      const id = ids.get(subject);
+      const id = ids.known(subject);
       if (id !== undefined) return encode(id, value);
-      return idFor(subject).then((registered) => encode(registered, value));
+      return ids.resolve(subject).then((registered) => encode(registered, value));
     },
     deserialize(bytes: Buffer): T | Promise<T> {
       if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC) {
@@ -123,11 +87,49 @@ export function avroSerde<T>(registry: AvroSchemaRegistry, schema: AvroSchemaDef
         );
       }
       const id = bytes.readInt32BE(1);
-      const type = types.get(id);
+      const type = types.known(id);
       if (type !== undefined) return decode(type, bytes, id);
-      return typeFor(id).then((fetched) => decode(fetched, bytes, id));
+      return types.resolve(id).then((fetched) => decode(fetched, bytes, id));
     },
   };
+}
+
+/**
+ * Values looked up once per key (schema ids, writer schemas): `known` answers synchronously once a
+ * lookup has succeeded; lookups of one key under way are shared; a failed one is not remembered,
+ * so the next record tries again.
+ */
+class ResolvedOnce<K, V> {
+  readonly #values = new Map<K, V>();
+  readonly #pending = new Map<K, Promise<V>>();
+  readonly #lookup: (key: K) => Promise<V>;
+
+  constructor(lookup: (key: K) => Promise<V>) {
+    this.#lookup = lookup;
+  }
+
+  known(key: K): V | undefined {
+    return this.#values.get(key);
+  }
+
+  resolve(key: K): Promise<V> {
+    let pending = this.#pending.get(key);
+    if (pending === undefined) {
+      pending = this.#lookup(key).then(
+        (value) => {
+          this.#values.set(key, value);
+          this.#pending.delete(key);
+          return value;
+        },
+        (error: unknown) => {
+          this.#pending.delete(key);
+          throw error;
+        },
+      );
+      this.#pending.set(key, pending);
+    }
+    return pending;
+  }
 }
 
 function messageOf(error: unknown): string {

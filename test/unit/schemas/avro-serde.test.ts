@@ -62,6 +62,24 @@ describe('Avro serde through a schema registry', () => {
     });
   });
 
+  it('asks the registry again after a failed registration, and once for records that wait together', async () => {
+    const inner = new InMemoryAvroRegistry();
+    let calls = 0;
+    const flaky = {
+      register: async (subject: string, schema: AvroSchemaDefinition) => {
+        calls += 1;
+        if (calls === 1) throw new Error('registry unavailable');
+        return inner.register(subject, schema);
+      },
+      typeOf: (id: number) => inner.typeOf(id),
+    };
+    const serde = avroSerde<Payment>(flaky, payment);
+    await expect(serde.serialize(value, ctx)).rejects.toThrow('registry unavailable');
+    const both = await Promise.all([serde.serialize(value, ctx), serde.serialize(value, ctx)]);
+    expect(both[0]).toEqual(both[1]);
+    expect(calls).toBe(2);
+  });
+
   it('refuses a value that does not fit the schema, naming the path', () => {
     const serde = avroSerde<Payment>(new InMemoryAvroRegistry(), payment);
     expect(() => serde.serialize({ ...value, amountMinor: 12 as unknown as bigint }, ctx)).toThrow(
