@@ -85,20 +85,17 @@ describe('start-up configuration', () => {
       );
     }
   });
-  it('bounds input fetches: 2 MiB / 512 KiB unless set, from the environment, per partition within the total', () => {
+  it('bounds input fetches: 1 MiB / 512 KiB unless set, from the environment, per partition within the total', () => {
     const base = { applicationId: 'a', brokers: ['h:1'], stateDir: '/s' };
     const defaults = validateStreamsConfig(base);
-    expect([defaults.fetchMaxBytes, defaults.fetchMaxBytesPerPartition]).toEqual([
-      2 * 1024 * 1024,
-      512 * 1024,
-    ]);
+    expect([defaults.fetchMaxBytes, defaults.fetchMaxBytesPerPartition]).toEqual([1024 * 1024, 512 * 1024]);
     const fromEnv = validateStreamsConfig(
       streamsConfigFrom(
-        { SALDO_FETCH_MAX_BYTES: '1048576', SALDO_FETCH_MAX_BYTES_PER_PARTITION: '131072' },
+        { SALDO_FETCH_MAX_BYTES: '2097152', SALDO_FETCH_MAX_BYTES_PER_PARTITION: '131072' },
         {},
       ),
     );
-    expect([fromEnv.fetchMaxBytes, fromEnv.fetchMaxBytesPerPartition]).toEqual([1_048_576, 131_072]);
+    expect([fromEnv.fetchMaxBytes, fromEnv.fetchMaxBytesPerPartition]).toEqual([2_097_152, 131_072]);
     expect(() =>
       validateStreamsConfig({
         ...base,
