@@ -287,8 +287,9 @@ export class TaskTransaction {
 
   /**
    * The records to send to the changelog topics in this Kafka transaction: one per store and
-   * key, with the last value or null for a delete (local-only writes stay out). Freezes writes ('prepared') until flush()
-   * or abort(), so that what reaches LevelDB is exactly what went to the changelog.
+   * key, with the last value or null for a delete (local-only writes stay out). Freezes writes
+   * ('prepared') until flush() or abort(), so that what reaches LevelDB is exactly what went to
+   * the changelog.
    */
   changelogRecords(): ChangelogRecord[] {
     this.gate.require('changelogRecords', WRITABLE, TASK_WIDE);
@@ -309,8 +310,9 @@ export class TaskTransaction {
    * After the Kafka commit succeeded: writes each store's buffered writes and new checkpoint
    * (the next changelog offset to restore from) in one atomic batch per store, then empties the
    * buffers. Every store with buffered writes to its changelog needs a checkpoint (a store with
-   * local-only writes keeps its own); stores without writes may get one too. If any store fails the transaction becomes 'failed': each store on disk is still
-   * consistent with its own checkpoint, so close the state manager and restore from there.
+   * local-only writes keeps its own); stores without writes may get one too. If any store fails
+   * the transaction becomes 'failed': each store on disk is still consistent with its own
+   * checkpoint, so close the state manager and restore from there.
    */
   async flush(checkpoints: ReadonlyMap<string, bigint>): Promise<void> {
     if (this.gate.status === 'open') {

@@ -221,6 +221,29 @@ describe('TTL key-value store', () => {
     expect(copy.store.get('a')).toBeUndefined();
   });
 
+  it('commits a sweep that only deleted stale index entries: nothing to the changelog, the checkpoint kept', async () => {
+    const state = await openState();
+    const { store, clock } = handle(state);
+    clock.now = 0;
+    store.put('k', 'v', 100);
+    await commit(state);
+    store.delete('k');
+    await commit(state);
+    const checkpoint = state.checkpoint('seen');
+    // An index entry left stale (as a restored tombstone leaves one).
+    state
+      .transaction()
+      .store('seen')
+      .putLocal(Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 50, 107]), Buffer.alloc(0));
+    await commit(state);
+    expect(await rawEntries(state)).toBe(1);
+    clock.now = 60;
+    expect(await store.purgeExpired()).toBe(0);
+    expect(await commit(state)).toEqual([]);
+    expect(await rawEntries(state)).toBe(0);
+    expect(state.checkpoint('seen')).toBe(checkpoint);
+  });
+
   it('stays bounded by what the TTL keeps, however many keys pass through it', async () => {
     const state = await openState('0_1', 5 * DAY);
     const { store, clock } = handle(state);
