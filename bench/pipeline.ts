@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import {
   connectKafkaSink,
   runGenerator,
@@ -30,6 +30,7 @@ import {
 import { ConfluentAvroRegistry, productSerdes, registerProductSchemas } from '../schemas/index.ts';
 import { platformUp } from '../scripts/platform/index.ts';
 import { positiveInt } from './args.ts';
+import { benchKafka, cleanUp, committedOffsets, endOffsets, lag } from './kafka.ts';
 import { machineInfo } from './machine.ts';
 import { processCpuSeconds, processMemoryMb } from './pipeline/process-stats.ts';
 import {
@@ -43,8 +44,7 @@ import {
 } from './pipeline/report.ts';
 import { SaldoProcess } from '../scripts/saldo-process.ts';
 import { watchVisibility } from './pipeline/visibility.ts';
-import { percentile } from './stats.ts';
-import { machineCpuTimes, stealShare } from './stats.ts';
+import { machineCpuTimes, percentile, stealShare } from './stats.ts';
 
 const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -71,13 +71,11 @@ const log = (line: string) => process.stderr.write(`[bench:pipeline] ${line}\n`)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const epochNow = () => performance.timeOrigin + performance.now();
 
-async function committedSum(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  return (fetched?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-}
-
-async function endSum(admin: Admin, topic: string): Promise<number> {
-  return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+/** Input records the group has committed, over all partitions. */
+async function committedCount(admin: Admin, groupId: string, topic: string): Promise<number> {
+  let sum = 0;
+  for (const offset of (await committedOffsets(admin, groupId, topic)).values()) sum += offset;
+  return sum;
 }
 
 /** Deletes the run's hashes and markers from Redis (a million accounts' worth, in batches). */
@@ -123,7 +121,7 @@ async function saturate(
   const cpuBefore = await machineCpuTimes();
   for (const deadline = Date.now() + 30 * 60_000; ; await sleep(100)) {
     if (saldo.exited) throw new Error(`saldo exited during the saturation phase; see ${saldo.logFile}`);
-    const committed = await committedSum(admin, appId, topic);
+    const committed = await committedCount(admin, appId, topic);
     const cpu = (await processCpuSeconds(saldo.pid)) ?? last.cpu;
     const sample = { at: epochNow(), committed, cpu };
     if (first === undefined && committed > 0) first = sample;
@@ -195,12 +193,12 @@ async function measureLatency(opts: {
       stamping,
       { clock: systemRunClock, progress: silentProgress },
     );
-    const total = await endSum(opts.admin, opts.topics.transactions);
-    for (
-      const deadline = Date.now() + 120_000;
-      (await committedSum(opts.admin, opts.appId, opts.topics.transactions)) < total;
-      await sleep(100)
-    ) {
+    const caughtUp = async () =>
+      lag(
+        await endOffsets(opts.admin, opts.topics.transactions),
+        await committedOffsets(opts.admin, opts.appId, opts.topics.transactions),
+      ) === 0;
+    for (const deadline = Date.now() + 120_000; !(await caughtUp()); await sleep(100)) {
       if (Date.now() > deadline) throw new Error('latency: the instance did not catch up within 2 min');
     }
     await sleep(2_000);
@@ -310,7 +308,7 @@ async function main(): Promise<void> {
 
   const { endpoints } = await platformUp({ log });
   const brokers = endpoints.kafkaBrokers.split(',');
-  const kafka = new Kafka({ clientId: 'saldo-bench-pipeline', brokers, logLevel: logLevel.NOTHING });
+  const kafka = benchKafka(brokers, 'saldo-bench-pipeline');
   const admin = kafka.admin();
   await admin.connect();
   const run = `bench-pipeline-${Date.now().toString(36)}`;
@@ -443,16 +441,9 @@ async function main(): Promise<void> {
   } finally {
     await saldo?.stop();
     if (!values.keep) {
-      await admin
-        .deleteTopics({
-          topics: [
-            ...Object.values(topics),
-            ...(await admin.listTopics()).filter(
-              (t) => t.startsWith(`${run}-`) && !Object.values(topics).includes(t),
-            ),
-          ],
-        })
-        .catch(() => undefined);
+      // Its topics (inputs, outputs, changelogs, DLQ) and groups (the app's, the readers').
+      const ours = (await admin.listTopics()).filter((topic) => topic.startsWith(`${run}-`));
+      await cleanUp(admin, ours, run);
       await rm(workDir, { recursive: true, force: true });
       await deleteRedisKeys(endpoints.redisUrl, redisKeyPrefix);
     } else log(`kept: topics ${run}-*, Redis keys ${redisKeyPrefix}*, state and log in ${workDir}`);
