@@ -176,7 +176,7 @@ export class StreamsApp {
   /** Co-partitioned inputs must have one partition count; a mismatch stops the app at start. */
   async #checkCopartitioning(admin: AdminClient): Promise<number> {
     const counts = await admin.partitionCounts(this.topology.sourceTopics);
-    const missing = [...counts].filter(([, n]) => n === undefined).map(([t]) => t);
+    const missing = missingTopics(counts);
     if (missing.length > 0) {
       throw new MissingTopicsError('input', missing, 'create them (`saldo topics create`) first');
     }
@@ -193,7 +193,7 @@ export class StreamsApp {
   async #checkOutputTopics(admin: AdminClient, partitions: number): Promise<void> {
     const configs = this.topology.sinkTopicConfigs;
     const counts = await admin.partitionCounts([...configs.keys()]);
-    const missing = [...counts].filter(([, n]) => n === undefined).map(([t]) => t);
+    const missing = missingTopics(counts);
     if (missing.length === 0) return;
     if (!this.config.createOutputTopics) {
       throw new MissingTopicsError(
@@ -266,4 +266,9 @@ export class StreamsApp {
       () => 0,
     );
   }
+}
+
+/** The topics a partition-count lookup found no partitions for: they do not exist. */
+function missingTopics(counts: ReadonlyMap<string, number | undefined>): string[] {
+  return [...counts].filter(([, count]) => count === undefined).map(([topic]) => topic);
 }
