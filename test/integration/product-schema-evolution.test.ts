@@ -7,6 +7,7 @@ import { StreamsApp } from '../../processor/index.ts';
 import {
   ConfluentAvroRegistry,
   TRANSACTION_SCHEMA,
+  avroSerde,
   productSerdes,
   registerProductSchemas,
   type AvroSchemaDefinition,
@@ -14,7 +15,9 @@ import {
 import { productTopology } from '../../topologies/product.ts';
 import { createTopic, testKafka } from '../support/kafka.ts';
 import { transaction } from '../support/product-driver.ts';
-import { produceTransactions, readBalanceSnapshots } from '../support/product-topics.ts';
+import { connectKafkaSink } from '../../cli/generate/index.ts';
+import { readLatestSnapshots } from '../../cli/verify/balances-check.ts';
+import type { TransactionRecord } from '../../topologies/transactions/transaction.ts';
 import { services, uniqueName } from '../support/services.ts';
 
 const fields = TRANSACTION_SCHEMA.fields as Array<{ name: string }>;
@@ -77,13 +80,26 @@ describe('transaction schema evolution through the real registry', () => {
           installments: 3,
         },
       ];
-      await produceTransactions(kafka, registryUrl, topics.transactions, written, v2);
-      const { latest } = await readBalanceSnapshots(
-        kafka,
-        registryUrl,
-        topics.balances,
-        (seen) => (seen.get('acct-v2')?.version ?? 0n) >= 2n,
-      );
+      const sink = await connectKafkaSink({
+        brokers: services().kafkaBrokers,
+        topic: topics.transactions,
+        serde: avroSerde<TransactionRecord>(registry, v2),
+        log: () => undefined,
+      });
+      await sink.send(written).finally(() => sink.close());
+      const read = () =>
+        readLatestSnapshots({
+          brokers: services().kafkaBrokers,
+          registryUrl,
+          topic: topics.balances,
+          clientId: id,
+        });
+      let latest = await read();
+      for (const deadline = Date.now() + 60_000; (latest.get('acct-v2')?.version ?? 0n) < 2n;) {
+        if (Date.now() > deadline) throw new Error('the v2 transactions were not processed within 60 s');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        latest = await read();
+      }
       expect(latest.get('acct-v2')?.balances).toEqual([
         { currency: 'MXN', ledgerMinor: 48_750n, heldMinor: 0n, availableMinor: 48_750n },
       ]);
