@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../processor/index.ts';
 import { DEFAULT_PRODUCT_SETTINGS, DEFAULT_PRODUCT_TOPICS } from '../topologies/product.ts';
-import { parseDuration } from './durations.ts';
+import { parseDuration } from '../processor/durations.ts';
 
 /** Flags of `saldo run` (and the other product commands) beside the engine's. */
 export interface ProductFlags {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../../processor/index.ts';
 import { DEFAULT_PRODUCT_TOPICS } from '../../topologies/product.ts';
-import { parseDuration } from '../durations.ts';
+import { parseDuration } from '../../processor/durations.ts';
 import { streamsConfigFrom } from '../env-config.ts';
 import { MAX_ACCOUNTS } from './accounts.ts';
 import type { GeneratorRunOptions } from './run.ts';

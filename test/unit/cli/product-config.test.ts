@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../../cli/durations.ts';
+import { formatDuration, parseDuration } from '../../../processor/durations.ts';
 import { streamsConfigFrom } from '../../../cli/env-config.ts';
 import { productConfigFrom } from '../../../cli/product-config.ts';
 import { ConfigError } from '../../../processor/index.ts';
