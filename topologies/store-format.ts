@@ -16,6 +16,7 @@ export class StoreValueWriter {
     this.#buffer = Buffer.allocUnsafe(initialBytes);
   }
 
+  // #reserve may replace the buffer: callers take its offset first, then read this.#buffer.
   #reserve(bytes: number): number {
     const at = this.#length;
     if (at + bytes > this.#buffer.length) {
@@ -28,25 +29,29 @@ export class StoreValueWriter {
   }
 
   uint8(value: number): this {
-    this.#buffer[this.#reserve(1)] = value;
+    const at = this.#reserve(1);
+    this.#buffer[at] = value;
     return this;
   }
 
   /** A whole number of ms, a counter: exact up to 2^53. */
   number(value: number): this {
-    this.#buffer.writeDoubleBE(value, this.#reserve(8));
+    const at = this.#reserve(8);
+    this.#buffer.writeDoubleBE(value, at);
     return this;
   }
 
   int64(value: bigint): this {
-    this.#buffer.writeBigInt64BE(value, this.#reserve(8));
+    const at = this.#reserve(8);
+    this.#buffer.writeBigInt64BE(value, at);
     return this;
   }
 
   /** Up to 65,534 bytes of UTF-8, or null. */
   text(value: string | null): this {
     if (value === null) {
-      this.#buffer.writeUInt16BE(UTF8_NULL_LENGTH, this.#reserve(2));
+      const at = this.#reserve(2);
+      this.#buffer.writeUInt16BE(UTF8_NULL_LENGTH, at);
       return this;
     }
     const bytes = Buffer.byteLength(value);
@@ -60,7 +65,8 @@ export class StoreValueWriter {
 
   /** Exactly three ASCII letters (an ISO 4217 code). */
   code3(value: string): this {
-    this.#buffer.write(value, this.#reserve(3), 3, 'latin1');
+    const at = this.#reserve(3);
+    this.#buffer.write(value, at, 3, 'latin1');
     return this;
   }
 
