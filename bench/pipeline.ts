@@ -7,6 +7,7 @@
  *
  *   npm run bench:pipeline [-- --transactions 2000000] [--accounts 1000000] [--json] [--no-append]
  */
+import { prefixedProductTopics } from '../topologies/product.ts';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -312,7 +313,7 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const run = `bench-pipeline-${Date.now().toString(36)}`;
-  const topics = { transactions: `${run}-transactions`, balances: `${run}-balances` };
+  const topics = prefixedProductTopics(run);
   const redisKeyPrefix = `${run}:`;
   const workDir = await mkdtemp(join(tmpdir(), 'saldo-bench-pipeline-'));
   const main = values['from-sources'] ? join(ROOT, 'cli', 'main.ts') : await buildSaldo();

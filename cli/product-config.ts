@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { ConfigError } from '../processor/index.ts';
-import { DEFAULT_PRODUCT_SETTINGS, DEFAULT_PRODUCT_TOPICS } from '../topologies/product.ts';
+import {
+  DEFAULT_FRAUD_GRACE_MS,
+  DEFAULT_PRODUCT_SETTINGS,
+  DEFAULT_PRODUCT_TOPICS,
+} from '../topologies/product.ts';
+import {
+  DEFAULT_RULES_FILE,
+  parseRuleSet,
+  readRuleSetFile,
+  type RuleSet,
+} from '../topologies/fraud/rule-set.ts';
 import { parseDuration } from '../processor/durations.ts';
 
 /** Flags of `saldo run` (and the other product commands) beside the engine's. */
@@ -10,6 +20,10 @@ export interface ProductFlags {
   redisKeyPrefix?: string;
   transactionsTopic?: string;
   balancesTopic?: string;
+  limitsTopic?: string;
+  alertsTopic?: string;
+  rules?: string;
+  fraudGrace?: string;
   holdExpiry?: string;
   dedupRetention?: string;
   maxEventTimeAhead?: string;
@@ -40,13 +54,24 @@ export const productConfigSchema = z.object({
   schemaRegistryUrl: z.url(),
   redisUrl: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL'),
   redisKeyPrefix: z.string().max(100),
-  topics: z.object({ transactions: topicName, balances: topicName }),
+  topics: z.object({
+    transactions: topicName,
+    balances: topicName,
+    accountLimits: topicName,
+    fraudAlerts: topicName,
+  }),
+  rulesFile: z.string().min(1),
+  fraudGraceMs: duration('--fraud-grace, SALDO_FRAUD_GRACE'),
   holdExpiryMs: duration('--hold-expiry, SALDO_HOLD_EXPIRY'),
   dedupRetentionMs: duration('--dedup-retention, SALDO_DEDUP_RETENTION'),
   maxEventTimeAheadMs: duration('--max-event-time-ahead, SALDO_MAX_EVENT_TIME_AHEAD'),
 });
 
-export type ProductConfig = z.output<typeof productConfigSchema>;
+export type ProductConfig = z.output<typeof productConfigSchema> & {
+  /** The rule set file's JSON, checked (stream threads are handed the JSON). */
+  rules: unknown;
+  ruleSet: RuleSet;
+};
 
 /** The local platform's registry and Redis (npm run platform:up). */
 export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:18081/apis/ccompat/v7';
@@ -65,7 +90,11 @@ export function productConfigFrom(env: NodeJS.ProcessEnv, flags: ProductFlags): 
       transactions:
         flags.transactionsTopic ?? env.SALDO_TRANSACTIONS_TOPIC ?? DEFAULT_PRODUCT_TOPICS.transactions,
       balances: flags.balancesTopic ?? env.SALDO_BALANCES_TOPIC ?? DEFAULT_PRODUCT_TOPICS.balances,
+      accountLimits: flags.limitsTopic ?? env.SALDO_LIMITS_TOPIC ?? DEFAULT_PRODUCT_TOPICS.accountLimits,
+      fraudAlerts: flags.alertsTopic ?? env.SALDO_ALERTS_TOPIC ?? DEFAULT_PRODUCT_TOPICS.fraudAlerts,
     },
+    rulesFile: flags.rules ?? env.SALDO_RULES ?? DEFAULT_RULES_FILE,
+    fraudGraceMs: flags.fraudGrace ?? env.SALDO_FRAUD_GRACE ?? DEFAULT_FRAUD_GRACE_MS,
     holdExpiryMs: flags.holdExpiry ?? env.SALDO_HOLD_EXPIRY ?? DEFAULT_PRODUCT_SETTINGS.holdExpiryMs,
     dedupRetentionMs:
       flags.dedupRetention ?? env.SALDO_DEDUP_RETENTION ?? DEFAULT_PRODUCT_SETTINGS.dedupRetentionMs,
@@ -81,5 +110,17 @@ export function productConfigFrom(env: NodeJS.ProcessEnv, flags: ProductFlags): 
     );
     throw new ConfigError(`invalid saldo configuration:\n${problems.join('\n')}`);
   }
-  return parsed.data;
+  // The rule set is checked here, once, so that a bad file stops the start with its problems.
+  const rules = readRuleSetFile(parsed.data.rulesFile);
+  return { ...parsed.data, rules, ruleSet: parseRuleSet(rules, parsed.data.rulesFile) };
+}
+
+/** The product settings of a validated config (what topologies/product.ts takes). */
+export function productSettingsOf(config: ProductConfig): typeof DEFAULT_PRODUCT_SETTINGS {
+  return {
+    holdExpiryMs: config.holdExpiryMs,
+    dedupRetentionMs: config.dedupRetentionMs,
+    maxEventTimeAheadMs: config.maxEventTimeAheadMs,
+    fraud: { rules: config.rules, graceMs: config.fraudGraceMs },
+  };
 }

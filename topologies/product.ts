@@ -1,5 +1,17 @@
 import { TopologyBuilder, recordSerde, type RecordSerde, type Topology } from '../processor/index.ts';
 import { stringSerde } from '../state/index.ts';
+import { accountActivitySerde } from './fraud/activity.ts';
+import type { FraudAlert } from './fraud/alert.ts';
+import {
+  ACTIVITY_STORE,
+  FraudProcessor,
+  LIMITS_STORE,
+  VELOCITY_STORE,
+  type FraudObserver,
+} from './fraud/fraud-processor.ts';
+import { accountLimitsSerde, type LimitUpdate } from './fraud/limits.ts';
+import { defaultRuleSetJson, parseRuleSet } from './fraud/rule-set.ts';
+import { velocityProfileSerde } from './fraud/velocity.ts';
 import { accountBalancesSerde } from './balances/account-balances.ts';
 import { BALANCES_STORE, BalancesProcessor, HOLDS_STORE } from './balances/balances-processor.ts';
 import { holdSerde } from './balances/hold.ts';
@@ -16,9 +28,28 @@ export interface ProductTopics {
   transactions: string;
   /** Output, compacted: the latest balance snapshot per account (balance-snapshot.avsc). */
   balances: string;
+  /** Input, compacted, co-partitioned with transactions: each account's limits (limit-update.avsc). */
+  accountLimits: string;
+  /** Output: fraud alerts keyed by accountId (fraud-alert.avsc). */
+  fraudAlerts: string;
 }
 
-export const DEFAULT_PRODUCT_TOPICS: ProductTopics = { transactions: 'transactions', balances: 'balances' };
+export const DEFAULT_PRODUCT_TOPICS: ProductTopics = {
+  transactions: 'transactions',
+  balances: 'balances',
+  accountLimits: 'account-limits',
+  fraudAlerts: 'fraud-alerts',
+};
+
+/** The product's topics with a prefix (`<prefix>-transactions`, …): scratch apps of tests and benchmarks. */
+export function prefixedProductTopics(prefix: string): ProductTopics {
+  return {
+    transactions: `${prefix}-transactions`,
+    balances: `${prefix}-balances`,
+    accountLimits: `${prefix}-account-limits`,
+    fraudAlerts: `${prefix}-fraud-alerts`,
+  };
+}
 
 /** The product's rules that an operator may tune (cli/product-config.ts reads them). */
 export interface ProductSettings {
@@ -28,22 +59,39 @@ export interface ProductSettings {
   dedupRetentionMs: number;
   /** Transactions timestamped further ahead of the wall clock are refused (dead letters). */
   maxEventTimeAheadMs: number;
+  /** Velocity, limits and rules; null: balances only (the benchmark's comparison). */
+  fraud: FraudSettings | null;
 }
+
+/** The fraud half's settings, in plain data (stream threads are handed them). */
+export interface FraudSettings {
+  /** The rule set as JSON (topologies/fraud/default-rules.json or `--rules <file>`), validated on use. */
+  rules: unknown;
+  /** How far behind stream time a transaction still counts in its velocity windows. */
+  graceMs: number;
+}
+
+export const DEFAULT_FRAUD_GRACE_MS = 5 * MINUTE;
 
 export const DEFAULT_PRODUCT_SETTINGS: ProductSettings = {
   holdExpiryMs: 7 * DAY,
   dedupRetentionMs: 30 * DAY,
   maxEventTimeAheadMs: DAY,
+  fraud: { rules: defaultRuleSetJson(), graceMs: DEFAULT_FRAUD_GRACE_MS },
 };
 
 /** The record serdes of the product's topics (Avro through the registry when it runs). */
 export interface ProductSerdes {
   transaction: RecordSerde<TransactionRecord>;
   snapshot: RecordSerde<BalanceSnapshot>;
+  limitUpdate: RecordSerde<LimitUpdate>;
+  alert: RecordSerde<FraudAlert>;
 }
 
 /** The sink of balance snapshots (the Redis serving cache takes its outputs). */
 export const PRODUCT_SINK = 'balances-out';
+/** The sink of fraud alerts. */
+export const ALERTS_SINK = 'fraud-alerts-out';
 
 /** How often expiry runs, in stream time, and how much it does per run. */
 const EXPIRY_CHECK_INTERVAL_MS = MINUTE;
@@ -59,11 +107,13 @@ export function productTopology(options: {
   topics?: ProductTopics;
   settings?: ProductSettings;
   serdes: ProductSerdes;
+  /** Told of late records and alerts (metrics). */
+  fraudObserver?: FraudObserver;
 }): Topology {
   const topics = options.topics ?? DEFAULT_PRODUCT_TOPICS;
   const settings = options.settings ?? DEFAULT_PRODUCT_SETTINGS;
   const accountKeys = recordSerde(stringSerde, 'string');
-  return new TopologyBuilder()
+  const builder = new TopologyBuilder()
     .addSource('transactions', {
       topics: [topics.transactions],
       keySerde: accountKeys,
@@ -112,6 +162,36 @@ export function productTopology(options: {
       keySerde: accountKeys,
       valueSerde: options.serdes.snapshot,
       topicConfigs: { 'cleanup.policy': 'compact' },
+    });
+  const fraud = settings.fraud;
+  if (fraud === null) return builder.build();
+  const ruleSet = parseRuleSet(fraud.rules, 'of the product settings');
+  const grace = fraud.graceMs;
+  return builder
+    .addKeyValueStore(LIMITS_STORE, { keySerde: stringSerde, valueSerde: accountLimitsSerde })
+    .addKeyValueStore(VELOCITY_STORE, {
+      keySerde: stringSerde,
+      valueSerde: velocityProfileSerde,
+      // Every put gives its own expiry (its last bucket's end + 30 days + grace); a ceiling here.
+      ttlMs: 31 * DAY + grace,
+    })
+    .addKeyValueStore(ACTIVITY_STORE, { keySerde: stringSerde, valueSerde: accountActivitySerde })
+    .addProcessor('fraud', {
+      parents: ['admit'],
+      stores: [VELOCITY_STORE, ACTIVITY_STORE, LIMITS_STORE, BALANCES_STORE],
+      create: () =>
+        new FraudProcessor({
+          ruleSet,
+          graceMs: grace,
+          balancesStore: BALANCES_STORE,
+          ...(options.fraudObserver === undefined ? {} : { observer: options.fraudObserver }),
+        }),
+    })
+    .addSink(ALERTS_SINK, {
+      parents: ['fraud'],
+      topic: topics.fraudAlerts,
+      keySerde: accountKeys,
+      valueSerde: options.serdes.alert,
     })
     .build();
 }

@@ -42,6 +42,22 @@ export function withProductOptions(command: Command): Command {
       'output topic, compacted (env SALDO_BALANCES_TOPIC, default balances)',
     )
     .option(
+      '--limits-topic <topic>',
+      'input table of account limits, compacted (env SALDO_LIMITS_TOPIC, default account-limits)',
+    )
+    .option(
+      '--alerts-topic <topic>',
+      'output topic of fraud alerts (env SALDO_ALERTS_TOPIC, default fraud-alerts)',
+    )
+    .option(
+      '--rules <file>',
+      'the fraud rule set, JSON (env SALDO_RULES, default topologies/fraud/default-rules.json)',
+    )
+    .option(
+      '--fraud-grace <duration>',
+      'how late a transaction still counts in its velocity windows (env SALDO_FRAUD_GRACE, default 5m)',
+    )
+    .option(
       '--hold-expiry <duration>',
       'how long authorizations hold, event time (env SALDO_HOLD_EXPIRY, default 7d)',
     )

@@ -85,9 +85,21 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
         subjects: {
           [`${product.topics.transactions}-value`]: ids.transaction,
           [`${product.topics.balances}-value`]: ids.snapshot,
+          [`${product.topics.accountLimits}-value`]: ids.limitUpdate,
+          [`${product.topics.fraudAlerts}-value`]: ids.alert,
         },
       },
       'schemas registered',
+    );
+    app.logger.info(
+      {
+        rulesFile: product.rulesFile,
+        ruleSetVersion: product.ruleSet.version,
+        rules: product.ruleSet.rules.map(
+          (rule) => `${rule.id}@${rule.version}${rule.enabled ? '' : ' (disabled)'}`,
+        ),
+      },
+      'rule set loaded',
     );
   }
   app.installSignalHandlers();

@@ -14,5 +14,7 @@ export async function schemasRegisterCommand(flags: ProductFlags): Promise<Recor
   return {
     [`${product.topics.transactions}-value`]: ids.transaction,
     [`${product.topics.balances}-value`]: ids.snapshot,
+    [`${product.topics.accountLimits}-value`]: ids.limitUpdate,
+    [`${product.topics.fraudAlerts}-value`]: ids.alert,
   };
 }

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../processor/index.ts';
 import type { TopologySpec } from '../../topologies/index.ts';
-import type { ProductConfig } from '../product-config.ts';
+import { productSettingsOf, type ProductConfig } from '../product-config.ts';
 
 export interface TopologyFlags {
   topology: string;
@@ -18,11 +18,7 @@ export function topologySpecFrom(flags: TopologyFlags, product: () => ProductCon
   return {
     name: 'product',
     topics: config.topics,
-    settings: {
-      holdExpiryMs: config.holdExpiryMs,
-      dedupRetentionMs: config.dedupRetentionMs,
-      maxEventTimeAheadMs: config.maxEventTimeAheadMs,
-    },
+    settings: productSettingsOf(config),
     schemaRegistryUrl: config.schemaRegistryUrl,
   };
 }

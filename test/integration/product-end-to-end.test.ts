@@ -1,3 +1,4 @@
+import { prefixedProductTopics } from '../../topologies/product.ts';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -63,7 +64,7 @@ async function watchVersions(redisUrl: string, prefix: string) {
 describe('the product end to end: generator → two saldo instances, one killed midway → Redis and the balances topic', () => {
   const ws = useInstanceWorkspace('product-e2e', { stopInstancesAfter: 'all' });
   const appId = uniqueName('product-e2e');
-  const topics = { transactions: `${appId}-transactions`, balances: `${appId}-balances` };
+  const topics = prefixedProductTopics(appId);
   const prefix = `${appId}:`;
 
   beforeAll(async () => {

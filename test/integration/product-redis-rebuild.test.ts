@@ -15,7 +15,7 @@ import { checkBalances } from '../../cli/verify/balances-check.ts';
 import { StreamsApp } from '../../processor/index.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import { redisBalanceCacheHook } from '../../topologies/balances/redis-balance-cache.ts';
-import { PRODUCT_SINK, productTopology } from '../../topologies/product.ts';
+import { prefixedProductTopics, PRODUCT_SINK, productTopology } from '../../topologies/product.ts';
 import { committedOffsetsSum } from '../support/app-fixture.ts';
 import { createTopic, testKafka } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
@@ -27,7 +27,7 @@ describe('the Redis serving cache after Redis lost its data', () => {
   let kafka: Kafka;
   let root: string;
   const appId = uniqueName('rebuild');
-  const topics = { transactions: `${appId}-transactions`, balances: `${appId}-balances` };
+  const topics = prefixedProductTopics(appId);
   const prefix = `${appId}:`;
 
   beforeAll(async () => {

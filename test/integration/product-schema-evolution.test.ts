@@ -12,7 +12,7 @@ import {
   registerProductSchemas,
   type AvroSchemaDefinition,
 } from '../../schemas/index.ts';
-import { productTopology } from '../../topologies/product.ts';
+import { prefixedProductTopics, productTopology } from '../../topologies/product.ts';
 import { createTopic, testKafka } from '../support/kafka.ts';
 import { transaction } from '../support/product-driver.ts';
 import { connectKafkaSink } from '../../cli/generate/index.ts';
@@ -40,7 +40,7 @@ describe('transaction schema evolution through the real registry', () => {
   let kafka: Kafka;
   let stateDir: string;
   const id = uniqueName('evolution');
-  const topics = { transactions: `${id}-transactions`, balances: `${id}-balances` };
+  const topics = prefixedProductTopics(id);
 
   beforeAll(async () => {
     kafka = testKafka();
@@ -113,10 +113,7 @@ describe('transaction schema evolution through the real registry', () => {
   });
 
   it('registers a new subject from several instances at once: every one gets the same id', async () => {
-    const fresh = {
-      transactions: `${uniqueName('race')}-transactions`,
-      balances: `${uniqueName('race')}-balances`,
-    };
+    const fresh = prefixedProductTopics(uniqueName('race'));
     const ids = await Promise.all(
       Array.from({ length: 4 }, () =>
         registerProductSchemas(ConfluentAvroRegistry.connect(services().schemaRegistryUrl), fresh),

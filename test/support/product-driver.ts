@@ -2,6 +2,7 @@ import { TopologyTestDriver, DLQ_HEADERS } from '../../processor/index.ts';
 import { InMemoryAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { AccountBalances } from '../../topologies/balances/account-balances.ts';
 import type { BalanceSnapshot } from '../../topologies/balances/snapshot.ts';
+import type { FraudAlert } from '../../topologies/fraud/alert.ts';
 import {
   DEFAULT_PRODUCT_SETTINGS,
   DEFAULT_PRODUCT_TOPICS,
@@ -84,6 +85,14 @@ export class ProductDriver {
       .outputs<string, BalanceSnapshot>(DEFAULT_PRODUCT_TOPICS.balances)
       .map((output) => output.value as BalanceSnapshot)
       .filter((snapshot) => accountId === undefined || snapshot.accountId === accountId);
+  }
+
+  /** Every fraud alert emitted so far, in order (of one rule, if given). */
+  alerts(ruleId?: string): FraudAlert[] {
+    return this.driver
+      .outputs<string, FraudAlert>(DEFAULT_PRODUCT_TOPICS.fraudAlerts)
+      .map((output) => output.value as FraudAlert)
+      .filter((alert) => ruleId === undefined || alert.ruleId === ruleId);
   }
 
   lastSnapshot(accountId = 'acct-1'): BalanceSnapshot | undefined {

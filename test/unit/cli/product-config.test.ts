@@ -1,3 +1,7 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_RULES_FILE } from '../../../topologies/fraud/rule-set.ts';
 import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../../processor/durations.ts';
 import { streamsConfigFrom } from '../../../cli/env-config.ts';
@@ -22,9 +26,17 @@ describe('durations as operators write them', () => {
 });
 
 describe('the product configuration', () => {
-  it('has the contract defaults: topics transactions and balances, 7 days of hold, 30 days of dedup', () => {
+  it('has the contract defaults: the four topics, 7 days of hold, 30 days of dedup, the default rule set', () => {
     const config = productConfigFrom({}, {});
-    expect(config.topics).toEqual({ transactions: 'transactions', balances: 'balances' });
+    expect(config.topics).toEqual({
+      transactions: 'transactions',
+      balances: 'balances',
+      accountLimits: 'account-limits',
+      fraudAlerts: 'fraud-alerts',
+    });
+    expect(config.rulesFile).toBe(DEFAULT_RULES_FILE);
+    expect(config.ruleSet.rules.map((rule) => rule.id)).toContain('limit-breach');
+    expect(config.fraudGraceMs).toBe(5 * 60_000);
     expect(config.holdExpiryMs).toBe(7 * DAY);
     expect(config.dedupRetentionMs).toBe(30 * DAY);
     expect(config.maxEventTimeAheadMs).toBe(DAY);
@@ -33,11 +45,23 @@ describe('the product configuration', () => {
 
   it('reads the environment, overridden by flags', () => {
     const config = productConfigFrom(
-      { SALDO_HOLD_EXPIRY: '31d', SALDO_BALANCES_TOPIC: 'saldos', REDIS_URL: 'redis://cache:6379' },
-      { holdExpiry: '10d', transactionsTopic: 'movimientos' },
+      {
+        SALDO_HOLD_EXPIRY: '31d',
+        SALDO_BALANCES_TOPIC: 'saldos',
+        SALDO_ALERTS_TOPIC: 'alertas',
+        SALDO_FRAUD_GRACE: '1m',
+        REDIS_URL: 'redis://cache:6379',
+      },
+      { holdExpiry: '10d', transactionsTopic: 'movimientos', limitsTopic: 'limites', fraudGrace: '2m' },
     );
     expect(config.holdExpiryMs).toBe(10 * DAY);
-    expect(config.topics).toEqual({ transactions: 'movimientos', balances: 'saldos' });
+    expect(config.fraudGraceMs).toBe(2 * 60_000);
+    expect(config.topics).toEqual({
+      transactions: 'movimientos',
+      balances: 'saldos',
+      accountLimits: 'limites',
+      fraudAlerts: 'alertas',
+    });
     expect(config.redisUrl).toBe('redis://cache:6379');
   });
 
@@ -56,6 +80,38 @@ describe('the product configuration', () => {
     expect(message).toMatch(/schemaRegistryUrl/);
     expect(message).toMatch(/holdExpiryMs: 'a week' is not a duration such as 7d.*--hold-expiry/);
     expect(message).toMatch(/topics\.balances/);
+  });
+
+  it('stops at start on a rule set that is not valid, naming the file and each problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'saldo-rules-'));
+    const file = join(dir, 'rules.json');
+    const rules = JSON.parse(await readFile(DEFAULT_RULES_FILE, 'utf8')) as {
+      rules: Array<{ id: string; cooldown: string; parameters: Record<string, unknown> }>;
+    };
+    (rules.rules[0] as { cooldown: string }).cooldown = 'soon';
+    const atm = rules.rules.find((rule) => rule.id === 'atm-cash-out');
+    if (atm !== undefined) atm.parameters.minWithdrawals = 1;
+    rules.rules.push({ id: 'no-such-rule', cooldown: '1h', parameters: {} });
+    await writeFile(file, JSON.stringify(rules));
+    expect(() => productConfigFrom({ SALDO_RULES: file }, {})).toThrow(ConfigError);
+    try {
+      productConfigFrom({}, { rules: file });
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain(file);
+      expect(message).toMatch(/rules\[0\] \(velocity-burst\)\.cooldown: 'soon' is not a duration/);
+      expect(message).toMatch(/rules\[\d+\] \(no-such-rule\)\.version/);
+    }
+    rules.rules.pop();
+    (rules.rules[0] as { cooldown: string }).cooldown = '30m';
+    await writeFile(file, JSON.stringify(rules));
+    expect(() => productConfigFrom({}, { rules: file })).toThrow(
+      /rules\[3\] \(atm-cash-out\)\.parameters\.minWithdrawals: .*2/,
+    );
+    expect(() => productConfigFrom({}, { rules: join(dir, 'missing.json') })).toThrow(
+      /cannot read the rule set/,
+    );
+    await rm(dir, { recursive: true, force: true });
   });
 });
 
