@@ -210,11 +210,14 @@ export class StreamsApp {
 
   /** Changelogs and the DLQ get the inputs' partition count; existing ones are checked. */
   async #ensureInternalTopics(admin: AdminClient, partitions: number): Promise<void> {
-    const specs: TopicSpec[] = [...this.topology.stores.values()].map((s) => ({
-      topic: changelogTopicFor(this.config.applicationId, s.name),
-      numPartitions: partitions,
-      configs: changelogTopicConfigs(s.kind, s.retentionMs, s.name),
-    }));
+    // A table's store has no changelog of its own: its input topic is one.
+    const specs: TopicSpec[] = [...this.topology.stores.values()]
+      .filter((s) => s.table === undefined)
+      .map((s) => ({
+        topic: changelogTopicFor(this.config.applicationId, s.name),
+        numPartitions: partitions,
+        configs: changelogTopicConfigs(s.kind, s.retentionMs, s.name),
+      }));
     specs.push({ topic: deadLetterTopicFor(this.config.applicationId), numPartitions: partitions });
     const existing = await admin.partitionCounts(specs.map((s) => s.topic));
     const toCreate: TopicSpec[] = [];

@@ -23,6 +23,7 @@ export type { ChangelogRecordRead, CommittedEvent, PostCommitHook, TaskStartedEv
 export { formatTaskId, parseTaskId, taskIdFor, type TaskId } from './task-id.ts';
 export type { TaskState } from './task-state.ts';
 export { ManualClock, TopologyTestDriver } from './test-driver.ts';
+export type { TableSourceOptions } from './table-source.ts';
 export {
   Topology,
   TopologyBuilder,

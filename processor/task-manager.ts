@@ -13,6 +13,7 @@ import { tpKey } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { restoreTask, type RestoreSummary } from './restore.ts';
+import { bootstrapTables } from './table-bootstrap.ts';
 import type { PostCommitHook, TaskStartedEvent } from './post-commit.ts';
 import { StreamTask, type CommitOutcome } from './task.ts';
 import { formatTaskId, taskIdFor } from './task-id.ts';
@@ -266,10 +267,19 @@ export class TaskManager {
       const committed = await admin.committedOffsets(config.applicationId, inputs);
       const ranges = await admin.offsetRange(inputs);
       task.startRunning(unit, committed);
-      // Start each input exactly where the committed offsets say: kafkajs may have read older
-      // committed offsets at assignment, or be ahead after a failed commit.
+      // Tables are read up to their end before any stream record is processed.
+      await bootstrapTables(task, {
+        admin,
+        reader: adapter.changelogReader(),
+        logger: this.#deps.logger,
+        metrics: this.#deps.metrics,
+        heartbeat: async () => undefined,
+      });
+      // Start each input exactly where the committed offsets say (a table where its bootstrap
+      // stopped): kafkajs may have read older committed offsets at assignment, or be ahead after
+      // a failed commit.
       for (const tp of inputs) {
-        const offset = committed.get(tpKey(tp))?.offset ?? ranges.get(tpKey(tp))?.start ?? 0;
+        const offset = task.nextOffset(tp.topic) ?? ranges.get(tpKey(tp))?.start ?? 0;
         this.#awaitedFetch.set(tpKey(tp), offset);
         this.#deps.consumer().seek({ ...tp, offset });
       }

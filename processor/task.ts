@@ -19,6 +19,7 @@ import type { EngineMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
 import { TaskProcessorContext, type Punctuator, type TaskView } from './processor-context.ts';
 import type { SerdeContext } from './serde.ts';
+import { tableSourceNode, tableWriter } from './table-source.ts';
 import { TaskLifecycle, type TaskState } from './task-state.ts';
 import type { Processor, RecordOrigin, SinkNode, SourceNode, StreamRecord, Topology } from './topology.ts';
 
@@ -129,6 +130,8 @@ interface InputRoute {
   readonly offsetKey: string;
   readonly keyContext: SerdeContext;
   readonly valueContext: SerdeContext;
+  /** For a table's topic: the store it fills, whose checkpoint follows this input's offset. */
+  readonly tableStore?: string;
 }
 
 export interface CommitOutcome {
@@ -192,6 +195,14 @@ export class StreamTask implements TaskView {
   readonly #keyValueStores = new Map<string, KeyValueStore<unknown, unknown>>();
   readonly #windowedStores = new Map<string, WindowedStore<unknown, unknown>>();
   readonly #ttlStores = new Map<string, TtlKeyValueStore<unknown, unknown>>();
+  /** Per table store, the next offset of its topic that its uncommitted writes cover. */
+  readonly #tableCheckpoints = new Map<string, number>();
+  /**
+   * While the task reads its tables before processing (table-bootstrap.ts): the committed offset
+   * of each table partition. Bootstrap records do not move stream time, are applied even below
+   * the committed offset (local state may be older), and below it make no dead letters again.
+   */
+  #bootstrapCommitted: Map<string, number> | undefined;
 
   constructor(deps: StreamTaskDeps) {
     this.#deps = deps;
@@ -283,17 +294,60 @@ export class StreamTask implements TaskView {
     this.#punctuators.push(p);
   }
 
-  /** Input topic-partitions of this task. */
+  /** Input topic-partitions of this task (those of stream sources, then of tables). */
   inputPartitions(): Array<{ topic: string; partition: number }> {
     return this.#deps.topology.sourceTopics.map((topic) => ({ topic, partition: this.partition }));
   }
 
+  /** The changelogs of its stores; a table's store has none (its topic is its changelog). */
   changelogPartitions(): Array<{ store: string; topic: string; partition: number }> {
-    return [...this.#deps.topology.stores.keys()].map((store) => ({
-      store,
-      topic: changelogTopicFor(this.applicationId, store),
+    return [...this.#deps.topology.stores.values()]
+      .filter((def) => def.table === undefined)
+      .map(({ name }) => ({
+        store: name,
+        topic: changelogTopicFor(this.applicationId, name),
+        partition: this.partition,
+      }));
+  }
+
+  /** This task's partition of each table's topic, and the store it fills. */
+  tablePartitions(): Array<{ table: string; store: string; topic: string; partition: number }> {
+    return [...this.#deps.topology.tables.values()].map((t) => ({
+      table: t.name,
+      store: t.store,
+      topic: t.topic,
       partition: this.partition,
     }));
+  }
+
+  /** Records processed since the last commit. */
+  get uncommittedRecords(): number {
+    return this.#processedSinceCommit;
+  }
+
+  /** Starts reading the tables before processing: records go through process() as bootstrap records. */
+  beginTableBootstrap(): void {
+    if (this.state !== 'running')
+      throw new Error(`task ${this.taskId} bootstraps its tables only once running`);
+    this.#bootstrapCommitted = new Map(
+      this.tablePartitions().map((tp) => [tpKey(tp), this.nextOffset(tp.topic) ?? 0]),
+    );
+  }
+
+  /**
+   * Ends the bootstrap: each table partition goes on from `ends` (where the bootstrap stopped) or
+   * from its committed offset, whichever is further.
+   */
+  endTableBootstrap(ends: ReadonlyMap<string, number>): void {
+    this.#bootstrapCommitted = undefined;
+    for (const tp of this.tablePartitions()) {
+      const key = tpKey(tp);
+      const end = ends.get(tp.topic);
+      const next = this.#nextOffsets.get(key);
+      if (end === undefined || (next !== undefined && next.offset >= end)) continue;
+      if (next !== undefined) next.offset = end;
+      else this.#nextOffsets.set(key, { topic: tp.topic, partition: this.partition, offset: end });
+    }
   }
 
   beginRestoring(): void {
@@ -358,13 +412,34 @@ export class StreamTask implements TaskView {
     }
     this.#inputs.clear();
     for (const topic of topology.sourceTopics) {
-      const source = topology.sourceFor(topic) as SourceNode;
+      const source = topology.sourceFor(topic);
+      if (source === undefined) continue;
       this.#inputs.set(topic, {
         source,
         children: resolve(source.children),
         offsetKey: tpKey({ topic, partition: this.partition }),
         keyContext: { topic, part: 'key' },
         valueContext: { topic, part: 'value' },
+      });
+    }
+    for (const table of topology.tables.values()) {
+      const def = topology.stores.get(table.store);
+      if (def === undefined) throw new Error(`table '${table.name}' has no store '${table.store}'`);
+      const store = this.#deps.stateManager.keyValueStoreWriter(table.store, def.keySerde, def.valueSerde);
+      const writer: ProcessorRoute = {
+        kind: 'processor',
+        name: table.name,
+        processor: tableWriter(table, store),
+        context: new TaskProcessorContext(this, table.name, [], []),
+        children: [],
+      };
+      this.#inputs.set(table.topic, {
+        source: tableSourceNode(table),
+        children: [writer],
+        offsetKey: tpKey({ topic: table.topic, partition: this.partition }),
+        keyContext: { topic: table.topic, part: 'key' },
+        valueContext: { topic: table.topic, part: 'value' },
+        tableStore: table.store,
       });
     }
   }
@@ -408,7 +483,10 @@ export class StreamTask implements TaskView {
     if (!input) throw new Error(`task ${this.taskId} has no source for topic ${record.topic}`);
     const inputKey = record.partition === this.partition ? input.offsetKey : tpKey(record);
     const next = this.#nextOffsets.get(inputKey);
-    if (next !== undefined && record.offset < next.offset) return undefined; // already processed (consumer re-fetch)
+    // Already processed (a consumer re-fetch); but a table's bootstrap re-applies what local state lacks.
+    if (next !== undefined && record.offset < next.offset && this.#bootstrapCommitted === undefined) {
+      return undefined;
+    }
 
     const txn = this.#deps.stateManager.transaction();
     const outgoingMark = this.#outgoing.length;
@@ -442,7 +520,7 @@ export class StreamTask implements TaskView {
     } catch (error) {
       this.#deadLetter(record, outgoingMark, reason, error);
     }
-    this.#endRecord(record, inputKey, next);
+    this.#endRecord(record, input, inputKey, next);
     return this.#punctuators.length > 0 ? this.#punctuate('stream-time', this.#streamTime) : undefined;
   }
 
@@ -492,7 +570,7 @@ export class StreamTask implements TaskView {
         throw failure;
       }
     }
-    this.#endRecord(record, inputKey, next);
+    this.#endRecord(record, input, inputKey, next);
     if (this.#punctuators.length > 0) await this.#punctuate('stream-time', this.#streamTime);
   }
 
@@ -528,7 +606,8 @@ export class StreamTask implements TaskView {
       );
     }
     this.#currentTimestamp = timestamp;
-    if (timestamp > this.#streamTime) this.#streamTime = timestamp;
+    // A table's bootstrap is state, not stream: it does not move stream time (as a restore does not).
+    if (timestamp > this.#streamTime && this.#bootstrapCommitted === undefined) this.#streamTime = timestamp;
     return timestamp;
   }
 
@@ -538,6 +617,15 @@ export class StreamTask implements TaskView {
     this.#deps.stateManager.transaction().rollbackRecord();
     this.#outgoing.truncate(outgoingMark);
     for (const { context } of this.#processors.values()) context.clearForwarded();
+    const committed = this.#bootstrapCommitted?.get(tpKey(record));
+    if (committed !== undefined && record.offset < committed) {
+      // Re-read below the committed offset: whoever committed past it already sent its dead letter.
+      this.#log.debug(
+        { topic: record.topic, offset: record.offset },
+        'bad table record re-read; no new dead letter',
+      );
+      return;
+    }
     // The dead letter names the serde's or processor's own error class.
     this.#outgoing.addDeadLetter(
       deadLetterFor(this.applicationId, this.#deps.config.appVersion, this.taskId, record, reason, cause),
@@ -560,18 +648,26 @@ export class StreamTask implements TaskView {
     );
   }
 
-  #endRecord(record: ConsumedRecord, inputKey: string, next: TopicPartitionOffset | undefined): void {
+  #endRecord(
+    record: ConsumedRecord,
+    input: InputRoute,
+    inputKey: string,
+    next: TopicPartitionOffset | undefined,
+  ): void {
     this.#current = undefined;
     this.#origin = undefined;
-    // Advanced in place: commit() hands the commit unit copies.
-    if (next !== undefined) next.offset = record.offset + 1;
-    else {
+    // Advanced in place: commit() hands the commit unit copies. Never back: a table's bootstrap
+    // may re-read records below the committed offset.
+    if (next !== undefined) {
+      if (record.offset >= next.offset) next.offset = record.offset + 1;
+    } else {
       this.#nextOffsets.set(inputKey, {
         topic: record.topic,
         partition: record.partition,
         offset: record.offset + 1,
       });
     }
+    if (input.tableStore !== undefined) this.#tableCheckpoints.set(input.tableStore, record.offset + 1);
     this.#processedSinceCommit++;
     this.#unreportedRecords++;
     this.#dirtySince ??= this.now();
@@ -755,6 +851,9 @@ export class StreamTask implements TaskView {
       const last = produced.get(tpKey(c));
       if (last !== undefined) checkpoints.set(c.store, BigInt(last + 1));
     }
+    // A table's store covers its topic up to the last record applied (the topic is its changelog).
+    for (const [store, next] of this.#tableCheckpoints) checkpoints.set(store, BigInt(next));
+    this.#tableCheckpoints.clear();
     await txn.flush(checkpoints);
     const count = this.#processedSinceCommit;
     this.#outgoing.clear();
@@ -769,6 +868,7 @@ export class StreamTask implements TaskView {
   discardUncommitted(): void {
     this.#reportProcessed();
     this.#deps.stateManager.transaction().abort();
+    this.#tableCheckpoints.clear();
     this.#outgoing.clear();
     this.#processedSinceCommit = 0;
     this.#dirtySince = undefined;

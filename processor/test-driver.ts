@@ -156,8 +156,8 @@ export class TopologyTestDriver {
     topic: string,
     record: { key: K | null; value: V | null; timestamp?: number; headers?: Headers },
   ): Promise<void> {
-    const source = this.#topology.sourceFor(topic);
-    if (!source) throw new Error(`no source reads topic '${topic}'`);
+    const source = this.#topology.sourceFor(topic) ?? this.#topology.tableFor(topic);
+    if (!source) throw new Error(`no source or table reads topic '${topic}'`);
     const key =
       record.key === null ? null : await source.keySerde.serialize(record.key, { topic, part: 'key' });
     const value =

@@ -10,6 +10,13 @@ import { changelogTopicFor } from '../state/index.ts';
 import { TopologyError } from './errors.ts';
 import type { Headers } from './kafka/client.ts';
 import type { RecordSerde } from './serde.ts';
+import {
+  TABLE_TOPIC_CONFIGS,
+  describeTable,
+  tableSourceDefinition,
+  type TableSourceDefinition,
+  type TableSourceOptions,
+} from './table-source.ts';
 
 export interface StreamRecord<K, V> {
   key: K | null;
@@ -116,25 +123,48 @@ export interface StoreDefinition {
   ttlMs?: number;
   /** False: the store takes no share of the task's read cache (keys read about once). */
   cached?: boolean;
+  /** The table source that fills this store: its input topic is the store's changelog. */
+  table?: string;
 }
 
 /** A built, validated topology. Immutable; each task instantiates its own processors from it. */
 export class Topology {
   readonly nodes: ReadonlyMap<string, TopologyNode>;
   readonly stores: ReadonlyMap<string, StoreDefinition>;
+  /** Table sources by name: each fills a store from its topic. */
+  readonly tables: ReadonlyMap<string, TableSourceDefinition>;
   readonly #sourceByTopic: Map<string, SourceNode>;
+  readonly #tableByTopic: Map<string, TableSourceDefinition>;
 
-  constructor(nodes: Map<string, TopologyNode>, stores: Map<string, StoreDefinition>) {
+  constructor(
+    nodes: Map<string, TopologyNode>,
+    stores: Map<string, StoreDefinition>,
+    tables: Map<string, TableSourceDefinition> = new Map(),
+  ) {
     this.nodes = nodes;
     this.stores = stores;
+    this.tables = tables;
     this.#sourceByTopic = new Map();
     for (const node of nodes.values()) {
       if (node.kind === 'source') for (const t of node.topics) this.#sourceByTopic.set(t, node);
     }
+    this.#tableByTopic = new Map([...tables.values()].map((t) => [t.topic, t]));
   }
 
+  /**
+   * Every input topic: those of stream sources, then those of table sources. All are co-partitioned
+   * (task 0_p reads partition p of each) and consumed by the group, offsets committed with each task.
+   */
   get sourceTopics(): string[] {
-    return [...this.#sourceByTopic.keys()];
+    return [...this.#sourceByTopic.keys(), ...this.#tableByTopic.keys()];
+  }
+
+  /** Each input topic with the configs it should have: a table's topic is compacted. */
+  get sourceTopicConfigs(): Map<string, Record<string, string>> {
+    const configs = new Map<string, Record<string, string>>();
+    for (const topic of this.#sourceByTopic.keys()) configs.set(topic, {});
+    for (const topic of this.#tableByTopic.keys()) configs.set(topic, { ...TABLE_TOPIC_CONFIGS });
+    return configs;
   }
 
   get sinkTopics(): string[] {
@@ -162,11 +192,16 @@ export class Topology {
       retentionMs: s.retentionMs,
       ttlMs: s.ttlMs,
       cached: s.cached,
+      ...(s.table === undefined ? {} : { logged: false }),
     }));
   }
 
   sourceFor(topic: string): SourceNode | undefined {
     return this.#sourceByTopic.get(topic);
+  }
+
+  tableFor(topic: string): TableSourceDefinition | undefined {
+    return this.#tableByTopic.get(topic);
   }
 
   node(name: string): TopologyNode {
@@ -197,8 +232,16 @@ export class Topology {
         );
       }
     }
+    for (const table of this.tables.values()) lines.push(`    ${describeTable(table)}`);
     if (this.stores.size > 0) lines.push('  Stores');
     for (const store of this.stores.values()) {
+      if (store.table !== undefined) {
+        const table = this.tables.get(store.table) as TableSourceDefinition;
+        lines.push(
+          `    ${store.name} (${store.kind}, read-only) changelog: ${table.topic} (the table's input)`,
+        );
+        continue;
+      }
       const retention =
         store.retentionMs !== undefined
           ? `, retention ${store.retentionMs} ms`
@@ -231,9 +274,11 @@ export function deadLetterTopicFor(applicationId: string): string {
 export class TopologyBuilder {
   readonly #nodes = new Map<string, TopologyNode>();
   readonly #stores = new Map<string, StoreDefinition>();
+  readonly #tables = new Map<string, TableSourceDefinition>();
 
   #addNode(node: TopologyNode): this {
-    if (this.#nodes.has(node.name)) throw new TopologyError(`duplicate node name '${node.name}'`);
+    if (this.#nodes.has(node.name) || this.#tables.has(node.name))
+      throw new TopologyError(`duplicate node name '${node.name}'`);
     if (!/^[A-Za-z0-9._-]+$/.test(node.name))
       throw new TopologyError(`node name '${node.name}' may use only letters, digits, '.', '_' and '-'`);
     this.#nodes.set(node.name, node);
@@ -268,6 +313,23 @@ export class TopologyBuilder {
       ...(ahead === undefined ? {} : { maxTimestampAheadMs: ahead }),
       children: [],
     });
+  }
+
+  /**
+   * A table (Kafka Streams' KTable over a source topic): each record of partition p of `topic`
+   * is written into the key-value store `store.name` of task 0_p (a null value deletes the key).
+   * Processors list the store in `stores` and read it through `ctx.keyValueStore`; they cannot
+   * write it. The topic is the store's changelog (there is no second one); a task reads its table
+   * partitions up to their end before it processes any stream record, then takes new table
+   * records in timestamp order with the stream records. See processor/table-source.ts.
+   */
+  addTableSource<K, V>(name: string, opts: TableSourceOptions<K, V>): this {
+    if (this.#tables.has(name) || this.#nodes.has(name))
+      throw new TopologyError(`duplicate name '${name}' (table sources share the names of nodes)`);
+    const { table, store } = tableSourceDefinition(name, opts);
+    this.#addStore(store);
+    this.#tables.set(name, table);
+    return this;
   }
 
   addProcessor<KIn, VIn, KOut, VOut>(
@@ -381,10 +443,17 @@ export class TopologyBuilder {
       }
     }
     if (topics.size === 0) throw new TopologyError('a topology needs at least one source');
+    for (const table of this.#tables.values()) {
+      if (topics.has(table.topic))
+        throw new TopologyError(
+          `topic '${table.topic}' is read by more than one source (table '${table.name}')`,
+        );
+      topics.add(table.topic);
+    }
     const used = new Set([...nodes.values()].flatMap((n) => (n.kind === 'processor' ? n.stores : [])));
     for (const store of this.#stores.keys()) {
       if (!used.has(store)) throw new TopologyError(`store '${store}' is not connected to any processor`);
     }
-    return new Topology(nodes, new Map(this.#stores));
+    return new Topology(nodes, new Map(this.#stores), new Map(this.#tables));
   }
 }

@@ -82,6 +82,22 @@ export class CheckpointRegressionError extends StoreError {
 /** A caller passed an argument the store cannot accept (bad name, window time, offset order...). */
 export class StoreArgumentError extends StoreError {}
 
+/**
+ * A processor wrote to a store it may only read: the store of a table source, which only its input
+ * topic changes (a write would be lost at the next restore, which reads that topic).
+ */
+export class ReadOnlyStoreError extends StoreError {
+  readonly operation: string;
+
+  constructor(operation: string, context: StoreErrorContext) {
+    super(
+      `${operation}() on a read-only store (a table source's store changes only through its topic)`,
+      context,
+    );
+    this.operation = operation;
+  }
+}
+
 /** No store of that name (or of that kind) is defined for the task. */
 export class UnknownStoreError extends StoreError {}
 

@@ -5,6 +5,7 @@ export type { JsonSerdeOptions, Serde } from './serde.ts';
 
 export {
   CheckpointRegressionError,
+  ReadOnlyStoreError,
   SerdeError,
   StoreArgumentError,
   StoreBusyError,

@@ -1,3 +1,4 @@
+import { ReadOnlyStoreError } from './errors.ts';
 import { justAfter, prefixEnd } from './key-bounds.ts';
 import type { StoreCodec } from './store-codec.ts';
 import type { StoreTransaction } from './task-transaction.ts';
@@ -28,15 +29,29 @@ export interface KeyValueStore<K, V> {
   prefixScan(prefix: Buffer, options?: ScanOptions): AsyncIterable<[K, V]>;
 }
 
+/**
+ * How a handle writes: 'logged' puts and deletes go to the changelog at commit; 'local' ones reach
+ * LevelDB only (a store whose changelog is an input topic); 'read-only' handles refuse writes.
+ */
+export type KeyValueWrites = 'logged' | 'local' | 'read-only';
+
 export class TransactionalKeyValueStore<K, V> implements KeyValueStore<K, V> {
   readonly name: string;
   private readonly store: StoreTransaction;
   private readonly codec: StoreCodec<K, V>;
+  private readonly writes: KeyValueWrites;
+  private readonly taskId: string;
 
-  constructor(store: StoreTransaction, codec: StoreCodec<K, V>) {
+  constructor(
+    store: StoreTransaction,
+    codec: StoreCodec<K, V>,
+    options: { writes?: KeyValueWrites; taskId?: string } = {},
+  ) {
     this.name = store.storeName;
     this.store = store;
     this.codec = codec;
+    this.writes = options.writes ?? 'logged';
+    this.taskId = options.taskId ?? '-';
   }
 
   get(key: K): V | undefined {
@@ -46,13 +61,22 @@ export class TransactionalKeyValueStore<K, V> implements KeyValueStore<K, V> {
   }
 
   put(key: K, value: V): void {
+    if (this.writes === 'read-only') throw this.readOnly('put');
     const keyBytes = this.codec.encodeKey(key);
-    this.store.put(keyBytes, this.codec.encodeValue(value), this.codec.keyText(keyBytes));
+    const bytes = this.codec.encodeValue(value);
+    if (this.writes === 'logged') this.store.put(keyBytes, bytes, this.codec.keyText(keyBytes));
+    else this.store.putLocal(keyBytes, bytes, this.codec.keyText(keyBytes));
   }
 
   delete(key: K): void {
+    if (this.writes === 'read-only') throw this.readOnly('delete');
     const keyBytes = this.codec.encodeKey(key);
-    this.store.delete(keyBytes, this.codec.keyText(keyBytes));
+    if (this.writes === 'logged') this.store.delete(keyBytes, this.codec.keyText(keyBytes));
+    else this.store.deleteLocal(keyBytes, this.codec.keyText(keyBytes));
+  }
+
+  private readOnly(operation: string): ReadOnlyStoreError {
+    return new ReadOnlyStoreError(operation, { storeName: this.name, taskId: this.taskId });
   }
 
   range(from: K | undefined, to: K | undefined, options: ScanOptions = {}): AsyncIterable<[K, V]> {

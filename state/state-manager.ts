@@ -35,6 +35,12 @@ export interface StoreSpec {
    * are read about once (transaction ids) gains nothing from it and would only evict hot entries.
    */
   readonly cached?: boolean | undefined;
+  /**
+   * False: the store has no changelog of its own, because an input topic is its changelog (a
+   * table source's store). Processors get a read-only handle; the engine writes it through
+   * `keyValueStoreWriter`, with local-only writes, and restores it from that topic. Default true.
+   */
+  readonly logged?: boolean | undefined;
 }
 
 export interface StateManagerOptions {
@@ -160,11 +166,33 @@ export class StateManager {
     return this.taskTransaction;
   }
 
+  /** A key-value store's handle; read-only for a store without a changelog of its own (`logged: false`). */
   keyValueStore<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>): KeyValueStore<K, V> {
-    this.storeOfKind(name, 'key-value');
+    const store = this.storeOfKind(name, 'key-value');
     return new TransactionalKeyValueStore(
       this.taskTransaction.store(name),
       this.codec(name, keySerde, valueSerde),
+      { writes: store.spec.logged === false ? 'read-only' : 'logged', taskId: this.taskId },
+    );
+  }
+
+  /**
+   * The writable handle of a key-value store whose changelog is an input topic (`logged: false`):
+   * its writes reach LevelDB with the next flush, whose checkpoint (the input offset they cover)
+   * the caller gives, and never a changelog.
+   */
+  keyValueStoreWriter<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>): KeyValueStore<K, V> {
+    const store = this.storeOfKind(name, 'key-value');
+    if (store.spec.logged !== false) {
+      throw new StoreArgumentError('only a store with logged: false has a local-only writer', {
+        storeName: name,
+        taskId: this.taskId,
+      });
+    }
+    return new TransactionalKeyValueStore(
+      this.taskTransaction.store(name),
+      this.codec(name, keySerde, valueSerde),
+      { writes: 'local', taskId: this.taskId },
     );
   }
 
@@ -303,6 +331,12 @@ function validateSpecs(options: StateManagerOptions): void {
     } else if (spec.retentionMs !== undefined) {
       throw new StoreArgumentError(
         'retentionMs applies to windowed stores only (a key-value store with a TTL is ttl-key-value)',
+        context,
+      );
+    }
+    if (spec.logged === false && spec.kind !== 'key-value') {
+      throw new StoreArgumentError(
+        'only a key-value store can have an input topic as its changelog',
         context,
       );
     }

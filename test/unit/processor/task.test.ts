@@ -1,111 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { EngineMetrics } from '../../../processor/index.ts';
 import {
-  EngineMetrics,
-  ManualClock,
   TopologyBuilder,
-  createLogger,
   recordSerde,
-  validateStreamsConfig,
   type ProcessorContext,
   type RecordOrigin,
   type RecordSerde,
   type StreamRecord,
-  type Topology,
 } from '../../../processor/index.ts';
-import type {
-  CommitUnit,
-  CommittedOffset,
-  ConsumedRecord,
-  OutgoingRecord,
-  OutgoingRecords,
-  ProducedOffsets,
-  TopicPartitionOffset,
-} from '../../../processor/kafka/client.ts';
-import { OutgoingRecordList } from '../../../processor/kafka/client.ts';
-import { StreamTask } from '../../../processor/task.ts';
-import { StateManager, jsonSerde, stringSerde } from '../../../state/index.ts';
+import type { ConsumedRecord } from '../../../processor/kafka/client.ts';
+import { jsonSerde, stringSerde } from '../../../state/index.ts';
 import { countingTopology } from '../../../topologies/counting.ts';
-
-/** Keeps what each commit carried and answers with offsets, as a broker would. */
-class RecordingCommitUnit implements CommitUnit {
-  readonly transactional = true;
-  readonly commits: Array<{ records: OutgoingRecord[]; offsets: TopicPartitionOffset[] }> = [];
-  readonly #ends = new Map<string, number>();
-
-  outgoing(): OutgoingRecordList {
-    return new OutgoingRecordList();
-  }
-
-  async commit(outgoing: OutgoingRecords, offsets: TopicPartitionOffset[]): Promise<ProducedOffsets> {
-    // A copy: the task empties its outgoing records after the commit.
-    const records = [...OutgoingRecordList.recordsOf(outgoing)];
-    this.commits.push({ records, offsets });
-    const produced: ProducedOffsets = new Map();
-    for (const r of records) {
-      const key = `${r.topic}:${r.partition ?? 0}`;
-      const offset = this.#ends.get(key) ?? 0;
-      this.#ends.set(key, offset + 1);
-      produced.set(key, offset);
-    }
-    return produced;
-  }
-
-  async close(): Promise<void> {}
-}
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function runningTask(
-  topology: Topology,
-  options: {
-    stateCacheMaxBytesPerTask?: number;
-    collectCommittedOutputs?: boolean;
-    committed?: Map<string, CommittedOffset>;
-  } = {},
-): Promise<{ task: StreamTask; unit: RecordingCommitUnit; metrics: EngineMetrics; state: StateManager }> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'saldo-task-'));
-  cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
-  const config = validateStreamsConfig({
-    applicationId: 'task-test',
-    brokers: ['unused:9092'],
-    stateDir,
-    logLevel: 'silent',
-    ...(options.stateCacheMaxBytesPerTask === undefined
-      ? {}
-      : { stateCacheMaxBytesPerTask: options.stateCacheMaxBytesPerTask }),
-  });
-  const state = await StateManager.open({
-    appId: config.applicationId,
-    taskId: '0_0',
-    stateDir,
-    stores: topology.storeSpecs,
-  });
-  const metrics = new EngineMetrics();
-  const task = new StreamTask({
-    taskId: '0_0',
-    partition: 0,
-    topology,
-    config,
-    stateManager: state,
-    logger: createLogger({ level: 'silent' }),
-    metrics,
-    clock: new ManualClock(0),
-    ...(options.collectCommittedOutputs === undefined
-      ? {}
-      : { collectCommittedOutputs: options.collectCommittedOutputs }),
-  });
-  cleanups.push(() => task.close());
-  const unit = new RecordingCommitUnit();
-  task.beginRestoring();
-  task.startRunning(unit, options.committed ?? new Map());
-  return { task, unit, metrics, state };
-}
+import { runningTask } from './task-fixture.ts';
 
 function consumed(topic: string, offset: number, key: string, value: unknown): ConsumedRecord {
   return {
