@@ -5,7 +5,9 @@
  * hands back offsets. Beside bench/engine-core.ts's counting figure, it tells what the product adds
  * per record; under `--cpu-prof`, where.
  *
- *   node bench/pipeline-core.ts [--transactions 200000] [--accounts 50000] [--json]
+ *   node bench/pipeline-core.ts [--transactions 200000] [--accounts 50000] [--balances-only] [--json]
+ *
+ * `--balances-only` runs the product without its fraud half (velocity, limits, rules).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { TrafficGenerator } from '../cli/generate/index.ts';
 import type { ConsumedRecord } from '../processor/kafka/client.ts';
 import { InMemoryAvroRegistry, productSerdes } from '../schemas/index.ts';
-import { DEFAULT_PRODUCT_TOPICS, productTopology } from '../topologies/product.ts';
+import { DEFAULT_PRODUCT_SETTINGS, DEFAULT_PRODUCT_TOPICS, productTopology } from '../topologies/product.ts';
 import { openCoreTask } from './engine-core.ts';
 
 export interface PipelineCoreResult {
@@ -27,12 +29,20 @@ export interface PipelineCoreResult {
   outgoingPerTransaction: number;
 }
 
-export async function runPipelineCore(transactions: number, accounts: number): Promise<PipelineCoreResult> {
+export async function runPipelineCore(
+  transactions: number,
+  accounts: number,
+  options: { balancesOnly?: boolean } = {},
+): Promise<PipelineCoreResult> {
   const stateDir = await mkdtemp(join(tmpdir(), 'saldo-bench-pipeline-core-'));
   const registry = new InMemoryAvroRegistry();
   const serdes = productSerdes(registry);
-  const topology = productTopology({ serdes });
-  const { task, unit } = await openCoreTask(topology, stateDir, [DEFAULT_PRODUCT_TOPICS.balances]);
+  const settings = { ...DEFAULT_PRODUCT_SETTINGS, ...(options.balancesOnly === true ? { fraud: null } : {}) };
+  const topology = productTopology({ serdes, settings });
+  const { task, unit } = await openCoreTask(topology, stateDir, [
+    DEFAULT_PRODUCT_TOPICS.balances,
+    DEFAULT_PRODUCT_TOPICS.fraudAlerts,
+  ]);
 
   // Encoded up front (Avro through the in-memory registry), as a fetch hands them over.
   const traffic = new TrafficGenerator({
@@ -94,12 +104,14 @@ if (import.meta.filename === process.argv[1]) {
     options: {
       transactions: { type: 'string' },
       accounts: { type: 'string' },
+      'balances-only': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
   const result = await runPipelineCore(
     Number(values.transactions ?? 200_000),
     Number(values.accounts ?? 50_000),
+    { balancesOnly: values['balances-only'] },
   );
   if (values.json) console.log(JSON.stringify(result));
   else {

@@ -1,17 +1,10 @@
 import { TopologyBuilder, recordSerde, type RecordSerde, type Topology } from '../processor/index.ts';
 import { stringSerde } from '../state/index.ts';
-import { accountActivitySerde } from './fraud/activity.ts';
 import type { FraudAlert } from './fraud/alert.ts';
-import {
-  ACTIVITY_STORE,
-  FraudProcessor,
-  LIMITS_STORE,
-  VELOCITY_STORE,
-  type FraudObserver,
-} from './fraud/fraud-processor.ts';
+import { FraudProcessor, LIMITS_STORE, PROFILES_STORE, type FraudObserver } from './fraud/fraud-processor.ts';
+import { fraudProfileSerde } from './fraud/fraud-profile.ts';
 import { accountLimitsSerde, type LimitUpdate } from './fraud/limits.ts';
 import { defaultRuleSetJson, parseRuleSet } from './fraud/rule-set.ts';
-import { velocityProfileSerde } from './fraud/velocity.ts';
 import { accountBalancesSerde } from './balances/account-balances.ts';
 import { BALANCES_STORE, BalancesProcessor, HOLDS_STORE } from './balances/balances-processor.ts';
 import { holdSerde } from './balances/hold.ts';
@@ -167,31 +160,28 @@ export function productTopology(options: {
   if (fraud === null) return builder.build();
   const ruleSet = parseRuleSet(fraud.rules, 'of the product settings');
   const grace = fraud.graceMs;
-  return builder
-    .addKeyValueStore(LIMITS_STORE, { keySerde: stringSerde, valueSerde: accountLimitsSerde })
-    .addKeyValueStore(VELOCITY_STORE, {
-      keySerde: stringSerde,
-      valueSerde: velocityProfileSerde,
-      // Every put gives its own expiry (its last bucket's end + 30 days + grace); a ceiling here.
-      ttlMs: 31 * DAY + grace,
-    })
-    .addKeyValueStore(ACTIVITY_STORE, { keySerde: stringSerde, valueSerde: accountActivitySerde })
-    .addProcessor('fraud', {
-      parents: ['admit'],
-      stores: [VELOCITY_STORE, ACTIVITY_STORE, LIMITS_STORE, BALANCES_STORE],
-      create: () =>
-        new FraudProcessor({
-          ruleSet,
-          graceMs: grace,
-          balancesStore: BALANCES_STORE,
-          ...(options.fraudObserver === undefined ? {} : { observer: options.fraudObserver }),
-        }),
-    })
-    .addSink(ALERTS_SINK, {
-      parents: ['fraud'],
-      topic: topics.fraudAlerts,
-      keySerde: accountKeys,
-      valueSerde: options.serdes.alert,
-    })
-    .build();
+  return (
+    builder
+      .addKeyValueStore(LIMITS_STORE, { keySerde: stringSerde, valueSerde: accountLimitsSerde })
+      // Kept while the account exists: dormancy is months of silence, and its buckets are bounded.
+      .addKeyValueStore(PROFILES_STORE, { keySerde: stringSerde, valueSerde: fraudProfileSerde })
+      .addProcessor('fraud', {
+        parents: ['admit'],
+        stores: [PROFILES_STORE, LIMITS_STORE, BALANCES_STORE],
+        create: () =>
+          new FraudProcessor({
+            ruleSet,
+            graceMs: grace,
+            balancesStore: BALANCES_STORE,
+            ...(options.fraudObserver === undefined ? {} : { observer: options.fraudObserver }),
+          }),
+      })
+      .addSink(ALERTS_SINK, {
+        parents: ['fraud'],
+        topic: topics.fraudAlerts,
+        keySerde: accountKeys,
+        valueSerde: options.serdes.alert,
+      })
+      .build()
+  );
 }

@@ -1,16 +1,17 @@
 import type { Processor, ProcessorContext, StreamRecord } from '../../processor/index.ts';
-import type { KeyValueStore, TtlKeyValueStore } from '../../state/index.ts';
+import type { KeyValueStore } from '../../state/index.ts';
 import type { AccountBalances } from '../balances/account-balances.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 import {
-  emptyActivity,
   OUTFLOW_IDS_LIMIT,
   RECENT_LIMIT,
   RECENT_SPAN_MS,
   type AccountActivity,
+  type LimitUsage,
   type RecentSpend,
   type SpendKind,
 } from './activity.ts';
+import { EMPTY_PROFILE, type FraudProfile } from './fraud-profile.ts';
 import { alertIdOf, type FraudAlert } from './alert.ts';
 import { CalendarsByZone } from './calendar.ts';
 import { effectiveLimits, type AccountLimits, type EffectiveLimits } from './limits.ts';
@@ -18,10 +19,10 @@ import { isCardPresent } from './rules/impossible-travel.ts';
 import type { Finding, RuleInput } from './rule.ts';
 import type { ConfiguredRule, RuleSet } from './rule-set.ts';
 import { addToUsage, isInflow, spendKindOf } from './spend.ts';
-import { VELOCITY_WINDOWS, VelocityProfile, type WindowLabel, type WindowValues } from './velocity.ts';
+import type { VelocityProfile, WindowLabel, WindowValues } from './velocity.ts';
 
-export const VELOCITY_STORE = 'velocity';
-export const ACTIVITY_STORE = 'account-activity';
+/** Each account's velocity windows and activity (one store: one read and one write per spend). */
+export const PROFILES_STORE = 'fraud-profiles';
 export const LIMITS_STORE = 'account-limits';
 
 /** What the fraud processor reports besides its alerts (metrics, in `saldo run`). */
@@ -40,8 +41,6 @@ export interface FraudOptions {
   observer?: FraudObserver;
 }
 
-const LONGEST_WINDOW_MS = Math.max(...VELOCITY_WINDOWS.map((w) => w.windowMs));
-
 /**
  * The fraud half of the product: beside `balances`, after it, on every admitted transaction.
  * Keeps each account's velocity windows and activity, reads its limits (the account-limits
@@ -53,8 +52,7 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
   readonly #options: FraudOptions;
   readonly #rules: ConfiguredRule[];
   readonly #calendars = new CalendarsByZone();
-  #velocity!: TtlKeyValueStore<string, VelocityProfile>;
-  #activity!: KeyValueStore<string, AccountActivity>;
+  #profiles!: KeyValueStore<string, FraudProfile>;
   #limits!: KeyValueStore<string, AccountLimits>;
   #balances!: KeyValueStore<string, AccountBalances>;
 
@@ -64,8 +62,7 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
   }
 
   init(ctx: ProcessorContext<string, FraudAlert>): void {
-    this.#velocity = ctx.ttlKeyValueStore<string, VelocityProfile>(VELOCITY_STORE);
-    this.#activity = ctx.keyValueStore<string, AccountActivity>(ACTIVITY_STORE);
+    this.#profiles = ctx.keyValueStore<string, FraudProfile>(PROFILES_STORE);
     this.#limits = ctx.keyValueStore<string, AccountLimits>(LIMITS_STORE);
     this.#balances = ctx.keyValueStore<string, AccountBalances>(this.#options.balancesStore);
   }
@@ -83,23 +80,40 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
     const { accountId } = transaction;
     const spend = spendKindOf(transaction);
     const amountMinor = transaction.currency === ruleSet.currency ? transaction.amountMinor : undefined;
-    const before = this.#activity.get(accountId) ?? emptyActivity();
-    const limits = this.#limitsOf(accountId);
-
+    // Reads are the cost of this processor (cold accounts miss the cache): the profile, the
+    // limits and the balances are read only when the transaction needs them.
+    let stored: FraudProfile | undefined;
+    let loaded = false;
+    const profile = (): FraudProfile => {
+      if (!loaded) {
+        stored = this.#profiles.get(accountId);
+        loaded = true;
+      }
+      return stored ?? EMPTY_PROFILE;
+    };
     let velocity: VelocityProfile | undefined;
-    let recent = before.recent.filter((s) => s.at > streamTime - RECENT_SPAN_MS);
-    let usage = before.usage;
+    let recent: RecentSpend[] | undefined;
+    let usage: LimitUsage | null | undefined;
+    let limits: EffectiveLimits | undefined;
     if (spend !== undefined) {
-      velocity = this.#velocity.get(accountId) ?? new VelocityProfile();
+      const before = profile();
+      velocity = before.velocity.copy();
       velocity.add(at, transaction.channel, amountMinor);
       velocity.prune(streamTime, graceMs);
-      recent = insertRecent(recent, recentSpendOf(transaction, spend, amountMinor));
+      recent = insertRecent(
+        before.activity.recent.filter((s) => s.at > streamTime - RECENT_SPAN_MS),
+        recentSpendOf(transaction, spend, amountMinor),
+      );
+      usage = before.activity.usage;
       if (amountMinor !== undefined) {
+        limits = this.#limitsOf(accountId);
         usage = addToUsage(usage, this.#calendars.get(limits.timeZone).of(at), spend, amountMinor);
       }
     }
 
     const windows = new Map<WindowLabel, WindowValues>();
+    const limitsNow = (): EffectiveLimits => (limits ??= this.#limitsOf(accountId));
+    const availableNow = (): Map<string, bigint> => this.#availableOf(accountId);
     const input: RuleInput = {
       transaction,
       spend,
@@ -108,36 +122,52 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
       window: (label) => {
         let values = windows.get(label);
         if (values === undefined) {
-          values = (velocity ?? this.#velocity.get(accountId) ?? new VelocityProfile()).window(label, at);
+          values = (velocity ?? profile().velocity).window(label, at);
           windows.set(label, values);
         }
         return values;
       },
-      before,
-      recent,
-      usage,
-      limits,
-      available: this.#availableOf(accountId),
+      get before() {
+        return profile().activity;
+      },
+      get recent() {
+        return recent ?? profile().activity.recent;
+      },
+      get usage() {
+        return usage === undefined ? profile().activity.usage : usage;
+      },
+      get limits() {
+        return limitsNow();
+      },
+      get available() {
+        return availableNow();
+      },
     };
 
-    const lastAlertAt = new Map(before.lastAlertAt);
-    let alerted = false;
+    let lastAlertAt: Map<string, number> | undefined;
     for (const configured of this.#rules) {
       const finding = configured.rule.evaluate(input, configured.parameters);
       if (finding === undefined) continue;
+      lastAlertAt ??= new Map(profile().activity.lastAlertAt);
       const last = lastAlertAt.get(configured.id);
       if (last !== undefined && at - last < configured.cooldownMs) continue;
       lastAlertAt.set(configured.id, last === undefined ? at : Math.max(last, at));
-      alerted = true;
       ctx.forward({ key: accountId, value: this.#alertOf(configured, transaction, finding, ctx.now()) });
       this.#options.observer?.alert(configured.id, configured.severity);
     }
 
-    const after = this.#nextActivity(before, transaction, spend, amountMinor, recent, usage, lastAlertAt);
-    if (after !== before || alerted) this.#activity.put(accountId, after);
-    if (velocity !== undefined) {
-      this.#velocity.put(accountId, velocity, velocity.lastBucketEndMs + LONGEST_WINDOW_MS + graceMs);
-    }
+    const watched = ruleSet.watchedInflowMinor;
+    const watchInflow =
+      isInflow(transaction) && watched !== undefined && amountMinor !== undefined && amountMinor >= watched;
+    if (spend === undefined && !watchInflow && lastAlertAt === undefined) return;
+    const before = profile();
+    const activity = this.#nextActivity(before.activity, transaction, spend, amountMinor, {
+      recent: recent ?? before.activity.recent,
+      usage: usage === undefined ? before.activity.usage : usage,
+      lastAlertAt: lastAlertAt ?? before.activity.lastAlertAt,
+      watchInflow,
+    });
+    this.#profiles.put(accountId, { velocity: velocity ?? before.velocity, activity });
   }
 
   #limitsOf(accountId: string): EffectiveLimits {
@@ -159,31 +189,24 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
     return available;
   }
 
-  /** The account's activity after the transaction: the same object when nothing changed. */
+  /** The account's activity after the transaction. */
   #nextActivity(
     before: AccountActivity,
     transaction: Transaction,
     spend: SpendKind | undefined,
     amountMinor: bigint | undefined,
-    recent: RecentSpend[],
-    usage: AccountActivity['usage'],
-    lastAlertAt: Map<string, number>,
+    changed: {
+      recent: RecentSpend[];
+      usage: LimitUsage | null;
+      lastAlertAt: Map<string, number>;
+      watchInflow: boolean;
+    },
   ): AccountActivity {
     const { ruleSet } = this.#options;
     const at = transaction.eventTime;
+    const { recent, usage, lastAlertAt } = changed;
     if (spend === undefined) {
-      const watched = ruleSet.watchedInflowMinor;
-      if (
-        !isInflow(transaction) ||
-        watched === undefined ||
-        amountMinor === undefined ||
-        amountMinor < watched
-      ) {
-        return lastAlertAt.size === before.lastAlertAt.size &&
-          [...lastAlertAt].every(([k, v]) => before.lastAlertAt.get(k) === v)
-          ? before
-          : { ...before, lastAlertAt };
-      }
+      if (!changed.watchInflow || amountMinor === undefined) return { ...before, lastAlertAt };
       return {
         ...before,
         lastAlertAt,

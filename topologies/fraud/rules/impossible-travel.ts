@@ -25,9 +25,11 @@ export const impossibleTravel = defineRule({
   }),
   evaluate(input, { maxSpeedKmh, minDistanceKm }) {
     const { transaction } = input;
-    const previous = input.before.lastCardPresent;
     const here = transaction.location;
-    if (previous === null || here === null || !isCardPresent(transaction.channel)) return undefined;
+    // Spends only: a capture or a reversal comes from the place of its authorization, later.
+    if (input.spend === undefined || here === null || !isCardPresent(transaction.channel)) return undefined;
+    const previous = input.before.lastCardPresent;
+    if (previous === null) return undefined;
     if (transaction.eventTime < previous.at) return undefined;
     const km = distanceKm(previous, here);
     if (km < minDistanceKm) return undefined;
