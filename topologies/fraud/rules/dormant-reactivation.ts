@@ -13,8 +13,9 @@ export const dormantReactivation = defineRule({
   description: 'a spend after months without one',
   parameters: z.strictObject({ dormantDays: z.number().int().min(1) }),
   evaluate(input, { dormantDays }) {
+    if (input.spend === undefined) return undefined;
     const last = input.before.lastSpendAt;
-    if (input.spend === undefined || last < 0) return undefined;
+    if (last < 0) return undefined;
     const idleDays = Math.floor((input.transaction.eventTime - last) / DAY);
     if (idleDays < dormantDays) return undefined;
     return {

@@ -23,9 +23,10 @@ export const rapidDrain = defineRule({
     }),
   }),
   evaluate(input, { drainPercent, within }) {
-    const inflow = input.before.inflow;
     const amount = input.amountMinor;
-    if (input.spend === undefined || amount === undefined || inflow === null) return undefined;
+    if (input.spend === undefined || amount === undefined) return undefined;
+    const inflow = input.before.inflow;
+    if (inflow === null) return undefined;
     const at = input.transaction.eventTime;
     if (at < inflow.at || at - inflow.at > within) return undefined;
     const outflow = inflow.outflowMinor + amount;
