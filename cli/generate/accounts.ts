@@ -1,5 +1,6 @@
 /** The generated customers: one account each, with a profile, a home city and a card token. */
 import { CITIES, type City } from './catalog.ts';
+import type { AccountLimits } from './limits.ts';
 import { PROFILE_CHOICE, type SpendingProfile } from './profiles.ts';
 import { WeightedChoice, type SeededRandom } from './random.ts';
 
@@ -24,6 +25,35 @@ export interface AccountState {
   readonly spendable: Record<FundedCurrency, bigint>;
   /** Its first story, a salary, has been planned. */
   started: boolean;
+  /** Event-timed runs only (see timeline.ts): where the account is, what it may do, its limits. */
+  life?: AccountLife;
+}
+
+/** What the history's role of an account is: how long ago it last spent before the live traffic. */
+export type HistoryRole = 'new' | 'regular' | 'quiet' | 'dormant';
+
+/** A trip away from home: in the air until `arrivesAt`, there until `leavesAt`, home by `backAt`. */
+export interface Trip {
+  city: City;
+  arrivesAt: number;
+  leavesAt: number;
+  backAt: number;
+}
+
+/** The state of an account in a run with realistic event time. */
+export interface AccountLife {
+  index: number;
+  limits: AccountLimits;
+  history: HistoryRole;
+  trip: Trip | null;
+  /** Normal stories leave the account alone until then (an incident of it is under way). */
+  busyUntil: number;
+  /** Kept out of normal traffic: a dormant account waiting for its reactivation. */
+  reserved: boolean;
+  /** Local day (yyyymmdd) of its last payroll, so that one quincena pays once. */
+  paidOn: number;
+  /** Fraud patterns already injected on it. */
+  incidents: Set<string>;
 }
 
 const HOME_CITY = new WeightedChoice(CITIES);

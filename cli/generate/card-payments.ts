@@ -6,6 +6,7 @@
 import type { TransactionType } from '../../topologies/transactions/transaction.ts';
 import type { AccountState, FundedCurrency } from './accounts.ts';
 import { CITIES, TOURIST_CITIES, type City, type MerchantCategory, type Settlement } from './catalog.ts';
+import { cityAt } from './life.ts';
 import { WeightedChoice } from './random.ts';
 import { locationIn, percentOf, priceMinor, type RecordDetails } from './records.ts';
 import {
@@ -87,12 +88,21 @@ export function planCardPayment(
   const pumpHold = price > SMALL_PUMP_HOLD ? LARGE_PUMP_HOLD : SMALL_PUMP_HOLD;
   const authorized = category.settlement === 'fuel' ? pumpHold : price;
   if (authorized > account.spendable[currency]) return null;
+  // With realistic event time, room for what may come on top (tips, incrementals): no overdraft.
+  if (
+    context.now !== undefined &&
+    authorized * headroomTenths(category) > account.spendable[currency] * 10n
+  ) {
+    return null;
+  }
+  const city = category.channel === 'POS' ? storeCity(context, account, category) : null;
+  if (category.channel === 'POS' && city === null) return null;
 
   const details: RecordDetails = {
     channel: category.channel,
     cardId: account.cardId,
     merchant: random.pick(category.merchants),
-    location: category.channel === 'POS' ? locationIn(random, storeCity(context, account, category)) : null,
+    location: city === null ? null : locationIn(random, city),
     authorizationId: null,
   };
   const authorization = records.record(account, 'AUTHORIZATION', authorized, currency, details);
@@ -176,8 +186,17 @@ function delayAuthorization(context: PlanningContext, steps: StoryStep[]): void 
   authorization.late = true;
 }
 
-/** Hotels and car rentals are where travellers go; other stores mostly in the home city. */
-function storeCity(context: PlanningContext, account: AccountState, category: MerchantCategory): City {
+/** What a payment may end up taking, in tenths of its authorization (lodging grows up to 3×). */
+function headroomTenths(category: MerchantCategory): bigint {
+  return category.settlement === 'lodging' ? 32n : 13n;
+}
+
+/**
+ * Hotels and car rentals are where travellers go; other stores mostly in the home city. With
+ * realistic event time, wherever the account is (null: in the air).
+ */
+function storeCity(context: PlanningContext, account: AccountState, category: MerchantCategory): City | null {
+  if (context.now !== undefined) return cityAt(account, context.now);
   if (category.settlement === 'lodging') return context.random.pick(TOURIST_CITIES);
   return context.random.chance(0.9) ? account.home : context.random.pick(CITIES)[0];
 }

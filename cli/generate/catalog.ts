@@ -213,3 +213,54 @@ export const ATM_OPERATORS: readonly Merchant[] = ['BBVA', 'Banorte', 'Santander
     country: 'MX',
   }),
 );
+
+/**
+ * Categories of runs with realistic event time only (incidents and near misses): public transport
+ * paid by contactless card, lottery tickets (a lawful game, MCC 7800, not a high-risk one), digital
+ * goods online (where stolen cards are tested), electronics (large purchases).
+ */
+export const TIMED_CATEGORIES = {
+  transit: category(
+    'transit',
+    '4111',
+    POS,
+    'standard',
+    [5, 15],
+    ['Metro CDMX', 'Metrobús', 'Mexibús', 'Metrorrey', 'Mi Macro'],
+  ),
+  lottery: category('lottery', '7800', POS, 'standard', [20, 200], ['Lotería Nacional', 'Pronósticos']),
+  digital: category(
+    'digital',
+    '5816',
+    ONLINE,
+    'standard',
+    [1, 20],
+    ['Google Play', 'Xbox Store', 'Roblox', 'Free Fire Diamantes'],
+  ),
+  electronics: category(
+    'electronics',
+    '5732',
+    POS,
+    'standard',
+    [3_000, 30_000],
+    ['Best Buy', 'Steren', 'iShop Mixup', 'Samsung Store'],
+  ),
+} as const satisfies Record<string, MerchantCategory>;
+
+/**
+ * The rule set's high-risk categories (default-rules.json): gambling, quasi-cash (crypto),
+ * money orders and wire transfers, stored-value card loads. Only fraud incidents pay them.
+ */
+export const HIGH_RISK_CATEGORIES: readonly MerchantCategory[] = [
+  category('gambling', '7995', ONLINE, 'standard', [300, 5_000], ['Caliente.mx', 'Codere', 'Strendus']),
+  category('quasiCash', '6051', ONLINE, 'standard', [500, 8_000], ['Bitso', 'Binance']),
+  category('moneyOrder', '4829', ONLINE, 'standard', [500, 6_000], ['Western Union', 'Remitly']),
+  category('storedValue', '6540', ONLINE, 'standard', [300, 4_000], ['Recarga Monedero', 'Tarjeta Regalo']),
+];
+
+/** The city of that name in CITIES. */
+export function cityNamed(name: string): City {
+  const found = CITIES.find(([city]) => city.name === name);
+  if (found === undefined) throw new RangeError(`no city ${name} in the catalog`);
+  return found[0];
+}

@@ -101,6 +101,12 @@ export class ExpectedBalanceFold {
     return true;
   }
 
+  /** The account's available balance in the currency now (0 when it never used it). */
+  available(accountId: string, currency: string): bigint {
+    const found = this.#accounts.get(accountId)?.positions.get(currency);
+    return found === undefined ? 0n : found.ledgerMinor - found.heldMinor;
+  }
+
   /** Distinct transactions applied so far. */
   get transactions(): number {
     return this.#seen.size;

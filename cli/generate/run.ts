@@ -1,15 +1,18 @@
 /**
  * The generator's loop: generate a batch → wait for the rate → send it (while the next batch is
  * generated) → report progress, until the count, the duration or the event-time span is reached
- * or the caller aborts; then write the expected balances of exactly what was sent.
+ * or the caller aborts; then write the expected balances of exactly what was sent (and the labels:
+ * the fraud rules' incidents in it). With realistic event time, the accounts' limits go first,
+ * then the history as fast as the sink takes it, then the live traffic at the rate.
  */
 import { ExpectedBalanceFold, type ExpectedBalances } from './expected.ts';
 import { writeExpectedBalances } from './expected-file.ts';
 import { RatePacer, type RunClock } from './pacer.ts';
 import type { ProgressReporter, ProgressSnapshot } from './progress.ts';
-import type { TransactionSink } from './sink.ts';
-import { EmissionTally, type GenerateSummary, type StopReason } from './summary.ts';
-import { TrafficGenerator, recordsWithinSpan, spacingMsFor } from './traffic.ts';
+import type { LimitSink, TransactionSink } from './sink.ts';
+import { EmissionTally, fraudSummary, type GenerateSummary, type StopReason } from './summary.ts';
+import { TrafficGenerator, recordsWithinSpan, spacingMsFor, type RealisticOptions } from './traffic.ts';
+import { writeLabels } from './labels-file.ts';
 import type { TransactionRecord } from '../../topologies/transactions/transaction.ts';
 
 export interface GeneratorRunOptions {
@@ -28,6 +31,14 @@ export interface GeneratorRunOptions {
   expectedPath?: string;
   /** The most records per send. */
   batchSize: number;
+  /**
+   * Realistic event time (the live traffic spread over `spanMs` from startTime), history, limits
+   * and fraud; event time follows emission when absent. The records the span holds are the count,
+   * or rate × duration.
+   */
+  realistic?: Omit<RealisticOptions, 'records'>;
+  /** Where to write the labels (JSON Lines); realistic runs only. */
+  labelsPath?: string;
 }
 
 export interface GeneratorRunDeps {
@@ -35,6 +46,19 @@ export interface GeneratorRunDeps {
   progress: ProgressReporter;
   /** Aborting stops the run after the batch being sent; the expected balances are still written. */
   signal?: AbortSignal;
+  /** Where the accounts' limits go (realistic runs); not published when absent. */
+  limits?: LimitSink;
+}
+
+/** The live records a realistic run spreads over its span: the count, or what the rate sends in the duration. */
+export function realisticRecords(
+  options: Pick<GeneratorRunOptions, 'count' | 'rate' | 'durationMs'>,
+): number {
+  if (options.count !== undefined) return options.count;
+  if (options.rate !== undefined && options.durationMs !== undefined) {
+    return Math.max(1, Math.round((options.rate * options.durationMs) / 1_000));
+  }
+  throw new RangeError('realistic event time needs a count, or a rate and a duration');
 }
 
 /** At a target rate, about this many sends per second keep the flow smooth. */
@@ -47,17 +71,22 @@ export async function runGenerator(
 ): Promise<GenerateSummary> {
   const { clock, progress, signal } = deps;
   const spacingMs = spacingMsFor(options.rate);
+  const realistic =
+    options.realistic === undefined
+      ? undefined
+      : { ...options.realistic, records: realisticRecords(options) };
   const traffic = new TrafficGenerator({
     accounts: options.accounts,
     seed: options.seed,
     startTime: options.startTime,
     spacingMs,
+    realistic,
   });
   const fold = new ExpectedBalanceFold();
   const tally = new EmissionTally();
   const pacer = new RatePacer(options.rate, clock);
   const startedAt = clock.now();
-  const spanLimit = recordsWithinSpan(spacingMs);
+  const spanLimit = realistic === undefined ? recordsWithinSpan(spacingMs) : realistic.records;
   const batchLimit =
     options.rate === undefined
       ? options.batchSize
@@ -80,21 +109,32 @@ export async function runGenerator(
     return undefined;
   };
 
+  const limitUpdates = traffic.limitUpdates();
+  if (deps.limits !== undefined && limitUpdates.length > 0) {
+    for (let at = 0; at < limitUpdates.length; at += options.batchSize) {
+      await deps.limits.send(limitUpdates.slice(at, at + options.batchSize));
+    }
+  }
+
   let stoppedBy = stopReason();
   while (stoppedBy === undefined) {
-    const size = Math.min(batchLimit, (options.count ?? Infinity) - generated, spanLimit - generated);
-    const batch: TransactionRecord[] = new Array<TransactionRecord>(size);
-    for (let i = 0; i < size; i++) {
+    const history = traffic.inHistory;
+    const live = Math.min(batchLimit, (options.count ?? Infinity) - generated, spanLimit - generated);
+    const batch: TransactionRecord[] = [];
+    let size = 0;
+    while (history ? batch.length < options.batchSize && traffic.inHistory : size < live) {
       const emission = traffic.next();
       tally.count(emission);
       fold.apply(emission.record);
-      batch[i] = emission.record;
+      batch.push(emission.record);
+      if (emission.delivery !== 'history') size += 1;
     }
     generated += size;
+    // History goes as fast as the sink takes it; the live traffic at the rate.
     await pacer.admit(size);
     if (sending !== undefined) await sending;
     sending = sink.send(batch).then(() => {
-      sent += batch.length;
+      sent += size;
       progress.update(snapshot());
     });
     // Awaited before the next send; until then, a failure must not count as unhandled.
@@ -107,7 +147,17 @@ export async function runGenerator(
 
   const balances = fold.balances();
   if (options.expectedPath !== undefined) await writeExpectedBalances(options.expectedPath, balances);
-  return summarize(options, tally, balances, { elapsedMs, stoppedBy });
+  const labels = traffic.labels();
+  if (options.labelsPath !== undefined && realistic !== undefined)
+    await writeLabels(options.labelsPath, labels);
+  const summary = summarize(options, tally, balances, { elapsedMs, stoppedBy });
+  if (realistic === undefined) return summary;
+  return {
+    ...summary,
+    limitRecords: deps.limits === undefined ? 0 : limitUpdates.length,
+    fraud: fraudSummary(traffic.injected(), labels),
+    labelsPath: options.labelsPath ?? null,
+  };
 }
 
 function summarize(
@@ -141,5 +191,6 @@ function summarize(
     targetRate: options.rate ?? null,
     stoppedBy: run.stoppedBy,
     expectedPath: options.expectedPath ?? null,
+    historyRecords: tally.history,
   };
 }

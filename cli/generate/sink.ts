@@ -4,6 +4,7 @@
  */
 import { SaldoError } from '../../processor/index.ts';
 import type { TransactionRecord } from '../../topologies/transactions/transaction.ts';
+import type { LimitUpdate } from './limits.ts';
 
 export interface TransactionSink {
   /**
@@ -11,6 +12,13 @@ export interface TransactionSink {
    * resolves once it is acknowledged. The generator awaits one send before the next.
    */
   send(records: readonly TransactionRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where the accounts' limit records go (the account-limits topic), before any transaction. */
+export interface LimitSink {
+  /** Sends a batch keyed by account; resolves once it is acknowledged. */
+  send(updates: readonly LimitUpdate[]): Promise<void>;
   close(): Promise<void>;
 }
 

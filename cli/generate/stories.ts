@@ -23,6 +23,8 @@ import {
   type RecordDetails,
 } from './records.ts';
 import { SETTLEMENT_DELAY, single, type PlanningContext, type StoryStep } from './story.ts';
+import { cityAt } from './life.ts';
+import { isQuincena } from './timeline.ts';
 
 const CREDITS: ReadonlySet<TransactionType> = new Set(['DEPOSIT', 'TRANSFER_IN', 'REFUND', 'CHARGEBACK']);
 
@@ -39,6 +41,22 @@ export class StoryPlanner {
 
   constructor(random: SeededRandom, seed: number) {
     this.#context = { random, records: new RecordFactory(seed) };
+  }
+
+  /** What stories are planned with (the traffic sets `now` in runs with realistic event time). */
+  get context(): PlanningContext {
+    return this.#context;
+  }
+
+  /** Payroll now (a quincena's, in runs with realistic event time). */
+  payroll(account: AccountState): StoryStep[] {
+    account.started = true;
+    return this.#salary(account);
+  }
+
+  /** Cash paid in at a store, now. */
+  topUp(account: AccountState): StoryStep[] {
+    return this.#topUp(account);
   }
 
   /** Transaction ids handed out so far. */
@@ -60,6 +78,10 @@ export class StoryPlanner {
     const profile = account.profile;
     switch (kind) {
       case 'salary':
+        // With realistic event time payroll comes on quincenas; other days it is a client paying.
+        if (this.#context.now !== undefined && !isQuincena(this.#context.now)) {
+          return this.#move(account, 'TRANSFER_IN', 'MXN', anyCentsMinor(random, 500, 8_000), BY_TRANSFER);
+        }
         return this.#salary(account);
       case 'topUp':
         return this.#topUp(account);
@@ -92,7 +114,9 @@ export class StoryPlanner {
 
   /** Cash paid in at a store, credited through the app: hundreds of pesos. */
   #topUp(account: AccountState): StoryStep[] {
-    const amountMinor = BigInt(this.#context.random.between(3, 50)) * 10_000n;
+    // Below 5,000 pesos with realistic event time: a top-up is no inflow a rapid drain watches.
+    const most = this.#context.now === undefined ? 50 : 49;
+    const amountMinor = BigInt(this.#context.random.between(3, most)) * 10_000n;
     return this.#move(account, 'DEPOSIT', 'MXN', amountMinor, BY_APP);
   }
 
@@ -119,12 +143,17 @@ export class StoryPlanner {
     const [min, max] = account.profile.atmHundreds;
     const amountMinor = BigInt(random.between(min, max)) * 10_000n;
     if (amountMinor > account.spendable.MXN) return this.#topUp(account);
+    const now = this.#context.now;
+    const city = now === undefined ? account.home : cityAt(account, now);
+    if (city === null) return this.#pay(account, ONLINE_CATEGORIES.marketplace);
+    // With realistic event time, room for the other bank's fee: no overdraft.
+    if (now !== undefined && amountMinor + 4_000n > account.spendable.MXN) return this.#topUp(account);
     account.spendable.MXN -= amountMinor;
     const atm: RecordDetails = {
       channel: 'ATM',
       cardId: account.cardId,
       merchant: random.pick(ATM_OPERATORS),
-      location: locationIn(random, account.home),
+      location: locationIn(random, city),
       authorizationId: null,
     };
     const steps = single(records.record(account, 'WITHDRAWAL', amountMinor, 'MXN', atm));
@@ -149,7 +178,15 @@ export class StoryPlanner {
       channel: category.channel,
       cardId: account.cardId,
       merchant: random.pick(category.merchants),
-      location: category.channel === 'POS' ? locationIn(random, account.home) : null,
+      location:
+        category.channel === 'POS'
+          ? locationIn(
+              random,
+              this.#context.now === undefined
+                ? account.home
+                : (cityAt(account, this.#context.now) ?? account.home),
+            )
+          : null,
       authorizationId: null,
     };
     const amountMinor = priceMinor(random, category.minMajor, category.maxMajor);

@@ -16,12 +16,22 @@ export interface StoryStep {
    * is the story's first slot's, earlier than theirs, as if it had been held up on the way.
    */
   late: boolean;
+  /**
+   * Runs with realistic event time only: the step's own event time (ms since the epoch), which it
+   * keeps; it goes out at the first emission slot of that time, whatever `delay` says.
+   */
+  at?: number;
 }
 
 /** What planners draw with and build records with. */
 export interface PlanningContext {
   random: SeededRandom;
   records: RecordFactory;
+  /**
+   * Runs with realistic event time only: the event time of the story being planned. Stores and
+   * ATMs are then where the account is, and payments leave room for tips and incrementals.
+   */
+  now?: number;
 }
 
 /** Emissions from an authorization to its capture or reversal. */

@@ -1,6 +1,7 @@
 /** What a generator run did: counted as it goes, returned at the end, printed as a small table. */
 import { TRANSACTION_TYPES, type TransactionType } from '../../topologies/transactions/transaction.ts';
-import type { Emission } from './traffic.ts';
+import { RULE_IDS, type RuleId } from './definitions.ts';
+import type { Emission, InjectedIncident, Label } from './traffic.ts';
 
 /** Why the run stopped. */
 export type StopReason = 'count' | 'duration' | 'event-time span' | 'interrupted';
@@ -33,6 +34,50 @@ export interface GenerateSummary {
   stoppedBy: StopReason;
   /** Where the expected balances were written; null when they were not asked for. */
   expectedPath: string | null;
+  /** Of the records, the history sent before the live traffic (realistic runs). */
+  historyRecords: number;
+  /** Limit records published on account-limits (realistic runs). */
+  limitRecords?: number;
+  /** Fraud incidents injected and the labels of the run (realistic runs). */
+  fraud?: FraudSummary;
+  /** Where the labels were written; null when they were not asked for. */
+  labelsPath?: string | null;
+}
+
+export interface FraudSummary {
+  /** Incidents injected, per pattern. */
+  injected: Record<RuleId, number>;
+  /** Labels (incidents of each rule's definition in what was sent), per rule; injected or not. */
+  labels: Record<RuleId, number>;
+  /** Labels that involve no injected transaction: normal traffic that met a definition by accident. */
+  incidental: number;
+  /** Injected incidents whose own pattern's definition their transactions do not meet (sent or not). */
+  unexhibited: number;
+}
+
+function perRule(): Record<RuleId, number> {
+  return Object.fromEntries(RULE_IDS.map((rule) => [rule, 0])) as Record<RuleId, number>;
+}
+
+/** What was injected and what the labels hold. */
+export function fraudSummary(injected: readonly InjectedIncident[], labels: readonly Label[]): FraudSummary {
+  const summary: FraudSummary = { injected: perRule(), labels: perRule(), incidental: 0, unexhibited: 0 };
+  for (const label of labels) {
+    summary.labels[label.pattern] += 1;
+    if (!label.injected) summary.incidental += 1;
+  }
+  for (const incident of injected) {
+    summary.injected[incident.pattern] += 1;
+    const ids = new Set(incident.transactionIds);
+    const shown = labels.some(
+      (label) =>
+        label.pattern === incident.pattern &&
+        label.accountId === incident.accountId &&
+        label.transactionIds.some((id) => ids.has(id)),
+    );
+    if (!shown) summary.unexhibited += 1;
+  }
+  return summary;
 }
 
 /** Counts what is emitted, by type and by delivery. */
@@ -42,6 +87,7 @@ export class EmissionTally {
     number
   >;
   records = 0;
+  history = 0;
   duplicates = 0;
   lateAuthorizations = 0;
   firstEventTime = Number.POSITIVE_INFINITY;
@@ -57,6 +103,7 @@ export class EmissionTally {
       return;
     }
     if (delivery === 'late') this.lateAuthorizations += 1;
+    if (delivery === 'history') this.history += 1;
     this.byType[record.type as TransactionType] += 1;
   }
 

@@ -67,6 +67,7 @@ describe('the summary table', () => {
       byType,
       duplicates: 500,
       lateAuthorizations: 160,
+      historyRecords: 0,
       firstEventTime: '2026-12-01T00:00:00.000Z',
       lastEventTime: '2026-12-01T00:00:10.000Z',
       eventTimeSpanMs: 10_000,
