@@ -24,6 +24,8 @@ export interface ProductFlags {
   alertsTopic?: string;
   rules?: string;
   fraudGrace?: string;
+  /** commander's `--no-fraud`: false runs the balances alone. */
+  fraud?: boolean;
   holdExpiry?: string;
   dedupRetention?: string;
   maxEventTimeAhead?: string;
@@ -61,6 +63,7 @@ export const productConfigSchema = z.object({
     fraudAlerts: topicName,
   }),
   rulesFile: z.string().min(1),
+  fraudEnabled: z.boolean(),
   fraudGraceMs: duration('--fraud-grace, SALDO_FRAUD_GRACE'),
   holdExpiryMs: duration('--hold-expiry, SALDO_HOLD_EXPIRY'),
   dedupRetentionMs: duration('--dedup-retention, SALDO_DEDUP_RETENTION'),
@@ -94,6 +97,7 @@ export function productConfigFrom(env: NodeJS.ProcessEnv, flags: ProductFlags): 
       fraudAlerts: flags.alertsTopic ?? env.SALDO_ALERTS_TOPIC ?? DEFAULT_PRODUCT_TOPICS.fraudAlerts,
     },
     rulesFile: flags.rules ?? env.SALDO_RULES ?? DEFAULT_RULES_FILE,
+    fraudEnabled: flags.fraud === false ? false : env.SALDO_FRAUD !== 'off',
     fraudGraceMs: flags.fraudGrace ?? env.SALDO_FRAUD_GRACE ?? DEFAULT_FRAUD_GRACE_MS,
     holdExpiryMs: flags.holdExpiry ?? env.SALDO_HOLD_EXPIRY ?? DEFAULT_PRODUCT_SETTINGS.holdExpiryMs,
     dedupRetentionMs:
@@ -121,6 +125,6 @@ export function productSettingsOf(config: ProductConfig): typeof DEFAULT_PRODUCT
     holdExpiryMs: config.holdExpiryMs,
     dedupRetentionMs: config.dedupRetentionMs,
     maxEventTimeAheadMs: config.maxEventTimeAheadMs,
-    fraud: { rules: config.rules, graceMs: config.fraudGraceMs },
+    fraud: config.fraudEnabled ? { rules: config.rules, graceMs: config.fraudGraceMs } : null,
   };
 }

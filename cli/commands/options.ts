@@ -53,6 +53,7 @@ export function withProductOptions(command: Command): Command {
       '--rules <file>',
       'the fraud rule set, JSON (env SALDO_RULES, default topologies/fraud/default-rules.json)',
     )
+    .option('--no-fraud', 'run the balances alone, without velocity, limits and rules (env SALDO_FRAUD=off)')
     .option(
       '--fraud-grace <duration>',
       'how late a transaction still counts in its velocity windows (env SALDO_FRAUD_GRACE, default 5m)',

@@ -5,7 +5,7 @@ import { DEFAULT_RULES_FILE } from '../../../topologies/fraud/rule-set.ts';
 import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../../processor/durations.ts';
 import { streamsConfigFrom } from '../../../cli/env-config.ts';
-import { productConfigFrom } from '../../../cli/product-config.ts';
+import { productConfigFrom, productSettingsOf } from '../../../cli/product-config.ts';
 import { ConfigError } from '../../../processor/index.ts';
 
 const DAY = 86_400_000;
@@ -37,6 +37,9 @@ describe('the product configuration', () => {
     expect(config.rulesFile).toBe(DEFAULT_RULES_FILE);
     expect(config.ruleSet.rules.map((rule) => rule.id)).toContain('limit-breach');
     expect(config.fraudGraceMs).toBe(5 * 60_000);
+    expect(productSettingsOf(config).fraud).not.toBeNull();
+    expect(productSettingsOf(productConfigFrom({}, { fraud: false })).fraud).toBeNull();
+    expect(productSettingsOf(productConfigFrom({ SALDO_FRAUD: 'off' }, {})).fraud).toBeNull();
     expect(config.holdExpiryMs).toBe(7 * DAY);
     expect(config.dedupRetentionMs).toBe(30 * DAY);
     expect(config.maxEventTimeAheadMs).toBe(DAY);
