@@ -162,7 +162,15 @@ export function productTopology(options: {
   const grace = fraud.graceMs;
   return (
     builder
-      .addKeyValueStore(LIMITS_STORE, { keySerde: stringSerde, valueSerde: accountLimitsSerde })
+      // The account-limits topic is the store's changelog; read to its end before transactions, then
+      // in timestamp order with them (updatedAt), so a change applies from the next transaction.
+      .addTableSource('account-limits', {
+        topic: topics.accountLimits,
+        keySerde: accountKeys,
+        valueSerde: options.serdes.limitUpdate,
+        store: { name: LIMITS_STORE, keySerde: stringSerde, valueSerde: accountLimitsSerde },
+        timestampOf: (update) => update.updatedAt,
+      })
       // Kept while the account exists: dormancy is months of silence, and its buckets are bounded.
       .addKeyValueStore(PROFILES_STORE, { keySerde: stringSerde, valueSerde: fraudProfileSerde })
       .addProcessor('fraud', {

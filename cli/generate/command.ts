@@ -6,12 +6,13 @@
  */
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import { generateConfigFrom, type GenerateConfig, type GenerateFlags } from './options.ts';
-import { connectKafkaSink } from './kafka-sink.ts';
+import { connectKafkaLimitSink, connectKafkaSink } from './kafka-sink.ts';
 import { systemRunClock, type RunClock } from './pacer.ts';
 import { progressReporter, type ProgressOutput } from './progress.ts';
 import { runGenerator } from './run.ts';
-import { DiscardingSink, type TransactionSink } from './sink.ts';
+import { DiscardingSink, type LimitSink, type TransactionSink } from './sink.ts';
 import { formatCount, formatSummary, type GenerateSummary } from './summary.ts';
+import { formatDuration } from '../../processor/durations.ts';
 
 /** What the command reads and writes besides Kafka: the process's, unless a test gives its own. */
 export interface GenerateIo {
@@ -47,6 +48,19 @@ async function openSink(config: GenerateConfig, stderr: ProgressOutput): Promise
   });
 }
 
+/** The account-limits sink of a realistic run; none for a dry run or with --no-limits. */
+async function openLimitSink(config: GenerateConfig, stderr: ProgressOutput): Promise<LimitSink | undefined> {
+  if (config.dryRun || config.limitsTopic === null) return undefined;
+  const registry = ConfluentAvroRegistry.connect(config.registryUrl);
+  return connectKafkaLimitSink({
+    brokers: config.brokers,
+    topic: config.limitsTopic,
+    serde: productSerdes(registry).limitUpdate,
+    clientId: 'saldo-generate-limits',
+    log: (line) => stderr.write(`${line}\n`),
+  });
+}
+
 function announce(config: GenerateConfig): string {
   const limits = [
     config.count === undefined ? undefined : `${formatCount(config.count)} records`,
@@ -54,7 +68,12 @@ function announce(config: GenerateConfig): string {
   ].filter((limit) => limit !== undefined);
   const rate = config.rate === undefined ? 'as fast as possible' : `at ${formatCount(config.rate)} tx/s`;
   const where = config.dryRun ? 'nowhere (dry run)' : `${config.topic} on ${config.brokers.join(',')}`;
-  return `saldo generate: ${limits.join(' or ')} (${formatCount(config.accounts)} accounts, ${rate}, seed ${config.seed}) to ${where}\n`;
+  const realistic = config.realistic;
+  const time =
+    realistic === undefined
+      ? 'event time follows emission'
+      : `event time over ${formatDuration(realistic.spanMs)} from ${new Date(config.startTime).toISOString()}, ${realistic.historyDays} days of history, fraud ${realistic.fraudRate}`;
+  return `saldo generate: ${limits.join(' or ')} (${formatCount(config.accounts)} accounts, ${rate}, seed ${config.seed}; ${time}) to ${where}\n`;
 }
 
 /** Runs the generator with validated options; prints and returns the summary. */
@@ -66,10 +85,12 @@ export async function runGenerate(
   stderr.write(announce(config));
   const sink = await openSink(config, stderr);
   let summary: GenerateSummary;
+  let limits: LimitSink | undefined;
   try {
-    summary = await runGenerator(config, sink, { clock, progress: progressReporter(stderr), signal });
+    limits = await openLimitSink(config, stderr);
+    summary = await runGenerator(config, sink, { clock, progress: progressReporter(stderr), signal, limits });
   } finally {
-    await sink.close();
+    await Promise.all([sink.close(), limits?.close()]);
   }
   stdout.write(config.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
   return summary;

@@ -3,6 +3,7 @@ import { InMemoryAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { AccountBalances } from '../../topologies/balances/account-balances.ts';
 import type { BalanceSnapshot } from '../../topologies/balances/snapshot.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
+import type { LimitUpdate } from '../../topologies/fraud/limits.ts';
 import {
   DEFAULT_PRODUCT_SETTINGS,
   DEFAULT_PRODUCT_TOPICS,
@@ -85,6 +86,24 @@ export class ProductDriver {
       .outputs<string, BalanceSnapshot>(DEFAULT_PRODUCT_TOPICS.balances)
       .map((output) => output.value as BalanceSnapshot)
       .filter((snapshot) => accountId === undefined || snapshot.accountId === accountId);
+  }
+
+  /** Publishes an account's limits on account-limits (at its updatedAt). */
+  async setLimits(update: LimitUpdate): Promise<void> {
+    await this.driver.pipe(DEFAULT_PRODUCT_TOPICS.accountLimits, {
+      key: update.accountId,
+      value: update,
+      timestamp: update.updatedAt,
+    });
+  }
+
+  /** A tombstone on account-limits: the account's overrides are gone. */
+  async removeLimits(accountId: string, at: number): Promise<void> {
+    await this.driver.pipe(DEFAULT_PRODUCT_TOPICS.accountLimits, {
+      key: accountId,
+      value: null,
+      timestamp: at,
+    });
   }
 
   /** Every fraud alert emitted so far, in order (of one rule, if given). */

@@ -73,14 +73,23 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
-/** One CalendarDays per zone, made on first use (accounts share a handful of zones). */
+/**
+ * One CalendarDays per zone, made on first use (accounts share a handful of zones). A zone Intl
+ * does not know (a bad limit update) gets the fallback zone's calendar rather than failing the
+ * account's transactions.
+ */
 export class CalendarsByZone {
   readonly #calendars = new Map<string, CalendarDays>();
+  readonly #fallback: string;
+
+  constructor(fallbackZone: string) {
+    this.#fallback = fallbackZone;
+  }
 
   get(timeZone: string): CalendarDays {
     let calendar = this.#calendars.get(timeZone);
     if (calendar === undefined) {
-      calendar = new CalendarDays(timeZone);
+      calendar = isTimeZone(timeZone) ? new CalendarDays(timeZone) : this.get(this.#fallback);
       this.#calendars.set(timeZone, calendar);
     }
     return calendar;

@@ -51,7 +51,7 @@ export interface FraudOptions {
 export class FraudProcessor implements Processor<string, Transaction, string, FraudAlert> {
   readonly #options: FraudOptions;
   readonly #rules: ConfiguredRule[];
-  readonly #calendars = new CalendarsByZone();
+  readonly #calendars: CalendarsByZone;
   #profiles!: KeyValueStore<string, FraudProfile>;
   #limits!: KeyValueStore<string, AccountLimits>;
   #balances!: KeyValueStore<string, AccountBalances>;
@@ -59,6 +59,7 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
   constructor(options: FraudOptions) {
     this.#options = options;
     this.#rules = options.ruleSet.rules.filter((rule) => rule.enabled);
+    this.#calendars = new CalendarsByZone(options.ruleSet.limitDefaults?.timeZone ?? DEFAULT_TIME_ZONE);
   }
 
   init(ctx: ProcessorContext<string, FraudAlert>): void {

@@ -31,8 +31,8 @@ export interface LimitUpdate {
   updatedAt: number;
 }
 
-/** What the account-limits store keeps per account: the update, minus what the store key says. */
-export type AccountLimits = Omit<LimitUpdate, 'accountId'>;
+/** What the account-limits store keeps per account: its latest update (the table of the topic). */
+export type AccountLimits = LimitUpdate;
 
 /** The limits in force for an account and the calendar they count in. */
 export interface EffectiveLimits {
@@ -77,7 +77,11 @@ const FORMAT = 1;
 /** The account-limits store's values. */
 export const accountLimitsSerde: Serde<AccountLimits> = {
   serialize(value: AccountLimits): Buffer {
-    const out = new CompactWriter().uint(FORMAT).uint(ACCOUNT_TIERS.indexOf(value.tier)).text(value.currency);
+    const out = new CompactWriter()
+      .uint(FORMAT)
+      .text(value.accountId)
+      .uint(Math.max(0, ACCOUNT_TIERS.indexOf(value.tier)))
+      .text(value.currency);
     for (const name of LIMIT_NAMES) {
       const limit = value[name];
       out.uint(limit === null ? 0 : 1);
@@ -90,6 +94,7 @@ export const accountLimitsSerde: Serde<AccountLimits> = {
   deserialize(bytes: Buffer): AccountLimits {
     const input = new CompactReader(bytes, 'account-limits');
     input.format(FORMAT);
+    const accountId = input.text();
     const tier = ACCOUNT_TIERS[input.uint()] ?? 'N2';
     const currency = input.text();
     const limits = {} as Record<LimitName, bigint | null>;
@@ -97,6 +102,6 @@ export const accountLimitsSerde: Serde<AccountLimits> = {
     const timeZone = input.uint() === 0 ? null : input.text();
     const updatedAt = input.uint();
     input.end();
-    return { tier, currency, ...limits, timeZone, updatedAt };
+    return { accountId, tier, currency, ...limits, timeZone, updatedAt };
   },
 };

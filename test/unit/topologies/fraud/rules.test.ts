@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LimitUpdate } from '../../../../topologies/fraud/limits.ts';
 import { DAY, HOUR, MINUTE, ProductDriver, T0, transaction } from '../../../support/product-driver.ts';
 import {
   CASINO,
@@ -379,6 +380,73 @@ describe('limit-breach (tier defaults: N2)', () => {
     expect(atm?.evidence).toContainEqual(
       expect.objectContaining({ measure: 'daily-atm', value: 1_000_000n, threshold: 900_000n }),
     );
+  });
+});
+
+describe('limits from account-limits', () => {
+  const limits = (fields: Partial<LimitUpdate>): LimitUpdate => ({
+    accountId: 'acct-1',
+    tier: 'N2',
+    currency: 'MXN',
+    perTransactionMinor: null,
+    dailySpendMinor: null,
+    dailyAtmMinor: null,
+    monthlySpendMinor: null,
+    dailyTransfersMinor: null,
+    timeZone: null,
+    updatedAt: T0,
+    ...fields,
+  });
+
+  it('applies a change from the next transaction of the account on, and a tombstone restores the tier', async () => {
+    const p = await driver();
+    await p.send(deposit(10_000_000n, T0 - HOUR), transferOut(1_000_000n, T0));
+    expect(p.alerts('limit-breach')).toEqual([]);
+    await p.setLimits(limits({ dailyTransfersMinor: 300_000n, updatedAt: T0 + MINUTE }));
+    const over = transferOut(10_000n, T0 + 2 * MINUTE);
+    await p.send(over);
+    const [alert] = p.alerts('limit-breach');
+    expect(alert?.transactionId).toBe(over.transactionId);
+    expect(alert?.evidence).toEqual([
+      {
+        measure: 'daily-transfers',
+        value: 1_010_000n,
+        threshold: 300_000n,
+        unit: 'MXN',
+        window: '2026-11-30',
+      },
+    ]);
+    expect(alert?.summary).toContain('with overrides');
+
+    // The next day: the tombstone puts the account back on N2's 12,800 MXN.
+    await p.removeLimits('acct-1', T0 + DAY);
+    await p.send(transferOut(1_200_000n, T0 + DAY + HOUR));
+    expect(p.alerts('limit-breach')).toHaveLength(1);
+  });
+
+  it("uses the tier's limits and the account's time zone", async () => {
+    const p = await driver();
+    await p.setLimits(limits({ tier: 'N1', timeZone: 'Asia/Tokyo', updatedAt: T0 - DAY }));
+    await p.send(
+      deposit(10_000_000n, T0 - HOUR),
+      transferOut(250_000n, T0),
+      transferOut(260_000n, T0 + HOUR),
+    );
+    const [alert] = p.alerts('limit-breach');
+    // N1: 5,000 MXN of transfers a day; T0 + 1 h is Dec 1 in Tokyo.
+    expect(alert?.evidence[0]).toMatchObject({
+      measure: 'daily-transfers',
+      threshold: 500_000n,
+      window: '2026-12-01',
+    });
+  });
+
+  it('falls back to the default time zone when an update names an unknown one', async () => {
+    const p = await driver();
+    await p.setLimits(limits({ timeZone: 'Mars/Olympus_Mons', dailyTransfersMinor: 100_000n }));
+    await p.send(transferOut(200_000n, T0 + HOUR));
+    expect(p.deadLetters()).toEqual([]);
+    expect(p.alerts('limit-breach')[0]?.evidence[0]?.window).toBe('2026-11-30');
   });
 });
 

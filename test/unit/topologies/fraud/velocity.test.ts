@@ -124,6 +124,7 @@ describe('account activity and limits store values', () => {
 
   it('keeps limit overrides, their absence and the time zone', () => {
     const limits = {
+      accountId: 'acct-1',
       tier: 'N3' as const,
       currency: 'MXN',
       perTransactionMinor: null,
