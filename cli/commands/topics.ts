@@ -21,7 +21,7 @@ export interface TopicReport {
 
 /**
  * `saldo topics create`: the topology's input and output topics, with the partition count given
- * and each output's configs (`balances` compacted). Existing topics are checked, not changed: a
+ * and each topic's configs (`balances` and `account-limits` compacted). Existing topics are checked, not changed: a
  * different partition count or cleanup policy is reported and the command exits non-zero.
  * Internal topics (changelogs, the DLQ) are created by `saldo run` itself.
  */
@@ -34,7 +34,13 @@ export async function topicsCreateCommand(flags: TopicsCreateFlags): Promise<Top
   const spec = topologySpecFrom(flags, () => productConfigFrom(process.env, flags));
   const topology = topologyByName(spec);
   const wanted: Array<TopicSpec & { role: 'input' | 'output' }> = [
-    ...topology.sourceTopics.map((topic) => ({ topic, numPartitions: partitions, role: 'input' as const })),
+    // A table's input (account-limits) is compacted like the outputs that hold latest values.
+    ...[...topology.sourceTopicConfigs].map(([topic, configs]) => ({
+      topic,
+      numPartitions: partitions,
+      configs,
+      role: 'input' as const,
+    })),
     ...[...topology.sinkTopicConfigs].map(([topic, configs]) => ({
       topic,
       numPartitions: partitions,
