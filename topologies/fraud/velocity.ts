@@ -6,10 +6,10 @@ import { CompactReader, CompactWriter } from './compact-bytes.ts';
  * Spending velocity of one account: counts and sums of its spends over sliding windows of 1 min,
  * 1 h, 24 h and 30 days, overall and per channel, on event time.
  *
- * Each window is kept as time buckets (10 s, 1 min, 15 min, 1 day): a spend adds to one bucket
+ * Each window is kept as time buckets (10 s, 1 min, 15 min, 1 h): a spend adds to one bucket
  * per window, and a window's value is the sum of its buckets. So a record costs a fixed number of
  * bucket reads whatever the number of transactions in a window, and an account's state is at most
- * (window + grace) / bucket + 1 buckets per window — 38 + 66 + 102 + 32 with a 5 min grace —,
+ * (window + grace) / bucket + 1 buckets per window — 38 + 66 + 102 + 722 with a 5 min grace —,
  * whatever it spends: buckets whose end is older than stream time − window − grace are dropped
  * on every write. The price is resolution: a window of W covers between W and W + one bucket.
  */
@@ -26,7 +26,9 @@ export const VELOCITY_WINDOWS: readonly VelocityWindow[] = [
   { label: '1m', windowMs: MINUTE, bucketMs: 10_000 },
   { label: '1h', windowMs: 60 * MINUTE, bucketMs: MINUTE },
   { label: '24h', windowMs: DAY, bucketMs: 15 * MINUTE },
-  { label: '30d', windowMs: 30 * DAY, bucketMs: DAY },
+  // Hours, not days: the amount-anomaly average is over 30 days, and a day-wide first bucket
+  // would stretch it to 31.
+  { label: '30d', windowMs: 30 * DAY, bucketMs: 60 * MINUTE },
 ];
 
 export type WindowLabel = VelocityWindow['label'];
