@@ -99,7 +99,23 @@ export function buildCli(): Command {
     .option('--seed <n>', 'the same seed gives the same records (default 1)')
     .option('--topic <name>', 'where to produce (env SALDO_TRANSACTIONS_TOPIC, default transactions)')
     .option('--expected <file>', 'write the expected final balance of every account here (JSON Lines)')
-    .option('--start-time <iso|ms>', 'event time of the first record (default now)')
+    .option(
+      '--start-time <iso|ms>',
+      'event time of the first live record (default: now − the event span, so the run ends now)',
+    )
+    .option(
+      '--event-span <duration>',
+      'event time the live records spread over, with a daily rhythm (default ~3h per record and account, 1h–6d); "emission": record n at start + n/rate',
+    )
+    .option('--history-days <n>', 'days of each account’s history sent first (default 120; 0: none)')
+    .option('--fraud-rate <share>', 'share of stories that are fraud incidents (default 0.01; 0: none)')
+    .option('--patterns <list>', 'fraud patterns to inject, rule ids comma-separated (default: all ten)')
+    .option('--labels <file>', 'write the ground truth of the fraud rules here (JSON Lines, one incident per line)')
+    .option(
+      '--limits-topic <name>',
+      'where the accounts’ limits are published first (env SALDO_LIMITS_TOPIC, default account-limits)',
+    )
+    .option('--no-limits', 'publish no limit records')
     .option('--batch-size <n>', 'records per produce request (default 500)')
     .option('--brokers <list>', 'Kafka bootstrap servers (env KAFKA_BROKERS)')
     .option('--registry-url <url>', 'schema registry, Confluent API (env SCHEMA_REGISTRY_URL)')

@@ -1,5 +1,6 @@
 /** The generated customers: one account each, with a profile, a home city and a card token. */
 import { CITIES, type City } from './catalog.ts';
+import type { TransactionRecord } from '../../topologies/transactions/transaction.ts';
 import type { AccountLimits } from './limits.ts';
 import { PROFILE_CHOICE, type SpendingProfile } from './profiles.ts';
 import { WeightedChoice, type SeededRandom } from './random.ts';
@@ -54,6 +55,8 @@ export interface AccountLife {
   paidOn: number;
   /** Fraud patterns already injected on it. */
   incidents: Set<string>;
+  /** Incremental authorizations planned and not sent yet: spends to come. */
+  pending: TransactionRecord[];
 }
 
 const HOME_CITY = new WeightedChoice(CITIES);

@@ -107,12 +107,20 @@ export function planCardPayment(
   };
   const authorization = records.record(account, 'AUTHORIZATION', authorized, currency, details);
   const linked: RecordDetails = { ...details, authorizationId: authorization.transactionId };
+  // With realistic event time the merchant adds to the bill without the card (and the account may
+  // be elsewhere by then): incrementals carry no location.
+  const grown: RecordDetails = context.now === undefined ? linked : { ...linked, location: null };
   const steps: StoryStep[] = [{ record: authorization, delay: 0, late: false }];
   let at = 0;
-  const follow = (type: TransactionType, amountMinor: bigint, delay: readonly [number, number]): void => {
+  const follow = (
+    type: TransactionType,
+    amountMinor: bigint,
+    delay: readonly [number, number],
+    with_: RecordDetails = linked,
+  ): void => {
     at += random.between(delay[0], delay[1]);
     steps.push({
-      record: records.record(account, type, amountMinor, currency, linked),
+      record: records.record(account, type, amountMinor, currency, with_),
       delay: at,
       late: false,
     });
@@ -156,7 +164,7 @@ export function planCardPayment(
       for (let i = 0; i < increments; i++) {
         const extra = percentOf(authorized, random.between(20, 100));
         takes += extra;
-        follow('INCREMENTAL_AUTHORIZATION', extra, INCREMENTAL_DELAY);
+        follow('INCREMENTAL_AUTHORIZATION', extra, INCREMENTAL_DELAY, grown);
       }
       // Most stays are settled at check-out (sometimes for less); some are still open at the end.
       if (random.chance(0.8)) {

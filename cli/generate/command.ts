@@ -10,7 +10,7 @@ import { connectKafkaLimitSink, connectKafkaSink } from './kafka-sink.ts';
 import { systemRunClock, type RunClock } from './pacer.ts';
 import { progressReporter, type ProgressOutput } from './progress.ts';
 import { runGenerator } from './run.ts';
-import { DiscardingSink, type LimitSink, type TransactionSink } from './sink.ts';
+import { DiscardingSink, TransactionSinkError, type LimitSink, type TransactionSink } from './sink.ts';
 import { formatCount, formatSummary, type GenerateSummary } from './summary.ts';
 import { formatDuration } from '../../processor/durations.ts';
 
@@ -52,13 +52,25 @@ async function openSink(config: GenerateConfig, stderr: ProgressOutput): Promise
 async function openLimitSink(config: GenerateConfig, stderr: ProgressOutput): Promise<LimitSink | undefined> {
   if (config.dryRun || config.limitsTopic === null) return undefined;
   const registry = ConfluentAvroRegistry.connect(config.registryUrl);
-  return connectKafkaLimitSink({
-    brokers: config.brokers,
-    topic: config.limitsTopic,
-    serde: productSerdes(registry).limitUpdate,
-    clientId: 'saldo-generate-limits',
-    log: (line) => stderr.write(`${line}\n`),
-  });
+  try {
+    return await connectKafkaLimitSink({
+      brokers: config.brokers,
+      topic: config.limitsTopic,
+      serde: productSerdes(registry).limitUpdate,
+      clientId: 'saldo-generate-limits',
+      log: (line) => stderr.write(`${line}\n`),
+    });
+  } catch (error) {
+    if (!(error instanceof TransactionSinkError) || error.retriable) throw error;
+    throw new TransactionSinkError(
+      `${error.message} (the accounts' limits go there: --limits-topic <name>, or --no-limits)`,
+      {
+        retriable: false,
+        context: { topic: config.limitsTopic },
+        cause: error,
+      },
+    );
+  }
 }
 
 function announce(config: GenerateConfig): string {

@@ -13,8 +13,8 @@
  * - amount-anomaly: a spend ≥ 3,000.00 MXN and ≥ 5 × the average of the account's spends of
  *   [t − 30 d, t), of which there are ≥ 5;
  * - atm-cash-out: ≥ 3 withdrawals in (t − 1 h, t] at ≥ 2 cities or ≥ 3 ATMs (merchant ids);
- * - impossible-travel: a card-present spend (POS or ATM, with a location) > 300 km from the previous
- *   one, at an implied speed > 900 km/h;
+ * - impossible-travel: a card-present spend (POS or ATM, with a location) > 300 km from the latest
+ *   earlier one, at an implied speed > 900 km/h (at least a minute between them);
  * - high-risk-mcc: the account's first AUTHORIZATION at a merchant of MCC 4829, 6051, 6540 or 7995;
  * - rapid-drain: after an inflow (DEPOSIT, TRANSFER_IN) ≥ 5,000.00 MXN — the last such — spends
  *   within 24 h of it totalling ≥ 90 % of it;
@@ -67,6 +67,52 @@ export const DEFINITION_PARAMETERS = {
 } as const;
 
 const P = DEFINITION_PARAMETERS;
+
+/** The thresholds that count: the definitions', or tighter ones with a margin for planning. */
+interface Thresholds {
+  maxPerMinute: number;
+  maxPerHour: number;
+  minSmallAuthorizations: number;
+  multipleOfAverage: bigint;
+  minAmountMinor: bigint;
+  drainPercent: bigint;
+  /** Of each limit. */
+  limitPercent: bigint;
+}
+const EXACT: Thresholds = {
+  maxPerMinute: P.maxPerMinute,
+  maxPerHour: P.maxPerHour,
+  minSmallAuthorizations: P.minSmallAuthorizations,
+  multipleOfAverage: P.multipleOfAverage,
+  minAmountMinor: P.minAmountMinor,
+  drainPercent: P.drainPercent,
+  limitPercent: 100n,
+};
+/**
+ * What the generator keeps normal traffic below: some records of a story come later than it is
+ * planned (incrementals, late authorizations), and other stories' in the meantime.
+ */
+const GUARDED: Thresholds = {
+  maxPerMinute: 4,
+  maxPerHour: 16,
+  minSmallAuthorizations: 4,
+  multipleOfAverage: 4n,
+  minAmountMinor: 250_000n,
+  drainPercent: 70n,
+  limitPercent: 85n,
+};
+
+function scaled(limits: Limits, percent: bigint): Limits {
+  if (percent === 100n) return limits;
+  const of = (value: bigint) => (value * percent) / 100n;
+  return {
+    perTransactionMinor: of(limits.perTransactionMinor),
+    dailySpendMinor: of(limits.dailySpendMinor),
+    dailyAtmMinor: of(limits.dailyAtmMinor),
+    monthlySpendMinor: of(limits.monthlySpendMinor),
+    dailyTransfersMinor: of(limits.dailyTransfersMinor),
+  };
+}
 const MINUTE_MS = 60_000;
 const AVERAGE_WINDOW_MS = 30 * DAY_MS;
 
@@ -201,9 +247,12 @@ export class DefinitionsDetector {
   /**
    * What the records would exhibit if they came now, one after the other, leaving everything as it
    * is (overdraft is not foreseen: it depends on the balances after them). Records need their event
-   * time.
+   * time. With `margin`, tighter thresholds than the definitions' (velocity 4/min and 16/h, 4 small
+   * authorizations, 4 × the average from 2,500 pesos, a 70 % drain, 85 % of each limit): what
+   * the generator keeps normal traffic below.
    */
-  probe(records: readonly TransactionRecord[]): RuleId[] {
+  probe(records: readonly TransactionRecord[], margin = false): RuleId[] {
+    const thresholds = margin ? GUARDED : EXACT;
     const clones = new Map<string, AccountTruth>();
     const rules: RuleId[] = [];
     for (const record of records) {
@@ -213,7 +262,9 @@ export class DefinitionsDetector {
         account = cloneAccount(this.#accounts.get(record.accountId) ?? emptyAccount());
         clones.set(record.accountId, account);
       }
-      for (const hit of this.#evaluate(account, record)) if (!rules.includes(hit.rule)) rules.push(hit.rule);
+      for (const hit of this.#evaluate(account, record, thresholds)) {
+        if (!rules.includes(hit.rule)) rules.push(hit.rule);
+      }
     }
     return rules;
   }
@@ -228,7 +279,7 @@ export class DefinitionsDetector {
       account = emptyAccount();
       this.#accounts.set(record.accountId, account);
     }
-    const hits = this.#evaluate(account, record);
+    const hits = this.#evaluate(account, record, EXACT);
     if (
       (record.type === 'CAPTURE' || record.type === 'FEE') &&
       this.#deps.availableOf(record.accountId, record.currency) < 0n
@@ -276,7 +327,8 @@ export class DefinitionsDetector {
   }
 
   /** The record's hits, given the account's state before it; updates that state. */
-  #evaluate(account: AccountTruth, record: TransactionRecord): Hit[] {
+  #evaluate(account: AccountTruth, record: TransactionRecord, thresholds: Thresholds): Hit[] {
+    const T = thresholds;
     const hits: Hit[] = [];
     const t = record.eventTime;
     const mxn = record.currency === P.currency ? record.amountMinor : null;
@@ -320,19 +372,19 @@ export class DefinitionsDetector {
     // velocity-burst
     const minute = within(MINUTE_MS);
     const hour = within(HOUR_MS);
-    if (minute.length > P.maxPerMinute) hits.push(this.#hit('velocity-burst', record, ids(minute)));
-    else if (hour.length > P.maxPerHour) hits.push(this.#hit('velocity-burst', record, ids(hour)));
+    if (minute.length > T.maxPerMinute) hits.push(this.#hit('velocity-burst', record, ids(minute)));
+    else if (hour.length > T.maxPerHour) hits.push(this.#hit('velocity-burst', record, ids(hour)));
 
     // card-testing
     if (spend.smallCardAuthorization) {
       const small = within(HOUR_MS, (s) => s.smallCardAuthorization);
-      if (small.length >= P.minSmallAuthorizations) hits.push(this.#hit('card-testing', record, ids(small)));
+      if (small.length >= T.minSmallAuthorizations) hits.push(this.#hit('card-testing', record, ids(small)));
     }
 
     // amount-anomaly
-    if (mxn !== null && mxn >= P.minAmountMinor) {
+    if (mxn !== null && mxn >= T.minAmountMinor) {
       const { sumMinor, count } = totalOf(spends, t);
-      if (count >= P.minHistory && mxn * BigInt(count) >= P.multipleOfAverage * sumMinor) {
+      if (count >= P.minHistory && mxn * BigInt(count) >= T.multipleOfAverage * sumMinor) {
         hits.push(this.#hit('amount-anomaly', record, [record.transactionId]));
       }
     }
@@ -358,8 +410,10 @@ export class DefinitionsDetector {
     if (cardPresent !== null && account.lastCardPresent !== null) {
       const previous = account.lastCardPresent;
       const km = distanceKm(previous, cardPresent);
-      const hours = (t - previous.at) / HOUR_MS;
-      if (km > P.minDistanceKm && (hours <= 0 || km / hours > P.maxSpeedKmh)) {
+      // A minute at least between the two (terminals' clocks disagree by seconds); a transaction
+      // older than the last card-present one (a late authorization) is no travel after it.
+      const hours = Math.max(t - previous.at, MINUTE_MS) / HOUR_MS;
+      if (t >= previous.at && km > P.minDistanceKm && km / hours > P.maxSpeedKmh) {
         hits.push(this.#hit('impossible-travel', record, [previous.transactionId, record.transactionId]));
       }
     }
@@ -384,14 +438,14 @@ export class DefinitionsDetector {
       t - inflow.at <= P.drainWithinMs
     ) {
       const out = inflow.outMinor + mxn;
-      if (out * 100n >= inflow.amountMinor * P.drainPercent) {
+      if (out * 100n >= inflow.amountMinor * T.drainPercent) {
         hits.push(this.#hit('rapid-drain', record, [...inflow.transactionIds, record.transactionId]));
       }
       drained = {
         ...inflow,
         outMinor: out,
         transactionIds: [...inflow.transactionIds, record.transactionId],
-        fired: out * 100n >= inflow.amountMinor * P.drainPercent,
+        fired: out * 100n >= inflow.amountMinor * T.drainPercent,
       };
     }
 
@@ -403,7 +457,7 @@ export class DefinitionsDetector {
     // limit-breach
     const usage = usageOn(account.usage, t);
     if (mxn !== null) {
-      const limits = this.#deps.limitsOf(record.accountId);
+      const limits = scaled(this.#deps.limitsOf(record.accountId), T.limitPercent);
       const daySpend = kind === 'transfer' ? usage.daySpendMinor : usage.daySpendMinor + mxn;
       const dayAtm = kind === 'atm' ? usage.dayAtmMinor + mxn : usage.dayAtmMinor;
       const dayTransfers = kind === 'transfer' ? usage.dayTransfersMinor + mxn : usage.dayTransfersMinor;
@@ -427,7 +481,9 @@ export class DefinitionsDetector {
     spends.push(spend);
     while (spends.length > 0 && (spends[0] as Spend).at < t - AVERAGE_WINDOW_MS) spends.shift();
     if (t > account.lastSpendAt) account.lastSpendAt = t;
-    if (cardPresent !== null) account.lastCardPresent = cardPresent;
+    if (cardPresent !== null && (account.lastCardPresent === null || t >= account.lastCardPresent.at)) {
+      account.lastCardPresent = cardPresent;
+    }
     if (firstHighRisk) account.highRiskPaid.add(mcc);
     if (drained !== null) account.inflow = drained;
     return hits;

@@ -61,7 +61,8 @@ export function planIncident(pattern: RuleId, deps: FraudDeps, at: number): Plan
     const account = accountFor(pattern, deps);
     if (account === null) return null;
     const life = lifeOf(account);
-    if (life.incidents.has(pattern) || cityAt(account, at) === null) continue;
+    // Not while travelling: an incident's places are where the account is for its whole span.
+    if (life.incidents.has(pattern) || (life.trip !== null && at < life.trip.backAt + HOUR_MS)) continue;
     const steps = PLANNERS[pattern](deps, account, at);
     if (steps === null) continue;
     life.incidents.add(pattern);

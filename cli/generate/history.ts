@@ -59,14 +59,14 @@ export class HistoryPrelude {
       if (life.history === 'new') continue;
       const opened =
         life.history === 'dormant'
-          ? begin + random.fraction() * 5 * DAY_MS
+          ? begin + random.fraction() * 3 * DAY_MS
           : begin + random.fraction() * 0.3 * options.days * DAY_MS;
       const until =
         life.history === 'regular'
           ? options.startTime - HOUR_MS
           : life.history === 'quiet'
             ? options.startTime - (30 + random.fraction() * 50) * DAY_MS
-            : options.startTime - (101 + random.fraction() * 9) * DAY_MS;
+            : options.startTime - (101 + random.fraction() * 6) * DAY_MS;
       if (until <= opened + DAY_MS) continue;
       const at = Math.floor(opened);
       // The first payroll opens the account; more come on quincenas while it is active.
@@ -121,7 +121,7 @@ export class HistoryPrelude {
     if (steps.length > 0 && this.#options.probe(spends(steps)).length === 0) this.#schedule(steps);
     else this.#undo(account, steps);
     // Sparse months ago, denser in the last month (the 30-day averages need a few spends).
-    const recent = at > this.#options.startTime - 35 * DAY_MS;
+    const recent = at > this.#options.startTime - 35 * DAY_MS || lifeOf(account).history === 'dormant';
     const meanDays = MEAN_GAP_DAYS[account.profile.name] * (recent ? 1 : 2.5);
     const gap = -Math.log(1 - random.fraction()) * meanDays * DAY_MS;
     const next = Math.floor(at + Math.max(HOUR_MS, gap));

@@ -11,7 +11,8 @@ import type { RecordSerde, SerdeContext } from '../../processor/index.ts';
 // tasks expect them.
 import { javaCompatiblePartitioner } from '../../processor/kafka/kafkajs/partitioner.ts';
 import type { TransactionRecord } from '../../topologies/transactions/transaction.ts';
-import { TransactionSinkError, type TransactionSink } from './sink.ts';
+import type { LimitUpdate } from './limits.ts';
+import { TransactionSinkError, type LimitSink, type TransactionSink } from './sink.ts';
 
 export interface KafkaSinkOptions {
   brokers: string[];
@@ -31,28 +32,48 @@ function isRetriable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
 }
 
-class KafkaTransactionSink implements TransactionSink {
+/** What is sent: keyed by account, timestamped with its own time, named in errors by its id. */
+interface KeyedRecord {
+  accountId: string;
+}
+interface RecordShape<T extends KeyedRecord> {
+  timestampOf: (record: T) => number;
+  nameOf: (record: T) => string;
+}
+
+const TRANSACTIONS: RecordShape<TransactionRecord> = {
+  timestampOf: (record) => record.eventTime,
+  nameOf: (record) => `transaction ${record.transactionId}`,
+};
+const LIMITS: RecordShape<LimitUpdate> = {
+  timestampOf: (record) => record.updatedAt,
+  nameOf: (record) => `the limits of ${record.accountId}`,
+};
+
+class KafkaRecordSink<T extends KeyedRecord> {
   readonly #producer: Producer;
   readonly #topic: string;
-  readonly #serde: RecordSerde<TransactionRecord>;
+  readonly #serde: RecordSerde<T>;
+  readonly #shape: RecordShape<T>;
   readonly #context: SerdeContext;
 
-  constructor(producer: Producer, topic: string, serde: RecordSerde<TransactionRecord>) {
+  constructor(producer: Producer, topic: string, serde: RecordSerde<T>, shape: RecordShape<T>) {
     this.#producer = producer;
     this.#topic = topic;
     this.#serde = serde;
+    this.#shape = shape;
     this.#context = { topic, part: 'value' };
   }
 
-  async send(records: readonly TransactionRecord[]): Promise<void> {
+  async send(records: readonly T[]): Promise<void> {
     const messages: Message[] = new Array<Message>(records.length);
     for (let i = 0; i < records.length; i++) {
-      const record = records[i] as TransactionRecord;
+      const record = records[i] as T;
       const value = this.#encode(record);
       messages[i] = {
         key: record.accountId,
         value: Buffer.isBuffer(value) ? value : await value,
-        timestamp: String(record.eventTime),
+        timestamp: String(this.#shape.timestampOf(record)),
       };
     }
     try {
@@ -74,7 +95,7 @@ class KafkaTransactionSink implements TransactionSink {
   }
 
   /** Synchronous once the schema is registered: only the first record waits on the registry. */
-  #encode(record: TransactionRecord): Buffer | Promise<Buffer> {
+  #encode(record: T): Buffer | Promise<Buffer> {
     let value: Buffer | Promise<Buffer>;
     try {
       value = this.#serde.serialize(record, this.#context);
@@ -87,20 +108,34 @@ class KafkaTransactionSink implements TransactionSink {
     });
   }
 
-  #encodingFailed(record: TransactionRecord, error: unknown): TransactionSinkError {
-    return new TransactionSinkError(
-      `cannot encode transaction ${record.transactionId}: ${messageOf(error)}`,
-      {
-        retriable: false,
-        context: { topic: this.#topic },
-        cause: error,
-      },
-    );
+  #encodingFailed(record: T, error: unknown): TransactionSinkError {
+    return new TransactionSinkError(`cannot encode ${this.#shape.nameOf(record)}: ${messageOf(error)}`, {
+      retriable: false,
+      context: { topic: this.#topic },
+      cause: error,
+    });
   }
 }
 
 /** Connects a producer to the brokers, after checking that the topic exists. */
 export async function connectKafkaSink(options: KafkaSinkOptions): Promise<TransactionSink> {
+  return connect(options, TRANSACTIONS);
+}
+
+export interface KafkaLimitSinkOptions extends Omit<KafkaSinkOptions, 'serde'> {
+  /** The account-limits topic's value serde (limit-update.avsc through the registry). */
+  serde: RecordSerde<LimitUpdate>;
+}
+
+/** The same for the accounts' limit records (key accountId, timestamp updatedAt). */
+export async function connectKafkaLimitSink(options: KafkaLimitSinkOptions): Promise<LimitSink> {
+  return connect(options, LIMITS);
+}
+
+async function connect<T extends KeyedRecord>(
+  options: Omit<KafkaSinkOptions, 'serde'> & { serde: RecordSerde<T> },
+  shape: RecordShape<T>,
+): Promise<KafkaRecordSink<T>> {
   const kafka = new Kafka({
     clientId: options.clientId ?? 'saldo-generate',
     brokers: options.brokers,
@@ -147,5 +182,5 @@ export async function connectKafkaSink(options: KafkaSinkOptions): Promise<Trans
     createPartitioner: javaCompatiblePartitioner,
   });
   await producer.connect();
-  return new KafkaTransactionSink(producer, options.topic, options.serde);
+  return new KafkaRecordSink(producer, options.topic, options.serde, shape);
 }

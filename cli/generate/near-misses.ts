@@ -91,7 +91,7 @@ export function planNearMiss(
         );
         t += random.between(20, 240) * MINUTE_MS;
       }
-      return account.spendable.MXN > 0n ? steps : null;
+      return account.spendable.MXN > 30_000n ? steps : null;
     }
     case 'lottery': {
       const category = TIMED_CATEGORIES.lottery;

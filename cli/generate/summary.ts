@@ -147,6 +147,22 @@ export function formatSummary(summary: GenerateSummary): string {
     ],
     ['expected balances', summary.expectedPath ?? '(not written: use --expected <file>)'],
   ];
+  if (summary.fraud !== undefined) {
+    const injected = Object.values(summary.fraud.injected).reduce((sum, n) => sum + n, 0);
+    const labels = Object.values(summary.fraud.labels).reduce((sum, n) => sum + n, 0);
+    rows.push(
+      ['history', `${formatCount(summary.historyRecords)} records before the live traffic`],
+      ['limit records', formatCount(summary.limitRecords ?? 0)],
+      [
+        'fraud incidents',
+        `${formatCount(injected)} injected (${formatCount(summary.fraud.unexhibited)} not shown in full by the end)`,
+      ],
+      [
+        'labels',
+        `${formatCount(labels)} (${formatCount(summary.fraud.incidental)} incidental) in ${summary.labelsPath ?? '(not written: use --labels <file>)'}`,
+      ],
+    );
+  }
   const byType = TRANSACTION_TYPES.map((type): [string, string] => [
     `  ${type}`,
     formatCount(summary.byType[type]),

@@ -225,6 +225,11 @@ export class TrafficGenerator {
   /** Records emitted go through the run's own balances and the definitions (realistic runs). */
   #observe(record: TransactionRecord): void {
     if (this.#realism === null) return;
+    if (record.type === 'INCREMENTAL_AUTHORIZATION') {
+      const pending = this.#accountOf(record.accountId).life?.pending;
+      const at = pending?.indexOf(record) ?? -1;
+      if (at >= 0) pending?.splice(at, 1);
+    }
     this.#realism.balances.apply(record);
     this.#realism.detector.apply(record);
   }
@@ -309,6 +314,7 @@ export class TrafficGenerator {
         reserved: false,
         paidOn: 0,
         incidents: new Set(),
+        pending: [],
       };
     });
     const dormant: AccountState[] = [];
@@ -330,7 +336,7 @@ export class TrafficGenerator {
         ? new HistoryPrelude(context, this.#accounts, {
             startTime,
             days: options.historyDays,
-            probe: (records) => detector.probe(records),
+            probe: (records) => detector.probe(records, true),
           })
         : null;
     const averageOf = (account: AccountState, at: number) => detector.average(account.id, at);
@@ -431,9 +437,16 @@ export class TrafficGenerator {
     const started = account.started;
     const steps = plan();
     if (steps !== null) {
-      // Steps due later (incrementals) are checked as if they came now: close enough, and safe.
+      // Steps due later (incrementals) are checked as if they came now, with those of earlier
+      // stories not sent yet: close enough, and safe.
       for (const step of steps) if (step.at === undefined) step.record.eventTime = at;
-      if (realism.detector.probe(spendsOf(steps)).length === 0) return steps;
+      const pending = life.pending.map((record) => ({ ...record, eventTime: at }));
+      const affordable = account.spendable.MXN >= 0n && account.spendable.USD >= 0n;
+      if (affordable && realism.detector.probe([...pending, ...spendsOf(steps)], true).length === 0) {
+        for (const step of steps)
+          if (step.record.type === 'INCREMENTAL_AUTHORIZATION') life.pending.push(step.record);
+        return steps;
+      }
     }
     account.spendable.MXN = spendable.MXN;
     account.spendable.USD = spendable.USD;

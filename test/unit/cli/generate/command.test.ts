@@ -44,17 +44,21 @@ describe('saldo generate, as the command runs it', () => {
       deps,
     );
     expect(JSON.parse(out.join('')) as GenerateSummary).toEqual(summary);
-    expect(summary).toMatchObject({ records: 2_000, seed: 3, accounts: 50, expectedPath: expected });
+    expect(summary).toMatchObject({ seed: 3, accounts: 50, expectedPath: expected, stoppedBy: 'count' });
+    // 2,000 live records after the history.
+    expect(summary.records - summary.historyRecords).toBe(2_000);
+    expect(summary.historyRecords).toBeGreaterThan(0);
     expect((await readExpectedBalances(expected)).size).toBe(summary.accountsWithBalances);
     expect(err[0]).toMatch(
-      /^saldo generate: 2,000 records \(50 accounts, as fast as possible, seed 3\) to nowhere \(dry run\)\n$/,
+      /^saldo generate: 2,000 records \(50 accounts, as fast as possible, seed 3; event time over 5d from .+, 120 days of history, fraud 0\.01\) to nowhere \(dry run\)\n$/,
     );
   });
 
   it('prints the summary as a table without --json', async () => {
     const { out, io: deps } = io();
     await generateCommandAction({ count: '100', dryRun: true }, deps);
-    expect(out.join('')).toMatch(/^records +100 in/m);
+    expect(out.join('')).toMatch(/^records +[\d,]+ in/m);
+    expect(out.join('')).toMatch(/^labels +\d+ \(\d+ incidental\) in \(not written/m);
   });
 
   it('refuses invalid options before generating anything', async () => {

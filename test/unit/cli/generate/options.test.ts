@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   GENERATE_DEFAULTS,
-  generateConfigFrom,
   MAX_EVENT_TIME_SPAN_MS,
+  MAX_REALISTIC_SPAN_MS,
+  RULE_IDS,
+  defaultEventSpanMs,
+  generateConfigFrom,
 } from '../../../../cli/generate/index.ts';
 import { ConfigError } from '../../../../processor/index.ts';
 
@@ -19,13 +22,17 @@ function problems(flags: Parameters<typeof generateConfigFrom>[1], env: NodeJS.P
 }
 
 describe('saldo generate options', () => {
-  it('default to a counted run of a thousand accounts, starting now, to the transactions topic', () => {
+  it('default to a counted run of a thousand accounts, ending now, to the transactions topic', () => {
     const config = generateConfigFrom({}, {}, NOW);
+    // Ten records per account, about three hours of event time each: 30 h, ending now.
+    const spanMs = 30 * 3_600_000;
     expect(config).toMatchObject({
       accounts: GENERATE_DEFAULTS.accounts,
       count: GENERATE_DEFAULTS.count,
       seed: GENERATE_DEFAULTS.seed,
-      startTime: NOW,
+      startTime: NOW - spanMs,
+      realistic: { spanMs, historyDays: 120, fraudRate: 0.01, patterns: [...RULE_IDS] },
+      limitsTopic: 'account-limits',
       topic: 'transactions',
       batchSize: GENERATE_DEFAULTS.batchSize,
       registryUrl: GENERATE_DEFAULTS.registryUrl,
@@ -35,6 +42,61 @@ describe('saldo generate options', () => {
     expect(config.durationMs).toBeUndefined();
     expect(config.rate).toBeUndefined();
     expect(config.expectedPath).toBeUndefined();
+    expect(config.labelsPath).toBeUndefined();
+  });
+
+  it('spread realistic event time over the span asked for, with the fraud, history and limits asked for', () => {
+    const config = generateConfigFrom(
+      { SALDO_LIMITS_TOPIC: 'limits-env' },
+      {
+        eventSpan: '3d',
+        historyDays: '100',
+        fraudRate: '0.05',
+        patterns: 'card-testing, overdraft',
+        labels: 'l.jsonl',
+      },
+      NOW,
+    );
+    expect(config).toMatchObject({
+      startTime: NOW - 3 * 86_400_000,
+      realistic: {
+        spanMs: 3 * 86_400_000,
+        historyDays: 100,
+        fraudRate: 0.05,
+        patterns: ['card-testing', 'overdraft'],
+      },
+      labelsPath: 'l.jsonl',
+      limitsTopic: 'limits-env',
+    });
+    expect(generateConfigFrom({}, { limitsTopic: 'lim', limits: false }, NOW).limitsTopic).toBeNull();
+    expect(generateConfigFrom({}, { eventSpan: 'emission' }, NOW)).toMatchObject({
+      startTime: NOW,
+      realistic: undefined,
+      limitsTopic: null,
+    });
+  });
+
+  it('choose a default span from the records per account, from an hour to six days', () => {
+    expect(defaultEventSpanMs(10_000, 1_000)).toBe(30 * 3_600_000);
+    expect(defaultEventSpanMs(100, 1_000)).toBe(3_600_000);
+    expect(defaultEventSpanMs(1_000_000, 1_000)).toBe(MAX_REALISTIC_SPAN_MS);
+  });
+
+  it('refuse what realistic event time cannot do', () => {
+    const message = problems({
+      eventSpan: '8d',
+      fraudRate: '2',
+      patterns: 'card-testing,bogus',
+      historyDays: '-1',
+    });
+    expect(message).toContain('--event-span: must be at most 6d');
+    expect(message).toContain('--fraud-rate: must be a share');
+    expect(message).toContain('--patterns: must be rule ids');
+    expect(message).toContain('--history-days');
+    expect(problems({ duration: '30s' })).toContain('give a count, or a rate and a duration');
+    expect(problems({ eventSpan: 'emission', labels: 'l.jsonl' })).toContain(
+      '--labels: labels need realistic event time',
+    );
   });
 
   it('read the brokers, the registry and the topic from the environment, flags first', () => {
@@ -78,7 +140,7 @@ describe('saldo generate options', () => {
     });
     expect(generateConfigFrom({}, { startTime: '1767225600000' }, NOW).startTime).toBe(1_767_225_600_000);
     // A duration alone: no default count.
-    expect(generateConfigFrom({}, { duration: '30s' }, NOW).count).toBeUndefined();
+    expect(generateConfigFrom({}, { duration: '30s', rate: '100' }, NOW).count).toBeUndefined();
   });
 
   it('report every problem at once, each by its flag', () => {
@@ -108,15 +170,20 @@ describe('saldo generate options', () => {
     expect(message).toContain('--duration: must be a duration such as 30s, 5m or 2h');
   });
 
-  it('refuse a run whose event times would span more than the limit', () => {
+  it('refuse a run whose event times would span more than the limit, when event time follows emission', () => {
     const spanHours = `${MAX_EVENT_TIME_SPAN_MS / 3_600_000} h`;
-    expect(problems({ count: String(MAX_EVENT_TIME_SPAN_MS + 2) })).toContain(spanHours);
-    expect(() => generateConfigFrom({}, { count: String(MAX_EVENT_TIME_SPAN_MS + 1) }, NOW)).not.toThrow();
-    expect(problems({ count: '100000', rate: '1' })).toMatch(
+    const emission = { eventSpan: 'emission' };
+    expect(problems({ ...emission, count: String(MAX_EVENT_TIME_SPAN_MS + 2) })).toContain(spanHours);
+    expect(() =>
+      generateConfigFrom({}, { ...emission, count: String(MAX_EVENT_TIME_SPAN_MS + 1) }, NOW),
+    ).not.toThrow();
+    expect(problems({ ...emission, count: '100000', rate: '1' })).toMatch(
       /--count: 100000 records 1000 ms apart span more than/,
     );
-    expect(problems({ duration: '7h', rate: '10' })).toMatch(/--duration: .* at most 6 h/);
+    expect(problems({ ...emission, duration: '7h', rate: '10' })).toMatch(/--duration: .* at most 6 h/);
     // Unlimited and timed: the run itself stops at the span.
-    expect(() => generateConfigFrom({}, { duration: '7h' }, NOW)).not.toThrow();
+    expect(() => generateConfigFrom({}, { ...emission, duration: '7h' }, NOW)).not.toThrow();
+    // Realistic event time is apart from the rate: a slow, long run is fine.
+    expect(() => generateConfigFrom({}, { count: '100000', rate: '1' }, NOW)).not.toThrow();
   });
 });
