@@ -57,6 +57,8 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (fetchMaxPerPartition !== undefined) input.fetchMaxBytesPerPartition = fetchMaxPerPartition;
   const streamThreads = numberOrUndefined(flags.streamThreads ?? env.SALDO_STREAM_THREADS);
   if (streamThreads !== undefined) input.streamThreads = streamThreads;
+  const idle = numberOrUndefined(env.SALDO_MAX_TASK_IDLE_MS);
+  if (idle !== undefined) input.maxTaskIdleMs = idle;
   const attempts = numberOrUndefined(env.SALDO_UNRECOVERABLE_COMMIT_ATTEMPTS);
   if (attempts !== undefined) input.unrecoverableCommitAttempts = attempts;
   const createTopics = flags.createTopics ?? TRUE.has((env.SALDO_CREATE_TOPICS ?? '').toLowerCase());

@@ -21,6 +21,16 @@ export const streamsConfigSchema = z.object({
   stateDir: z.string().min(1),
   processingGuarantee: z.enum(['exactly-once', 'at-least-once']).default('exactly-once'),
   commitIntervalMs: z.number().int().min(1).max(600_000).default(100),
+  /**
+   * How long a task with several input partitions (a stream and a table, say) waits for an empty
+   * one before processing the others' records (Kafka Streams' max.task.idle.ms; processor/
+   * partition-group.ts). 0, Kafka Streams' default and ours: wait only for a partition known to
+   * hold records not fetched yet, never for records that do not exist yet, so a quiet table topic
+   * adds no latency, and order holds for whatever both inputs hold when fetched. More trades latency
+   * for order when one input's producer runs late; -1 never waits (arrival order among what is
+   * buffered). A task with one input never waits.
+   */
+  maxTaskIdleMs: z.number().int().min(-1).max(600_000).default(0),
   /** A task commits early once it buffers this many records, so memory stays bounded. */
   maxBufferedRecordsPerTask: z.number().int().min(1).default(5_000),
   /**

@@ -13,6 +13,7 @@ import { tpKey } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { restoreTask, type RestoreSummary } from './restore.ts';
+import type { PartitionGroup } from './partition-group.ts';
 import { bootstrapTables } from './table-bootstrap.ts';
 import type { PostCommitHook, TaskStartedEvent } from './post-commit.ts';
 import { StreamTask, type CommitOutcome } from './task.ts';
@@ -131,17 +132,11 @@ export class TaskManager {
       task = this.#tasks.get(p);
       if (!task) return;
     }
+    const group = task.partitionGroup;
+    if (group !== undefined) return this.#onGroupedBatch(task, group, batch, control);
     await task.lock.run(async () => {
       if (task.state !== 'running' || this.#tasks.get(p) !== task) return;
-      const key = tpKey(batch);
-      const awaited = this.#awaitedFetch.get(key);
-      if (awaited !== undefined) {
-        // A batch fetched from beyond the seek target would skip records: drop it. One fetched at or
-        // before it is safe (the task skips offsets it has already processed), and covers a target
-        // that retention has since deleted, where the consumer restarts from the log start.
-        if (batch.fetchedOffset > awaited) return;
-        this.#awaitedFetch.delete(key);
-      }
+      if (!this.#isAwaitedFetch(batch)) return;
       let yieldedAt = performance.now();
       let last: number | undefined;
       for (const record of batch.records) {
@@ -169,6 +164,65 @@ export class TaskManager {
     });
   }
 
+  /**
+   * After a seek, only a batch fetched at or before the seek target is taken. One fetched from
+   * beyond it would skip records: it is dropped. One fetched at or before it is safe (records below
+   * the task's next offset are skipped), and covers a target that retention has since deleted,
+   * where the consumer restarts from the log start.
+   */
+  #isAwaitedFetch(batch: ConsumedBatch): boolean {
+    const key = tpKey(batch);
+    const awaited = this.#awaitedFetch.get(key);
+    if (awaited === undefined) return true;
+    if (batch.fetchedOffset > awaited) return false;
+    this.#awaitedFetch.delete(key);
+    return true;
+  }
+
+  /**
+   * A batch of a task with several input partitions: buffered in the task's partition group and
+   * marked consumed (so the consumer fetches on), then the group's records are processed in
+   * timestamp order as far as the group allows (processor/partition-group.ts).
+   */
+  async #onGroupedBatch(
+    task: StreamTask,
+    group: PartitionGroup,
+    batch: ConsumedBatch,
+    control: BatchControl,
+  ): Promise<void> {
+    if (task.state !== 'running' || this.#tasks.get(batch.partition) !== task) return;
+    if (!this.#isAwaitedFetch(batch)) return;
+    const consumed = group.add(batch);
+    if (consumed !== undefined) control.resolve(consumed);
+    // The consumer hands over the batches of one fetch in one turn: let them all into the group
+    // before choosing, so that order holds across everything one fetch brought.
+    await new Promise((resolve) => setImmediate(resolve));
+    await task.lock.run(() => this.#processGroup(task, group, control));
+  }
+
+  /** Processes the group's records in order until it has none it may hand out; under the task's lock. */
+  async #processGroup(task: StreamTask, group: PartitionGroup, control?: BatchControl): Promise<void> {
+    if (task.state !== 'running' || this.#tasks.get(task.partition) !== task) return;
+    let yieldedAt = performance.now();
+    for (;;) {
+      if (control?.isStale() === true || this.#stopping) return;
+      let next = group.next(this.#deps.clock.now());
+      if (next instanceof Promise) next = await next;
+      if (next === undefined) return;
+      const pending = task.processNow(next.record, next.decoded);
+      if (pending) await pending;
+      if (task.needsCommit(this.#deps.clock.now())) {
+        await this.#commit(task);
+        if (this.#tasks.get(task.partition) !== task) return; // the commit failed and the task was closed
+      }
+      if (performance.now() - yieldedAt > YIELD_EVERY_MS) {
+        if (control !== undefined) await control.heartbeat();
+        await new Promise((resolve) => setImmediate(resolve));
+        yieldedAt = performance.now();
+      }
+    }
+  }
+
   /** Periodic work: wall-clock punctuation and commits of tasks whose interval has elapsed. */
   async tick(): Promise<void> {
     const now = this.#deps.clock.now();
@@ -177,6 +231,9 @@ export class TaskManager {
         task.lock.run(async () => {
           if (task.state !== 'running' || this.#stopping) return;
           await task.punctuateWallClock(now);
+          // Records a grouped task held back for an empty partition go once the wait is over.
+          const group = task.partitionGroup;
+          if (group !== undefined && group.buffered > 0) await this.#processGroup(task, group);
           if (task.needsCommit(now)) await this.#commit(task);
         }),
       ),
@@ -278,11 +335,17 @@ export class TaskManager {
       // Start each input exactly where the committed offsets say (a table where its bootstrap
       // stopped): kafkajs may have read older committed offsets at assignment, or be ahead after
       // a failed commit.
+      const positions = new Map<string, number>();
+      const ends = new Map<string, number>();
       for (const tp of inputs) {
         const offset = task.nextOffset(tp.topic) ?? ranges.get(tpKey(tp))?.start ?? 0;
         this.#awaitedFetch.set(tpKey(tp), offset);
         this.#deps.consumer().seek({ ...tp, offset });
+        positions.set(tp.topic, offset);
+        // A table's bootstrap may have read past the end taken before it.
+        ends.set(tp.topic, Math.max(offset, ranges.get(tpKey(tp))?.end ?? 0));
       }
+      task.openPartitionGroup(positions, ends);
       this.#announceStart(task);
       this.#tasks.set(p, task);
       this.#deps.onRestored?.(taskId, summary);

@@ -19,6 +19,7 @@ import type { EngineMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
 import { TaskProcessorContext, type Punctuator, type TaskView } from './processor-context.ts';
 import type { SerdeContext } from './serde.ts';
+import { PartitionGroup, orderingTimeOf } from './partition-group.ts';
 import { tableSourceNode, tableWriter } from './table-source.ts';
 import { TaskLifecycle, type TaskState } from './task-state.ts';
 import type { Processor, RecordOrigin, SinkNode, SourceNode, StreamRecord, Topology } from './topology.ts';
@@ -203,6 +204,7 @@ export class StreamTask implements TaskView {
    * the committed offset (local state may be older), and below it make no dead letters again.
    */
   #bootstrapCommitted: Map<string, number> | undefined;
+  #partitionGroup: PartitionGroup | undefined;
 
   constructor(deps: StreamTaskDeps) {
     this.#deps = deps;
@@ -444,6 +446,31 @@ export class StreamTask implements TaskView {
     }
   }
 
+  /** The buffer of a task with several input partitions, once opened; undefined for one input. */
+  get partitionGroup(): PartitionGroup | undefined {
+    return this.#partitionGroup;
+  }
+
+  /**
+   * With several input partitions, opens the group that buffers them and hands out records in
+   * timestamp order (processor/partition-group.ts), tables first on equal timestamps. `positions`
+   * are the offsets the consumer was sought to, `ends` the partitions' end offsets at the start.
+   */
+  openPartitionGroup(positions: ReadonlyMap<string, number>, ends: ReadonlyMap<string, number>): void {
+    const topics = this.#deps.topology.sourceTopics;
+    if (topics.length < 2) return;
+    const tables = new Set([...this.#deps.topology.tables.values()].map((t) => t.topic));
+    const ordered = [...topics.filter((t) => tables.has(t)), ...topics.filter((t) => !tables.has(t))];
+    this.#partitionGroup = new PartitionGroup(
+      ordered.map((topic) => ({ topic, position: positions.get(topic) ?? 0, end: ends.get(topic) ?? 0 })),
+      {
+        maxTaskIdleMs: this.#deps.config.maxTaskIdleMs,
+        maxBufferedRecordsPerPartition: this.#deps.config.maxBufferedRecordsPerTask,
+        orderingTime: (record) => orderingTimeOf(this.#inputs.get(record.topic), record),
+      },
+    );
+  }
+
   /** The offset the consumer must start this topic-partition from, if known. */
   nextOffset(topic: string): number | undefined {
     return this.#nextOffsets.get(tpKey({ topic, partition: this.partition }))?.offset;
@@ -468,9 +495,9 @@ export class StreamTask implements TaskView {
    * resolved promise saves every record a suspension of the caller. Throws the engine's own
    * failures synchronously (a record's failures become dead letters).
    */
-  processNow(record: ConsumedRecord): Promise<void> | undefined {
+  processNow(record: ConsumedRecord, decoded?: { readonly value: unknown }): Promise<void> | undefined {
     try {
-      return this.#process(record);
+      return this.#process(record, decoded);
     } catch (error) {
       this.#current = undefined;
       this.#origin = undefined;
@@ -478,7 +505,8 @@ export class StreamTask implements TaskView {
     }
   }
 
-  #process(record: ConsumedRecord): Promise<void> | undefined {
+  /** `decoded`: the value, when the partition group decoded it already to order the record. */
+  #process(record: ConsumedRecord, decoded?: { readonly value: unknown }): Promise<void> | undefined {
     const input = this.#inputs.get(record.topic);
     if (!input) throw new Error(`task ${this.taskId} has no source for topic ${record.topic}`);
     const inputKey = record.partition === this.partition ? input.offsetKey : tpKey(record);
@@ -499,9 +527,16 @@ export class StreamTask implements TaskView {
     try {
       // Await only what is asynchronous (Avro): each needless await costs every record a turn.
       const key = record.key === null ? null : source.keySerde.deserialize(record.key, input.keyContext);
-      if (key instanceof Promise) return this.#processAsync(record, input, inputKey, next, outgoingMark, key);
+      if (key instanceof Promise) {
+        const valueDecoding = decoded === undefined ? NOT_DECODED : decoded.value;
+        return this.#processAsync(record, input, inputKey, next, outgoingMark, key, valueDecoding);
+      }
       const value =
-        record.value === null ? null : source.valueSerde.deserialize(record.value, input.valueContext);
+        decoded !== undefined
+          ? decoded.value
+          : record.value === null
+            ? null
+            : source.valueSerde.deserialize(record.value, input.valueContext);
       if (value instanceof Promise) {
         return this.#processAsync(record, input, inputKey, next, outgoingMark, key, value);
       }

@@ -148,6 +148,13 @@ export interface ConsumedBatch {
   /** The offset the fetch asked for: after a seek, tells batches fetched before it from those after. */
   fetchedOffset: number;
   records: ConsumedRecord[];
+  /**
+   * The offset of the batch's last entry, transaction markers included (the records end earlier
+   * when markers follow them); absent when the client does not say.
+   */
+  lastOffset?: number;
+  /** The partition's high watermark at the fetch: what a task with several inputs knows of its lag. */
+  highWatermark?: number;
 }
 
 export interface BatchControl {

@@ -95,6 +95,8 @@ export class KafkaJsGroupConsumer implements GroupConsumer {
             partition: batch.partition,
             fetchedOffset: Number((batch as unknown as { fetchedOffset: string }).fetchedOffset),
             records,
+            lastOffset: Number(batch.lastOffset()),
+            highWatermark: Number(batch.highWatermark),
           },
           {
             heartbeat,

@@ -154,6 +154,8 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
             topic: message.topic,
             partition: message.partition,
             fetchedOffset: message.fetchedOffset,
+            ...(message.lastOffset === undefined ? {} : { lastOffset: message.lastOffset }),
+            ...(message.highWatermark === undefined ? {} : { highWatermark: message.highWatermark }),
             records: unpackConsumed(message.records),
           },
           control,

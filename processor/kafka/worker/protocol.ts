@@ -56,6 +56,8 @@ export type FromWorker =
       topic: string;
       partition: number;
       fetchedOffset: number;
+      lastOffset?: number;
+      highWatermark?: number;
       records: PackedRecords;
     }
   | { kind: 'stale'; batchId: number }

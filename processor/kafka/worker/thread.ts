@@ -152,6 +152,8 @@ async function startConsumer(settings: GroupSettings): Promise<void> {
             topic: batch.topic,
             partition: batch.partition,
             fetchedOffset: batch.fetchedOffset,
+            ...(batch.lastOffset === undefined ? {} : { lastOffset: batch.lastOffset }),
+            ...(batch.highWatermark === undefined ? {} : { highWatermark: batch.highWatermark }),
             records,
           },
           [records.buffer],

@@ -118,4 +118,18 @@ describe('start-up configuration', () => {
       validateStreamsConfig(streamsConfigFrom({ SALDO_FETCH_MAX_BYTES_PER_PARTITION: 'lots' }, {})),
     ).toThrow(/fetchMaxBytesPerPartition/);
   });
+  it('waits for an empty input partition only when known to lag unless set: -1 to 10 min, from SALDO_MAX_TASK_IDLE_MS', () => {
+    const base = { applicationId: 'a', brokers: ['h:1'], stateDir: '/s' };
+    expect(validateStreamsConfig(base).maxTaskIdleMs).toBe(0);
+    expect(
+      validateStreamsConfig(streamsConfigFrom({ SALDO_MAX_TASK_IDLE_MS: '250' }, {})).maxTaskIdleMs,
+    ).toBe(250);
+    expect(validateStreamsConfig(streamsConfigFrom({ SALDO_MAX_TASK_IDLE_MS: '-1' }, {})).maxTaskIdleMs).toBe(
+      -1,
+    );
+    expect(() => validateStreamsConfig({ ...base, maxTaskIdleMs: -2 })).toThrow(/maxTaskIdleMs/);
+    expect(() => validateStreamsConfig(streamsConfigFrom({ SALDO_MAX_TASK_IDLE_MS: 'a while' }, {}))).toThrow(
+      /maxTaskIdleMs/,
+    );
+  });
 });

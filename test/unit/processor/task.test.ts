@@ -262,4 +262,30 @@ describe('StreamTask', () => {
     const { state } = await runningTask(topology, { stateCacheMaxBytesPerTask: 123_456 });
     expect(state.engine('totals').cacheStats.maxBytes).toBe(123_456);
   });
+
+  it('processes a record with the value its partition group decoded to order it, without decoding again', async () => {
+    let decodes = 0;
+    const json = recordSerde(jsonSerde<number>(), 'json');
+    const counting: RecordSerde<number> = {
+      name: 'counting',
+      serialize: (value, ctx) => json.serialize(value, ctx),
+      deserialize: (bytes, ctx) => {
+        decodes += 1;
+        return json.deserialize(bytes, ctx);
+      },
+    };
+    const seen: unknown[] = [];
+    const topology = new TopologyBuilder()
+      .addSource('in', { topics: ['in'], keySerde: recordSerde(stringSerde, 'string'), valueSerde: counting })
+      .addProcessor('p', {
+        parents: ['in'],
+        create: () => ({ process: (record: StreamRecord<string, number>) => void seen.push(record.value) }),
+      })
+      .build();
+    const { task } = await runningTask(topology);
+    await task.process(consumed('in', 0, 'k', 1));
+    expect(task.processNow(consumed('in', 1, 'k', 2), { value: 20 })).toBeUndefined();
+    expect(seen).toEqual([1, 20]);
+    expect(decodes).toBe(1);
+  });
 });
