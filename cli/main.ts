@@ -9,6 +9,8 @@ import { schemasRegisterCommand } from './commands/schemas.ts';
 import { formatTopicReports, topicsCreateCommand, type TopicsCreateFlags } from './commands/topics.ts';
 import { topologySpecFrom } from './commands/topology-spec.ts';
 import { checkAsJson, formatCheck, verifyCommand, type VerifyFlags } from './commands/verify.ts';
+import { evaluateCommand, type EvaluateFlags } from './commands/evaluate.ts';
+import { evaluationAsJson, formatEvaluation } from './evaluate/index.ts';
 import { streamsConfigFrom } from './env-config.ts';
 import { productConfigFrom, type ProductFlags } from './product-config.ts';
 
@@ -88,6 +90,22 @@ export function buildCli(): Command {
     });
 
   program
+    .command('evaluate')
+    .description(
+      'score the fraud alerts on the alerts topic against the labels of a generated run: precision and recall per rule',
+    )
+    .requiredOption('--labels <file>', 'the ground truth (saldo generate --labels)')
+    .option('--topic <name>', 'the alerts topic (env SALDO_ALERTS_TOPIC, default fraud-alerts)')
+    .option('--brokers <list>', 'Kafka bootstrap servers (env KAFKA_BROKERS)')
+    .option('--registry-url <url>', 'schema registry, Confluent API (env SCHEMA_REGISTRY_URL)')
+    .option('--timeout <duration>', 'give up reading the topic after this long (default 60s)')
+    .option('--json', 'print the result as one JSON object')
+    .action(async (flags: EvaluateFlags) => {
+      const evaluation = await evaluateCommand(flags);
+      console.log(flags.json ? evaluationAsJson(evaluation) : formatEvaluation(evaluation));
+    });
+
+  program
     .command('generate')
     .description(
       'produce realistic, deterministic transactions through the registry, and their expected balances',
@@ -110,7 +128,10 @@ export function buildCli(): Command {
     .option('--history-days <n>', 'days of each account’s history sent first (default 120; 0: none)')
     .option('--fraud-rate <share>', 'share of stories that are fraud incidents (default 0.01; 0: none)')
     .option('--patterns <list>', 'fraud patterns to inject, rule ids comma-separated (default: all ten)')
-    .option('--labels <file>', 'write the ground truth of the fraud rules here (JSON Lines, one incident per line)')
+    .option(
+      '--labels <file>',
+      'write the ground truth of the fraud rules here (JSON Lines, one incident per line)',
+    )
     .option(
       '--limits-topic <name>',
       'where the accounts’ limits are published first (env SALDO_LIMITS_TOPIC, default account-limits)',
