@@ -1,9 +1,12 @@
 /**
- * The product benchmark (`npm run bench:pipeline`): `saldo run` itself — the product topology, the
- * same code and serdes, compiled as a deployment runs it — on the local broker, exactly-once, with
- * Redis. Input comes from the generator (Avro through the registry), pre-produced for the saturation
- * phase; then a steady rate for end-to-end latency; then the counting topology's figure from the
- * same machine and hour (bench/engine.ts), so the product's cost per record over the engine's shows.
+ * The product benchmark (`npm run bench:pipeline`): `saldo run` itself — the whole product topology
+ * (balances, velocity, limits, rules), the same code and serdes, compiled as a deployment runs it —
+ * on the local broker, exactly-once, with Redis. Input comes from the generator (Avro through the
+ * registry, realistic event time over 30 days so that every account has a month of velocity
+ * state), pre-produced; the same input goes through `saldo run --no-fraud` first (the balances
+ * alone), then through the whole product for the saturation figures; then a steady rate for the
+ * end-to-end latency of balances and of alerts; then the counting topology's figure from the same
+ * machine and hour (bench/engine.ts), so the product's cost per record over the engine's shows.
  *
  *   npm run bench:pipeline [-- --transactions 2000000] [--accounts 1000000] [--json] [--no-append]
  */
@@ -17,6 +20,7 @@ import { parseArgs, promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Admin, Kafka } from 'kafkajs';
 import {
+  RULE_IDS,
   connectKafkaSink,
   runGenerator,
   silentProgress,
@@ -38,13 +42,15 @@ import {
   appendPipelineReport,
   pipelineJson,
   pipelineTargetChecks,
+  type AlertLatencyFigures,
+  type BalancesOnlyFigures,
   type CountingFigures,
   type LatencyFigures,
   type PipelineReport,
   type SaturationFigures,
 } from './pipeline/report.ts';
 import { SaldoProcess } from '../scripts/saldo-process.ts';
-import { watchVisibility } from './pipeline/visibility.ts';
+import { watchAlerts, watchVisibility } from './pipeline/visibility.ts';
 import { machineCpuTimes, percentile, stealShare } from './stats.ts';
 
 const execFileAsync = promisify(execFile);
@@ -60,6 +66,8 @@ const HELP = `usage: npm run bench:pipeline -- [options]
   --latency-rate N      transactions/s of the latency phase (default 5000)
   --latency-seconds N   how long the latency phase produces (default 60)
   --counting-records N  records of the counting topology's run (default 1000000; 0 skips it)
+  --input-days N        event time the pre-produced input spans, in days (default 30)
+  --no-balances-only    skip the balances-alone run (saldo run --no-fraud) on the same input
   --from-sources        run saldo from its .ts sources instead of compiled (.bench-build/)
   --node-options="..."  Node/V8 options of the saldo process (default: the recommended
                         "${RECOMMENDED_NODE_OPTIONS.join(' ')}", cli/node-options.ts)
@@ -69,6 +77,9 @@ const HELP = `usage: npm run bench:pipeline -- [options]
 `;
 
 const log = (line: string) => process.stderr.write(`[bench:pipeline] ${line}\n`);
+const DAY_MS = 86_400_000;
+/** Event time the latency phase's live traffic spreads over, from when it starts. */
+const LATENCY_SPAN_MS = 6 * 3_600_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const epochNow = () => performance.timeOrigin + performance.now();
 
@@ -148,13 +159,19 @@ async function measureLatency(opts: {
   admin: Admin;
   kafka: Kafka;
   appId: string;
-  topics: { transactions: string; balances: string };
+  topics: { transactions: string; balances: string; fraudAlerts: string };
   endpoints: { registryUrl: string; redisUrl: string; brokers: string[] };
   redisKeyPrefix: string;
   accounts: number;
   rate: number;
   seconds: number;
-}): Promise<LatencyFigures> {
+}): Promise<{ latency: LatencyFigures; alerts: AlertLatencyFigures }> {
+  const alertWatch = await watchAlerts({
+    kafka: opts.kafka,
+    registryUrl: opts.endpoints.registryUrl,
+    alertsTopic: opts.topics.fraudAlerts,
+    groupId: `${opts.appId}-alert-reader`,
+  });
   const watch = await watchVisibility({
     kafka: opts.kafka,
     registryUrl: opts.endpoints.registryUrl,
@@ -187,9 +204,11 @@ async function measureLatency(opts: {
         durationMs: opts.seconds * 1000,
         rate: opts.rate,
         seed: 2,
+        // After the pre-produced input's event time, so nothing is late; incidents among it.
         startTime: Date.now(),
         topic: opts.topics.transactions,
         batchSize: Math.max(1, Math.round(opts.rate / 50)),
+        realistic: { spanMs: LATENCY_SPAN_MS, historyDays: 0, fraudRate: 0.01, patterns: RULE_IDS },
       },
       stamping,
       { clock: systemRunClock, progress: silentProgress },
@@ -206,6 +225,12 @@ async function measureLatency(opts: {
   } finally {
     await stamping.close();
     await watch.stop();
+    await alertWatch.stop();
+  }
+  const alertLatencies: number[] = [];
+  for (const [id, seen] of alertWatch.seen) {
+    const sent = sentAt.get(id);
+    if (sent !== undefined) alertLatencies.push(seen - sent);
   }
   const both: number[] = [];
   const topicOnly: number[] = [];
@@ -217,7 +242,7 @@ async function measureLatency(opts: {
     if (redis !== undefined) redisOnly.push(redis - sent);
     if (topic !== undefined && redis !== undefined) both.push(Math.max(topic, redis) - sent);
   }
-  return {
+  const latency: LatencyFigures = {
     rate: opts.rate,
     seconds: opts.seconds,
     sent: sentAt.size,
@@ -230,6 +255,31 @@ async function measureLatency(opts: {
     redisP50Ms: percentile(redisOnly, 0.5),
     redisP99Ms: percentile(redisOnly, 0.99),
     machineSteal: stealShare(cpuBefore, await machineCpuTimes()),
+  };
+  return {
+    latency,
+    alerts: {
+      alerts: alertWatch.seen.size,
+      measured: alertLatencies.length,
+      p50Ms: percentile(alertLatencies, 0.5),
+      p99Ms: percentile(alertLatencies, 0.99),
+      maxMs: percentile(alertLatencies, 1),
+    },
+  };
+}
+
+/** Environment of a saldo process of this run. */
+function saldoEnv(
+  endpoints: { kafkaBrokers: string; schemaRegistryUrl: string; redisUrl: string },
+  redisKeyPrefix: string,
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KAFKA_BROKERS: endpoints.kafkaBrokers,
+    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    REDIS_URL: endpoints.redisUrl,
+    SALDO_REDIS_KEY_PREFIX: redisKeyPrefix,
+    MALLOC_ARENA_MAX: String(RECOMMENDED_MALLOC_ARENA_MAX),
   };
 }
 
@@ -275,6 +325,8 @@ async function main(): Promise<void> {
       'latency-rate': { type: 'string' },
       'latency-seconds': { type: 'string' },
       'counting-records': { type: 'string' },
+      'input-days': { type: 'string' },
+      'no-balances-only': { type: 'boolean', default: false },
       'from-sources': { type: 'boolean', default: false },
       'node-options': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -305,6 +357,7 @@ async function main(): Promise<void> {
     values['counting-records'] === '0'
       ? 0
       : positiveInt('counting-records', values['counting-records'], 1_000_000);
+  const inputDays = positiveInt('input-days', values['input-days'], 30);
   const date = new Date();
 
   const { endpoints } = await platformUp({ log });
@@ -314,6 +367,9 @@ async function main(): Promise<void> {
   await admin.connect();
   const run = `bench-pipeline-${Date.now().toString(36)}`;
   const topics = prefixedProductTopics(run);
+  // The balances-alone run reads the same input and writes outputs of its own.
+  const balancesOnlyRun = `${run}-bo`;
+  const balancesOnlyTopics = { ...prefixedProductTopics(balancesOnlyRun), transactions: topics.transactions };
   const redisKeyPrefix = `${run}:`;
   const workDir = await mkdtemp(join(tmpdir(), 'saldo-bench-pipeline-'));
   const main = values['from-sources'] ? join(ROOT, 'cli', 'main.ts') : await buildSaldo();
@@ -323,17 +379,18 @@ async function main(): Promise<void> {
       waitForLeaders: true,
       topics: [
         { topic: topics.transactions, numPartitions: partitions },
-        {
-          topic: topics.balances,
+        ...[topics.balances, topics.accountLimits, balancesOnlyTopics.balances].map((topic) => ({
+          topic,
           numPartitions: partitions,
           configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
+        })),
+        { topic: topics.fraudAlerts, numPartitions: partitions },
       ],
     });
     await registerProductSchemas(ConfluentAvroRegistry.connect(endpoints.schemaRegistryUrl), topics);
 
     log(
-      `pre-producing ${transactions.toLocaleString('en-US')} transactions of ${accounts.toLocaleString('en-US')} accounts (Avro, the generator)`,
+      `pre-producing ${transactions.toLocaleString('en-US')} transactions of ${accounts.toLocaleString('en-US')} accounts over ${inputDays} days of event time (Avro, the generator)`,
     );
     const sink = await connectKafkaSink({
       brokers,
@@ -346,9 +403,11 @@ async function main(): Promise<void> {
         accounts,
         count: transactions,
         seed: 1,
-        startTime: Date.now(),
+        startTime: Date.now() - inputDays * DAY_MS,
         topic: topics.transactions,
         batchSize: 1_000,
+        // A month of the accounts' lives (1% of stories fraud incidents): velocity state of 30 days.
+        realistic: { spanMs: inputDays * DAY_MS, historyDays: 0, fraudRate: 0.01, patterns: RULE_IDS },
       },
       sink,
       { clock: systemRunClock, progress: silentProgress },
@@ -357,33 +416,56 @@ async function main(): Promise<void> {
       `produced in ${(produced.elapsedMs / 1000).toFixed(1)} s (${Math.round(produced.recordsPerSecond).toLocaleString('en-US')}/s); ${produced.accountsWithBalances.toLocaleString('en-US')} accounts with balances`,
     );
 
+    const saldoArgs = (appId: string, appTopics: typeof topics, extra: string[]) => [
+      '--app-id',
+      appId,
+      '--state-dir',
+      join(workDir, appId),
+      '--stream-threads',
+      String(streamThreads),
+      '--transactions-topic',
+      appTopics.transactions,
+      '--balances-topic',
+      appTopics.balances,
+      '--limits-topic',
+      appTopics.accountLimits,
+      '--alerts-topic',
+      appTopics.fraudAlerts,
+      '--log-level',
+      'warn',
+      ...extra,
+    ];
+    let balancesOnly: BalancesOnlyFigures | undefined;
+    if (!values['no-balances-only']) {
+      log('saturation, balances alone: saldo run --no-fraud on the same input');
+      const alone = SaldoProcess.start({
+        main,
+        args: saldoArgs(balancesOnlyRun, balancesOnlyTopics, ['--no-fraud']),
+        env: saldoEnv(endpoints, `${balancesOnlyRun}:`),
+        nodeOptions,
+        logFile: join(workDir, 'saldo-balances-only.log'),
+      });
+      try {
+        const figures = await saturate(alone, admin, balancesOnlyRun, topics.transactions, transactions);
+        balancesOnly = {
+          transactionsPerSec: figures.transactionsPerSec,
+          cpuMicrosPerTransaction: figures.cpuMicrosPerTransaction,
+        };
+      } finally {
+        await alone.stop();
+      }
+      log(
+        `balances alone: ${Math.round(balancesOnly.transactionsPerSec).toLocaleString('en-US')} transactions/s, ${balancesOnly.cpuMicrosPerTransaction.toFixed(1)} µs CPU each`,
+      );
+    }
+
     log(
-      `saturation: saldo run (exactly-once, ${streamThreads} stream threads, ${values['from-sources'] ? 'from the sources' : 'compiled'})`,
+      `saturation, whole product: saldo run (exactly-once, ${streamThreads} stream threads, ${values['from-sources'] ? 'from the sources' : 'compiled'})`,
     );
     saldo = SaldoProcess.start({
       main,
-      args: [
-        '--app-id',
-        run,
-        '--state-dir',
-        join(workDir, 'state'),
-        '--stream-threads',
-        String(streamThreads),
-        '--transactions-topic',
-        topics.transactions,
-        '--balances-topic',
-        topics.balances,
-        '--log-level',
-        'warn',
-      ],
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: endpoints.kafkaBrokers,
-        SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-        REDIS_URL: endpoints.redisUrl,
-        SALDO_REDIS_KEY_PREFIX: redisKeyPrefix,
-        MALLOC_ARENA_MAX: String(RECOMMENDED_MALLOC_ARENA_MAX),
-      },
+      args: saldoArgs(run, topics, []),
+      env: saldoEnv(endpoints, redisKeyPrefix),
       nodeOptions,
       logFile: join(workDir, 'saldo.log'),
     });
@@ -395,7 +477,7 @@ async function main(): Promise<void> {
     log(
       `latency: ${latencyRate.toLocaleString('en-US')} transactions/s for ${latencySeconds} s into the running instance`,
     );
-    const latency = await measureLatency({
+    const { latency, alerts: alertLatency } = await measureLatency({
       saldo,
       admin,
       kafka,
@@ -409,6 +491,9 @@ async function main(): Promise<void> {
     });
     log(
       `latency: p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms (${latency.measured.toLocaleString('en-US')} of ${latency.sent.toLocaleString('en-US')} transactions seen on the topic and in Redis)`,
+    );
+    log(
+      `alerts: p50 ${alertLatency.p50Ms.toFixed(0)} ms, p99 ${alertLatency.p99Ms.toFixed(0)} ms (${alertLatency.measured.toLocaleString('en-US')} of ${alertLatency.alerts.toLocaleString('en-US')} alerts measured)`,
     );
     const memory = await processMemoryMb(saldo.pid);
     const troubles = await saldo.troubles();
@@ -425,7 +510,10 @@ async function main(): Promise<void> {
       accountsWithBalances: produced.accountsWithBalances,
       produceRate: produced.recordsPerSecond,
       saturation,
+      balancesOnly,
       latency,
+      alertLatency,
+      inputSpanDays: inputDays,
       peakRssMb: memory?.peakRssMb ?? Number.NaN,
       counting: countingFigures,
       troubles,
@@ -447,6 +535,7 @@ async function main(): Promise<void> {
       await cleanUp(admin, ours, run);
       await rm(workDir, { recursive: true, force: true });
       await deleteRedisKeys(endpoints.redisUrl, redisKeyPrefix);
+      await deleteRedisKeys(endpoints.redisUrl, `${balancesOnlyRun}:`);
     } else log(`kept: topics ${run}-*, Redis keys ${redisKeyPrefix}*, state and log in ${workDir}`);
     await admin.disconnect();
   }

@@ -5,8 +5,25 @@ import { formatLoad, type MachineInfo } from '../machine.ts';
 export const PIPELINE_TARGETS = {
   transactionsPerSec: 20_000,
   e2eP99Ms: 500,
+  alertP99Ms: 1_000,
   peakRssMb: 500,
 } as const;
+
+/** The same input through `saldo run --no-fraud`: what the fraud half adds shows beside it. */
+export interface BalancesOnlyFigures {
+  transactionsPerSec: number;
+  cpuMicrosPerTransaction: number;
+}
+
+/** Produce time of the raising transaction → the alert visible to a read_committed reader. */
+export interface AlertLatencyFigures {
+  alerts: number;
+  /** Alerts whose raising transaction was sent in the latency phase. */
+  measured: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
 
 export interface SaturationFigures {
   transactions: number;
@@ -51,7 +68,12 @@ export interface PipelineReport {
   accountsWithBalances: number;
   produceRate: number;
   saturation: SaturationFigures;
+  /** Undefined when the run skipped it (--no-balances-only). */
+  balancesOnly: BalancesOnlyFigures | undefined;
   latency: LatencyFigures;
+  alertLatency: AlertLatencyFigures;
+  /** Event time the pre-produced input spans (velocity state of that many days). */
+  inputSpanDays: number;
   /** The saldo process's peak RSS (VmHWM) over both phases. */
   peakRssMb: number;
   counting: CountingFigures | undefined;
@@ -89,7 +111,13 @@ export function pipelineTargetChecks(r: PipelineReport): PipelineCheck[] {
       ok: r.latency.p99Ms <= PIPELINE_TARGETS.e2eP99Ms,
     },
     {
-      what: `peak RSS with ${int(r.accounts)} accounts`,
+      what: `alert p99 at ${int(r.latency.rate)}/s (read_committed)`,
+      measured: `${ms(r.alertLatency.p99Ms)} ms`,
+      target: `≤ ${PIPELINE_TARGETS.alertP99Ms} ms`,
+      ok: r.alertLatency.measured > 0 && r.alertLatency.p99Ms <= PIPELINE_TARGETS.alertP99Ms,
+    },
+    {
+      what: `peak RSS with ${int(r.accounts)} accounts, ${r.inputSpanDays.toFixed(0)} days of velocity state`,
       measured: `${int(r.peakRssMb)} MB`,
       target: `≤ ${PIPELINE_TARGETS.peakRssMb} MB`,
       ok: r.peakRssMb <= PIPELINE_TARGETS.peakRssMb,
@@ -104,6 +132,12 @@ export function pipelineJson(r: PipelineReport): Record<string, number | null> {
     cpuMicrosPerTransaction: round1(r.saturation.cpuMicrosPerTransaction),
     e2eP50Ms: round1(r.latency.p50Ms),
     e2eP99Ms: round1(r.latency.p99Ms),
+    alertP50Ms: round1(r.alertLatency.p50Ms),
+    alertP99Ms: round1(r.alertLatency.p99Ms),
+    alerts: r.alertLatency.alerts,
+    balancesOnlyTransactionsPerSec:
+      r.balancesOnly === undefined ? null : Math.round(r.balancesOnly.transactionsPerSec),
+    balancesOnlyCpuMicrosPerTransaction: round1(r.balancesOnly?.cpuMicrosPerTransaction),
     peakRssMb: round1(r.peakRssMb),
     accounts: r.accounts,
     countingRecordsPerSec: r.counting === undefined ? null : Math.round(r.counting.recordsPerSec),
@@ -122,7 +156,7 @@ export function formatPipelineReport(r: PipelineReport): string {
     `- command: \`${r.command}\``,
     `- machine: ${m.nproc} CPUs (nproc), ${m.memoryGiB.toFixed(1)} GiB, ${m.cpuModel}; Node ${m.node}; Kafka ${m.kafka} (one KRaft broker on the same machine), Apicurio registry and Redis beside it; load at start ${formatLoad(m.loadAverage)}`,
     `- saldo: \`saldo run\` (product topology, exactly-once, ${r.streamThreads} stream threads, ${r.compiled ? 'compiled' : 'from the sources'}, Node options \`${r.nodeOptions.join(' ') || '(none)'}\`, MALLOC_ARENA_MAX=2), Redis serving cache on; source ${m.source}`,
-    `- input: the generator (Avro through the registry), pre-produced at ${int(r.produceRate)}/s; ${int(r.accountsWithBalances)} accounts with balances`,
+    `- input: the generator (Avro through the registry, realistic event time over ${r.inputSpanDays.toFixed(0)} days, 1% fraud incidents), pre-produced at ${int(r.produceRate)}/s; ${int(r.accountsWithBalances)} accounts with balances`,
     '',
     '| target | measured | target | |',
     '| --- | ---: | ---: | --- |',
@@ -132,8 +166,12 @@ export function formatPipelineReport(r: PipelineReport): string {
     '',
     '| phase | figures |',
     '| --- | --- |',
-    `| saturation | ${int(r.saturation.transactionsPerSec)} transactions/s over ${(r.saturation.windowMs / 1000).toFixed(1)} s, ${r.saturation.cpuMicrosPerTransaction.toFixed(1)} µs CPU per transaction, CPU steal ${pct(r.saturation.machineSteal)} |`,
+    `| saturation, whole product | ${int(r.saturation.transactionsPerSec)} transactions/s over ${(r.saturation.windowMs / 1000).toFixed(1)} s, ${r.saturation.cpuMicrosPerTransaction.toFixed(1)} µs CPU per transaction, CPU steal ${pct(r.saturation.machineSteal)} |`,
+    r.balancesOnly === undefined
+      ? '| saturation, balances alone | not run |'
+      : `| saturation, balances alone (\`--no-fraud\`, same input) | ${int(r.balancesOnly.transactionsPerSec)} transactions/s, ${r.balancesOnly.cpuMicrosPerTransaction.toFixed(1)} µs CPU per transaction: velocity, limits and rules add ${(r.saturation.cpuMicrosPerTransaction - r.balancesOnly.cpuMicrosPerTransaction).toFixed(1)} µs |`,
     `| latency at ${int(r.latency.rate)}/s for ${r.latency.seconds} s | produce → topic and Redis: p50 ${ms(r.latency.p50Ms)} ms, p99 ${ms(r.latency.p99Ms)} ms, max ${ms(r.latency.maxMs)} ms; topic alone p50 ${ms(r.latency.topicP50Ms)} / p99 ${ms(r.latency.topicP99Ms)} ms; Redis alone p50 ${ms(r.latency.redisP50Ms)} / p99 ${ms(r.latency.redisP99Ms)} ms; ${int(r.latency.measured)} of ${int(r.latency.sent)} transactions measured; CPU steal ${pct(r.latency.machineSteal)} |`,
+    `| alerts at ${int(r.latency.rate)}/s | produce → alert visible to a read_committed reader: p50 ${ms(r.alertLatency.p50Ms)} ms, p99 ${ms(r.alertLatency.p99Ms)} ms, max ${ms(r.alertLatency.maxMs)} ms; ${int(r.alertLatency.measured)} of ${int(r.alertLatency.alerts)} alerts measured |`,
     `| memory | peak RSS ${int(r.peakRssMb)} MB (VmHWM of the saldo process over both phases) |`,
     r.counting === undefined
       ? '| counting topology | not run |'

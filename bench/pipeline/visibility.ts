@@ -1,5 +1,6 @@
 // When each transaction's snapshot becomes visible: to a read_committed reader of the balances
-// topic, and in Redis (keyspace notifications, then the hash's lastTransactionId).
+// topic, and in Redis (keyspace notifications, then the hash's lastTransactionId); and when each
+// alert becomes visible to a read_committed reader of the alerts topic.
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
@@ -70,6 +71,48 @@ export async function watchVisibility(opts: {
       await reader.config('SET', 'notify-keyspace-events', '');
       subscriber.disconnect();
       reader.disconnect();
+      await consumer.disconnect();
+    },
+  };
+}
+
+export interface AlertWatch {
+  /** transactionId of the raising transaction → when its alert was seen (epoch ms), first alert only. */
+  readonly seen: Map<string, number>;
+  stop(): Promise<void>;
+}
+
+/** Reads the alerts topic read_committed from its end; resolves once the reader has joined. */
+export async function watchAlerts(opts: {
+  kafka: Kafka;
+  registryUrl: string;
+  alertsTopic: string;
+  groupId: string;
+}): Promise<AlertWatch> {
+  const seen = new Map<string, number>();
+  const serde = productSerdes(ConfluentAvroRegistry.connect(opts.registryUrl)).alert;
+  const consumer = opts.kafka.consumer({
+    groupId: opts.groupId,
+    maxWaitTimeInMs: 10,
+    readUncommitted: false,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: opts.alertsTopic, fromBeginning: false });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const at = now();
+      for (const message of batch.messages) {
+        if (message.value === null) continue;
+        const alert = await serde.deserialize(message.value, { topic: opts.alertsTopic, part: 'value' });
+        if (!seen.has(alert.transactionId)) seen.set(alert.transactionId, at);
+      }
+    },
+  });
+  await joined;
+  return {
+    seen,
+    async stop() {
       await consumer.disconnect();
     },
   };
