@@ -286,7 +286,13 @@ export class StreamTask implements TaskView {
     if (!store) {
       const def = this.#deps.topology.stores.get(name);
       if (!def || def.kind !== 'windowed') throw new Error(`no windowed store '${name}'`);
-      store = this.#deps.stateManager.windowedStore(name, def.keySerde, def.valueSerde);
+      // The task's stream time reaches the store: after a restart it expires from the committed one.
+      store = this.#deps.stateManager.windowedStore(
+        name,
+        def.keySerde,
+        def.valueSerde,
+        () => this.#streamTime,
+      );
       this.#windowedStores.set(name, store);
     }
     return store as WindowedStore<K, V>;

@@ -33,7 +33,7 @@ export type {
   TransactionStatus,
 } from './task-transaction.ts';
 export type { KeyValueStore, ScanOptions } from './key-value-store.ts';
-export type { WindowedStore } from './windowed-store.ts';
+export type { WindowedEntry, WindowedStore } from './windowed-store.ts';
 export type { TtlEntry, TtlKeyValueStore } from './ttl-key-value-store.ts';
 
 export { StoreRestorer } from './restore.ts';

@@ -22,7 +22,13 @@ import {
   ttlIndexWriteFor,
   type TtlKeyValueStore,
 } from './ttl-key-value-store.ts';
-import { ObservedStreamTime, TransactionalWindowedStore, type WindowedStore } from './windowed-store.ts';
+import {
+  ObservedStreamTime,
+  TransactionalWindowedStore,
+  buildWindowIndexIfMissing,
+  windowIndexWriteFor,
+  type WindowedStore,
+} from './windowed-store.ts';
 
 /** A store of the task: its name, kind, for windowed stores the retention, for TTL stores the TTL (ms). */
 export interface StoreSpec {
@@ -111,6 +117,13 @@ export class StateManager {
         await StoreEngine.destroy(location);
         return StoreEngine.open(location, engineOptions);
       });
+      // A windowed store written before stores kept a time index gets one, once.
+      if (spec.kind === 'windowed') {
+        await buildWindowIndexIfMissing(engine).catch(async (error: unknown) => {
+          await engine.close().catch(() => undefined);
+          throw error;
+        });
+      }
       return { spec, engine, streamTime: new ObservedStreamTime() };
     });
     const results = await Promise.allSettled(opening);
@@ -196,7 +209,17 @@ export class StateManager {
     );
   }
 
-  windowedStore<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>): WindowedStore<K, V> {
+  /**
+   * A windowed store's handle. `streamTime`, when given, is the task's stream time (negative
+   * before the first record): the store expires by it when it is ahead of what the store observed,
+   * so that a store restored after a restart or a move expires from the committed stream time.
+   */
+  windowedStore<K, V>(
+    name: string,
+    keySerde: Serde<K>,
+    valueSerde: Serde<V>,
+    streamTime?: () => number,
+  ): WindowedStore<K, V> {
     const store = this.storeOfKind(name, 'windowed');
     return new TransactionalWindowedStore(
       this.taskTransaction.store(name),
@@ -205,6 +228,7 @@ export class StateManager {
         retentionMs: store.spec.retentionMs as number,
         streamTime: store.streamTime,
         taskId: this.taskId,
+        ...(streamTime === undefined ? {} : { taskStreamTime: streamTime }),
       },
     );
   }
@@ -229,11 +253,14 @@ export class StateManager {
 
   /**
    * What restores one store from its changelog: writes the records, and what they imply (a TTL
-   * store's expiry index), in batches with the checkpoint. Only while no transaction is under way.
+   * store's expiry index, a windowed store's time index), in batches with the checkpoint. Only
+   * while no transaction is under way.
    */
   restorer(name: string, options: Omit<StoreRestorerOptions, 'derive'> = {}): StoreRestorer {
     const store = this.store(name);
-    const derive = store.spec.kind === 'ttl-key-value' ? ttlIndexWriteFor : undefined;
+    const kind = store.spec.kind;
+    const derive =
+      kind === 'ttl-key-value' ? ttlIndexWriteFor : kind === 'windowed' ? windowIndexWriteFor : undefined;
     return new StoreRestorer(store.engine, { ...options, derive });
   }
 

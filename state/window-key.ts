@@ -49,3 +49,41 @@ export function windowStartOf(composite: Buffer): number {
   const timeOffset = composite.length - TIME_BYTES;
   return composite.readUInt32BE(timeOffset) * TWO_POW_32 + composite.readUInt32BE(timeOffset + 4);
 }
+
+// The time index of a windowed store, local only (never on the changelog):
+//   0xFF <window start: uint64 BE><key bytes> -> (empty)
+// Composite keys start with their key's length (uint32 BE), whose first byte is 0xFF only for keys
+// of 4 GiB and more: no composite key falls in the index's range, and the index sorts after them.
+// Ordered by window start, it lets expiry read only the expired windows, and fetchAll a time span.
+const INDEX_TAG = 0xff;
+
+/** The index key of a window. */
+export function windowIndexKey(windowStartMs: number, key: Buffer): Buffer {
+  const bytes = Buffer.allocUnsafe(1 + TIME_BYTES + key.length);
+  bytes[0] = INDEX_TAG;
+  bytes.writeUInt32BE(Math.floor(windowStartMs / TWO_POW_32), 1);
+  bytes.writeUInt32BE(windowStartMs % TWO_POW_32, 5);
+  key.copy(bytes, 1 + TIME_BYTES);
+  return bytes;
+}
+
+/** Index keys of windows starting before `ms` sort before this bound (`ms` up to 2^53). */
+export function windowIndexBound(ms: number): Buffer {
+  const bytes = Buffer.allocUnsafe(1 + TIME_BYTES);
+  bytes[0] = INDEX_TAG;
+  bytes.writeUInt32BE(Math.floor(ms / TWO_POW_32), 1);
+  bytes.writeUInt32BE(ms % TWO_POW_32, 5);
+  return bytes;
+}
+
+/** The first key of the index; every index key is at or after it. */
+export const WINDOW_INDEX_START = Buffer.from([INDEX_TAG]);
+
+/** Splits an index key; undefined when the bytes are not one. */
+export function parseWindowIndexKey(bytes: Buffer): { key: Buffer; windowStartMs: number } | undefined {
+  if (bytes.length < 1 + TIME_BYTES || bytes[0] !== INDEX_TAG) return undefined;
+  return {
+    key: bytes.subarray(1 + TIME_BYTES),
+    windowStartMs: bytes.readUInt32BE(1) * TWO_POW_32 + bytes.readUInt32BE(5),
+  };
+}

@@ -288,4 +288,43 @@ describe('StreamTask', () => {
     expect(seen).toEqual([1, 20]);
     expect(decodes).toBe(1);
   });
+
+  it('hands its committed stream time to windowed stores: after a restart they expire at once', async () => {
+    const topology = new TopologyBuilder()
+      .addSource('in', {
+        topics: ['in'],
+        keySerde: recordSerde(stringSerde, 'string'),
+        valueSerde: recordSerde(jsonSerde<number>(), 'json'),
+      })
+      .addWindowedStore('windows', {
+        keySerde: stringSerde,
+        valueSerde: jsonSerde<number>(),
+        retentionMs: 1_000,
+      })
+      .addProcessor('p', {
+        parents: ['in'],
+        stores: ['windows'],
+        create: () => ({
+          process: (record: StreamRecord<string, number>, ctx: ProcessorContext) =>
+            void ctx
+              .windowedStore<string, number>('windows')
+              .put(record.key ?? '', record.timestamp, record.value ?? 0),
+        }),
+      })
+      .build();
+    const first = await runningTask(topology);
+    await first.task.process(consumed('in', 0, 'k', 1)); // a window at 1,000
+    await first.task.commit();
+    expect(first.unit.commits[0]?.offsets[0]?.metadata).toBe('saldo:1:1000');
+    await first.task.close();
+
+    // The task moved on (another instance processed up to 10,000) and comes back here: before
+    // any new record, its stores expire by the committed stream time.
+    const committed = new Map([['in:0', { offset: 1, metadata: 'saldo:1:10000' }]]);
+    const again = await runningTask(topology, { committed, stateDir: first.state.stateDir });
+    const windows = again.task.windowedStore<string, number>('windows');
+    expect(windows.observedStreamTimeMs).toBe(10_000);
+    expect(windows.get('k', 1_000)).toBeUndefined();
+    expect(await windows.expire()).toBe(1);
+  });
 });
