@@ -1,13 +1,20 @@
-// `npm run demo`: the local platform, one saldo instance, realistic traffic from the generator with a
-// live line of what happens, then every account checked in Redis and on the balances topic against
-// the generator's expected balances. It leaves the platform running and says how to stop it.
+// `npm run demo`: the local platform, one saldo instance, realistic traffic from the generator (the
+// accounts' limits, their history, then live traffic with fraud incidents) with a live line of what
+// happens and of alerts by rule, then every account checked in Redis and on the balances topic
+// against the generator's expected balances, and the alerts scored against its labels. It leaves
+// the platform running and says how to stop it.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { evaluateAlerts, formatEvaluation, readAlerts, type Evaluation } from '../cli/evaluate/index.ts';
 import {
+  RULE_IDS,
+  connectKafkaLimitSink,
   connectKafkaSink,
+  defaultEventSpanMs,
   formatCount,
   readExpectedBalances,
+  readLabels,
   runGenerator,
   silentProgress,
   systemRunClock,
@@ -18,14 +25,36 @@ import { checkBalances, type BalancesCheck } from '../cli/verify/balances-check.
 import { javaCompatiblePartitioner } from '../processor/kafka/kafkajs/partitioner.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../schemas/index.ts';
 import { transactionSamples } from './demo/bad-records.ts';
-import { consumerLag, countRecords } from './demo/counters.ts';
+import { consumerLag, countAlerts, countRecords, type AlertCounter } from './demo/counters.ts';
 import { SaldoProcess } from './saldo-process.ts';
 import { formatMoney } from './demo/money.ts';
 import { DEMO, demoPaths, resetDemo } from './demo/namespace.ts';
 import { platformUp } from './platform/index.ts';
 import { REPO_ROOT } from './platform/options.ts';
 
-const TRAFFIC = { accounts: 5_000, records: 50_000, rate: 2_500, seed: 42 };
+const TRAFFIC = {
+  accounts: 5_000,
+  records: 50_000,
+  rate: 2_500,
+  seed: 42,
+  historyDays: 120,
+  fraudRate: 0.01,
+};
+/** The evaluation's targets on the default generator mix (issue 13). */
+const TARGETS = { recall: 0.95, precision: 0.9 };
+/** Short names of the rules for the live line. */
+const SHORT: Record<string, string> = {
+  'velocity-burst': 'burst',
+  'card-testing': 'testing',
+  'amount-anomaly': 'amount',
+  'atm-cash-out': 'atm',
+  'impossible-travel': 'travel',
+  'high-risk-mcc': 'mcc',
+  'rapid-drain': 'drain',
+  'dormant-reactivation': 'dormant',
+  overdraft: 'overdraft',
+  'limit-breach': 'limit',
+};
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const tty = process.stdout.isTTY === true;
@@ -49,8 +78,10 @@ function liveLine(): { show(text: string, force?: boolean): void; end(): void } 
 
 async function main(): Promise<number> {
   const started = Date.now();
-  say('saldo demo: a bank’s balances in real time, on a real Kafka, schema registry and Redis\n');
-  say('1/5 starting the local platform (the first run fetches Kafka and the registry from Maven Central)…');
+  say(
+    'saldo demo: a bank’s balances and fraud alerts in real time, on a real Kafka, schema registry and Redis\n',
+  );
+  say('1/6 starting the local platform (the first run fetches Kafka and the registry from Maven Central)…');
   const { endpoints } = await platformUp({ log: (line) => say(`    ${line}`) });
   const env = {
     ...process.env,
@@ -63,7 +94,7 @@ async function main(): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
 
-  say('2/5 resetting the demo’s topics, group, Redis keys and state, then creating its topics…');
+  say('2/6 resetting the demo’s topics, group, Redis keys and state, then creating its topics…');
   const removed = await resetDemo(admin, endpoints.redisUrl);
   if (removed.length > 0) say(`    removed ${removed.join(', ')}`);
   await mkdir(demoPaths.state, { recursive: true });
@@ -82,7 +113,7 @@ async function main(): Promise<number> {
     );
   }
 
-  say('3/5 starting one saldo instance (saldo run: exactly-once, 2 stream threads)…');
+  say('3/6 starting one saldo instance (saldo run: exactly-once, 2 stream threads)…');
   const instance = SaldoProcess.start({
     main: join(REPO_ROOT, 'cli', 'main.ts'),
     args: [
@@ -117,23 +148,37 @@ async function runTraffic(
   redisUrl: string,
   brokers: string[],
 ): Promise<boolean> {
-  const { accounts, records, rate, seed } = TRAFFIC;
+  const { accounts, records, rate, seed, historyDays, fraudRate } = TRAFFIC;
+  const spanMs = defaultEventSpanMs(records, accounts);
   say(
-    `4/5 generating ${formatCount(records)} transactions of ${formatCount(accounts)} accounts at ${formatCount(rate)}/s`,
+    `4/6 generating the limits and ${historyDays} days of history of ${formatCount(accounts)} accounts (as fast as Kafka takes them),`,
   );
-  say('    (salaries, card payments with partial, tipped and missing captures, reversals, incrementals,');
-  say('    ATM withdrawals, transfers, fees; some duplicates and late authorizations; 4 bad records)');
-  const serde = productSerdes(ConfluentAvroRegistry.connect(registryUrl)).transaction;
+  say(
+    `    then ${formatCount(records)} live transactions at ${formatCount(rate)}/s over ${(spanMs / 3_600_000).toFixed(0)} h of event time`,
+  );
+  say('    (salaries on quincenas, card payments with partial, tipped and missing captures, reversals,');
+  say('    incrementals, ATM withdrawals, transfers, fees, travel, shopping sprees; some duplicates and');
+  say(
+    `    late authorizations; ${fraudRate * 100}% of stories fraud of every rule's pattern; 4 bad records)`,
+  );
+  const serdes = productSerdes(ConfluentAvroRegistry.connect(registryUrl));
   const snapshots = await countRecords(kafka, DEMO.topics.balances, `${DEMO.appId}-demo-balances-reader`);
   const deadLetters = await countRecords(kafka, `${DEMO.appId}-dlq`, `${DEMO.appId}-demo-dlq-reader`);
+  const alerts = await countAlerts(
+    kafka,
+    DEMO.topics.fraudAlerts,
+    `${DEMO.appId}-demo-alerts-reader`,
+    serdes.alert,
+  );
   const line = liveLine();
   let sent = 0;
   let lag = 0;
   const begun = Date.now();
   const show = (force = false) =>
     line.show(
-      `    ${formatCount(sent)}/${formatCount(records + 4)} sent · ${formatCount(Math.round(sent / Math.max(0.001, (Date.now() - begun) / 1000)))} tx/s · ` +
-        `balances updated ${formatCount(snapshots.count)} · consumer lag ${formatCount(lag)} · DLQ ${deadLetters.count}`,
+      `    ${formatCount(sent)} sent · ${formatCount(Math.round(sent / Math.max(0.001, (Date.now() - begun) / 1000)))} tx/s · ` +
+        `balances updated ${formatCount(snapshots.count)} · lag ${formatCount(lag)} · DLQ ${deadLetters.count} · ` +
+        `alerts ${formatCount(alerts.total)}${alertsByRule(alerts)}`,
       force,
     );
   const ticker = setInterval(() => {
@@ -145,7 +190,13 @@ async function runTraffic(
   const sink = await connectKafkaSink({
     brokers,
     topic: DEMO.topics.transactions,
-    serde,
+    serde: serdes.transaction,
+    log: () => undefined,
+  });
+  const limits = await connectKafkaLimitSink({
+    brokers,
+    topic: DEMO.topics.accountLimits,
+    serde: serdes.limitUpdate,
     log: () => undefined,
   });
   const counting = {
@@ -162,13 +213,16 @@ async function runTraffic(
         count: records,
         rate,
         seed,
-        startTime: Date.now(),
+        // The live traffic ends now: no event time ahead of the clock.
+        startTime: Date.now() - spanMs,
         topic: DEMO.topics.transactions,
         expectedPath: demoPaths.expected,
+        labelsPath: demoPaths.labels,
         batchSize: 250,
+        realistic: { spanMs, historyDays, fraudRate, patterns: RULE_IDS },
       },
       counting,
-      { clock: systemRunClock, progress: silentProgress },
+      { clock: systemRunClock, progress: silentProgress, limits },
     );
     sent += await sendBadRecords(kafka, registryUrl);
     // Caught up once every transaction is committed and the counters have seen the outputs.
@@ -182,11 +236,13 @@ async function runTraffic(
     clearInterval(ticker);
     line.end();
     await counting.close();
+    await limits.close();
     await snapshots.stop();
     await deadLetters.stop();
+    await alerts.stop();
   }
 
-  say('5/5 checking every account’s balance against the generator’s independent expected balances…');
+  say('5/6 checking every account’s balance against the generator’s independent expected balances…');
   const check = await checkBalances({
     expected: await readExpectedBalances(demoPaths.expected),
     brokers,
@@ -202,9 +258,51 @@ async function runTraffic(
   );
   say('\nA few accounts (ledger / held / available):');
   say(samples(check).replace(/^/gm, '    '));
-  return (
-    check.redis.mismatches.length === 0 && check.topic.mismatches.length === 0 && deadLetters.count === 4
+
+  say('\n6/6 scoring the fraud alerts (read_committed) against the generator’s labels (saldo evaluate)…');
+  const evaluation = evaluateAlerts(
+    await readAlerts({
+      brokers,
+      registryUrl,
+      topic: DEMO.topics.fraudAlerts,
+      clientId: `${DEMO.appId}-demo-evaluate`,
+      timeoutMs: 60_000,
+    }),
+    await readLabels(demoPaths.labels),
+    RULE_IDS,
   );
+  say(formatEvaluation(evaluation).replace(/^/gm, '    '));
+  const misses = evaluationMisses(evaluation);
+  say(
+    misses.length === 0
+      ? `    every rule: recall ≥ ${TARGETS.recall}, precision ≥ ${TARGETS.precision}`
+      : `    below target: ${misses.join('; ')}`,
+  );
+  return (
+    check.redis.mismatches.length === 0 &&
+    check.topic.mismatches.length === 0 &&
+    deadLetters.count === 4 &&
+    misses.length === 0
+  );
+}
+
+/** ` (burst 3, testing 2, …)`: the live line's alerts by rule, in the rule set's order. */
+function alertsByRule(alerts: AlertCounter): string {
+  const parts = RULE_IDS.flatMap((rule) => {
+    const count = alerts.byRule.get(rule) ?? 0;
+    return count === 0 ? [] : [`${SHORT[rule] ?? rule} ${count}`];
+  });
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}
+
+/** The rules below the evaluation's targets, with their figures. */
+function evaluationMisses(evaluation: Evaluation): string[] {
+  return Object.entries(evaluation.rules).flatMap(([rule, score]) => {
+    const low =
+      (score.recall !== null && score.recall < TARGETS.recall) ||
+      (score.precision !== null && score.precision < TARGETS.precision);
+    return low ? [`${rule} recall ${score.recall?.toFixed(2)} precision ${score.precision?.toFixed(2)}`] : [];
+  });
 }
 
 /** The bad records the demo sends on purpose, so that the dead-letter topic shows its work. */
@@ -241,10 +339,12 @@ function samples(check: BalancesCheck): string {
 function whereToLook(redisUrl: string): string {
   const redisPort = new URL(redisUrl).port;
   return `Where to look:
-  topics      ${DEMO.topics.transactions} (input, Avro), ${DEMO.topics.balances} (compacted snapshots, Avro),
+  topics      ${DEMO.topics.transactions} (input, Avro), ${DEMO.topics.accountLimits} (input table, compacted),
+              ${DEMO.topics.balances} (compacted snapshots, Avro), ${DEMO.topics.fraudAlerts} (alerts, Avro),
               ${DEMO.appId}-dlq (dead letters), ${DEMO.appId}-<store>-changelog (state)
   Redis       redis-cli -p ${redisPort} HGETALL ${DEMO.redisKeyPrefix}balance:acct-000001   (one hash per account)
   check again npm run -s saldo -- verify --app-id ${DEMO.appId} --expected ${demoPaths.expected}
+  alerts      npm run -s saldo -- evaluate --labels ${demoPaths.labels}   (fraud rules: docs/fraud.md)
   topology    npm run -s saldo -- describe --app-id ${DEMO.appId}
   again       npm run demo   (it resets its own topics, Redis keys and state, and starts afresh)
   generator   npm run -s saldo -- generate --help

@@ -8,7 +8,12 @@ import { REPO_ROOT } from '../platform/options.ts';
 
 export const DEMO = {
   appId: 'saldo-demo',
-  topics: { transactions: 'transactions', balances: 'balances' },
+  topics: {
+    transactions: 'transactions',
+    balances: 'balances',
+    accountLimits: 'account-limits',
+    fraudAlerts: 'fraud-alerts',
+  },
   redisKeyPrefix: 'saldo:',
   partitions: 4,
   dir: join(REPO_ROOT, '.platform', 'demo'),
@@ -18,6 +23,7 @@ export const demoPaths = {
   state: join(DEMO.dir, 'state'),
   log: join(DEMO.dir, 'saldo.log'),
   expected: join(DEMO.dir, 'expected.jsonl'),
+  labels: join(DEMO.dir, 'labels.jsonl'),
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -26,10 +32,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function resetDemo(admin: Admin, redisUrl: string): Promise<string[]> {
   const existing = await admin.listTopics();
   const ours = existing.filter(
-    (topic) =>
-      topic === DEMO.topics.transactions ||
-      topic === DEMO.topics.balances ||
-      topic.startsWith(`${DEMO.appId}-`),
+    (topic) => Object.values<string>(DEMO.topics).includes(topic) || topic.startsWith(`${DEMO.appId}-`),
   );
   if (ours.length > 0) {
     await admin.deleteTopics({ topics: ours, timeout: 30_000 });
