@@ -70,6 +70,8 @@ describe('the product end to end: generator → two saldo instances, one killed 
   beforeAll(async () => {
     await createTopic(ws.kafka, topics.transactions, PARTITIONS);
     await createTopic(ws.kafka, topics.balances, PARTITIONS);
+    await createTopic(ws.kafka, topics.accountLimits, PARTITIONS);
+    await createTopic(ws.kafka, topics.fraudAlerts, PARTITIONS);
   });
 
   function start(name: string): InstanceProcess {
@@ -79,6 +81,7 @@ describe('the product end to end: generator → two saldo instances, one killed 
       topology: 'product',
       input: topics.transactions,
       output: topics.balances,
+      fraudTopics: topics,
       stateDir: join(ws.root, `state-${name}`),
       brokers: services().kafkaBrokers,
       env: {

@@ -35,6 +35,8 @@ describe('the Redis serving cache after Redis lost its data', () => {
     root = await mkdtemp(join(tmpdir(), 'saldo-rebuild-'));
     await createTopic(kafka, topics.transactions, 3);
     await createTopic(kafka, topics.balances, 3);
+    await createTopic(kafka, topics.accountLimits, 3);
+    await createTopic(kafka, topics.fraudAlerts, 3);
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });

@@ -46,6 +46,7 @@ describe('transaction schema evolution through the real registry', () => {
     kafka = testKafka();
     stateDir = await mkdtemp(join(tmpdir(), 'saldo-evolution-'));
     await createTopic(kafka, topics.transactions, 2);
+    await createTopic(kafka, topics.accountLimits, 2);
   });
   afterAll(async () => {
     await rm(stateDir, { recursive: true, force: true });

@@ -33,6 +33,8 @@ export interface InstanceOptions {
   topology?: 'counting' | 'product';
   input: string;
   output: string;
+  /** Product: its account-limits (input table) and fraud-alerts topics. */
+  fraudTopics?: { accountLimits: string; fraudAlerts: string };
   /** The instance's own state directory: each instance is a separate machine. */
   stateDir: string;
   brokers: string[];
@@ -73,7 +75,22 @@ export class InstanceProcess {
     this.options = options;
     const topics =
       options.topology === 'product'
-        ? ['--topology', 'product', '--transactions-topic', options.input, '--balances-topic', options.output]
+        ? [
+            '--topology',
+            'product',
+            '--transactions-topic',
+            options.input,
+            '--balances-topic',
+            options.output,
+            ...(options.fraudTopics === undefined
+              ? []
+              : [
+                  '--limits-topic',
+                  options.fraudTopics.accountLimits,
+                  '--alerts-topic',
+                  options.fraudTopics.fraudAlerts,
+                ]),
+          ]
         : ['--topology', 'counting', '--input', options.input, '--output', options.output];
     const args = [
       'cli/main.ts',
