@@ -1,6 +1,8 @@
 import { ConfigError, type Topology } from '../processor/index.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../schemas/index.ts';
+import type { Registry } from 'prom-client';
 import { countingTopology } from './counting.ts';
+import { fraudMetricsOn } from './fraud/fraud-metrics.ts';
 import { productTopology, type ProductSettings, type ProductTopics } from './product.ts';
 
 /** The topologies that `saldo run` and stream threads can build from a name and plain arguments. */
@@ -14,8 +16,14 @@ export type TopologySpec =
   | { name: 'counting'; input: string; output: string }
   | { name: 'product'; topics: ProductTopics; settings: ProductSettings; schemaRegistryUrl: string };
 
-/** Builds a topology by name (the product's serdes get a registry client of their own). */
-export function topologyByName(spec: TopologySpec | { name: string }): Topology {
+/**
+ * Builds a topology by name (the product's serdes get a registry client of their own). With the
+ * app's metrics registry, the product's fraud processor counts late records and alerts on it.
+ */
+export function topologyByName(
+  spec: TopologySpec | { name: string },
+  context?: { metrics?: Registry },
+): Topology {
   switch (spec.name) {
     case 'counting': {
       const { input, output } = spec as Extract<TopologySpec, { name: 'counting' }>;
@@ -27,6 +35,7 @@ export function topologyByName(spec: TopologySpec | { name: string }): Topology 
         topics,
         settings,
         serdes: productSerdes(ConfluentAvroRegistry.connect(schemaRegistryUrl)),
+        ...(context?.metrics === undefined ? {} : { fraudObserver: fraudMetricsOn(context.metrics) }),
       });
     }
     default:

@@ -1,6 +1,8 @@
 import {
+  EngineMetrics,
   StreamThreadsApp,
   StreamsApp,
+  type StreamsConfig,
   describeError,
   siblingModuleUrl,
   validateStreamsConfig,
@@ -12,7 +14,7 @@ import {
   redisBalanceCacheHook,
   type RedisBalanceCacheOptions,
 } from '../../topologies/balances/redis-balance-cache.ts';
-import { topologyByName } from '../../topologies/index.ts';
+import { topologyByName, type TopologySpec } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
 import { topologySpecFrom, type TopologyFlags } from './topology-spec.ts';
@@ -23,6 +25,15 @@ export type RunCommandFlags = RunFlags & ProductFlags & TopologyFlags;
 function failed(error: unknown): void {
   console.error(`saldo: ${describeError(error).message}`);
   process.exitCode = 1;
+}
+
+/** One StreamsApp whose metrics registry the topology also counts on (late records, alerts). */
+function singleThreadApp(spec: TopologySpec, config: StreamsConfig): StreamsApp {
+  const metrics = new EngineMetrics({ app: config.applicationId });
+  return new StreamsApp(topologyByName(spec, { metrics: metrics.registry }), config, {
+    onFailed: failed,
+    metrics,
+  });
 }
 
 /**
@@ -72,7 +83,7 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
                   ],
           },
         )
-      : new StreamsApp(topologyByName(spec), config, { onFailed: failed });
+      : singleThreadApp(spec, config);
   if (app instanceof StreamsApp && cache !== undefined) app.onCommitted(redisBalanceCacheHook(cache));
 
   if (product !== undefined) {

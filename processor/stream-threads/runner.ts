@@ -9,16 +9,25 @@ import { describeError } from '../errors.ts';
 import { EngineMetrics } from '../metrics.ts';
 import type { PostCommitHook } from '../post-commit.ts';
 import type { Topology } from '../topology.ts';
+import type { Registry } from 'prom-client';
 import type { FromStreamThread, ModuleFactory, StreamThreadData, ToStreamThread } from './protocol.ts';
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-async function build<T>(factory: ModuleFactory): Promise<T> {
+/** What a module factory is handed beside its args: the thread's metrics registry, for its own metrics. */
+export interface ModuleFactoryContext {
+  metrics: Registry;
+}
+
+async function build<T>(factory: ModuleFactory, context: ModuleFactoryContext): Promise<T> {
   const mod = (await import(factory.module)) as Record<string, unknown>;
   const fn = mod[factory.exportName];
   if (typeof fn !== 'function')
     throw new Error(`${factory.module} has no function export '${factory.exportName}'`);
-  return (await (fn as (args: unknown) => T | Promise<T>)(factory.args)) as T;
+  return (await (fn as (args: unknown, context: ModuleFactoryContext) => T | Promise<T>)(
+    factory.args,
+    context,
+  )) as T;
 }
 
 /**
@@ -52,8 +61,9 @@ export function runStreamThread(
   };
 
   const start = async (): Promise<void> => {
-    const topology = await build<Topology>(data.source);
-    const hooks = await Promise.all(data.postCommitHooks.map((h) => build<PostCommitHook>(h)));
+    const context = { metrics: metrics.registry };
+    const topology = await build<Topology>(data.source, context);
+    const hooks = await Promise.all(data.postCommitHooks.map((h) => build<PostCommitHook>(h, context)));
     if (stopRequested) return;
     const running = new StreamsApp(topology, data.config, {
       metrics,

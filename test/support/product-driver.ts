@@ -3,6 +3,7 @@ import { InMemoryAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { AccountBalances } from '../../topologies/balances/account-balances.ts';
 import type { BalanceSnapshot } from '../../topologies/balances/snapshot.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
+import type { FraudObserver } from '../../topologies/fraud/fraud-processor.ts';
 import type { LimitUpdate } from '../../topologies/fraud/limits.ts';
 import {
   DEFAULT_PRODUCT_SETTINGS,
@@ -58,11 +59,15 @@ export class ProductDriver {
     this.registry = registry;
   }
 
-  static async create(settings: Partial<ProductSettings> = {}): Promise<ProductDriver> {
+  static async create(
+    settings: Partial<ProductSettings> = {},
+    options: { fraudObserver?: FraudObserver } = {},
+  ): Promise<ProductDriver> {
     const registry = new InMemoryAvroRegistry();
     const topology = productTopology({
       settings: { ...DEFAULT_PRODUCT_SETTINGS, ...settings },
       serdes: productSerdes(registry),
+      ...options,
     });
     const driver = await TopologyTestDriver.create(topology, { applicationId: 'saldo', wallClockStart: T0 });
     return new ProductDriver(driver, registry);
