@@ -5,18 +5,12 @@ import { decodeCommitMetadata, encodeCommitMetadata } from './commit-metadata.ts
 import type { StreamsConfig } from './config.ts';
 import { deadLetterFor, processingFailureReason, type DeadLetterReason } from './dead-letter.ts';
 import { RejectedRecordError, TaskFencedError, describeError } from './errors.ts';
-import type {
-  CommitUnit,
-  CommittedOffset,
-  ConsumedRecord,
-  OutgoingRecord,
-  OutgoingRecords,
-  TopicPartitionOffset,
-} from './kafka/client.ts';
-import { OutgoingRecordList, tpKey } from './kafka/client.ts';
+import type { CommitUnit, CommittedOffset, ConsumedRecord, TopicPartitionOffset } from './kafka/client.ts';
+import { tpKey } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
+import { PendingOutputs, type CommittedOutput } from './pending-outputs.ts';
 import { TaskProcessorContext, type Punctuator, type TaskView } from './processor-context.ts';
 import type { SerdeContext } from './serde.ts';
 import { PartitionGroup, orderingTimeOf } from './partition-group.ts';
@@ -29,80 +23,7 @@ const DONE: Promise<void> = Promise.resolve();
 // #processAsync's value argument when the value is still to be decoded.
 const NOT_DECODED = Symbol('not decoded');
 
-/** An output that was committed, handed to post-commit hooks (the Redis cache, say) in order. */
-export interface CommittedOutput {
-  sink: string;
-  topic: string;
-  key: unknown;
-  value: unknown;
-  timestamp: number;
-}
-
-/**
- * What a task produced since its last commit: outputs and dead letters, in order, in its commit
- * unit's own OutgoingRecords (the kafkajs adapter encodes them into record batches as they come,
- * so nothing per record lives until the commit). With post-commit hooks it also keeps what the
- * hooks get of each output: the sink and the unserialized key and value.
- */
-class PendingOutputs {
-  #records: OutgoingRecords = new OutgoingRecordList();
-  readonly #collect: boolean;
-  // Only when collecting: index-aligned with the records, undefined for dead letters.
-  readonly #committed: Array<CommittedOutput | undefined> = [];
-
-  constructor(collect: boolean) {
-    this.#collect = collect;
-  }
-
-  /** The commit unit's kind of OutgoingRecords; only while nothing is pending. */
-  use(records: OutgoingRecords): void {
-    if (this.#records.length > 0) throw new Error('outgoing records replaced while records were pending');
-    this.#records = records;
-  }
-
-  get records(): OutgoingRecords {
-    return this.#records;
-  }
-
-  get length(): number {
-    return this.#records.length;
-  }
-
-  addOutput(sink: string, record: OutgoingRecord, key: unknown, value: unknown): void {
-    if (this.#collect) {
-      this.#committed[this.#records.length] = {
-        sink,
-        topic: record.topic,
-        key,
-        value,
-        timestamp: record.timestamp ?? 0,
-      };
-    }
-    this.#records.add(record);
-  }
-
-  addDeadLetter(record: OutgoingRecord): void {
-    if (this.#collect) this.#committed[this.#records.length] = undefined;
-    this.#records.add(record);
-  }
-
-  /** Drops everything after the first `length` entries (a record's outputs, on rollback). */
-  truncate(length: number): void {
-    this.#records.truncate(length);
-    if (this.#collect) this.#committed.length = Math.min(length, this.#committed.length);
-  }
-
-  committedOutputs(): CommittedOutput[] {
-    const outputs: CommittedOutput[] = [];
-    for (const output of this.#committed) if (output !== undefined) outputs.push(output);
-    return outputs;
-  }
-
-  clear(): void {
-    this.#records.clear();
-    this.#committed.length = 0;
-  }
-}
+export type { CommittedOutput } from './pending-outputs.ts';
 
 // The topology as this task runs it, resolved once in startRunning(): records flow through these
 // without a map lookup per node and per record.
