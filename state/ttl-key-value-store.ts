@@ -17,6 +17,7 @@ const TIME_BYTES = 8;
 const TWO_POW_32 = 0x1_0000_0000;
 const EMPTY = Buffer.alloc(0);
 const INDEX_START = Buffer.from([INDEX_TAG]);
+const INDEX_END = Buffer.from([INDEX_TAG + 1]);
 
 /** An entry of a TTL store, as expiry hands it out. */
 export interface TtlEntry<K, V> {
@@ -133,6 +134,11 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
   // hands back the same bytes for the same primitive key).
   private lastKeyBytes: Buffer | undefined;
   private lastEntryKey: Buffer | undefined;
+  // No index entry of this handle's store expires before this (-Infinity: not known). A sweep
+  // that finds nothing expired raises it past its stream time, a write of an earlier expiry
+  // lowers it: a sweep before it reads nothing, so sweeping every minute of stream time stays
+  // cheap when stream time runs fast (a backlog, a replay) and little expires.
+  private nextExpiryMs = -Infinity;
 
   constructor(
     store: StoreTransaction,
@@ -215,7 +221,10 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
       this.store.deleteLocal(indexKey(previousExpiry, keyBytes));
     }
     this.store.put(dataKey, entryValue(expiresAtMs, valueBytes));
-    if (previousExpiry !== expiresAtMs) this.store.putLocal(indexKey(expiresAtMs, keyBytes), EMPTY);
+    if (previousExpiry !== expiresAtMs) {
+      this.store.putLocal(indexKey(expiresAtMs, keyBytes), EMPTY);
+      if (expiresAtMs < this.nextExpiryMs) this.nextExpiryMs = expiresAtMs;
+    }
     return true;
   }
 
@@ -249,7 +258,7 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
   /** Expired entries as bytes, from the index; stale index entries met on the way are deleted. */
   private async *expiredRaw(limit: number): AsyncGenerator<RawExpired> {
     const now = this.streamTime();
-    if (now < 0 || !(limit > 0)) return;
+    if (now < 0 || !(limit > 0) || now < this.nextExpiryMs) return;
     let handed = 0;
     for await (const [index] of this.store.iterate({ gte: INDEX_START, lt: indexBound(now + 1) })) {
       if (index.length < 1 + TIME_BYTES) throw this.corrupt(index);
@@ -264,6 +273,24 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
       handed += 1;
       if (handed >= limit) return;
     }
+    // Nothing expired up to now (what was handed out may still be there: a later sweep sees): no
+    // sweep needs to read before the next expiry in the index.
+    if (handed > 0) return;
+    let next = Infinity;
+    for await (const [index] of this.store.iterate({ gte: indexBound(now + 1), lt: INDEX_END, limit: 1 })) {
+      next = readTime(index, 1);
+    }
+    this.raiseNextExpiry(next);
+  }
+
+  private raiseNextExpiry(ms: number): void {
+    const previous = this.nextExpiryMs;
+    if (ms <= previous) return;
+    this.nextExpiryMs = ms;
+    // Writes of a record that fails are undone; what they would have lowered must not stay raised.
+    this.store.onRecordRollback(() => {
+      this.nextExpiryMs = Math.min(this.nextExpiryMs, previous);
+    });
   }
 
   private entryKeyOf(keyBytes: Buffer): Buffer {

@@ -260,3 +260,32 @@ describe('TTL key-value store', () => {
     }
   });
 });
+
+describe('TTL key-value store sweeps', () => {
+  it('read nothing while nothing can have expired, and again once an earlier expiry is written', async () => {
+    const state = await openState();
+    const { store, clock } = handle(state);
+    clock.now = 1_000;
+    store.put('late', 'a', 1_000 + DAY);
+    await commit(state);
+    const iterate = vi.spyOn(StoreEngine.prototype, 'iterate');
+    clock.now = 2_000;
+    expect(await store.purgeExpired()).toBe(0);
+    // The sweep, and one look at the next expiry.
+    expect(iterate).toHaveBeenCalledTimes(2);
+    // Stream time runs on, minute by minute: nothing has expired, nothing is read.
+    for (let minute = 1; minute <= 100; minute++) {
+      clock.now = 2_000 + minute * 60_000;
+      expect(await store.purgeExpired()).toBe(0);
+    }
+    expect(iterate).toHaveBeenCalledTimes(2);
+    // A write expiring sooner is swept when its time comes.
+    store.put('soon', 'b', clock.now + 60_000);
+    clock.now += 60_000;
+    expect(await store.purgeExpired()).toBe(1);
+    expect(iterate).toHaveBeenCalledTimes(3);
+    // And the first one when the stream time reaches it.
+    clock.now = 1_000 + DAY;
+    expect([...(await collect(store.expired()))].map((e) => e.key)).toEqual(['late']);
+  });
+});
