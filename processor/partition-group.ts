@@ -153,6 +153,29 @@ export class PartitionGroup {
    * asynchronous decode (Avro on first use).
    */
   next(now: number): NextRecord | undefined | Promise<NextRecord | undefined> {
+    // The common case (a quiet table): one queue has records and no empty one is waited for.
+    // Order does not matter then, so the head's time is not read (nor its value decoded here).
+    let only: PartitionQueue | undefined;
+    let nonEmpty = 0;
+    let waiting = false;
+    for (const q of this.#queues) {
+      if (q.size > 0) {
+        nonEmpty += 1;
+        only = q;
+      } else if (this.#waitFor(q) !== undefined) {
+        waiting = true;
+      }
+    }
+    if (nonEmpty === 0) {
+      this.#blockedSince = undefined;
+      return undefined;
+    }
+    if (nonEmpty === 1 && !waiting) {
+      this.#blockedSince = undefined;
+      const queue = only as PartitionQueue;
+      const decoded = queue.headTime?.decoded;
+      return { record: queue.take(), decoded, enforced: false };
+    }
     for (const q of this.#queues) {
       if (q.size > 0 && q.headTime === undefined) {
         const time = this.#options.orderingTime(q.records[q.head] as ConsumedRecord);

@@ -155,4 +155,23 @@ describe('a partition group', () => {
     expect(g.add(batch('tx', [rec('tx', 2, 3), rec('tx', 3, 4)]))).toBe(3);
     expect(drain(g)).toEqual(['tx@3']);
   });
+
+  it('hands out the records of the only queue with records without reading their time (a quiet table)', () => {
+    let timesRead = 0;
+    const g = new PartitionGroup([caughtUp('limits'), caughtUp('tx')], {
+      maxTaskIdleMs: 0,
+      maxBufferedRecordsPerPartition: 100,
+      orderingTime: (record) => {
+        timesRead += 1;
+        return { time: record.timestamp };
+      },
+    });
+    g.add(batch('tx', [rec('tx', 0, 100), rec('tx', 1, 200)]));
+    expect(drain(g)).toEqual(['tx@0', 'tx@1']);
+    expect(timesRead).toBe(0);
+    g.add(batch('tx', [rec('tx', 2, 300)]));
+    g.add(batch('limits', [rec('limits', 0, 250)]));
+    expect(drain(g)).toEqual(['limits@0', 'tx@2']);
+    expect(timesRead).toBe(2);
+  });
 });
