@@ -51,8 +51,9 @@ export const limitBreach = defineRule({
   parameters: limitDefaultsSchema,
   evaluate(input) {
     const amount = input.amountMinor;
+    if (input.spend === undefined || amount === undefined) return undefined;
     const usage = input.usage;
-    if (input.spend === undefined || amount === undefined || usage === null) return undefined;
+    if (usage === null) return undefined;
     const used: Record<LimitName, bigint> = {
       perTransactionMinor: amount,
       dailySpendMinor: input.spend === 'transfer' ? 0n : usage.daySpendMinor,

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fraudMetricsOn } from '../../../../topologies/fraud/fraud-metrics.ts';
 import { topologyByName } from '../../../../topologies/index.ts';
 import { DEFAULT_PRODUCT_SETTINGS, DEFAULT_PRODUCT_TOPICS } from '../../../../topologies/product.ts';
@@ -56,5 +56,27 @@ describe('fraud metrics', () => {
         { metrics: registry },
       ),
     ).not.toThrow();
+  });
+});
+
+describe('the fraud processor’s reads', () => {
+  it('does not read an account’s profile for a transaction no rule looks back for', async () => {
+    product = await ProductDriver.create();
+    await product.send(deposit(1_000n, T0));
+    const prototype = Object.getPrototypeOf(
+      product.driver.keyValueStore<string, unknown>('fraud-profiles'),
+    ) as {
+      get: (this: { name: string }, key: string) => unknown;
+    };
+    const original = prototype.get;
+    const profileReads: string[] = [];
+    vi.spyOn(prototype, 'get').mockImplementation(function (this: { name: string }, key: string) {
+      if (this.name === 'fraud-profiles') profileReads.push(key);
+      return original.call(this, key);
+    });
+    await product.send(deposit(1_000n, T0 + MINUTE), deposit(2_000n, T0 + 2 * MINUTE, 'acct-2'));
+    expect(profileReads).toEqual([]);
+    await product.send(cardPayment(10_000n, T0 + 3 * MINUTE));
+    expect(profileReads).toEqual(['acct-1']);
   });
 });
