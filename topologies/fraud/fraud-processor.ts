@@ -2,24 +2,14 @@ import type { Processor, ProcessorContext, StreamRecord } from '../../processor/
 import type { KeyValueStore } from '../../state/index.ts';
 import type { AccountBalances } from '../balances/account-balances.ts';
 import type { Transaction } from '../transactions/transaction.ts';
-import {
-  OUTFLOW_IDS_LIMIT,
-  RECENT_LIMIT,
-  RECENT_SPAN_MS,
-  type AccountActivity,
-  type LimitUsage,
-  type RecentSpend,
-  type SpendKind,
-} from './activity.ts';
-import { EMPTY_PROFILE, type FraudProfile } from './fraud-profile.ts';
+import { AccountView } from './account-view.ts';
+import { activityAfter, watchesInflow } from './activity-after.ts';
 import { alertIdOf, type FraudAlert } from './alert.ts';
 import { CalendarsByZone } from './calendar.ts';
+import type { FraudProfile } from './fraud-profile.ts';
 import { effectiveLimits, type AccountLimits, type EffectiveLimits } from './limits.ts';
-import { isCardPresent } from './rules/impossible-travel.ts';
-import type { Finding, RuleInput } from './rule.ts';
+import type { Finding } from './rule.ts';
 import type { ConfiguredRule, RuleSet } from './rule-set.ts';
-import { addToUsage, isInflow, spendKindOf } from './spend.ts';
-import type { VelocityProfile, WindowLabel, WindowValues } from './velocity.ts';
 
 /** Each account's velocity windows and activity (one store: one read and one write per spend). */
 export const PROFILES_STORE = 'fraud-profiles';
@@ -72,103 +62,62 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
     const transaction = record.value;
     if (transaction === null) return;
     const { ruleSet, graceMs } = this.#options;
-    const at = transaction.eventTime;
     const streamTime = ctx.streamTime;
-    if (at < streamTime - graceMs) {
+    if (transaction.eventTime < streamTime - graceMs) {
       this.#options.observer?.lateRecord();
       return;
     }
     const { accountId } = transaction;
-    const spend = spendKindOf(transaction);
-    const amountMinor = transaction.currency === ruleSet.currency ? transaction.amountMinor : undefined;
-    // Reads are the cost of this processor (cold accounts miss the cache): the profile, the
-    // limits and the balances are read only when the transaction needs them.
-    let stored: FraudProfile | undefined;
-    let loaded = false;
-    const profile = (): FraudProfile => {
-      if (!loaded) {
-        stored = this.#profiles.get(accountId);
-        loaded = true;
-      }
-      return stored ?? EMPTY_PROFILE;
-    };
-    let velocity: VelocityProfile | undefined;
-    let recent: RecentSpend[] | undefined;
-    let usage: LimitUsage | null | undefined;
-    let limits: EffectiveLimits | undefined;
-    if (spend !== undefined) {
-      const before = profile();
-      velocity = before.velocity.copy();
-      velocity.add(at, transaction.channel, amountMinor);
-      velocity.prune(streamTime, graceMs);
-      recent = insertRecent(
-        before.activity.recent.filter((s) => s.at > streamTime - RECENT_SPAN_MS),
-        recentSpendOf(transaction, spend, amountMinor),
-      );
-      usage = before.activity.usage;
-      if (amountMinor !== undefined) {
-        limits = this.#limitsOf(accountId);
-        usage = addToUsage(usage, this.#calendars.get(limits.timeZone).of(at), spend, amountMinor);
-      }
-    }
-
-    const windows = new Map<WindowLabel, WindowValues>();
-    const limitsNow = (): EffectiveLimits => (limits ??= this.#limitsOf(accountId));
-    const availableNow = (): Map<string, bigint> => this.#availableOf(accountId);
-    const input: RuleInput = {
-      transaction,
-      spend,
-      amountMinor,
+    const view = new AccountView(transaction, {
       currency: ruleSet.currency,
-      window: (label) => {
-        let values = windows.get(label);
-        if (values === undefined) {
-          values = (velocity ?? profile().velocity).window(label, at);
-          windows.set(label, values);
-        }
-        return values;
+      streamTime,
+      graceMs,
+      reads: {
+        profile: () => this.#profiles.get(accountId),
+        limits: () => this.#limitsOf(accountId),
+        available: () => this.#availableOf(accountId),
+        calendar: (zone) => this.#calendars.get(zone),
       },
-      get before() {
-        return profile().activity;
-      },
-      get recent() {
-        return recent ?? profile().activity.recent;
-      },
-      get usage() {
-        return usage === undefined ? profile().activity.usage : usage;
-      },
-      get limits() {
-        return limitsNow();
-      },
-      get available() {
-        return availableNow();
-      },
-    };
+    });
+    const lastAlertAt = this.#raiseAlerts(view, ctx);
+    const watch = watchesInflow(transaction, view.amountMinor, ruleSet);
+    if (view.spend === undefined && lastAlertAt === undefined && !watch) return;
+    const before = view.profile;
+    const activity = activityAfter(before.activity, transaction, ruleSet, {
+      spend: view.spend,
+      amountMinor: view.amountMinor,
+      recent: view.recent,
+      usage: view.usage,
+      lastAlertAt: lastAlertAt ?? before.activity.lastAlertAt,
+    });
+    this.#profiles.put(accountId, { velocity: view.velocity, activity });
+  }
 
+  /**
+   * Runs the enabled rules; forwards an alert for each finding outside its rule's cooldown.
+   * Returns the account's alert times when a rule fired (to store), undefined when none did.
+   */
+  #raiseAlerts(
+    view: AccountView,
+    ctx: ProcessorContext<string, FraudAlert>,
+  ): Map<string, number> | undefined {
+    const { transaction } = view;
+    const at = transaction.eventTime;
     let lastAlertAt: Map<string, number> | undefined;
     for (const configured of this.#rules) {
-      const finding = configured.rule.evaluate(input, configured.parameters);
+      const finding = configured.rule.evaluate(view, configured.parameters);
       if (finding === undefined) continue;
-      lastAlertAt ??= new Map(profile().activity.lastAlertAt);
+      lastAlertAt ??= new Map(view.before.lastAlertAt);
       const last = lastAlertAt.get(configured.id);
       if (last !== undefined && at - last < configured.cooldownMs) continue;
       lastAlertAt.set(configured.id, last === undefined ? at : Math.max(last, at));
-      ctx.forward({ key: accountId, value: this.#alertOf(configured, transaction, finding, ctx.now()) });
+      ctx.forward({
+        key: transaction.accountId,
+        value: this.#alertOf(configured, transaction, finding, ctx.now()),
+      });
       this.#options.observer?.alert(configured.id, configured.severity);
     }
-
-    const watched = ruleSet.watchedInflowMinor;
-    const watchInflow =
-      isInflow(transaction) && watched !== undefined && amountMinor !== undefined && amountMinor >= watched;
-    if (spend === undefined && !watchInflow && lastAlertAt === undefined) return;
-    const before = profile();
-    const activity = this.#nextActivity(before.activity, transaction, spend, amountMinor, {
-      recent: recent ?? before.activity.recent,
-      usage: usage === undefined ? before.activity.usage : usage,
-      lastAlertAt: lastAlertAt ?? before.activity.lastAlertAt,
-      watchInflow,
-    });
-    this.#profiles.put(accountId, { velocity: velocity ?? before.velocity, activity });
+    return lastAlertAt;
   }
 
   #limitsOf(accountId: string): EffectiveLimits {
@@ -188,77 +137,6 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
         available.set(currency, position.ledgerMinor - position.heldMinor);
     }
     return available;
-  }
-
-  /** The account's activity after the transaction. */
-  #nextActivity(
-    before: AccountActivity,
-    transaction: Transaction,
-    spend: SpendKind | undefined,
-    amountMinor: bigint | undefined,
-    changed: {
-      recent: RecentSpend[];
-      usage: LimitUsage | null;
-      lastAlertAt: Map<string, number>;
-      watchInflow: boolean;
-    },
-  ): AccountActivity {
-    const { ruleSet } = this.#options;
-    const at = transaction.eventTime;
-    const { recent, usage, lastAlertAt } = changed;
-    if (spend === undefined) {
-      if (!changed.watchInflow || amountMinor === undefined) return { ...before, lastAlertAt };
-      return {
-        ...before,
-        lastAlertAt,
-        inflow: {
-          at,
-          amountMinor,
-          transactionId: transaction.transactionId,
-          outflowMinor: 0n,
-          outflowTransactionIds: [],
-        },
-      };
-    }
-    const location = transaction.location;
-    const previousPlace = before.lastCardPresent;
-    const mcc = transaction.merchant?.mcc;
-    const inflow = before.inflow;
-    return {
-      lastSpendAt: Math.max(before.lastSpendAt, at),
-      lastCardPresent:
-        location !== null &&
-        isCardPresent(transaction.channel) &&
-        (previousPlace === null || at >= previousPlace.at)
-          ? {
-              at,
-              lat: location.lat,
-              lon: location.lon,
-              country: location.country,
-              transactionId: transaction.transactionId,
-            }
-          : previousPlace,
-      recent,
-      highRiskMccs:
-        transaction.type === 'AUTHORIZATION' &&
-        mcc !== undefined &&
-        ruleSet.highRiskMccs.includes(mcc) &&
-        !before.highRiskMccs.includes(mcc)
-          ? [...before.highRiskMccs, mcc]
-          : before.highRiskMccs,
-      inflow:
-        inflow !== null && amountMinor !== undefined && at >= inflow.at
-          ? {
-              ...inflow,
-              outflowMinor: inflow.outflowMinor + amountMinor,
-              outflowTransactionIds: [...inflow.outflowTransactionIds, transaction.transactionId].slice(
-                -OUTFLOW_IDS_LIMIT,
-              ),
-            }
-          : inflow,
-      usage,
-      lastAlertAt,
-    };
   }
 
   #alertOf(configured: ConfiguredRule, transaction: Transaction, finding: Finding, now: number): FraudAlert {
@@ -291,28 +169,3 @@ const NO_LIMITS = {
   monthlySpendMinor: BigInt(Number.MAX_SAFE_INTEGER),
   dailyTransfersMinor: BigInt(Number.MAX_SAFE_INTEGER),
 };
-
-function recentSpendOf(
-  transaction: Transaction,
-  kind: SpendKind,
-  amountMinor: bigint | undefined,
-): RecentSpend {
-  return {
-    at: transaction.eventTime,
-    kind,
-    channel: transaction.channel,
-    amountMinor: amountMinor ?? null,
-    merchantId: transaction.merchant?.id ?? null,
-    city: transaction.location?.city ?? null,
-    transactionId: transaction.transactionId,
-  };
-}
-
-/** Adds a spend in event-time order, keeping the RECENT_LIMIT latest. */
-function insertRecent(recent: RecentSpend[], spend: RecentSpend): RecentSpend[] {
-  const next = [...recent];
-  let at = next.length;
-  while (at > 0 && (next[at - 1] as RecentSpend).at > spend.at) at--;
-  next.splice(at, 0, spend);
-  return next.length > RECENT_LIMIT ? next.slice(next.length - RECENT_LIMIT) : next;
-}

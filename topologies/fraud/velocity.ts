@@ -66,18 +66,6 @@ export class VelocityProfile {
     this.#tiers = tiers ?? VELOCITY_WINDOWS.map(() => []);
   }
 
-  /** A copy to change (the one read from the store may be the cache's). */
-  copy(): VelocityProfile {
-    return new VelocityProfile(
-      this.#tiers.map((tier) =>
-        tier.map((bucket) => ({
-          index: bucket.index,
-          tallies: bucket.tallies.map((t) => (t === undefined ? undefined : { ...t })),
-        })),
-      ),
-    );
-  }
-
   /** Buckets held across all windows (what the storage bound is about). */
   get bucketCount(): number {
     return this.#tiers.reduce((sum, tier) => sum + tier.length, 0);
