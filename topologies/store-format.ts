@@ -6,8 +6,8 @@ import { SerdeError } from '../state/index.ts';
 
 const UTF8_NULL_LENGTH = 0xffff;
 
-/** Writes a store value field by field into a buffer that grows as needed. */
-export class StoreValueWriter {
+/** A buffer that grows as a store value is written into it: the base of the value writers. */
+export class GrowingBytes {
   #buffer: Buffer;
   #length = 0;
 
@@ -16,8 +16,11 @@ export class StoreValueWriter {
     this.#buffer = Buffer.allocUnsafe(initialBytes);
   }
 
-  // #reserve may replace the buffer: callers take its offset first, then read this.#buffer.
-  #reserve(bytes: number): number {
+  /**
+   * Makes room for `bytes` more and returns where they start. It may replace the buffer: take the
+   * offset first, then read `buffer` (never both in one expression).
+   */
+  protected reserve(bytes: number): number {
     const at = this.#length;
     if (at + bytes > this.#buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, at + bytes));
@@ -28,46 +31,8 @@ export class StoreValueWriter {
     return at;
   }
 
-  uint8(value: number): this {
-    const at = this.#reserve(1);
-    this.#buffer[at] = value;
-    return this;
-  }
-
-  /** A whole number of ms, a counter: exact up to 2^53. */
-  number(value: number): this {
-    const at = this.#reserve(8);
-    this.#buffer.writeDoubleBE(value, at);
-    return this;
-  }
-
-  int64(value: bigint): this {
-    const at = this.#reserve(8);
-    this.#buffer.writeBigInt64BE(value, at);
-    return this;
-  }
-
-  /** Up to 65,534 bytes of UTF-8, or null. */
-  text(value: string | null): this {
-    if (value === null) {
-      const at = this.#reserve(2);
-      this.#buffer.writeUInt16BE(UTF8_NULL_LENGTH, at);
-      return this;
-    }
-    const bytes = Buffer.byteLength(value);
-    if (bytes >= UTF8_NULL_LENGTH)
-      throw new RangeError(`text of ${bytes} bytes is too long for a store value`);
-    const at = this.#reserve(2 + bytes);
-    this.#buffer.writeUInt16BE(bytes, at);
-    this.#buffer.write(value, at + 2, bytes, 'utf8');
-    return this;
-  }
-
-  /** Exactly three ASCII letters (an ISO 4217 code). */
-  code3(value: string): this {
-    const at = this.#reserve(3);
-    this.#buffer.write(value, at, 3, 'latin1');
-    return this;
+  protected get buffer(): Buffer {
+    return this.#buffer;
   }
 
   /**
@@ -77,6 +42,51 @@ export class StoreValueWriter {
   toBuffer(): Buffer {
     if (this.#length === this.#buffer.length) return this.#buffer;
     return Buffer.from(this.#buffer.subarray(0, this.#length));
+  }
+}
+
+/** Writes a store value field by field (fixed-width numbers, short texts). */
+export class StoreValueWriter extends GrowingBytes {
+  uint8(value: number): this {
+    const at = this.reserve(1);
+    this.buffer[at] = value;
+    return this;
+  }
+
+  /** A whole number of ms, a counter: exact up to 2^53. */
+  number(value: number): this {
+    const at = this.reserve(8);
+    this.buffer.writeDoubleBE(value, at);
+    return this;
+  }
+
+  int64(value: bigint): this {
+    const at = this.reserve(8);
+    this.buffer.writeBigInt64BE(value, at);
+    return this;
+  }
+
+  /** Up to 65,534 bytes of UTF-8, or null. */
+  text(value: string | null): this {
+    if (value === null) {
+      const at = this.reserve(2);
+      this.buffer.writeUInt16BE(UTF8_NULL_LENGTH, at);
+      return this;
+    }
+    const bytes = Buffer.byteLength(value);
+    if (bytes >= UTF8_NULL_LENGTH)
+      throw new RangeError(`text of ${bytes} bytes is too long for a store value`);
+    const at = this.reserve(2 + bytes);
+    this.buffer.writeUInt16BE(bytes, at);
+    this.buffer.write(value, at + 2, bytes, 'utf8');
+    return this;
+  }
+
+  /** Exactly three ASCII letters (an ISO 4217 code). */
+  code3(value: string): this {
+    const at = this.reserve(3);
+    this.buffer.write(value, at, 3, 'latin1');
+    return this;
   }
 
   /** The bytes `text` takes. */

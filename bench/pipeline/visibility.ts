@@ -2,10 +2,34 @@
 // topic, and in Redis (keyspace notifications, then the hash's lastTransactionId); and when each
 // alert becomes visible to a read_committed reader of the alerts topic.
 import { Redis } from 'ioredis';
-import type { Kafka } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 
 const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * A read_committed reader of what comes next on a topic; `onValue` gets each value with the time its
+ * batch arrived. Resolves once the reader has joined its group.
+ */
+async function watchTopic(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  onValue: (value: Buffer, at: number) => Promise<void>,
+): Promise<Consumer> {
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 10, readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const at = now();
+      for (const message of batch.messages) if (message.value !== null) await onValue(message.value, at);
+    },
+  });
+  await joined;
+  return consumer;
+}
 
 export interface VisibilityWatch {
   /** transactionId → when its snapshot was seen on the topic (epoch ms). */
@@ -28,27 +52,12 @@ export async function watchVisibility(opts: {
   const inRedis = new Map<string, number>();
   const serde = productSerdes(ConfluentAvroRegistry.connect(opts.registryUrl)).snapshot;
 
-  const consumer = opts.kafka.consumer({
-    groupId: opts.groupId,
-    maxWaitTimeInMs: 10,
-    readUncommitted: false,
+  const consumer = await watchTopic(opts.kafka, opts.balancesTopic, opts.groupId, async (value, at) => {
+    const snapshot = await serde.deserialize(value, { topic: opts.balancesTopic, part: 'value' });
+    if (snapshot.lastTransactionId !== null && !onTopic.has(snapshot.lastTransactionId)) {
+      onTopic.set(snapshot.lastTransactionId, at);
+    }
   });
-  await consumer.connect();
-  await consumer.subscribe({ topic: opts.balancesTopic, fromBeginning: false });
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      const at = now();
-      for (const message of batch.messages) {
-        if (message.value === null) continue;
-        const snapshot = await serde.deserialize(message.value, { topic: opts.balancesTopic, part: 'value' });
-        if (snapshot.lastTransactionId !== null && !onTopic.has(snapshot.lastTransactionId)) {
-          onTopic.set(snapshot.lastTransactionId, at);
-        }
-      }
-    },
-  });
-  await joined;
 
   const subscriber = new Redis(opts.redisUrl);
   const reader = new Redis(opts.redisUrl);

@@ -3,9 +3,7 @@
  * began (read_committed: alerts of aborted or open transactions are not seen), Avro through the
  * registry, the way `saldo verify` reads the balances topic.
  */
-import { createLogger } from '../../processor/index.ts';
-import type { ConsumedRecord } from '../../processor/kafka/client.ts';
-import { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
+import { MissingTopicError, readTopicToEnd } from '../read-topic.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
 
@@ -27,36 +25,14 @@ export class AlertsReadError extends Error {
 }
 
 export async function readAlerts(options: AlertsReaderOptions): Promise<FraudAlert[]> {
-  const adapter = new KafkaJsAdapter({
-    clientId: options.clientId,
-    brokers: options.brokers,
-    logger: createLogger({ level: 'error' }),
-    groupPrefix: options.clientId,
-  });
   const serde = productSerdes(ConfluentAvroRegistry.connect(options.registryUrl)).alert;
   const alerts: FraudAlert[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const reading = (async () => {
-    const admin = await adapter.admin();
-    const partitions = (await admin.partitionCounts([options.topic])).get(options.topic);
-    if (partitions === undefined) throw new AlertsReadError(`topic ${options.topic} does not exist`);
-    const tps = Array.from({ length: partitions }, (_, partition) => ({ topic: options.topic, partition }));
-    const ranges = await admin.offsetRange(tps);
-    const wanted = tps.map((tp) => {
-      const range = ranges.get(`${tp.topic}:${tp.partition}`) ?? { start: 0, end: 0 };
-      return { ...tp, from: range.start, to: range.end };
-    });
-    await adapter.changelogReader().read(
-      wanted,
-      async (records: ConsumedRecord[]) => {
-        for (const record of records) {
-          if (record.value === null) continue;
-          alerts.push(await serde.deserialize(record.value, { topic: options.topic, part: 'value' }));
-        }
-      },
-      { heartbeat: async () => undefined },
-    );
-  })();
+  const reading = readTopicToEnd(options, async (value) => {
+    alerts.push(await serde.deserialize(value, { topic: options.topic, part: 'value' }));
+  }).catch((error: unknown) => {
+    throw error instanceof MissingTopicError ? new AlertsReadError(error.message) : error;
+  });
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () =>
@@ -73,7 +49,6 @@ export async function readAlerts(options: AlertsReaderOptions): Promise<FraudAle
   } finally {
     clearTimeout(timer);
     reading.catch(() => undefined);
-    await adapter.close();
   }
   return alerts;
 }

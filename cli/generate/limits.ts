@@ -8,43 +8,23 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import {
+  ACCOUNT_TIERS,
+  LIMIT_NAMES,
+  type AccountTier,
+  type LimitName,
+  type LimitUpdate,
+  type Limits,
+} from '../../topologies/fraud/limits.ts';
 import type { AccountState } from './accounts.ts';
 import type { SpendingProfile } from './profiles.ts';
 import { WeightedChoice, type SeededRandom } from './random.ts';
 
-export const TIERS = ['N1', 'N2', 'N3', 'N4'] as const;
-export type Tier = (typeof TIERS)[number];
-
-/** The five limits of the rule set, minor units of MXN. */
-export interface Limits {
-  perTransactionMinor: bigint;
-  dailySpendMinor: bigint;
-  dailyAtmMinor: bigint;
-  monthlySpendMinor: bigint;
-  dailyTransfersMinor: bigint;
-}
-export type LimitName = keyof Limits;
-export const LIMIT_NAMES: readonly LimitName[] = [
-  'perTransactionMinor',
-  'dailySpendMinor',
-  'dailyAtmMinor',
-  'monthlySpendMinor',
-  'dailyTransfersMinor',
-];
-
-/** The value of a record on account-limits (limit-update.avsc), as Avro encodes it. */
-export interface LimitUpdate {
-  accountId: string;
-  tier: Tier;
-  currency: string;
-  perTransactionMinor: bigint | null;
-  dailySpendMinor: bigint | null;
-  dailyAtmMinor: bigint | null;
-  monthlySpendMinor: bigint | null;
-  dailyTransfersMinor: bigint | null;
-  timeZone: string | null;
-  updatedAt: number;
-}
+// The record, the tiers and the limits' names are the contract's (topologies/fraud/limits.ts).
+export const TIERS = ACCOUNT_TIERS;
+export type Tier = AccountTier;
+export type { Limits, LimitName, LimitUpdate };
+export { LIMIT_NAMES };
 
 interface RuleSetFile {
   rules: Array<{ id: string; parameters: Record<string, unknown> }>;

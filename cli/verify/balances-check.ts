@@ -1,7 +1,5 @@
 import { Redis } from 'ioredis';
-import { createLogger } from '../../processor/index.ts';
-import type { ConsumedRecord } from '../../processor/kafka/client.ts';
-import { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
+import { readTopicToEnd } from '../read-topic.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import { balanceKey, snapshotFromServingHash } from '../../topologies/balances/serving-hash.ts';
 import type { BalanceSnapshot } from '../../topologies/balances/snapshot.ts';
@@ -72,40 +70,13 @@ export async function readLatestSnapshots(options: {
   topic: string;
   clientId: string;
 }): Promise<Map<string, BalanceSnapshot>> {
-  const adapter = new KafkaJsAdapter({
-    clientId: options.clientId,
-    brokers: options.brokers,
-    logger: createLogger({ level: 'error' }),
-    groupPrefix: options.clientId,
-  });
   const serde = productSerdes(ConfluentAvroRegistry.connect(options.registryUrl)).snapshot;
   const latest = new Map<string, BalanceSnapshot>();
-  try {
-    const admin = await adapter.admin();
-    const partitions = (await admin.partitionCounts([options.topic])).get(options.topic);
-    if (partitions === undefined) throw new Error(`topic ${options.topic} does not exist`);
-    const tps = Array.from({ length: partitions }, (_, partition) => ({ topic: options.topic, partition }));
-    const ranges = await admin.offsetRange(tps);
-    const wanted = tps.map((tp) => {
-      const range = ranges.get(`${tp.topic}:${tp.partition}`) ?? { start: 0, end: 0 };
-      return { ...tp, from: range.start, to: range.end };
-    });
-    await adapter.changelogReader().read(
-      wanted,
-      async (records: ConsumedRecord[]) => {
-        for (const record of records) {
-          if (record.value === null) continue;
-          const snapshot = await serde.deserialize(record.value, { topic: options.topic, part: 'value' });
-          const known = latest.get(snapshot.accountId);
-          if (known === undefined || known.version < snapshot.version)
-            latest.set(snapshot.accountId, snapshot);
-        }
-      },
-      { heartbeat: async () => undefined },
-    );
-  } finally {
-    await adapter.close();
-  }
+  await readTopicToEnd(options, async (value) => {
+    const snapshot = await serde.deserialize(value, { topic: options.topic, part: 'value' });
+    const known = latest.get(snapshot.accountId);
+    if (known === undefined || known.version < snapshot.version) latest.set(snapshot.accountId, snapshot);
+  });
   return latest;
 }
 

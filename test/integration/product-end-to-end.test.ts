@@ -13,7 +13,8 @@ import { checkBalances } from '../../cli/verify/balances-check.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import { createTopic } from '../support/kafka.ts';
 import { groupCommittedOffsets, waitForInputCommitted } from '../support/instance-kafka.ts';
-import { InstanceProcess, waitUntil, waitUntilSharing } from '../support/instance-process.ts';
+import { waitUntil, waitUntilSharing } from '../support/instance-process.ts';
+import { spawnProductInstance } from '../support/product-instance.ts';
 import { useInstanceWorkspace } from '../support/instance-workspace.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -74,27 +75,8 @@ describe('the product end to end: generator → two saldo instances, one killed 
     await createTopic(ws.kafka, topics.fraudAlerts, PARTITIONS);
   });
 
-  function start(name: string): InstanceProcess {
-    return InstanceProcess.spawn({
-      name,
-      appId,
-      topology: 'product',
-      input: topics.transactions,
-      output: topics.balances,
-      fraudTopics: topics,
-      stateDir: join(ws.root, `state-${name}`),
-      brokers: services().kafkaBrokers,
-      env: {
-        SCHEMA_REGISTRY_URL: services().schemaRegistryUrl,
-        REDIS_URL: services().redisUrl,
-        SALDO_REDIS_KEY_PREFIX: prefix,
-        // The survivor takes over ~6 s after the kill.
-        SALDO_SESSION_TIMEOUT_MS: '6000',
-        SALDO_HEARTBEAT_INTERVAL_MS: '1000',
-      },
-      logDir: ws.root,
-    });
-  }
+  const start = (name: string) =>
+    spawnProductInstance({ name, appId, topics, root: ws.root, redisKeyPrefix: prefix });
 
   it('every account’s balance in Redis and on the topic equals the generator’s expected one, and no Redis hash went back in version', async () => {
     const a = start('a');

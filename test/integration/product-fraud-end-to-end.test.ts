@@ -20,7 +20,8 @@ import type { TransactionRecord } from '../../topologies/transactions/transactio
 import { ProductDriver } from '../support/product-driver.ts';
 import { createTopic } from '../support/kafka.ts';
 import { groupCommittedOffsets, waitForInputCommitted } from '../support/instance-kafka.ts';
-import { InstanceProcess, waitUntil, waitUntilSharing } from '../support/instance-process.ts';
+import { waitUntil, waitUntilSharing } from '../support/instance-process.ts';
+import { spawnProductInstance } from '../support/product-instance.ts';
 import { useInstanceWorkspace } from '../support/instance-workspace.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -61,26 +62,8 @@ describe('fraud end to end: the generator’s labelled traffic → two saldo ins
     for (const topic of Object.values(topics)) await createTopic(ws.kafka, topic, PARTITIONS);
   });
 
-  function start(name: string): InstanceProcess {
-    return InstanceProcess.spawn({
-      name,
-      appId,
-      topology: 'product',
-      input: topics.transactions,
-      output: topics.balances,
-      fraudTopics: topics,
-      stateDir: join(ws.root, `state-${name}`),
-      brokers: services().kafkaBrokers,
-      env: {
-        SCHEMA_REGISTRY_URL: services().schemaRegistryUrl,
-        REDIS_URL: services().redisUrl,
-        SALDO_REDIS_KEY_PREFIX: `${appId}:`,
-        SALDO_SESSION_TIMEOUT_MS: '6000',
-        SALDO_HEARTBEAT_INTERVAL_MS: '1000',
-      },
-      logDir: ws.root,
-    });
-  }
+  const start = (name: string) =>
+    spawnProductInstance({ name, appId, topics, root: ws.root, redisKeyPrefix: `${appId}:` });
 
   it('raises every alert the reference raises, once by id, across a SIGKILL, and finds every labelled incident', async () => {
     const a = start('a');

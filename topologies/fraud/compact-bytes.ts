@@ -1,22 +1,24 @@
 import { SerdeError } from '../../state/index.ts';
+import { GrowingBytes } from '../store-format.ts';
 
 // Fraud state values are written on every transaction and logged to changelogs: unsigned
 // varints (7 bits a byte) keep a typical profile at a few hundred bytes.
 
 /** Writes unsigned varints, small texts and doubles into a growing buffer. */
-export class CompactWriter {
-  #buffer = Buffer.allocUnsafe(256);
-  #length = 0;
+export class CompactWriter extends GrowingBytes {
+  constructor() {
+    super(256);
+  }
 
-  #reserve(bytes: number): number {
-    const at = this.#length;
-    if (at + bytes > this.#buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, at + bytes));
-      this.#buffer.copy(grown, 0, 0, at);
-      this.#buffer = grown;
-    }
-    this.#length = at + bytes;
-    return at;
+  #byte(value: number): void {
+    const at = this.reserve(1);
+    this.buffer[at] = value;
+  }
+
+  double(value: number): this {
+    const at = this.reserve(8);
+    this.buffer.writeDoubleBE(value, at);
+    return this;
   }
 
   /** A whole number from 0 to 2^53. */
@@ -42,29 +44,13 @@ export class CompactWriter {
     return this;
   }
 
-  // #reserve may replace the buffer: it is called before the buffer is read, never in the same expression.
-  #byte(value: number): void {
-    const at = this.#reserve(1);
-    this.#buffer[at] = value;
-  }
-
-  double(value: number): this {
-    const at = this.#reserve(8);
-    this.#buffer.writeDoubleBE(value, at);
-    return this;
-  }
-
   /** UTF-8 text, its byte length first. */
   text(value: string): this {
     const bytes = Buffer.byteLength(value);
     this.uint(bytes);
-    const at = this.#reserve(bytes);
-    this.#buffer.write(value, at, bytes, 'utf8');
+    const at = this.reserve(bytes);
+    this.buffer.write(value, at, bytes, 'utf8');
     return this;
-  }
-
-  toBuffer(): Buffer {
-    return Buffer.from(this.#buffer.subarray(0, this.#length));
   }
 }
 

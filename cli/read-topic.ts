@@ -1,0 +1,56 @@
+/**
+ * Reads a topic from its beginning to its end offsets as they were when reading began
+ * (read_committed: records of aborted or open transactions are not seen), through the project's
+ * Kafka boundary, the way an outside reader checks what saldo wrote (`saldo verify`, `saldo
+ * evaluate`).
+ */
+import { createLogger } from '../processor/index.ts';
+import type { ConsumedRecord } from '../processor/kafka/client.ts';
+import { KafkaJsAdapter } from '../processor/kafka/kafkajs/index.ts';
+
+export interface TopicReadOptions {
+  brokers: string[];
+  topic: string;
+  clientId: string;
+}
+
+/** The topic does not exist. */
+export class MissingTopicError extends Error {
+  constructor(topic: string) {
+    super(`topic ${topic} does not exist`);
+    this.name = 'MissingTopicError';
+  }
+}
+
+/** Hands every record with a value to `onRecord`, in offset order per partition. */
+export async function readTopicToEnd(
+  options: TopicReadOptions,
+  onRecord: (value: Buffer, record: ConsumedRecord) => Promise<void> | void,
+): Promise<void> {
+  const adapter = new KafkaJsAdapter({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logger: createLogger({ level: 'error' }),
+    groupPrefix: options.clientId,
+  });
+  try {
+    const admin = await adapter.admin();
+    const partitions = (await admin.partitionCounts([options.topic])).get(options.topic);
+    if (partitions === undefined) throw new MissingTopicError(options.topic);
+    const tps = Array.from({ length: partitions }, (_, partition) => ({ topic: options.topic, partition }));
+    const ranges = await admin.offsetRange(tps);
+    const wanted = tps.map((tp) => {
+      const range = ranges.get(`${tp.topic}:${tp.partition}`) ?? { start: 0, end: 0 };
+      return { ...tp, from: range.start, to: range.end };
+    });
+    await adapter.changelogReader().read(
+      wanted,
+      async (records: ConsumedRecord[]) => {
+        for (const record of records) if (record.value !== null) await onRecord(record.value, record);
+      },
+      { heartbeat: async () => undefined },
+    );
+  } finally {
+    await adapter.close();
+  }
+}
