@@ -78,6 +78,7 @@ const HELP = `usage: npm run bench:pipeline -- [options]
 
 const log = (line: string) => process.stderr.write(`[bench:pipeline] ${line}\n`);
 const DAY_MS = 86_400_000;
+const KEEP_FOREVER = { name: 'retention.ms', value: '-1' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const epochNow = () => performance.timeOrigin + performance.now();
 
@@ -377,13 +378,15 @@ async function main(): Promise<void> {
     await admin.createTopics({
       waitForLeaders: true,
       topics: [
-        { topic: topics.transactions, numPartitions: partitions },
+        // The input spans a month of event time (its records' timestamps): kept whatever the
+        // broker's retention, which would otherwise delete most of it unread (and did, once).
+        { topic: topics.transactions, numPartitions: partitions, configEntries: [KEEP_FOREVER] },
         ...[topics.balances, topics.accountLimits, balancesOnlyTopics.balances].map((topic) => ({
           topic,
           numPartitions: partitions,
           configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
         })),
-        { topic: topics.fraudAlerts, numPartitions: partitions },
+        { topic: topics.fraudAlerts, numPartitions: partitions, configEntries: [KEEP_FOREVER] },
       ],
     });
     await registerProductSchemas(ConfluentAvroRegistry.connect(endpoints.schemaRegistryUrl), topics);

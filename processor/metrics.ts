@@ -15,6 +15,7 @@ export class EngineMetrics {
   readonly restoreRemaining: Gauge<'task'>;
   readonly tasks: Gauge<'state'>;
   readonly punctuationErrors: Counter<'processor'>;
+  readonly inputRecordsLostToRetention: Counter<'topic'>;
 
   constructor(defaultLabels: Record<string, string> = {}) {
     this.registry = new Registry();
@@ -72,6 +73,12 @@ export class EngineMetrics {
       name: 'saldo_punctuation_errors_total',
       help: 'Punctuations that threw',
       labelNames: ['processor'],
+      registers,
+    });
+    this.inputRecordsLostToRetention = new Counter({
+      name: 'saldo_input_records_lost_to_retention_total',
+      help: 'Input records deleted by the topic retention before this app processed them',
+      labelNames: ['topic'],
       registers,
     });
   }

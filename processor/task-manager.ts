@@ -136,7 +136,8 @@ export class TaskManager {
     if (group !== undefined) return this.#onGroupedBatch(task, group, batch, control);
     await task.lock.run(async () => {
       if (task.state !== 'running' || this.#tasks.get(p) !== task) return;
-      if (!this.#isAwaitedFetch(batch)) return;
+      const awaited = this.#isAwaitedFetch(batch);
+      if (awaited !== true && !(await awaited)) return;
       let yieldedAt = performance.now();
       let last: number | undefined;
       for (const record of batch.records) {
@@ -166,16 +167,38 @@ export class TaskManager {
 
   /**
    * After a seek, only a batch fetched at or before the seek target is taken. One fetched from
-   * beyond it would skip records: it is dropped. One fetched at or before it is safe (records below
-   * the task's next offset are skipped), and covers a target that retention has since deleted,
-   * where the consumer restarts from the log start.
+   * beyond it would skip records: it is dropped, unless retention deleted the target (the
+   * consumer then restarts from the log start, and nothing below it can be fetched any more).
+   * One fetched at or before it is safe (records below the task's next offset are skipped).
+   * Synchronous, and free, when no seek is awaited: the case of nearly every batch.
    */
-  #isAwaitedFetch(batch: ConsumedBatch): boolean {
+  #isAwaitedFetch(batch: ConsumedBatch): boolean | Promise<boolean> {
     const key = tpKey(batch);
     const awaited = this.#awaitedFetch.get(key);
     if (awaited === undefined) return true;
-    if (batch.fetchedOffset > awaited) return false;
+    if (batch.fetchedOffset > awaited) return this.#wasDeletedBelow(batch, awaited);
     this.#awaitedFetch.delete(key);
+    return true;
+  }
+
+  /**
+   * Whether `batch` comes from the log start after retention deleted the records from `awaited`
+   * on; if so the seek is over, and the loss is logged and counted (Kafka Streams' reset to the
+   * earliest offset). A dropped batch is fetched again, so a check fails only this once.
+   */
+  async #wasDeletedBelow(batch: ConsumedBatch, awaited: number): Promise<boolean> {
+    const key = tpKey(batch);
+    const tp = { topic: batch.topic, partition: batch.partition };
+    const logStart = (await this.#deps.admin.offsetRange([tp])).get(key)?.start;
+    if (logStart === undefined || logStart <= awaited || batch.fetchedOffset > logStart) return false;
+    if (this.#awaitedFetch.get(key) !== awaited) return false; // another seek came meanwhile
+    this.#awaitedFetch.delete(key);
+    const lost = logStart - awaited;
+    this.#deps.metrics.inputRecordsLostToRetention.inc({ topic: batch.topic }, lost);
+    this.#log.error(
+      { topic: batch.topic, partition: batch.partition, from: awaited, logStart, lost },
+      'input records were deleted by retention before they were processed; going on from the log start',
+    );
     return true;
   }
 
@@ -191,7 +214,9 @@ export class TaskManager {
     control: BatchControl,
   ): Promise<void> {
     if (task.state !== 'running' || this.#tasks.get(batch.partition) !== task) return;
-    if (!this.#isAwaitedFetch(batch)) return;
+    const awaited = this.#isAwaitedFetch(batch);
+    if (awaited !== true && !(await awaited)) return;
+    if (task.state !== 'running' || this.#tasks.get(batch.partition) !== task) return;
     const consumed = group.add(batch);
     if (consumed !== undefined) control.resolve(consumed);
     // The consumer hands over the batches of one fetch in one turn: let them all into the group

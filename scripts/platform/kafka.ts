@@ -110,6 +110,9 @@ export function serverProperties(config: KafkaConfig): string {
     // let tests use short session timeouts, so that a killed member leaves its group quickly
     'group.min.session.timeout.ms=1000',
     'num.recovery.threads.per.data.dir=1',
+    // The generator writes months of history timestamped with its event time; with the default
+    // 7 days the next retention check would delete it, read or not. A development broker keeps it.
+    'log.retention.ms=-1',
   ];
   return `${lines.join('\n')}\n`;
 }

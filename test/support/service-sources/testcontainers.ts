@@ -50,6 +50,8 @@ export async function startWithTestcontainers(): Promise<{
       KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
       KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
       KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+      // As the local platform's broker (scripts/platform/kafka.ts): history is not deleted unread.
+      KAFKA_LOG_RETENTION_MS: '-1',
     })
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/));
   const registry = new GenericContainer(REGISTRY_IMAGE)
