@@ -260,7 +260,11 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
     const now = this.streamTime();
     if (now < 0 || !(limit > 0) || now < this.nextExpiryMs) return;
     let handed = 0;
-    for await (const [index] of this.store.iterate({ gte: INDEX_START, lt: indexBound(now + 1) })) {
+    // No live entry expires before nextExpiryMs (every put lowers it; it is raised only past what a
+    // sweep found): seeking there skips the deleted index entries below it, which LevelDB would
+    // otherwise step over one by one on every sweep until a compaction drops them.
+    const from = this.nextExpiryMs >= 0 ? indexBound(this.nextExpiryMs) : INDEX_START;
+    for await (const [index] of this.store.iterate({ gte: from, lt: indexBound(now + 1) })) {
       if (index.length < 1 + TIME_BYTES) throw this.corrupt(index);
       const expiresAtMs = readTime(index, 1);
       const key = index.subarray(1 + TIME_BYTES);
