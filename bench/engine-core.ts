@@ -20,12 +20,8 @@ import {
   type StreamsConfigInput,
   type Topology,
 } from '../processor/index.ts';
-import type {
-  CommitUnit,
-  ConsumedRecord,
-  OutgoingRecords,
-  ProducedOffsets,
-} from '../processor/kafka/client.ts';
+import type { CommitUnit, OutgoingRecords, ProducedOffsets } from '../processor/kafka/client.ts';
+import type { ConsumedRecord } from '../processor/records.ts';
 import { RecordBatches } from '../processor/kafka/kafkajs/record-batches.ts';
 import { StreamTask } from '../processor/task.ts';
 import { StateManager, changelogTopicFor } from '../state/index.ts';

@@ -1,5 +1,5 @@
 import { RejectedRecordError, describeError } from './errors.ts';
-import type { ConsumedRecord, OutgoingRecord } from './kafka/client.ts';
+import type { ConsumedRecord, OutgoingRecord } from './records.ts';
 import { deadLetterTopicFor } from './topology.ts';
 
 /**

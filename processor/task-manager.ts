@@ -9,7 +9,7 @@ import type {
   GroupConsumer,
   KafkaClientAdapter,
 } from './kafka/client.ts';
-import { tpKey } from './kafka/client.ts';
+import { tpKey } from './records.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { restoreTask, type RestoreSummary } from './restore.ts';

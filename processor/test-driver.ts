@@ -4,13 +4,8 @@ import { join } from 'node:path';
 import { StateManager, changelogTopicFor } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import { validateStreamsConfig } from './config.ts';
-import type {
-  CommitUnit,
-  ConsumedRecord,
-  Headers,
-  OutgoingRecords,
-  ProducedOffsets,
-} from './kafka/client.ts';
+import type { CommitUnit, OutgoingRecords, ProducedOffsets } from './kafka/client.ts';
+import type { ConsumedRecord, Headers } from './records.ts';
 import { OutgoingRecordList } from './kafka/client.ts';
 import { createLogger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';

@@ -8,7 +8,7 @@ import type {
 } from '../state/index.ts';
 import { changelogTopicFor } from '../state/index.ts';
 import { TopologyError } from './errors.ts';
-import type { Headers } from './kafka/client.ts';
+import type { Headers } from './records.ts';
 import type { RecordSerde } from './serde.ts';
 import {
   TABLE_TOPIC_CONFIGS,

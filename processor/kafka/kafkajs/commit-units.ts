@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, Producer, RecordMetadata, Transaction, Message } from 'kafkajs';
 import { TaskCommitError, TaskFencedError } from '../../errors.ts';
-import type { CommitUnit, OutgoingRecords, ProducedOffsets, TopicPartitionOffset } from '../client.ts';
+import type { CommitUnit, OutgoingRecords, ProducedOffsets } from '../client.ts';
+import type { TopicPartitionOffset } from '../../records.ts';
 import { isConcurrentTransactions, isFencingError, isUnrecoverableCommitError } from './errors.ts';
 import { UnknownTopicError, type PartitionCounts } from './partition-counts.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';

@@ -1,4 +1,5 @@
-import type { OutgoingRecord, OutgoingRecords } from '../client.ts';
+import type { OutgoingRecords } from '../client.ts';
+import type { OutgoingRecord } from '../../records.ts';
 import { partitionForKey } from './partitioner.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import type { OutgoingRecord } from '../../../processor/kafka/client.ts';
+import type { OutgoingRecord } from '../../../processor/records.ts';
 import { encodedBatchMessage, sendRecordBatches } from '../../../processor/kafka/kafkajs/commit-units.ts';
 import { PartitionCounts, UnknownTopicError } from '../../../processor/kafka/kafkajs/partition-counts.ts';
 import { partitionForKey } from '../../../processor/kafka/kafkajs/partitioner.ts';
