@@ -22,7 +22,7 @@ import {
 } from '../processor/index.ts';
 import type { CommitUnit, OutgoingRecords, ProducedOffsets } from '../processor/kafka/client.ts';
 import type { ConsumedRecord } from '../processor/records.ts';
-import { RecordBatches } from '../processor/kafka/kafkajs/record-batches.ts';
+import { RecordBatches } from '../processor/kafka/wire/record-batches.ts';
 import { StreamTask } from '../processor/task.ts';
 import { StateManager, changelogTopicFor } from '../state/index.ts';
 import { countingTopology } from '../topologies/counting.ts';

@@ -14,7 +14,7 @@ import type {
 } from '../client.ts';
 import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from '../../records.ts';
 import { siblingModuleUrl } from '../../module-url.ts';
-import { RecordBatches } from '../kafkajs/record-batches.ts';
+import { RecordBatches } from '../wire/record-batches.ts';
 import {
   fromWire,
   toWire,

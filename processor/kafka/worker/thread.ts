@@ -9,7 +9,7 @@ import { createLogger } from '../../log.ts';
 import type { AdminClient, BatchControl, CommitUnit, GroupConsumer } from '../client.ts';
 import type { TopicPartition } from '../../records.ts';
 import { KafkaJsAdapter } from '../kafkajs/index.ts';
-import { RecordBatches, type TransferredBatches } from '../kafkajs/record-batches.ts';
+import { RecordBatches, type TransferredBatches } from '../wire/record-batches.ts';
 import {
   toWire,
   type CommittedBatches,
