@@ -24,7 +24,8 @@ import type { CommitUnit, OutgoingRecords, ProducedOffsets } from '../processor/
 import type { ConsumedRecord } from '../processor/records.ts';
 import { RecordBatches } from '../processor/kafka/wire/record-batches.ts';
 import { StreamTask } from '../processor/task.ts';
-import { StateManager, changelogTopicFor } from '../state/index.ts';
+import { changelogTopicFor } from '../processor/internal-topics.ts';
+import { StateManager } from '../state/index.ts';
 import { countingTopology } from '../topologies/counting.ts';
 import { transactions } from './workload.ts';
 

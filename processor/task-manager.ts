@@ -1,4 +1,5 @@
-import { StateManager, changelogTopicFor } from '../state/index.ts';
+import { StateManager } from '../state/index.ts';
+import { changelogTopicFor } from './internal-topics.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
 import { SaldoError, TaskFencedError, describeError } from './errors.ts';

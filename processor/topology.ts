@@ -6,8 +6,8 @@ import type {
   TtlKeyValueStore,
   WindowedStore,
 } from '../state/index.ts';
-import { changelogTopicFor } from '../state/index.ts';
 import { TopologyError } from './errors.ts';
+import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
 import type { Headers } from './records.ts';
 import type { RecordSerde } from './serde.ts';
 import {
@@ -255,10 +255,6 @@ export class Topology {
     lines.push(`  Dead letters: ${deadLetterTopicFor(applicationId)}`);
     return lines.join('\n');
   }
-}
-
-export function deadLetterTopicFor(applicationId: string): string {
-  return `${applicationId}-dlq`;
 }
 
 /**
