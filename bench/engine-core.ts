@@ -20,15 +20,12 @@ import {
   type StreamsConfigInput,
   type Topology,
 } from '../processor/index.ts';
-import type {
-  CommitUnit,
-  ConsumedRecord,
-  OutgoingRecords,
-  ProducedOffsets,
-} from '../processor/kafka/client.ts';
-import { RecordBatches } from '../processor/kafka/kafkajs/record-batches.ts';
+import type { CommitUnit, OutgoingRecords, ProducedOffsets } from '../processor/kafka/client.ts';
+import type { ConsumedRecord } from '../processor/records.ts';
+import { RecordBatches } from '../processor/kafka/wire/record-batches.ts';
 import { StreamTask } from '../processor/task.ts';
-import { StateManager, changelogTopicFor } from '../state/index.ts';
+import { changelogTopicFor } from '../processor/internal-topics.ts';
+import { StateManager } from '../state/index.ts';
 import { countingTopology } from '../topologies/counting.ts';
 import { transactions } from './workload.ts';
 

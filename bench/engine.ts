@@ -22,6 +22,7 @@ import {
   RECOMMENDED_NODE_OPTIONS,
   recommendedStreamThreads,
 } from '../cli/node-options.ts';
+import { changelogTopicFor, deadLetterTopicFor } from '../processor/internal-topics.ts';
 import { positiveInt } from './args.ts';
 import { formatSummary, summarizeProfile } from './cpuprofile.ts';
 import type { CoreResult } from './engine-core.ts';
@@ -251,7 +252,7 @@ async function main(): Promise<void> {
   const allTopics = [
     names.input,
     names.seedInput,
-    ...apps.flatMap((a) => [a.output, `${a.appId}-totals-changelog`, `${a.appId}-dlq`]),
+    ...apps.flatMap((a) => [a.output, changelogTopicFor(a.appId, 'totals'), deadLetterTopicFor(a.appId)]),
   ];
   const spec = (app: { appId: string; output: string }, input: string, guarantee: Guarantee): RunnerSpec => ({
     appId: app.appId,

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RULE_IDS, TrafficGenerator } from '../cli/generate/index.ts';
-import type { ConsumedRecord } from '../processor/kafka/client.ts';
+import type { ConsumedRecord } from '../processor/records.ts';
 import { InMemoryAvroRegistry, productSerdes } from '../schemas/index.ts';
 import { DEFAULT_PRODUCT_SETTINGS, DEFAULT_PRODUCT_TOPICS, productTopology } from '../topologies/product.ts';
 import { openCoreTask } from './engine-core.ts';

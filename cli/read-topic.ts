@@ -5,7 +5,7 @@
  * evaluate`).
  */
 import { createLogger } from '../processor/index.ts';
-import type { ConsumedRecord } from '../processor/kafka/client.ts';
+import type { ConsumedRecord } from '../processor/records.ts';
 import { KafkaJsAdapter } from '../processor/kafka/kafkajs/index.ts';
 
 export interface TopicReadOptions {

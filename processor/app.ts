@@ -1,4 +1,4 @@
-import { changelogTopicConfigs, changelogTopicFor } from '../state/index.ts';
+import { changelogTopicConfigs } from '../state/index.ts';
 import { AppLifecycle, exitNonZero, instanceLogger, stopOnSignals, type AppState } from './app-lifecycle.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
@@ -11,7 +11,8 @@ import { EngineMetrics } from './metrics.ts';
 import type { RestoreSummary } from './restore.ts';
 import type { PostCommitHook } from './post-commit.ts';
 import { TaskManager } from './task-manager.ts';
-import { deadLetterTopicFor, type Topology } from './topology.ts';
+import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
+import type { Topology } from './topology.ts';
 
 export type { AppState } from './app-lifecycle.ts';
 

@@ -1,6 +1,6 @@
 import { RejectedRecordError, describeError } from './errors.ts';
-import type { ConsumedRecord, OutgoingRecord } from './kafka/client.ts';
-import { deadLetterTopicFor } from './topology.ts';
+import type { ConsumedRecord, OutgoingRecord } from './records.ts';
+import { deadLetterTopicFor } from './internal-topics.ts';
 
 /**
  * Why a record became a dead letter: its bytes could not be decoded, a processor refused it

@@ -13,7 +13,9 @@ export { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } fr
 export { systemClock, type Clock } from './clock.ts';
 export * from './errors.ts';
 export { DLQ_HEADERS, type DeadLetterReason } from './dead-letter.ts';
-export type { Headers, KafkaClientAdapter, OutgoingRecord, TopicSpec } from './kafka/client.ts';
+export { deadLetterTopicFor } from './internal-topics.ts';
+export type { KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
+export type { Headers, OutgoingRecord } from './records.ts';
 export { createLogger, type Logger } from './log.ts';
 export { siblingModuleUrl } from './module-url.ts';
 export { EngineMetrics } from './metrics.ts';
@@ -27,7 +29,6 @@ export type { TableSourceOptions } from './table-source.ts';
 export {
   Topology,
   TopologyBuilder,
-  deadLetterTopicFor,
   type Processor,
   type ProcessorContext,
   type StreamRecord,

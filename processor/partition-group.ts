@@ -1,4 +1,5 @@
-import type { ConsumedBatch, ConsumedRecord } from './kafka/client.ts';
+import type { ConsumedBatch } from './kafka/client.ts';
+import type { ConsumedRecord } from './records.ts';
 import type { SerdeContext } from './serde.ts';
 import type { SourceNode } from './topology.ts';
 

@@ -1,4 +1,5 @@
-import type { OutgoingRecord, OutgoingRecords } from './kafka/client.ts';
+import type { OutgoingRecords } from './kafka/client.ts';
+import type { OutgoingRecord } from './records.ts';
 import { OutgoingRecordList } from './kafka/client.ts';
 
 /** An output that was committed, handed to post-commit hooks (the Redis cache, say) in order. */

@@ -1,6 +1,6 @@
 import type { KeyValueStore, TtlKeyValueStore, WindowedStore } from '../state/index.ts';
 import { TopologyError } from './errors.ts';
-import type { Headers } from './kafka/client.ts';
+import type { Headers } from './records.ts';
 import type {
   Cancellable,
   ProcessorContext,

@@ -1,5 +1,6 @@
-import type { AdminClient, ChangelogReader, ConsumedRecord } from './kafka/client.ts';
-import { tpKey } from './kafka/client.ts';
+import type { AdminClient, ChangelogReader } from './kafka/client.ts';
+import type { ConsumedRecord } from './records.ts';
+import { tpKey } from './records.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import type { StreamTask } from './task.ts';

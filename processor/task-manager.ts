@@ -1,4 +1,5 @@
-import { StateManager, changelogTopicFor } from '../state/index.ts';
+import { StateManager } from '../state/index.ts';
+import { changelogTopicFor } from './internal-topics.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
 import { SaldoError, TaskFencedError, describeError } from './errors.ts';
@@ -9,7 +10,7 @@ import type {
   GroupConsumer,
   KafkaClientAdapter,
 } from './kafka/client.ts';
-import { tpKey } from './kafka/client.ts';
+import { tpKey } from './records.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { restoreTask, type RestoreSummary } from './restore.ts';

@@ -1,12 +1,13 @@
 import type { KeyValueStore, StateManager, TtlKeyValueStore, WindowedStore } from '../state/index.ts';
-import { changelogTopicFor } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import { decodeCommitMetadata, encodeCommitMetadata } from './commit-metadata.ts';
 import type { StreamsConfig } from './config.ts';
 import { deadLetterFor, processingFailureReason, type DeadLetterReason } from './dead-letter.ts';
 import { RejectedRecordError, TaskFencedError, describeError } from './errors.ts';
-import type { CommitUnit, CommittedOffset, ConsumedRecord, TopicPartitionOffset } from './kafka/client.ts';
-import { tpKey } from './kafka/client.ts';
+import { changelogTopicFor } from './internal-topics.ts';
+import type { CommitUnit, CommittedOffset } from './kafka/client.ts';
+import type { ConsumedRecord, TopicPartitionOffset } from './records.ts';
+import { tpKey } from './records.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';

@@ -1,21 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateManager, changelogTopicFor } from '../state/index.ts';
+import { StateManager } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import { validateStreamsConfig } from './config.ts';
-import type {
-  CommitUnit,
-  ConsumedRecord,
-  Headers,
-  OutgoingRecords,
-  ProducedOffsets,
-} from './kafka/client.ts';
+import type { CommitUnit, OutgoingRecords, ProducedOffsets } from './kafka/client.ts';
+import type { ConsumedRecord, Headers } from './records.ts';
 import { OutgoingRecordList } from './kafka/client.ts';
 import { createLogger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
 import { StreamTask, type CommittedOutput } from './task.ts';
-import { deadLetterTopicFor, type Topology } from './topology.ts';
+import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
+import type { Topology } from './topology.ts';
 
 /** A clock the test moves by hand. */
 export class ManualClock implements Clock {

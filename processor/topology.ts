@@ -6,9 +6,9 @@ import type {
   TtlKeyValueStore,
   WindowedStore,
 } from '../state/index.ts';
-import { changelogTopicFor } from '../state/index.ts';
 import { TopologyError } from './errors.ts';
-import type { Headers } from './kafka/client.ts';
+import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
+import type { Headers } from './records.ts';
 import type { RecordSerde } from './serde.ts';
 import {
   TABLE_TOPIC_CONFIGS,
@@ -255,10 +255,6 @@ export class Topology {
     lines.push(`  Dead letters: ${deadLetterTopicFor(applicationId)}`);
     return lines.join('\n');
   }
-}
-
-export function deadLetterTopicFor(applicationId: string): string {
-  return `${applicationId}-dlq`;
 }
 
 /**

@@ -22,6 +22,7 @@ import {
 import { topicsCreateCommand } from '../cli/commands/topics.ts';
 import { formatCheck } from '../cli/commands/verify.ts';
 import { checkBalances, type BalancesCheck } from '../cli/verify/balances-check.ts';
+import { changelogTopicFor, deadLetterTopicFor } from '../processor/internal-topics.ts';
 import { javaCompatiblePartitioner } from '../processor/kafka/kafkajs/partitioner.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../schemas/index.ts';
 import { transactionSamples } from './demo/bad-records.ts';
@@ -163,7 +164,11 @@ async function runTraffic(
   );
   const serdes = productSerdes(ConfluentAvroRegistry.connect(registryUrl));
   const snapshots = await countRecords(kafka, DEMO.topics.balances, `${DEMO.appId}-demo-balances-reader`);
-  const deadLetters = await countRecords(kafka, `${DEMO.appId}-dlq`, `${DEMO.appId}-demo-dlq-reader`);
+  const deadLetters = await countRecords(
+    kafka,
+    deadLetterTopicFor(DEMO.appId),
+    `${DEMO.appId}-demo-dlq-reader`,
+  );
   const alerts = await countAlerts(
     kafka,
     DEMO.topics.fraudAlerts,
@@ -341,7 +346,7 @@ function whereToLook(redisUrl: string): string {
   return `Where to look:
   topics      ${DEMO.topics.transactions} (input, Avro), ${DEMO.topics.accountLimits} (input table, compacted),
               ${DEMO.topics.balances} (compacted snapshots, Avro), ${DEMO.topics.fraudAlerts} (alerts, Avro),
-              ${DEMO.appId}-dlq (dead letters), ${DEMO.appId}-<store>-changelog (state)
+              ${deadLetterTopicFor(DEMO.appId)} (dead letters), ${changelogTopicFor(DEMO.appId, '<store>')} (state)
   Redis       redis-cli -p ${redisPort} HGETALL ${DEMO.redisKeyPrefix}balance:acct-000001   (one hash per account)
   check again npm run -s saldo -- verify --app-id ${DEMO.appId} --expected ${demoPaths.expected}
   alerts      npm run -s saldo -- evaluate --labels ${demoPaths.labels}   (fraud rules: docs/fraud.md)

@@ -10,11 +10,6 @@ export type StoreKind = 'key-value' | 'ttl-key-value' | 'windowed';
  */
 export const WINDOWED_CHANGELOG_EXTRA_RETENTION_MS = 24 * 60 * 60 * 1000;
 
-/** `<appId>-<storeName>-changelog`, as in Kafka Streams. */
-export function changelogTopicFor(appId: string, storeName: string): string {
-  return `${appId}-${storeName}-changelog`;
-}
-
 /**
  * Topic configs a store's changelog needs: compacted (the latest value per key is the state);
  * windowed stores also delete by time, since expired windows are of no use.

@@ -39,9 +39,5 @@ export type { TtlEntry, TtlKeyValueStore } from './ttl-key-value-store.ts';
 export { StoreRestorer } from './restore.ts';
 export type { ChangelogEntry, StoreRestorerOptions } from './restore.ts';
 
-export {
-  WINDOWED_CHANGELOG_EXTRA_RETENTION_MS,
-  changelogTopicConfigs,
-  changelogTopicFor,
-} from './changelog.ts';
+export { WINDOWED_CHANGELOG_EXTRA_RETENTION_MS, changelogTopicConfigs } from './changelog.ts';
 export type { StoreKind } from './changelog.ts';

@@ -2,59 +2,14 @@
  * The thin boundary between the engine and a Kafka client library. The engine speaks only these
  * types; processor/kafka/kafkajs/ implements them with kafkajs. Another client (one with KIP-447,
  * say) can implement them too: the commit unit (per task now, per instance with KIP-447) is the
- * adapter's choice.
+ * adapter's choice. The records they carry are the engine's own (../records.ts).
  */
-export type Headers = Record<string, Buffer>;
-
-/** Sets a header. One named __proto__ (anyone can send one) stays a header, never the prototype. */
-export function setHeader(headers: Headers, name: string, value: Buffer): void {
-  if (name === '__proto__') {
-    Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    headers[name] = value;
-  }
-}
-
-export interface ConsumedRecord {
-  topic: string;
-  partition: number;
-  /** Offsets stay well below 2^53 in practice; numbers keep the hot path cheap. */
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Headers;
-}
-
-export interface OutgoingRecord {
-  topic: string;
-  /** Explicit for changelogs and the DLQ; left to the client's key hash for outputs. */
-  partition?: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Headers;
-  timestamp?: number;
-}
-
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
-
-export interface TopicPartitionOffset extends TopicPartition {
-  offset: number;
-  /** Committed with the offset (Kafka's offset metadata): the task's stream time, for instance. */
-  metadata?: string;
-}
+import type { ConsumedRecord, OutgoingRecord, TopicPartition, TopicPartitionOffset } from '../records.ts';
 
 /** A group's committed offset of one partition, with the metadata committed along with it. */
 export interface CommittedOffset {
   offset: number;
   metadata: string | null;
-}
-
-export function tpKey(tp: TopicPartition): string {
-  return `${tp.topic}:${tp.partition}`;
 }
 
 /** The offset of the LAST record written to each topic-partition by one commit. */

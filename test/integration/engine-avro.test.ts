@@ -7,6 +7,7 @@ import { stringSerde } from '../../state/index.ts';
 import {
   StreamsApp,
   TopologyBuilder,
+  deadLetterTopicFor,
   recordSerde,
   type ProcessorContext,
   type StreamRecord,
@@ -114,7 +115,7 @@ describe('Avro records through the schema registry', () => {
         amountMinor: big + 1_500n,
         currency: 'MXN',
       });
-      const dead = await readTopic(kafka, `${id}-dlq`, {
+      const dead = await readTopic(kafka, deadLetterTopicFor(id), {
         isolation: 'read_committed',
         done: (s) => s.length >= 1,
       });

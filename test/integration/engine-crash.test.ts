@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
-import { StateManager, changelogTopicFor } from '../../state/index.ts';
+import { changelogTopicFor } from '../../processor/internal-topics.ts';
+import { StateManager } from '../../state/index.ts';
 import { countingTopology, type AccountTotals } from '../../topologies/counting.ts';
 import { checkOutputs, generateTransactions, parseTotals, referenceTotals } from '../support/counting.ts';
 import { InstanceProcess, waitUntil, type LogLine } from '../support/instance-process.ts';

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { DLQ_HEADERS, StreamsApp } from '../../processor/index.ts';
+import { DLQ_HEADERS, StreamsApp, deadLetterTopicFor } from '../../processor/index.ts';
 import type { RestoreSummary } from '../../processor/restore.ts';
 import type { StreamTask } from '../../processor/task.ts';
 import { countingTopology } from '../../topologies/counting.ts';
@@ -71,7 +71,7 @@ describe.each(['worker', 'main'] as const)(
         expect(checkOutputs(updates, referenceTotals(txs))).toEqual([]);
         expect(updates).toHaveLength(txs.length);
 
-        const dead = await readTopic(fx.kafka, `${appId}-dlq`, {
+        const dead = await readTopic(fx.kafka, deadLetterTopicFor(appId), {
           isolation: 'read_committed',
           done: (s) => s.length >= 2,
         });

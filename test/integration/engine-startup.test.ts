@@ -5,10 +5,12 @@ import {
   PartitionCountMismatchError,
   StreamsApp,
   TopologyBuilder,
+  deadLetterTopicFor,
   recordSerde,
   type ProcessorContext,
   type StreamRecord,
 } from '../../processor/index.ts';
+import { changelogTopicFor } from '../../processor/internal-topics.ts';
 import { useScratchApps } from '../support/app-fixture.ts';
 import { createTopic, readTopic, withAdmin } from '../support/kafka.ts';
 import { uniqueName } from '../support/services.ts';
@@ -67,14 +69,16 @@ describe('starting an app', () => {
     await app.start();
     try {
       await withAdmin(apps.kafka, async (admin) => {
-        const meta = await admin.fetchTopicMetadata({ topics: [`${id}-seen-changelog`, `${id}-dlq`] });
+        const meta = await admin.fetchTopicMetadata({
+          topics: [changelogTopicFor(id, 'seen'), deadLetterTopicFor(id)],
+        });
         expect(meta.topics.map((t) => t.partitions.length)).toEqual([3, 3]);
         const configs = await admin.describeConfigs({
           includeSynonyms: false,
           resources: [
             {
               type: ConfigResourceTypes.TOPIC,
-              name: `${id}-seen-changelog`,
+              name: changelogTopicFor(id, 'seen'),
               configNames: ['cleanup.policy'],
             },
           ],

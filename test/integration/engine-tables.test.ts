@@ -5,6 +5,7 @@ import {
   DLQ_HEADERS,
   StreamsApp,
   TopologyBuilder,
+  deadLetterTopicFor,
   recordSerde,
   type ProcessorContext,
   type StreamRecord,
@@ -158,7 +159,7 @@ describe('table sources on the broker', () => {
     expect(await committedOffsetsSum(apps.kafka, id, `${id}-limits`)).toBe(3_003);
     const topics = await withAdmin(apps.kafka, (admin) => admin.listTopics());
     expect(topics).not.toContain(`${id}-limits-changelog`);
-    const dead = await readTopic(apps.kafka, `${id}-dlq`, {
+    const dead = await readTopic(apps.kafka, deadLetterTopicFor(id), {
       isolation: 'read_committed',
       done: (records) => records.length >= 1,
     });

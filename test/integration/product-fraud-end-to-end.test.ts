@@ -12,7 +12,7 @@ import {
   type LimitSink,
   type TransactionSink,
 } from '../../cli/generate/index.ts';
-import { partitionForKey } from '../../processor/kafka/kafkajs/partitioner.ts';
+import { partitionForKey } from '../../processor/kafka/wire/key-partitioning.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { LimitUpdate } from '../../topologies/fraud/limits.ts';
 import { prefixedProductTopics } from '../../topologies/product.ts';

@@ -2,8 +2,9 @@ import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 
 // A CommonJS export Node's ES module loader does not see by name.
 const { ConfigResourceTypes } = kafkajs;
-import type { AdminClient, CommittedOffset, TopicPartition, TopicSpec } from '../client.ts';
-import { tpKey } from '../client.ts';
+import type { AdminClient, CommittedOffset, TopicSpec } from '../client.ts';
+import type { TopicPartition } from '../../records.ts';
+import { tpKey } from '../../records.ts';
 
 export class KafkaJsAdminClient implements AdminClient {
   readonly #admin: Admin;

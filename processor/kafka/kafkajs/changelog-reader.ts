@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Admin } from 'kafkajs';
-import type { ChangelogReader, ConsumedRecord, TopicPartition } from '../client.ts';
-import { tpKey } from '../client.ts';
+import type { ChangelogReader } from '../client.ts';
+import type { ConsumedRecord, TopicPartition } from '../../records.ts';
+import { tpKey } from '../../records.ts';
 import { RestoreError } from '../../errors.ts';
 import { fixedAssigner } from './assigner.ts';
 import { toConsumedRecord } from './group-consumer.ts';

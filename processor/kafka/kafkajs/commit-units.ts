@@ -1,10 +1,12 @@
 import type { Consumer, Kafka, Producer, RecordMetadata, Transaction, Message } from 'kafkajs';
 import { TaskCommitError, TaskFencedError } from '../../errors.ts';
-import type { CommitUnit, OutgoingRecords, ProducedOffsets, TopicPartitionOffset } from '../client.ts';
+import type { CommitUnit, OutgoingRecords, ProducedOffsets } from '../client.ts';
+import type { TopicPartitionOffset } from '../../records.ts';
 import { isConcurrentTransactions, isFencingError, isUnrecoverableCommitError } from './errors.ts';
 import { UnknownTopicError, type PartitionCounts } from './partition-counts.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
-import { RecordBatches, type PartitionBatch } from './record-batches.ts';
+import type { PartitionBatch } from '../wire/partition-batch.ts';
+import { RecordBatches } from '../wire/record-batches.ts';
 
 /**
  * What our kafkajs patch (scripts/patches) takes in place of a message: a whole record batch,

@@ -1,12 +1,7 @@
 import type { Consumer, ConsumerGroupJoinEvent, Kafka, KafkaMessage, IHeaders } from 'kafkajs';
-import type {
-  ConsumedRecord,
-  GroupConsumer,
-  GroupConsumerOptions,
-  Headers,
-  TopicPartitionOffset,
-} from '../client.ts';
-import { setHeader } from '../client.ts';
+import type { GroupConsumer, GroupConsumerOptions } from '../client.ts';
+import type { ConsumedRecord, Headers, TopicPartitionOffset } from '../../records.ts';
+import { setHeader } from '../../records.ts';
 import { copartitionedAssigner } from './assigner.ts';
 
 export function toHeaders(headers: IHeaders | undefined): Headers {

@@ -6,17 +6,15 @@ import type {
   ChangelogReader,
   CommittedOffset,
   CommitUnit,
-  ConsumedRecord,
   GroupConsumer,
   GroupConsumerOptions,
   KafkaClientAdapter,
   OutgoingRecords,
-  TopicPartition,
-  TopicPartitionOffset,
   TopicSpec,
 } from '../client.ts';
+import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from '../../records.ts';
 import { siblingModuleUrl } from '../../module-url.ts';
-import { RecordBatches } from '../kafkajs/record-batches.ts';
+import { RecordBatches } from '../wire/record-batches.ts';
 import {
   fromWire,
   toWire,

@@ -1,5 +1,5 @@
-import type { ConsumedRecord, Headers, OutgoingRecord } from '../client.ts';
-import { setHeader } from '../client.ts';
+import type { ConsumedRecord, Headers, OutgoingRecord } from '../../records.ts';
+import { setHeader } from '../../records.ts';
 
 /**
  * Records cross between the engine thread and the Kafka client thread packed into one transferable

@@ -6,9 +6,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../../log.ts';
-import type { AdminClient, BatchControl, CommitUnit, GroupConsumer, TopicPartition } from '../client.ts';
+import type { AdminClient, BatchControl, CommitUnit, GroupConsumer } from '../client.ts';
+import type { TopicPartition } from '../../records.ts';
 import { KafkaJsAdapter } from '../kafkajs/index.ts';
-import { RecordBatches, type TransferredBatches } from '../kafkajs/record-batches.ts';
+import { RecordBatches, type TransferredBatches } from '../wire/record-batches.ts';
 import {
   toWire,
   type CommittedBatches,

@@ -2,11 +2,8 @@ import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import type { PartitionMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import {
-  javaCompatiblePartitioner,
-  murmur2,
-  partitionForKey,
-} from '../../../processor/kafka/kafkajs/partitioner.ts';
+import { javaCompatiblePartitioner } from '../../../processor/kafka/kafkajs/partitioner.ts';
+import { murmur2, partitionForKey } from '../../../processor/kafka/wire/key-partitioning.ts';
 
 const require = createRequire(import.meta.url);
 // kafkajs' own (Long-based) murmur2, the reference our fast one must equal bit for bit.

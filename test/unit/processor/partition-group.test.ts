@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordSerde } from '../../../processor/index.ts';
-import type { ConsumedBatch, ConsumedRecord } from '../../../processor/kafka/client.ts';
+import type { ConsumedBatch } from '../../../processor/kafka/client.ts';
+import type { ConsumedRecord } from '../../../processor/records.ts';
 import {
   LAGGING_WAIT_MS,
   PartitionGroup,

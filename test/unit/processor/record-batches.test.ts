@@ -1,15 +1,15 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import type { OutgoingRecord } from '../../../processor/kafka/client.ts';
+import type { OutgoingRecord } from '../../../processor/records.ts';
 import { encodedBatchMessage, sendRecordBatches } from '../../../processor/kafka/kafkajs/commit-units.ts';
 import { PartitionCounts, UnknownTopicError } from '../../../processor/kafka/kafkajs/partition-counts.ts';
-import { partitionForKey } from '../../../processor/kafka/kafkajs/partitioner.ts';
+import { partitionForKey } from '../../../processor/kafka/wire/key-partitioning.ts';
 import {
   BATCH_HEADER_BYTES,
   MAX_BATCH_BYTES,
-  RecordBatches,
   type PartitionBatch,
-} from '../../../processor/kafka/kafkajs/record-batches.ts';
+} from '../../../processor/kafka/wire/partition-batch.ts';
+import { RecordBatches } from '../../../processor/kafka/wire/record-batches.ts';
 import { packOutgoing, unpackOutgoing } from '../../../processor/kafka/worker/record-codec.ts';
 
 const require = createRequire(import.meta.url);

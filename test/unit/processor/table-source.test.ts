@@ -9,12 +9,8 @@ import {
   type ProcessorContext,
   type StreamRecord,
 } from '../../../processor/index.ts';
-import type {
-  AdminClient,
-  ChangelogReader,
-  ConsumedRecord,
-  OutgoingRecord,
-} from '../../../processor/kafka/client.ts';
+import type { AdminClient, ChangelogReader } from '../../../processor/kafka/client.ts';
+import type { ConsumedRecord, OutgoingRecord } from '../../../processor/records.ts';
 import { bootstrapTables } from '../../../processor/table-bootstrap.ts';
 import type { StreamTask } from '../../../processor/task.ts';
 import { jsonSerde, stringSerde } from '../../../state/index.ts';

@@ -12,11 +12,10 @@ import {
 import type {
   CommitUnit,
   CommittedOffset,
-  OutgoingRecord,
   OutgoingRecords,
   ProducedOffsets,
-  TopicPartitionOffset,
 } from '../../../processor/kafka/client.ts';
+import type { OutgoingRecord, TopicPartitionOffset } from '../../../processor/records.ts';
 import { OutgoingRecordList } from '../../../processor/kafka/client.ts';
 import { StreamTask } from '../../../processor/task.ts';
 import { StateManager } from '../../../state/index.ts';

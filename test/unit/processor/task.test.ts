@@ -8,7 +8,7 @@ import {
   type RecordSerde,
   type StreamRecord,
 } from '../../../processor/index.ts';
-import type { ConsumedRecord } from '../../../processor/kafka/client.ts';
+import type { ConsumedRecord } from '../../../processor/records.ts';
 import { jsonSerde, stringSerde } from '../../../state/index.ts';
 import { countingTopology } from '../../../topologies/counting.ts';
 import { runningTask } from './task-fixture.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RestoreError, SaldoError, TaskCommitError, TaskFencedError } from '../../../processor/errors.ts';
-import type { ConsumedRecord, OutgoingRecord } from '../../../processor/kafka/client.ts';
+import type { ConsumedRecord, OutgoingRecord } from '../../../processor/records.ts';
 import { fromWire, toWire } from '../../../processor/kafka/worker/protocol.ts';
 import {
   packConsumed,

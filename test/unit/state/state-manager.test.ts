@@ -7,12 +7,12 @@ import {
   TransactionStateError,
   UnknownStoreError,
   changelogTopicConfigs,
-  changelogTopicFor,
   int64Serde,
   stringSerde,
 } from '../../../state/index.ts';
 import type { StoreSpec } from '../../../state/index.ts';
 import { levelDbMemoryShare } from '../../../state/store-engine.ts';
+import { changelogTopicFor } from '../../../processor/internal-topics.ts';
 import { bytes, useTempStateDir } from './temp-state-dir.ts';
 
 const stateDir = useTempStateDir();
