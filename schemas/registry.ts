@@ -72,12 +72,19 @@ export function createSchemaRegistry(url: string): SchemaRegistry {
   return new SchemaRegistry(registryClientArgs(url), { [SchemaType.AVRO]: avroOptions });
 }
 
-const REGISTER_ATTEMPTS = 3;
+const REGISTER_ATTEMPTS = 5;
+const REGISTER_RETRY_MS = 100;
 
-/** A conflict from setting up a subject that another client set up meanwhile. */
+/**
+ * A conflict from setting up a subject that another client is setting up meanwhile: told that it
+ * exists (409), or finding it registered before its compatibility was set (the client registers,
+ * then sets the compatibility; in between the registry reports its default, e.g. NONE).
+ */
 function isConcurrentSetUp(error: unknown): boolean {
   const status = (error as { status?: unknown } | undefined)?.status;
-  return status === 409 || (error instanceof Error && /already exists/i.test(error.message));
+  if (status === 409) return true;
+  if (!(error instanceof Error)) return false;
+  return /already exists/i.test(error.message) || error.name === 'ConfluentSchemaRegistryCompatibilityError';
 }
 
 /** The schema registry port of Avro serdes, over a Confluent-compatible registry's HTTP API. */
@@ -101,9 +108,12 @@ export class ConfluentAvroRegistry implements AvroSchemaRegistry {
         );
         return registered.id;
       } catch (error) {
-        // Two instances registering a new subject at once both set its compatibility; the later
-        // one is told it exists. Again, it finds the subject configured and registers (idempotent).
+        // Two instances registering a new subject at once (pods of a new deployment): the later
+        // one is told it exists, or sees it before its compatibility is set. A moment later it
+        // finds the subject configured and registers (idempotent). A compatibility an operator
+        // set otherwise still fails, after the last attempt, with the client's message.
         if (attempt >= REGISTER_ATTEMPTS || !isConcurrentSetUp(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, REGISTER_RETRY_MS * attempt));
       }
     }
   }
