@@ -7,7 +7,7 @@ import type {
   PunctuationType,
   RecordOrigin,
   StreamRecord,
-} from './topology.ts';
+} from './processor-api.ts';
 
 export interface Punctuator {
   processor: string;

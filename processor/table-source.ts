@@ -1,7 +1,8 @@
 import type { KeyValueStore, Serde } from '../state/index.ts';
 import { RejectedRecordError, TopologyError } from './errors.ts';
 import type { RecordSerde } from './serde.ts';
-import type { Processor, SourceNode, StoreDefinition } from './topology.ts';
+import type { Processor } from './processor-api.ts';
+import type { SourceNode, StoreDefinition } from './topology.ts';
 
 /**
  * Table sources (Kafka Streams' KTable over a source topic). A table's topic is an input like the

@@ -1,75 +1,14 @@
-import type {
-  KeyValueStore,
-  Serde,
-  StoreKind,
-  StoreSpec,
-  TtlKeyValueStore,
-  WindowedStore,
-} from '../state/index.ts';
+import type { Serde, StoreKind, StoreSpec } from '../state/index.ts';
 import { TopologyError } from './errors.ts';
-import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
-import type { Headers } from './records.ts';
+import type { Processor } from './processor-api.ts';
 import type { RecordSerde } from './serde.ts';
 import {
   TABLE_TOPIC_CONFIGS,
-  describeTable,
   tableSourceDefinition,
   type TableSourceDefinition,
   type TableSourceOptions,
 } from './table-source.ts';
-
-export interface StreamRecord<K, V> {
-  key: K | null;
-  value: V | null;
-  /** Event time in ms, from the record (or set by the processor that forwards it). */
-  timestamp: number;
-  headers: Headers;
-}
-
-export interface RecordOrigin {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-}
-
-export type PunctuationType = 'stream-time' | 'wall-clock';
-
-export interface Cancellable {
-  cancel(): void;
-}
-
-export interface ProcessorContext<KOut = unknown, VOut = unknown> {
-  readonly applicationId: string;
-  readonly taskId: string;
-  readonly partition: number;
-  /** The input record being processed; undefined inside a punctuation. */
-  readonly origin: RecordOrigin | undefined;
-  /** The largest record timestamp this task has seen. */
-  readonly streamTime: number;
-  /** Wall-clock time from the app's injected clock. */
-  now(): number;
-  keyValueStore<K, V>(name: string): KeyValueStore<K, V>;
-  /** A key-value store whose entries expire on this task's stream time (declared with a ttlMs). */
-  ttlKeyValueStore<K, V>(name: string): TtlKeyValueStore<K, V>;
-  windowedStore<K, V>(name: string): WindowedStore<K, V>;
-  /** Sends a record to this processor's children (or to one of them, by name). */
-  forward(
-    record: { key: KOut | null; value: VOut | null; timestamp?: number; headers?: Headers },
-    child?: string,
-  ): void;
-  schedule(
-    intervalMs: number,
-    type: PunctuationType,
-    callback: (timestamp: number) => void | Promise<void>,
-  ): Cancellable;
-}
-
-export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = unknown> {
-  init?(context: ProcessorContext<KOut, VOut>): void;
-  process(record: StreamRecord<KIn, VIn>, context: ProcessorContext<KOut, VOut>): void | Promise<void>;
-  close?(): void;
-}
+import { describeTopology } from './topology-description.ts';
 
 export interface SourceNode {
   kind: 'source';
@@ -212,48 +151,7 @@ export class Topology {
 
   /** A text description: topics, processors, stores and their changelogs, as `saldo describe` prints it. */
   describe(applicationId: string): string {
-    const lines: string[] = [
-      `Topology of '${applicationId}'`,
-      '  Sub-topology 0 (one task per input partition)',
-    ];
-    for (const node of this.nodes.values()) {
-      const next = node.children.length > 0 ? ` --> ${node.children.join(', ')}` : '';
-      if (node.kind === 'source') {
-        lines.push(
-          `    Source: ${node.name} (topics: [${node.topics.join(', ')}], key: ${node.keySerde.name}, value: ${node.valueSerde.name})${next}`,
-        );
-      } else if (node.kind === 'processor') {
-        lines.push(
-          `    Processor: ${node.name} (stores: [${node.stores.join(', ')}]) <-- ${node.parents.join(', ')}${next}`,
-        );
-      } else {
-        lines.push(
-          `    Sink: ${node.name} (topic: ${node.topic}, key: ${node.keySerde.name}, value: ${node.valueSerde.name}) <-- ${node.parents.join(', ')}`,
-        );
-      }
-    }
-    for (const table of this.tables.values()) lines.push(`    ${describeTable(table)}`);
-    if (this.stores.size > 0) lines.push('  Stores');
-    for (const store of this.stores.values()) {
-      if (store.table !== undefined) {
-        const table = this.tables.get(store.table) as TableSourceDefinition;
-        lines.push(
-          `    ${store.name} (${store.kind}, read-only) changelog: ${table.topic} (the table's input)`,
-        );
-        continue;
-      }
-      const retention =
-        store.retentionMs !== undefined
-          ? `, retention ${store.retentionMs} ms`
-          : store.ttlMs !== undefined
-            ? `, ttl ${store.ttlMs} ms`
-            : '';
-      lines.push(
-        `    ${store.name} (${store.kind}${retention}) changelog: ${changelogTopicFor(applicationId, store.name)}`,
-      );
-    }
-    lines.push(`  Dead letters: ${deadLetterTopicFor(applicationId)}`);
-    return lines.join('\n');
+    return describeTopology(this, applicationId);
   }
 }
 
