@@ -34,3 +34,12 @@ export type {
   RecordOrigin,
   PunctuationType,
 } from './processor-api.ts';
+export {
+  keyValueStore,
+  ttlKeyValueStore,
+  windowedStore,
+  type KeyValueStoreRef,
+  type StoreRef,
+  type TtlKeyValueStoreRef,
+  type WindowedStoreRef,
+} from './store-refs.ts';

@@ -1,5 +1,6 @@
 import type { KeyValueStore, TtlKeyValueStore, WindowedStore } from '../state/index.ts';
 import type { Headers } from './records.ts';
+import type { KeyValueStoreRef, TtlKeyValueStoreRef, WindowedStoreRef } from './store-refs.ts';
 
 /**
  * What a processor is and what it is given: the records it processes, its context (stores,
@@ -37,10 +38,13 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   readonly streamTime: number;
   /** Wall-clock time from the app's injected clock. */
   now(): number;
-  keyValueStore<K, V>(name: string): KeyValueStore<K, V>;
-  /** A key-value store whose entries expire on this task's stream time (declared with a ttlMs). */
-  ttlKeyValueStore<K, V>(name: string): TtlKeyValueStore<K, V>;
-  windowedStore<K, V>(name: string): WindowedStore<K, V>;
+  /**
+   * A store this processor listed in its `stores`, through the ref it was declared with, typed by
+   * it. Cheap, but not free: fetch stores in `init` and keep them.
+   */
+  store<K, V>(ref: KeyValueStoreRef<K, V>): KeyValueStore<K, V>;
+  store<K, V>(ref: TtlKeyValueStoreRef<K, V>): TtlKeyValueStore<K, V>;
+  store<K, V>(ref: WindowedStoreRef<K, V>): WindowedStore<K, V>;
   /** Sends a record to this processor's children (or to one of them, by name). */
   forward(
     record: { key: KOut | null; value: VOut | null; timestamp?: number; headers?: Headers },

@@ -18,7 +18,7 @@ export function describeTopology(topology: Topology, applicationId: string): str
         `    Source: ${node.name} (topics: [${node.topics.join(', ')}], key: ${node.keySerde.name}, value: ${node.valueSerde.name})${next}`,
       );
     } else if (node.kind === 'processor') {
-      const stores = node.stores.join(', ');
+      const stores = node.stores.map((store) => store.name).join(', ');
       lines.push(`    Processor: ${node.name} (stores: [${stores}]) <-- ${node.parents.join(', ')}${next}`);
     } else {
       lines.push(
