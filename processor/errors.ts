@@ -27,6 +27,29 @@ export class ConfigError extends SaldoError {}
 /** The topology is malformed: unknown parents, stores without a processor, duplicate names. */
 export class TopologyError extends SaldoError {}
 
+/**
+ * A processor names or reads a store it may not: one the topology does not have (`unknown-store`),
+ * one it did not list in its `stores` (`not-listed`), or one through a ref the topology was not
+ * given, declared elsewhere under the same name (`foreign-ref`, a ref of another topology).
+ */
+export class UndeclaredStoreError extends TopologyError {
+  readonly processor: string;
+  readonly store: string;
+  readonly reason: 'unknown-store' | 'not-listed' | 'foreign-ref';
+  constructor(processor: string, store: string, reason: UndeclaredStoreError['reason']) {
+    const problem =
+      reason === 'unknown-store'
+        ? `names unknown store '${store}'`
+        : reason === 'not-listed'
+          ? `did not declare store '${store}' (list its ref in the processor's stores)`
+          : `names store '${store}' through a ref this topology was not given (a ref of another topology?)`;
+    super(`processor '${processor}' ${problem}`, { context: { store } });
+    this.processor = processor;
+    this.store = store;
+    this.reason = reason;
+  }
+}
+
 /** Co-partitioned inputs (and existing changelogs) must share one partition count. */
 export class PartitionCountMismatchError extends SaldoError {
   readonly counts: Record<string, number>;

@@ -26,12 +26,20 @@ export { formatTaskId, parseTaskId, taskIdFor, type TaskId } from './task-id.ts'
 export type { TaskState } from './task-state.ts';
 export { ManualClock, TopologyTestDriver } from './test-driver.ts';
 export type { TableSourceOptions } from './table-source.ts';
+export { Topology, TopologyBuilder } from './topology.ts';
+export type {
+  Processor,
+  ProcessorContext,
+  StreamRecord,
+  RecordOrigin,
+  PunctuationType,
+} from './processor-api.ts';
 export {
-  Topology,
-  TopologyBuilder,
-  type Processor,
-  type ProcessorContext,
-  type StreamRecord,
-  type RecordOrigin,
-  type PunctuationType,
-} from './topology.ts';
+  keyValueStore,
+  ttlKeyValueStore,
+  windowedStore,
+  type KeyValueStoreRef,
+  type StoreRef,
+  type TtlKeyValueStoreRef,
+  type WindowedStoreRef,
+} from './store-refs.ts';

@@ -1,5 +1,5 @@
 import type { KeyValueStore, TtlKeyValueStore, WindowedStore } from '../state/index.ts';
-import { TopologyError } from './errors.ts';
+import { TopologyError, UndeclaredStoreError } from './errors.ts';
 import type { Headers } from './records.ts';
 import type {
   Cancellable,
@@ -7,7 +7,8 @@ import type {
   PunctuationType,
   RecordOrigin,
   StreamRecord,
-} from './topology.ts';
+} from './processor-api.ts';
+import type { KeyValueStoreRef, StoreRef, TtlKeyValueStoreRef, WindowedStoreRef } from './store-refs.ts';
 
 export interface Punctuator {
   processor: string;
@@ -40,7 +41,8 @@ export interface TaskView {
 export class TaskProcessorContext implements ProcessorContext {
   readonly #task: TaskView;
   readonly #processor: string;
-  readonly #stores: ReadonlySet<string>;
+  // The refs its processor listed (the topology checked they are its own): identity, not names.
+  readonly #stores: ReadonlySet<StoreRef>;
   readonly #children: readonly string[];
   // The records forwarded by the current process() call and the child each is for (undefined: all),
   // dispatched by the task when process() returns. Slots are reused through `forwardedCount`:
@@ -49,7 +51,7 @@ export class TaskProcessorContext implements ProcessorContext {
   readonly forwardedChildren: Array<string | undefined> = [];
   forwardedCount = 0;
 
-  constructor(task: TaskView, processor: string, stores: readonly string[], children: readonly string[]) {
+  constructor(task: TaskView, processor: string, stores: readonly StoreRef[], children: readonly string[]) {
     this.#task = task;
     this.#processor = processor;
     this.#stores = new Set(stores);
@@ -75,25 +77,26 @@ export class TaskProcessorContext implements ProcessorContext {
     return this.#task.now();
   }
 
-  #checkStore(name: string): void {
-    if (!this.#stores.has(name)) {
-      throw new TopologyError(`processor '${this.#processor}' did not declare store '${name}'`);
+  store<K, V>(ref: KeyValueStoreRef<K, V>): KeyValueStore<K, V>;
+  store<K, V>(ref: TtlKeyValueStoreRef<K, V>): TtlKeyValueStore<K, V>;
+  store<K, V>(ref: WindowedStoreRef<K, V>): WindowedStore<K, V>;
+  store<K, V>(ref: StoreRef<K, V>): KeyValueStore<K, V> | TtlKeyValueStore<K, V> | WindowedStore<K, V> {
+    if (!this.#stores.has(ref)) throw this.#undeclared(ref);
+    // The one cast to K, V is the task's (keyValueStore<K, V>(name)), and sound: the check above
+    // makes this ref the very declaration the task opened the store from.
+    switch (ref.kind) {
+      case 'key-value':
+        return this.#task.keyValueStore<K, V>(ref.name);
+      case 'ttl-key-value':
+        return this.#task.ttlKeyValueStore<K, V>(ref.name);
+      case 'windowed':
+        return this.#task.windowedStore<K, V>(ref.name);
     }
   }
 
-  keyValueStore<K, V>(name: string): KeyValueStore<K, V> {
-    this.#checkStore(name);
-    return this.#task.keyValueStore<K, V>(name);
-  }
-
-  ttlKeyValueStore<K, V>(name: string): TtlKeyValueStore<K, V> {
-    this.#checkStore(name);
-    return this.#task.ttlKeyValueStore<K, V>(name);
-  }
-
-  windowedStore<K, V>(name: string): WindowedStore<K, V> {
-    this.#checkStore(name);
-    return this.#task.windowedStore<K, V>(name);
+  #undeclared(ref: StoreRef): UndeclaredStoreError {
+    const sameName = [...this.#stores].some((listed) => listed.name === ref.name);
+    return new UndeclaredStoreError(this.#processor, ref.name, sameName ? 'foreign-ref' : 'not-listed');
   }
 
   forward(

@@ -1,7 +1,9 @@
-import type { KeyValueStore, Serde } from '../state/index.ts';
+import type { KeyValueStore } from '../state/index.ts';
 import { RejectedRecordError, TopologyError } from './errors.ts';
 import type { RecordSerde } from './serde.ts';
-import type { Processor, SourceNode, StoreDefinition } from './topology.ts';
+import type { Processor } from './processor-api.ts';
+import { storeDefinitionOf, type KeyValueStoreRef, type StoreDefinition } from './store-refs.ts';
+import type { SourceNode } from './topology.ts';
 
 /**
  * Table sources (Kafka Streams' KTable over a source topic). A table's topic is an input like the
@@ -24,8 +26,8 @@ export interface TableSourceOptions<K, V> {
   /** Decode the Kafka record (may be Avro through the registry). */
   keySerde: RecordSerde<K>;
   valueSerde: RecordSerde<V>;
-  /** The store processors read (with `ctx.keyValueStore(name)`), and its serdes. */
-  store: { name: string; keySerde: Serde<K>; valueSerde: Serde<V>; cached?: boolean };
+  /** The store it fills, which processors list and read (`ctx.store(ref)`); the table adds it. */
+  store: KeyValueStoreRef<K, V>;
   /** The record's event time, for the order with stream records; default: the Kafka timestamp. */
   timestampOf?: (value: V, recordTimestamp: number) => number;
 }
@@ -64,15 +66,7 @@ export function tableSourceDefinition<K, V>(
       ? {}
       : { timestampOf: opts.timestampOf as (value: unknown, recordTimestamp: number) => number }),
   };
-  const store: StoreDefinition = {
-    name: opts.store.name,
-    kind: 'key-value',
-    keySerde: opts.store.keySerde as Serde<unknown>,
-    valueSerde: opts.store.valueSerde as Serde<unknown>,
-    table: name,
-    ...(opts.store.cached === false ? { cached: false } : {}),
-  };
-  return { table, store };
+  return { table, store: storeDefinitionOf(opts.store, name) };
 }
 
 /** The table as the task's input routes see a source: its serdes and event time. */

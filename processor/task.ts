@@ -17,7 +17,8 @@ import type { SerdeContext } from './serde.ts';
 import { PartitionGroup, orderingTimeOf } from './partition-group.ts';
 import { tableSourceNode, tableWriter } from './table-source.ts';
 import { TaskLifecycle, type TaskState } from './task-state.ts';
-import type { Processor, RecordOrigin, SinkNode, SourceNode, StreamRecord, Topology } from './topology.ts';
+import type { Processor, RecordOrigin, StreamRecord } from './processor-api.ts';
+import type { SinkNode, SourceNode, Topology } from './topology.ts';
 
 // What process() returns when a record was handled synchronously: no promise per record.
 const DONE: Promise<void> = Promise.resolve();

@@ -1,75 +1,15 @@
-import type {
-  KeyValueStore,
-  Serde,
-  StoreKind,
-  StoreSpec,
-  TtlKeyValueStore,
-  WindowedStore,
-} from '../state/index.ts';
-import { TopologyError } from './errors.ts';
-import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
-import type { Headers } from './records.ts';
+import type { StoreSpec } from '../state/index.ts';
+import { TopologyError, UndeclaredStoreError } from './errors.ts';
+import type { Processor } from './processor-api.ts';
 import type { RecordSerde } from './serde.ts';
+import { storeDefinitionOf, type StoreDefinition, type StoreRef } from './store-refs.ts';
 import {
   TABLE_TOPIC_CONFIGS,
-  describeTable,
   tableSourceDefinition,
   type TableSourceDefinition,
   type TableSourceOptions,
 } from './table-source.ts';
-
-export interface StreamRecord<K, V> {
-  key: K | null;
-  value: V | null;
-  /** Event time in ms, from the record (or set by the processor that forwards it). */
-  timestamp: number;
-  headers: Headers;
-}
-
-export interface RecordOrigin {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-}
-
-export type PunctuationType = 'stream-time' | 'wall-clock';
-
-export interface Cancellable {
-  cancel(): void;
-}
-
-export interface ProcessorContext<KOut = unknown, VOut = unknown> {
-  readonly applicationId: string;
-  readonly taskId: string;
-  readonly partition: number;
-  /** The input record being processed; undefined inside a punctuation. */
-  readonly origin: RecordOrigin | undefined;
-  /** The largest record timestamp this task has seen. */
-  readonly streamTime: number;
-  /** Wall-clock time from the app's injected clock. */
-  now(): number;
-  keyValueStore<K, V>(name: string): KeyValueStore<K, V>;
-  /** A key-value store whose entries expire on this task's stream time (declared with a ttlMs). */
-  ttlKeyValueStore<K, V>(name: string): TtlKeyValueStore<K, V>;
-  windowedStore<K, V>(name: string): WindowedStore<K, V>;
-  /** Sends a record to this processor's children (or to one of them, by name). */
-  forward(
-    record: { key: KOut | null; value: VOut | null; timestamp?: number; headers?: Headers },
-    child?: string,
-  ): void;
-  schedule(
-    intervalMs: number,
-    type: PunctuationType,
-    callback: (timestamp: number) => void | Promise<void>,
-  ): Cancellable;
-}
-
-export interface Processor<KIn = unknown, VIn = unknown, KOut = unknown, VOut = unknown> {
-  init?(context: ProcessorContext<KOut, VOut>): void;
-  process(record: StreamRecord<KIn, VIn>, context: ProcessorContext<KOut, VOut>): void | Promise<void>;
-  close?(): void;
-}
+import { describeTopology } from './topology-description.ts';
 
 export interface SourceNode {
   kind: 'source';
@@ -95,7 +35,7 @@ export interface ProcessorNode {
   kind: 'processor';
   name: string;
   parents: string[];
-  stores: string[];
+  stores: StoreRef[];
   create: () => Processor;
   children: string[];
 }
@@ -113,19 +53,6 @@ export interface SinkNode {
 }
 
 export type TopologyNode = SourceNode | ProcessorNode | SinkNode;
-
-export interface StoreDefinition {
-  name: string;
-  kind: StoreKind;
-  keySerde: Serde<unknown>;
-  valueSerde: Serde<unknown>;
-  retentionMs?: number;
-  ttlMs?: number;
-  /** False: the store takes no share of the task's read cache (keys read about once). */
-  cached?: boolean;
-  /** The table source that fills this store: its input topic is the store's changelog. */
-  table?: string;
-}
 
 /** A built, validated topology. Immutable; each task instantiates its own processors from it. */
 export class Topology {
@@ -212,60 +139,35 @@ export class Topology {
 
   /** A text description: topics, processors, stores and their changelogs, as `saldo describe` prints it. */
   describe(applicationId: string): string {
-    const lines: string[] = [
-      `Topology of '${applicationId}'`,
-      '  Sub-topology 0 (one task per input partition)',
-    ];
-    for (const node of this.nodes.values()) {
-      const next = node.children.length > 0 ? ` --> ${node.children.join(', ')}` : '';
-      if (node.kind === 'source') {
-        lines.push(
-          `    Source: ${node.name} (topics: [${node.topics.join(', ')}], key: ${node.keySerde.name}, value: ${node.valueSerde.name})${next}`,
-        );
-      } else if (node.kind === 'processor') {
-        lines.push(
-          `    Processor: ${node.name} (stores: [${node.stores.join(', ')}]) <-- ${node.parents.join(', ')}${next}`,
-        );
-      } else {
-        lines.push(
-          `    Sink: ${node.name} (topic: ${node.topic}, key: ${node.keySerde.name}, value: ${node.valueSerde.name}) <-- ${node.parents.join(', ')}`,
-        );
-      }
-    }
-    for (const table of this.tables.values()) lines.push(`    ${describeTable(table)}`);
-    if (this.stores.size > 0) lines.push('  Stores');
-    for (const store of this.stores.values()) {
-      if (store.table !== undefined) {
-        const table = this.tables.get(store.table) as TableSourceDefinition;
-        lines.push(
-          `    ${store.name} (${store.kind}, read-only) changelog: ${table.topic} (the table's input)`,
-        );
-        continue;
-      }
-      const retention =
-        store.retentionMs !== undefined
-          ? `, retention ${store.retentionMs} ms`
-          : store.ttlMs !== undefined
-            ? `, ttl ${store.ttlMs} ms`
-            : '';
-      lines.push(
-        `    ${store.name} (${store.kind}${retention}) changelog: ${changelogTopicFor(applicationId, store.name)}`,
-      );
-    }
-    lines.push(`  Dead letters: ${deadLetterTopicFor(applicationId)}`);
-    return lines.join('\n');
+    return describeTopology(this, applicationId);
   }
 }
 
 /**
- * Declares a topology: sources with serdes, processors reading and writing named stores, sinks.
+ * Declares a topology: sources with serdes, processors reading and writing stores, sinks.
+ *
+ * A store is declared once, as a typed reference (processor/store-refs.ts: `keyValueStore`,
+ * `ttlKeyValueStore`, `windowedStore`), which the topology adds, the processors that use it list,
+ * and they read it through:
+ *
+ *   const totals = keyValueStore('totals', { keySerde: stringSerde, valueSerde: totalsSerde });
+ *
+ *   class Counter implements Processor<string, Payment, string, Totals> {
+ *     #totals!: KeyValueStore<string, Totals>;
+ *     init(ctx) { this.#totals = ctx.store(totals); }  // typed by the ref: no name, no cast
+ *     process(record, ctx) { … this.#totals.get(record.key) … }
+ *   }
  *
  *   new TopologyBuilder()
  *     .addSource('payments', { topics: ['payments'], keySerde, valueSerde })
- *     .addKeyValueStore('totals', { keySerde, valueSerde })
- *     .addProcessor('count', { parents: ['payments'], stores: ['totals'], create: () => new Counter() })
+ *     .addStore(totals)
+ *     .addProcessor('count', { parents: ['payments'], stores: [totals], create: () => new Counter() })
  *     .addSink('out', { parents: ['count'], topic: 'totals', keySerde, valueSerde })
  *     .build();
+ *
+ * The store's name names its changelog topic and its directory. A processor reads only the refs it
+ * lists, and the topology accepts only the refs it was given (the objects, not their names).
+ * A ref that needs settings (a TTL) is declared where they are known and handed to its processors.
  */
 export class TopologyBuilder {
   readonly #nodes = new Map<string, TopologyNode>();
@@ -313,24 +215,30 @@ export class TopologyBuilder {
 
   /**
    * A table (Kafka Streams' KTable over a source topic): each record of partition p of `topic`
-   * is written into the key-value store `store.name` of task 0_p (a null value deletes the key).
-   * Processors list the store in `stores` and read it through `ctx.keyValueStore`; they cannot
-   * write it. The topic is the store's changelog (there is no second one); a task reads its table
-   * partitions up to their end before it processes any stream record, then takes new table
-   * records in timestamp order with the stream records. See processor/table-source.ts.
+   * is written into the key-value store `store` (a ref) of task 0_p (a null value deletes the key).
+   * The table adds that store: processors list the ref in `stores` and read it through
+   * `ctx.store(ref)`; they cannot write it. The topic is the store's changelog (there is no second
+   * one); a task reads its table partitions up to their end before it processes any stream record,
+   * then takes new table records in timestamp order with the stream records. See
+   * processor/table-source.ts.
    */
   addTableSource<K, V>(name: string, opts: TableSourceOptions<K, V>): this {
     if (this.#tables.has(name) || this.#nodes.has(name))
       throw new TopologyError(`duplicate name '${name}' (table sources share the names of nodes)`);
     const { table, store } = tableSourceDefinition(name, opts);
-    this.#addStore(store);
+    this.#addStoreDefinition(store);
     this.#tables.set(name, table);
     return this;
   }
 
   addProcessor<KIn, VIn, KOut, VOut>(
     name: string,
-    opts: { parents: string[]; stores?: string[]; create: () => Processor<KIn, VIn, KOut, VOut> },
+    opts: {
+      parents: string[];
+      /** The stores it reads or writes, by the refs they were declared with. */
+      stores?: readonly StoreRef[];
+      create: () => Processor<KIn, VIn, KOut, VOut>;
+    },
   ): this {
     return this.#addNode({
       kind: 'processor',
@@ -364,48 +272,15 @@ export class TopologyBuilder {
     });
   }
 
-  /**
-   * A key-value store; with `ttlMs`, its entries expire on stream time (processors reach it
-   * through `ttlKeyValueStore`), and expiring reads only what has expired. `cached: false` keeps
-   * it out of the task's read cache (for keys read about once, such as transaction ids).
-   */
-  addKeyValueStore<K, V>(
-    name: string,
-    opts: { keySerde: Serde<K>; valueSerde: Serde<V>; ttlMs?: number; cached?: boolean },
-  ): this {
-    if (opts.ttlMs !== undefined && !(Number.isSafeInteger(opts.ttlMs) && opts.ttlMs > 0))
-      throw new TopologyError(`store '${name}' needs a positive whole ttlMs, got ${opts.ttlMs}`);
-    return this.#addStore({
-      name,
-      kind: opts.ttlMs === undefined ? 'key-value' : 'ttl-key-value',
-      keySerde: opts.keySerde as Serde<unknown>,
-      valueSerde: opts.valueSerde as Serde<unknown>,
-      ...(opts.ttlMs === undefined ? {} : { ttlMs: opts.ttlMs }),
-      ...(opts.cached === false ? { cached: false } : {}),
-    });
+  /** A store the processors that list its ref read and write (processor/store-refs.ts declares one). */
+  addStore(store: StoreRef): this {
+    return this.#addStoreDefinition(storeDefinitionOf(store));
   }
 
-  addWindowedStore<K, V>(
-    name: string,
-    opts: { keySerde: Serde<K>; valueSerde: Serde<V>; retentionMs: number },
-  ): this {
-    if (!(opts.retentionMs > 0))
-      throw new TopologyError(`windowed store '${name}' needs a positive retentionMs`);
-    return this.#addStore({
-      name,
-      kind: 'windowed',
-      keySerde: opts.keySerde as Serde<unknown>,
-      valueSerde: opts.valueSerde as Serde<unknown>,
-      retentionMs: opts.retentionMs,
-    });
-  }
-
-  #addStore(def: StoreDefinition): this {
-    if (this.#stores.has(def.name)) throw new TopologyError(`duplicate store name '${def.name}'`);
-    // Store names become topic names (changelogs): keep them to what Kafka accepts.
-    if (!/^[A-Za-z0-9._-]+$/.test(def.name))
-      throw new TopologyError(`store name '${def.name}' may use only letters, digits, '.', '_' and '-'`);
-    this.#stores.set(def.name, def);
+  #addStoreDefinition(definition: StoreDefinition): this {
+    if (this.#stores.has(definition.name))
+      throw new TopologyError(`duplicate store name '${definition.name}'`);
+    this.#stores.set(definition.name, definition);
     return this;
   }
 
@@ -425,8 +300,9 @@ export class TopologyBuilder {
       }
       if (node.kind === 'processor') {
         for (const store of node.stores) {
-          if (!this.#stores.has(store))
-            throw new TopologyError(`processor '${node.name}' names unknown store '${store}'`);
+          const declared = this.#stores.get(store.name);
+          if (declared === undefined) throw new UndeclaredStoreError(node.name, store.name, 'unknown-store');
+          if (declared.ref !== store) throw new UndeclaredStoreError(node.name, store.name, 'foreign-ref');
         }
       }
     }
@@ -446,7 +322,9 @@ export class TopologyBuilder {
         );
       topics.add(table.topic);
     }
-    const used = new Set([...nodes.values()].flatMap((n) => (n.kind === 'processor' ? n.stores : [])));
+    const used = new Set(
+      [...nodes.values()].flatMap((n) => (n.kind === 'processor' ? n.stores.map((s) => s.name) : [])),
+    );
     for (const store of this.#stores.keys()) {
       if (!used.has(store)) throw new TopologyError(`store '${store}' is not connected to any processor`);
     }

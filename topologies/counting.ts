@@ -1,6 +1,7 @@
-import { SerdeError, jsonSerde, stringSerde, type Serde } from '../state/index.ts';
+import { SerdeError, jsonSerde, stringSerde, type KeyValueStore, type Serde } from '../state/index.ts';
 import {
   TopologyBuilder,
+  keyValueStore,
   recordSerde,
   type Processor,
   type ProcessorContext,
@@ -35,6 +36,12 @@ const MINOR_UNITS = /^-?\d{1,18}$/;
 const CURRENCY_CODE = /^[A-Z]{3}$/;
 
 export class CountingProcessor implements Processor<string, CountingInput, string, AccountTotals> {
+  #totals!: KeyValueStore<string, AccountTotals>;
+
+  init(ctx: ProcessorContext<string, AccountTotals>): void {
+    this.#totals = ctx.store(totalsStore);
+  }
+
   process(record: StreamRecord<string, CountingInput>, ctx: ProcessorContext<string, AccountTotals>): void {
     const input = record.value;
     if (record.key === null || input === null) throw new Error('counting input needs a key and a value');
@@ -46,7 +53,7 @@ export class CountingProcessor implements Processor<string, CountingInput, strin
     if (typeof input.currency !== 'string' || !CURRENCY_CODE.test(input.currency)) {
       throw new Error(`currency must be an ISO 4217 code, got ${JSON.stringify(input.currency)}`);
     }
-    const store = ctx.keyValueStore<string, AccountTotals>('totals');
+    const store = this.#totals;
     const key = `${record.key}|${input.currency}`;
     const previous = store.get(key) ?? { count: 0, sumMinor: 0n, currency: input.currency };
     const next: AccountTotals = {
@@ -118,6 +125,12 @@ export const accountTotalsStoreSerde: Serde<AccountTotals> = {
   },
 };
 
+/** Per account and currency (`<account>|<currency>`), the count and sum so far. */
+export const totalsStore = keyValueStore('totals', {
+  keySerde: stringSerde,
+  valueSerde: accountTotalsStoreSerde,
+});
+
 const totalsJson = jsonSerde<AccountTotals>({ name: 'accountTotalsJsonSerde' });
 
 /**
@@ -145,10 +158,10 @@ export function countingTopology(topics: CountingTopics): Topology {
       keySerde: recordSerde(stringSerde, 'string'),
       valueSerde: recordSerde(jsonSerde<CountingInput>(), 'json'),
     })
-    .addKeyValueStore('totals', { keySerde: stringSerde, valueSerde: accountTotalsStoreSerde })
+    .addStore(totalsStore)
     .addProcessor('count', {
       parents: ['transactions'],
-      stores: ['totals'],
+      stores: [totalsStore],
       create: () => new CountingProcessor(),
     })
     .addSink('totals-out', {

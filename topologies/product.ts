@@ -1,4 +1,11 @@
-import { TopologyBuilder, recordSerde, type RecordSerde, type Topology } from '../processor/index.ts';
+import {
+  TopologyBuilder,
+  keyValueStore,
+  recordSerde,
+  ttlKeyValueStore,
+  type RecordSerde,
+  type Topology,
+} from '../processor/index.ts';
 import { stringSerde } from '../state/index.ts';
 import type { FraudAlert } from './fraud/alert.ts';
 import { FraudProcessor, LIMITS_STORE, PROFILES_STORE, type FraudObserver } from './fraud/fraud-processor.ts';
@@ -106,6 +113,21 @@ export function productTopology(options: {
   const topics = options.topics ?? DEFAULT_PRODUCT_TOPICS;
   const settings = options.settings ?? DEFAULT_PRODUCT_SETTINGS;
   const accountKeys = recordSerde(stringSerde, 'string');
+  const transactionIds = ttlKeyValueStore(TRANSACTION_IDS_STORE, {
+    keySerde: stringSerde,
+    valueSerde: stringSerde,
+    ttlMs: settings.dedupRetentionMs,
+    // An id is read once, when its transaction arrives (a duplicate is rare): caching it would
+    // only evict the accounts and holds that are read again.
+    cached: false,
+  });
+  const balances = keyValueStore(BALANCES_STORE, { keySerde: stringSerde, valueSerde: accountBalancesSerde });
+  const holds = ttlKeyValueStore(HOLDS_STORE, {
+    keySerde: stringSerde,
+    valueSerde: holdSerde,
+    // Every put gives its own expiry; this is the longest a hold is remembered.
+    ttlMs: Math.max(settings.holdExpiryMs, settings.dedupRetentionMs),
+  });
   const builder = new TopologyBuilder()
     .addSource('transactions', {
       topics: [topics.transactions],
@@ -114,35 +136,26 @@ export function productTopology(options: {
       timestampOf: (transaction) => transaction.eventTime,
       maxTimestampAheadMs: settings.maxEventTimeAheadMs,
     })
-    .addKeyValueStore(TRANSACTION_IDS_STORE, {
-      keySerde: stringSerde,
-      valueSerde: stringSerde,
-      ttlMs: settings.dedupRetentionMs,
-      // An id is read once, when its transaction arrives (a duplicate is rare): caching it would
-      // only evict the accounts and holds that are read again.
-      cached: false,
-    })
+    .addStore(transactionIds)
     .addProcessor('admit', {
       parents: ['transactions'],
-      stores: [TRANSACTION_IDS_STORE],
+      stores: [transactionIds],
       create: () =>
         new AdmitTransactions({
+          transactionIds,
           purgeIntervalMs: EXPIRY_CHECK_INTERVAL_MS,
           purgeLimit: EXPIRY_LIMIT_PER_RUN,
         }),
     })
-    .addKeyValueStore(BALANCES_STORE, { keySerde: stringSerde, valueSerde: accountBalancesSerde })
-    .addKeyValueStore(HOLDS_STORE, {
-      keySerde: stringSerde,
-      valueSerde: holdSerde,
-      // Every put gives its own expiry; this is the longest a hold is remembered.
-      ttlMs: Math.max(settings.holdExpiryMs, settings.dedupRetentionMs),
-    })
+    .addStore(balances)
+    .addStore(holds)
     .addProcessor('balances', {
       parents: ['admit'],
-      stores: [BALANCES_STORE, HOLDS_STORE],
+      stores: [balances, holds],
       create: () =>
         new BalancesProcessor({
+          balances,
+          holds,
           holdExpiryMs: settings.holdExpiryMs,
           holdMemoryMs: settings.dedupRetentionMs,
           expiryCheckIntervalMs: EXPIRY_CHECK_INTERVAL_MS,
@@ -160,6 +173,9 @@ export function productTopology(options: {
   if (fraud === null) return builder.build();
   const ruleSet = parseRuleSet(fraud.rules, 'of the product settings');
   const grace = fraud.graceMs;
+  const limits = keyValueStore(LIMITS_STORE, { keySerde: stringSerde, valueSerde: accountLimitsSerde });
+  // Kept while the account exists: dormancy is months of silence, and its buckets are bounded.
+  const profiles = keyValueStore(PROFILES_STORE, { keySerde: stringSerde, valueSerde: fraudProfileSerde });
   return (
     builder
       // The account-limits topic is the store's changelog; read to its end before transactions, then
@@ -168,19 +184,20 @@ export function productTopology(options: {
         topic: topics.accountLimits,
         keySerde: accountKeys,
         valueSerde: options.serdes.limitUpdate,
-        store: { name: LIMITS_STORE, keySerde: stringSerde, valueSerde: accountLimitsSerde },
+        store: limits,
         timestampOf: (update) => update.updatedAt,
       })
-      // Kept while the account exists: dormancy is months of silence, and its buckets are bounded.
-      .addKeyValueStore(PROFILES_STORE, { keySerde: stringSerde, valueSerde: fraudProfileSerde })
+      .addStore(profiles)
       .addProcessor('fraud', {
         parents: ['admit'],
-        stores: [PROFILES_STORE, LIMITS_STORE, BALANCES_STORE],
+        stores: [profiles, limits, balances],
         create: () =>
           new FraudProcessor({
             ruleSet,
             graceMs: grace,
-            balancesStore: BALANCES_STORE,
+            profiles,
+            limits,
+            balances,
             ...(options.fraudObserver === undefined ? {} : { observer: options.fraudObserver }),
           }),
       })

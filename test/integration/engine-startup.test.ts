@@ -6,6 +6,7 @@ import {
   StreamsApp,
   TopologyBuilder,
   deadLetterTopicFor,
+  keyValueStore,
   recordSerde,
   type ProcessorContext,
   type StreamRecord,
@@ -19,16 +20,17 @@ const strings = recordSerde(stringSerde, 'string');
 
 /** Counts records per key across two input topics: only a task that sees both inputs gets 2. */
 function joinedCounter(left: string, right: string, out: string) {
+  const seen = keyValueStore('seen', { keySerde: stringSerde, valueSerde: jsonSerde<number>() });
   return new TopologyBuilder()
     .addSource('left', { topics: [left], keySerde: strings, valueSerde: strings })
     .addSource('right', { topics: [right], keySerde: strings, valueSerde: strings })
-    .addKeyValueStore('seen', { keySerde: stringSerde, valueSerde: jsonSerde<number>() })
+    .addStore(seen)
     .addProcessor('count', {
       parents: ['left', 'right'],
-      stores: ['seen'],
+      stores: [seen],
       create: () => ({
         process(record: StreamRecord<string, string>, ctx: ProcessorContext<string, string>) {
-          const store = ctx.keyValueStore<string, number>('seen');
+          const store = ctx.store(seen);
           const n = (store.get(record.key ?? '') ?? 0) + 1;
           store.put(record.key ?? '', n);
           ctx.forward({ key: record.key, value: `${n}@${ctx.partition}` });

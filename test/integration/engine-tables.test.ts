@@ -6,6 +6,7 @@ import {
   StreamsApp,
   TopologyBuilder,
   deadLetterTopicFor,
+  keyValueStore,
   recordSerde,
   type ProcessorContext,
   type StreamRecord,
@@ -27,6 +28,7 @@ interface Limit {
 /** Payments checked against a table of limits: each output names the amount and the limit it saw. */
 function limitsTopology(id: string) {
   const strings = recordSerde(stringSerde, 'string');
+  const limits = keyValueStore('limits', { keySerde: stringSerde, valueSerde: jsonSerde<Limit>() });
   return new TopologyBuilder()
     .addSource('payments', {
       topics: [`${id}-payments`],
@@ -38,15 +40,15 @@ function limitsTopology(id: string) {
       topic: `${id}-limits`,
       keySerde: strings,
       valueSerde: recordSerde(jsonSerde<Limit>(), 'json'),
-      store: { name: 'limits', keySerde: stringSerde, valueSerde: jsonSerde<Limit>() },
+      store: limits,
       timestampOf: (value) => value.at,
     })
     .addProcessor('check', {
       parents: ['payments'],
-      stores: ['limits'],
+      stores: [limits],
       create: () => ({
         process(record: StreamRecord<string, Payment>, ctx: ProcessorContext<string, string>) {
-          const limit = ctx.keyValueStore<string, Limit>('limits').get(record.key ?? '');
+          const limit = ctx.store(limits).get(record.key ?? '');
           ctx.forward({
             key: record.key,
             value: `${record.value?.amount}@${record.value?.at}/${limit?.limit ?? 'none'}`,

@@ -1,4 +1,10 @@
-import type { Processor, ProcessorContext, StreamRecord } from '../../processor/index.ts';
+import type {
+  KeyValueStoreRef,
+  Processor,
+  ProcessorContext,
+  StreamRecord,
+  TtlKeyValueStoreRef,
+} from '../../processor/index.ts';
 import type { KeyValueStore, TtlKeyValueStore } from '../../state/index.ts';
 import { reject } from '../transactions/rejection.ts';
 import type { Transaction } from '../transactions/transaction.ts';
@@ -22,6 +28,10 @@ export const BALANCES_STORE = 'balances';
 export const HOLDS_STORE = 'holds';
 
 export interface BalancesOptions {
+  /** Each account's balances, by accountId. */
+  balances: KeyValueStoreRef<string, AccountBalances>;
+  /** Authorizations' holds (holdKey), each expiring on stream time. */
+  holds: TtlKeyValueStoreRef<string, Hold>;
   /** How long an authorization holds its amount, from its event time. */
   holdExpiryMs: number;
   /**
@@ -53,8 +63,8 @@ export class BalancesProcessor implements Processor<string, Transaction, string,
   }
 
   init(ctx: ProcessorContext<string, BalanceSnapshot>): void {
-    this.#balances = ctx.keyValueStore<string, AccountBalances>(BALANCES_STORE);
-    this.#holds = ctx.ttlKeyValueStore<string, Hold>(HOLDS_STORE);
+    this.#balances = ctx.store(this.#options.balances);
+    this.#holds = ctx.store(this.#options.holds);
     ctx.schedule(this.#options.expiryCheckIntervalMs, 'stream-time', (time) => this.#sweep(time, ctx));
   }
 

@@ -1,4 +1,4 @@
-import type { Processor, ProcessorContext, StreamRecord } from '../../processor/index.ts';
+import type { KeyValueStoreRef, Processor, ProcessorContext, StreamRecord } from '../../processor/index.ts';
 import type { KeyValueStore } from '../../state/index.ts';
 import type { AccountBalances } from '../balances/account-balances.ts';
 import type { Transaction } from '../transactions/transaction.ts';
@@ -26,8 +26,12 @@ export interface FraudOptions {
   ruleSet: RuleSet;
   /** How late (behind stream time) a transaction may be and still count in its windows. */
   graceMs: number;
+  /** Each account's velocity windows and activity, by accountId. */
+  profiles: KeyValueStoreRef<string, FraudProfile>;
+  /** The account-limits table's store, by accountId (read-only). */
+  limits: KeyValueStoreRef<string, AccountLimits>;
   /** The balances store: overdraft reads the balance a transaction left. */
-  balancesStore: string;
+  balances: KeyValueStoreRef<string, AccountBalances>;
   observer?: FraudObserver;
 }
 
@@ -53,9 +57,9 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
   }
 
   init(ctx: ProcessorContext<string, FraudAlert>): void {
-    this.#profiles = ctx.keyValueStore<string, FraudProfile>(PROFILES_STORE);
-    this.#limits = ctx.keyValueStore<string, AccountLimits>(LIMITS_STORE);
-    this.#balances = ctx.keyValueStore<string, AccountBalances>(this.#options.balancesStore);
+    this.#profiles = ctx.store(this.#options.profiles);
+    this.#limits = ctx.store(this.#options.limits);
+    this.#balances = ctx.store(this.#options.balances);
   }
 
   process(record: StreamRecord<string, Transaction>, ctx: ProcessorContext<string, FraudAlert>): void {

@@ -1,4 +1,9 @@
-import type { Processor, ProcessorContext, StreamRecord } from '../../processor/index.ts';
+import type {
+  Processor,
+  ProcessorContext,
+  StreamRecord,
+  TtlKeyValueStoreRef,
+} from '../../processor/index.ts';
 import type { TtlKeyValueStore } from '../../state/index.ts';
 import { parseTransaction } from './parse.ts';
 import type { Transaction, TransactionRecord } from './transaction.ts';
@@ -7,6 +12,8 @@ import type { Transaction, TransactionRecord } from './transaction.ts';
 export const TRANSACTION_IDS_STORE = 'transaction-ids';
 
 export interface AdmitOptions {
+  /** The ids admitted so far (the type is kept with each), for the dedup retention. */
+  transactionIds: TtlKeyValueStoreRef<string, string>;
   /** How often, in stream time, ids past their retention are deleted. */
   purgeIntervalMs: number;
   /** At most this many ids deleted per purge (a backlog goes over several). */
@@ -28,7 +35,7 @@ export class AdmitTransactions implements Processor<string, TransactionRecord, s
   }
 
   init(ctx: ProcessorContext<string, Transaction>): void {
-    const admitted = ctx.ttlKeyValueStore<string, string>(TRANSACTION_IDS_STORE);
+    const admitted = ctx.store(this.#options.transactionIds);
     this.#admitted = admitted;
     ctx.schedule(this.#options.purgeIntervalMs, 'stream-time', async () => {
       await admitted.purgeExpired(this.#options.purgeLimit);
@@ -37,7 +44,7 @@ export class AdmitTransactions implements Processor<string, TransactionRecord, s
 
   process(record: StreamRecord<string, TransactionRecord>, ctx: ProcessorContext<string, Transaction>): void {
     const transaction = parseTransaction(record.value, record.key);
-    const admitted = this.#admitted ?? ctx.ttlKeyValueStore<string, string>(TRANSACTION_IDS_STORE);
+    const admitted = this.#admitted ?? ctx.store(this.#options.transactionIds);
     // The type is kept with the id, for whoever inspects the store.
     if (admitted.putIfAbsent(transaction.transactionId, transaction.type) !== undefined) return;
     ctx.forward({ key: transaction.accountId, value: transaction });

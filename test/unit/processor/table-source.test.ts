@@ -5,6 +5,7 @@ import {
   TopologyBuilder,
   TopologyError,
   createLogger,
+  keyValueStore,
   recordSerde,
   type ProcessorContext,
   type StreamRecord,
@@ -21,20 +22,21 @@ const numbers = recordSerde(jsonSerde<number>(), 'json');
 
 /** Transactions checked against a table of limits: each output says the amount and the limit seen. */
 function limitsTopology(opts: { writeTheTable?: boolean } = {}) {
+  const limitsStore = keyValueStore('limits', { keySerde: stringSerde, valueSerde: jsonSerde<number>() });
   return new TopologyBuilder()
     .addSource('tx', { topics: ['tx'], keySerde: strings, valueSerde: numbers })
     .addTableSource('limits', {
       topic: 'limits',
       keySerde: strings,
       valueSerde: numbers,
-      store: { name: 'limits', keySerde: stringSerde, valueSerde: jsonSerde<number>() },
+      store: limitsStore,
     })
     .addProcessor('check', {
       parents: ['tx'],
-      stores: ['limits'],
+      stores: [limitsStore],
       create: () => ({
         process(record: StreamRecord<string, number>, ctx: ProcessorContext<string, string>) {
-          const limits = ctx.keyValueStore<string, number>('limits');
+          const limits = ctx.store(limitsStore);
           if (opts.writeTheTable === true) limits.put(record.key ?? '', 0);
           const limit = limits.get(record.key ?? '');
           ctx.forward({ key: record.key, value: `${record.value}/${limit ?? 'none'}` });
@@ -90,12 +92,14 @@ describe('declaring a table source', () => {
 
   it('rejects a table topic another source reads, a name taken by a node, and a bad topic name', () => {
     const table = { keySerde: strings, valueSerde: numbers };
-    const store = (name: string) => ({ name, keySerde: stringSerde, valueSerde: jsonSerde<number>() });
+    const store = (name: string) =>
+      keyValueStore(name, { keySerde: stringSerde, valueSerde: jsonSerde<number>() });
+    const s = store('s');
     const base = () => new TopologyBuilder().addSource('tx', { topics: ['tx'], ...table });
     expect(() =>
       base()
-        .addTableSource('t', { topic: 'tx', ...table, store: store('s') })
-        .addProcessor('p', { parents: ['tx'], stores: ['s'], create: () => ({ process() {} }) })
+        .addTableSource('t', { topic: 'tx', ...table, store: s })
+        .addProcessor('p', { parents: ['tx'], stores: [s], create: () => ({ process() {} }) })
         .build(),
     ).toThrow(/read by more than one source/);
     expect(() => base().addTableSource('tx', { topic: 'limits', ...table, store: store('s') })).toThrow(

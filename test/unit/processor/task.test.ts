@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { EngineMetrics } from '../../../processor/index.ts';
 import {
   TopologyBuilder,
+  keyValueStore,
   recordSerde,
+  windowedStore,
   type ProcessorContext,
   type RecordOrigin,
   type RecordSerde,
@@ -189,19 +191,20 @@ describe('StreamTask', () => {
   });
 
   it('rolls back and dead-letters a record whose asynchronous processor fails after writing and forwarding', async () => {
+    const last = keyValueStore('last', { keySerde: stringSerde, valueSerde: jsonSerde<number>() });
     const topology = new TopologyBuilder()
       .addSource('in', {
         topics: ['in'],
         keySerde: recordSerde(stringSerde, 'string'),
         valueSerde: recordSerde(jsonSerde<number>(), 'json'),
       })
-      .addKeyValueStore('last', { keySerde: stringSerde, valueSerde: jsonSerde<number>() })
+      .addStore(last)
       .addProcessor('write-then-fail', {
         parents: ['in'],
-        stores: ['last'],
+        stores: [last],
         create: () => ({
           async process(record: StreamRecord<string, number>, ctx: ProcessorContext<string, number>) {
-            ctx.keyValueStore<string, number>('last').put(record.key as string, record.value as number);
+            ctx.store(last).put(record.key as string, record.value as number);
             ctx.forward({ key: record.key, value: record.value });
             await Promise.resolve();
             if ((record.value ?? 0) < 0) throw new RangeError('negative');
@@ -290,25 +293,24 @@ describe('StreamTask', () => {
   });
 
   it('hands its committed stream time to windowed stores: after a restart they expire at once', async () => {
+    const windowsStore = windowedStore('windows', {
+      keySerde: stringSerde,
+      valueSerde: jsonSerde<number>(),
+      retentionMs: 1_000,
+    });
     const topology = new TopologyBuilder()
       .addSource('in', {
         topics: ['in'],
         keySerde: recordSerde(stringSerde, 'string'),
         valueSerde: recordSerde(jsonSerde<number>(), 'json'),
       })
-      .addWindowedStore('windows', {
-        keySerde: stringSerde,
-        valueSerde: jsonSerde<number>(),
-        retentionMs: 1_000,
-      })
+      .addStore(windowsStore)
       .addProcessor('p', {
         parents: ['in'],
-        stores: ['windows'],
+        stores: [windowsStore],
         create: () => ({
           process: (record: StreamRecord<string, number>, ctx: ProcessorContext) =>
-            void ctx
-              .windowedStore<string, number>('windows')
-              .put(record.key ?? '', record.timestamp, record.value ?? 0),
+            void ctx.store(windowsStore).put(record.key ?? '', record.timestamp, record.value ?? 0),
         }),
       })
       .build();

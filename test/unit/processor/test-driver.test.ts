@@ -4,7 +4,10 @@ import {
   DLQ_HEADERS,
   TopologyBuilder,
   TopologyTestDriver,
+  keyValueStore,
   recordSerde,
+  ttlKeyValueStore,
+  windowedStore,
   type ProcessorContext,
 } from '../../../processor/index.ts';
 import { countingTopology, type AccountTotals } from '../../../topologies/counting.ts';
@@ -73,19 +76,20 @@ describe('the counting topology, driven without a broker', () => {
   });
 
   it('rolls back the store writes of a record whose processing throws, and dead-letters it', async () => {
+    const seen = keyValueStore('seen', { keySerde: stringSerde, valueSerde: jsonSerde<number>() });
     const topology = new TopologyBuilder()
       .addSource('in', {
         topics: ['in'],
         keySerde: recordSerde(stringSerde, 'string'),
         valueSerde: recordSerde(jsonSerde<{ n: number }>(), 'json'),
       })
-      .addKeyValueStore('seen', { keySerde: stringSerde, valueSerde: jsonSerde<number>() })
+      .addStore(seen)
       .addProcessor('write-then-maybe-throw', {
         parents: ['in'],
-        stores: ['seen'],
+        stores: [seen],
         create: () => ({
           process(record: { key: string | null; value: { n: number } | null }, ctx: ProcessorContext) {
-            const store = ctx.keyValueStore<string, number>('seen');
+            const store = ctx.store(seen);
             store.put(record.key as string, record.value?.n as number);
             ctx.forward({ key: record.key, value: record.value });
             if ((record.value?.n ?? 0) < 0) throw new RangeError('negative');
@@ -145,26 +149,27 @@ describe('the counting topology, driven without a broker', () => {
 describe('a windowed store in a topology (velocity per account)', () => {
   it("counts an account's transactions in a sliding one-minute window and forgets expired windows", async () => {
     const MINUTE = 60_000;
+    const perSecond = windowedStore('per-second', {
+      keySerde: stringSerde,
+      valueSerde: jsonSerde<number>(),
+      retentionMs: 2 * MINUTE,
+    });
     const topology = new TopologyBuilder()
       .addSource('tx', {
         topics: ['tx'],
         keySerde: recordSerde(stringSerde, 'string'),
         valueSerde: recordSerde(stringSerde, 'string'),
       })
-      .addWindowedStore('per-second', {
-        keySerde: stringSerde,
-        valueSerde: jsonSerde<number>(),
-        retentionMs: 2 * MINUTE,
-      })
+      .addStore(perSecond)
       .addProcessor('velocity', {
         parents: ['tx'],
-        stores: ['per-second'],
+        stores: [perSecond],
         create: () => ({
           async process(
             record: { key: string | null; timestamp: number },
             ctx: ProcessorContext<string, number>,
           ) {
-            const store = ctx.windowedStore<string, number>('per-second');
+            const store = ctx.store(perSecond);
             const bucket = record.timestamp - (record.timestamp % 1_000);
             store.put(record.key as string, bucket, (store.get(record.key as string, bucket) ?? 0) + 1);
             let inLastMinute = 0;
@@ -212,6 +217,7 @@ describe('event time from the value, and TTL stores, as a topology author uses t
     at: number;
   }
   const strings = recordSerde(stringSerde, 'string');
+  const seenIds = ttlKeyValueStore('seen', { keySerde: stringSerde, valueSerde: stringSerde, ttlMs: 1_000 });
   /** Remembers each id for 1,000 ms of stream time; forwards `id@streamTime` when it is new. */
   const rememberingTopology = (maxTimestampAheadMs?: number) =>
     new TopologyBuilder()
@@ -222,14 +228,14 @@ describe('event time from the value, and TTL stores, as a topology author uses t
         timestampOf: (reading) => reading.at,
         ...(maxTimestampAheadMs === undefined ? {} : { maxTimestampAheadMs }),
       })
-      .addKeyValueStore('seen', { keySerde: stringSerde, valueSerde: stringSerde, ttlMs: 1_000 })
+      .addStore(seenIds)
       .addProcessor('remember', {
         parents: ['in'],
-        stores: ['seen'],
+        stores: [seenIds],
         create: () => ({
           process(record, ctx: ProcessorContext<string, string>) {
             const reading = record.value as Reading;
-            const seen = ctx.ttlKeyValueStore<string, string>('seen');
+            const seen = ctx.store(seenIds);
             if (seen.get(reading.id) !== undefined) return;
             seen.put(reading.id, 'x');
             ctx.forward({ key: reading.id, value: `${reading.id}@${ctx.streamTime}` });

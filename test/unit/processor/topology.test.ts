@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { stringSerde, jsonSerde } from '../../../state/index.ts';
-import { TopologyBuilder, TopologyError, recordSerde } from '../../../processor/index.ts';
+import { TopologyBuilder, TopologyError, keyValueStore, recordSerde } from '../../../processor/index.ts';
 import { countingTopology } from '../../../topologies/counting.ts';
 
 const keySerde = recordSerde(stringSerde, 'string');
 const valueSerde = recordSerde(jsonSerde<unknown>(), 'json');
+const storeNamed = (name: string) => keyValueStore(name, { keySerde: stringSerde, valueSerde: stringSerde });
 
 describe('declaring a topology', () => {
   it('describes topics, processors, stores and their changelogs', () => {
@@ -27,12 +28,10 @@ describe('declaring a topology', () => {
     ).toThrow(TopologyError);
     expect(() =>
       base()
-        .addProcessor('p', { parents: ['in'], stores: ['s'], create: () => ({ process() {} }) })
+        .addProcessor('p', { parents: ['in'], stores: [storeNamed('s')], create: () => ({ process() {} }) })
         .build(),
     ).toThrow(/unknown store 's'/);
-    expect(() =>
-      base().addKeyValueStore('s', { keySerde: stringSerde, valueSerde: stringSerde }).build(),
-    ).toThrow(/not connected/);
+    expect(() => base().addStore(storeNamed('s')).build()).toThrow(/not connected/);
     expect(() => base().addSource('in', { topics: ['u'], keySerde, valueSerde })).toThrow(
       /duplicate node name/,
     );
@@ -44,8 +43,6 @@ describe('declaring a topology', () => {
   });
 
   it('rejects store names that cannot name a changelog topic', () => {
-    expect(() =>
-      new TopologyBuilder().addKeyValueStore('a b', { keySerde: stringSerde, valueSerde: stringSerde }),
-    ).toThrow(/store name/);
+    expect(() => new TopologyBuilder().addStore(storeNamed('a b'))).toThrow(/store name/);
   });
 });

@@ -1,0 +1,133 @@
+import type { Serde, StoreKind } from '../state/index.ts';
+import { TopologyError } from './errors.ts';
+
+/**
+ * Typed store references. A store is declared once, as a value that carries its name, kind and
+ * serdes, and so its key and value types:
+ *
+ *   const totals = keyValueStore('totals', { keySerde: stringSerde, valueSerde: totalsSerde });
+ *
+ * A topology adds it (`addStore(totals)`), each processor that uses it lists it
+ * (`stores: [totals]`), and the processor reads it through it: `ctx.store(totals)` is a
+ * `KeyValueStore<string, Totals>`, with no name repeated and no cast. A ref is plain, frozen data;
+ * a topology resolves only the refs it was given (the very objects, not their names), so a ref
+ * declared elsewhere that happens to share a name is refused.
+ */
+export interface KeyValueStoreRef<K, V> {
+  readonly kind: 'key-value';
+  /** Names the store's changelog topic and directory: keep it once data exists. */
+  readonly name: string;
+  readonly keySerde: Serde<K>;
+  readonly valueSerde: Serde<V>;
+  /** False: the store takes no share of the task's read cache (keys read about once). */
+  readonly cached?: false;
+}
+
+/** A key-value store whose entries expire on the task's stream time, `ttlMs` after their put. */
+export interface TtlKeyValueStoreRef<K, V> {
+  readonly kind: 'ttl-key-value';
+  readonly name: string;
+  readonly keySerde: Serde<K>;
+  readonly valueSerde: Serde<V>;
+  readonly ttlMs: number;
+  readonly cached?: false;
+}
+
+/** One value per key and window start; windows older than `retentionMs` of stream time expire. */
+export interface WindowedStoreRef<K, V> {
+  readonly kind: 'windowed';
+  readonly name: string;
+  readonly keySerde: Serde<K>;
+  readonly valueSerde: Serde<V>;
+  readonly retentionMs: number;
+}
+
+export type StoreRef<K = unknown, V = unknown> =
+  KeyValueStoreRef<K, V> | TtlKeyValueStoreRef<K, V> | WindowedStoreRef<K, V>;
+
+interface StoreSerdes<K, V> {
+  keySerde: Serde<K>;
+  valueSerde: Serde<V>;
+}
+
+/** `cached: false` keeps the store out of the task's read cache (for keys read about once). */
+export function keyValueStore<K, V>(
+  name: string,
+  opts: StoreSerdes<K, V> & { cached?: boolean },
+): KeyValueStoreRef<K, V> {
+  return Object.freeze({
+    kind: 'key-value',
+    name,
+    keySerde: opts.keySerde,
+    valueSerde: opts.valueSerde,
+    ...(opts.cached === false ? { cached: false } : {}),
+  });
+}
+
+/** Expiring reads only what has expired; `get` hides expired entries whenever a sweep runs. */
+export function ttlKeyValueStore<K, V>(
+  name: string,
+  opts: StoreSerdes<K, V> & { ttlMs: number; cached?: boolean },
+): TtlKeyValueStoreRef<K, V> {
+  return Object.freeze({
+    kind: 'ttl-key-value',
+    name,
+    keySerde: opts.keySerde,
+    valueSerde: opts.valueSerde,
+    ttlMs: opts.ttlMs,
+    ...(opts.cached === false ? { cached: false } : {}),
+  });
+}
+
+export function windowedStore<K, V>(
+  name: string,
+  opts: StoreSerdes<K, V> & { retentionMs: number },
+): WindowedStoreRef<K, V> {
+  return Object.freeze({
+    kind: 'windowed',
+    name,
+    keySerde: opts.keySerde,
+    valueSerde: opts.valueSerde,
+    retentionMs: opts.retentionMs,
+  });
+}
+
+/** A store as a built topology holds it: flat, for the task and the app to open and describe. */
+export interface StoreDefinition {
+  /** The ref it was declared with: only this very ref reads it. */
+  readonly ref: StoreRef;
+  readonly name: string;
+  readonly kind: StoreKind;
+  readonly keySerde: Serde<unknown>;
+  readonly valueSerde: Serde<unknown>;
+  readonly retentionMs?: number;
+  readonly ttlMs?: number;
+  /** False: the store takes no share of the task's read cache (keys read about once). */
+  readonly cached?: boolean;
+  /** The table source that fills this store: its input topic is the store's changelog. */
+  readonly table?: string;
+}
+
+const STORE_NAME = /^[A-Za-z0-9._-]+$/;
+
+/** Checks a ref at the topology's door (refs are plain data: one may be written by hand). */
+export function storeDefinitionOf(ref: StoreRef, table?: string): StoreDefinition {
+  // Store names become topic names (changelogs): keep them to what Kafka accepts.
+  if (!STORE_NAME.test(ref.name))
+    throw new TopologyError(`store name '${ref.name}' may use only letters, digits, '.', '_' and '-'`);
+  if (ref.kind === 'ttl-key-value' && !(Number.isSafeInteger(ref.ttlMs) && ref.ttlMs > 0))
+    throw new TopologyError(`store '${ref.name}' needs a positive whole ttlMs, got ${ref.ttlMs}`);
+  if (ref.kind === 'windowed' && !(ref.retentionMs > 0))
+    throw new TopologyError(`windowed store '${ref.name}' needs a positive retentionMs`);
+  return {
+    ref,
+    name: ref.name,
+    kind: ref.kind,
+    keySerde: ref.keySerde,
+    valueSerde: ref.valueSerde,
+    ...(ref.kind === 'ttl-key-value' ? { ttlMs: ref.ttlMs } : {}),
+    ...(ref.kind === 'windowed' ? { retentionMs: ref.retentionMs } : {}),
+    ...(ref.kind !== 'windowed' && ref.cached === false ? { cached: false } : {}),
+    ...(table === undefined ? {} : { table }),
+  };
+}
