@@ -22,9 +22,10 @@ export {
 export type { StoreErrorContext } from './errors.ts';
 
 export { StateManager } from './state-manager.ts';
-export type { StateManagerOptions, StoreSpec } from './state-manager.ts';
+export type { StateManagerOptions } from './state-manager.ts';
+export type { StoreSpec } from './store-spec.ts';
 
-export { DEFAULT_CACHE_MAX_BYTES } from './store-engine.ts';
+export { DEFAULT_CACHE_MAX_BYTES } from './memory-budget.ts';
 export type { KeyRange, StoreEngine, StoreWrite, WriteBatchOptions } from './store-engine.ts';
 export type {
   ChangelogRecord,
@@ -36,8 +37,8 @@ export type { KeyValueStore, ScanOptions } from './key-value-store.ts';
 export type { WindowedEntry, WindowedStore } from './windowed-store.ts';
 export type { TtlEntry, TtlKeyValueStore } from './ttl-key-value-store.ts';
 
-export { StoreRestorer } from './restore.ts';
-export type { ChangelogEntry, StoreRestorerOptions } from './restore.ts';
+export { StoreRestorer } from './store-restorer.ts';
+export type { ChangelogEntry, StoreRestorerOptions } from './store-restorer.ts';
 
 export { WINDOWED_CHANGELOG_EXTRA_RETENTION_MS, changelogTopicConfigs } from './changelog.ts';
 export type { StoreKind } from './changelog.ts';

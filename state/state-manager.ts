@@ -6,16 +6,13 @@ import {
   UnknownStoreError,
 } from './errors.ts';
 import { TransactionalKeyValueStore, type KeyValueStore } from './key-value-store.ts';
+import { DEFAULT_CACHE_MAX_BYTES, cacheShareOf, levelDbMemoryShare } from './memory-budget.ts';
 import type { Serde } from './serde.ts';
 import { StoreCodec } from './store-codec.ts';
-import {
-  DEFAULT_CACHE_MAX_BYTES,
-  StoreEngine,
-  levelDbMemoryShare,
-  type StoreLocation,
-} from './store-engine.ts';
-import { assertSafeName } from './store-names.ts';
-import { StoreRestorer, type StoreRestorerOptions } from './restore.ts';
+import { StoreEngine } from './store-engine.ts';
+import type { StoreLocation } from './store-names.ts';
+import { StoreRestorer, type StoreRestorerOptions } from './store-restorer.ts';
+import { validateSpecs, type StoreSpec } from './store-spec.ts';
 import { TaskTransaction } from './task-transaction.ts';
 import {
   TransactionalTtlKeyValueStore,
@@ -29,25 +26,6 @@ import {
   windowIndexWriteFor,
   type WindowedStore,
 } from './windowed-store.ts';
-
-/** A store of the task: its name, kind, for windowed stores the retention, for TTL stores the TTL (ms). */
-export interface StoreSpec {
-  readonly name: string;
-  readonly kind: StoreKind;
-  readonly retentionMs?: number | undefined;
-  readonly ttlMs?: number | undefined;
-  /**
-   * Whether the store takes a share of the task's read cache (default true). A store whose keys
-   * are read about once (transaction ids) gains nothing from it and would only evict hot entries.
-   */
-  readonly cached?: boolean | undefined;
-  /**
-   * False: the store has no changelog of its own, because an input topic is its changelog (a
-   * table source's store). Processors get a read-only handle; the engine writes it through
-   * `keyValueStoreWriter`, with local-only writes, and restores it from that topic. Default true.
-   */
-  readonly logged?: boolean | undefined;
-}
 
 export interface StateManagerOptions {
   readonly appId: string;
@@ -329,51 +307,6 @@ export class StateManager {
           taskId: this.taskId,
         },
       );
-    }
-  }
-}
-
-/** Each store's share of the task's read cache: an even split among the stores that are cached. */
-function cacheShareOf(taskBytes: number, stores: readonly StoreSpec[]): (spec: StoreSpec) => number {
-  const cached = stores.filter((spec) => spec.cached !== false).length;
-  const share = cached === 0 ? 0 : Math.floor(taskBytes / cached);
-  return (spec) => (spec.cached === false ? 0 : share);
-}
-
-function validateSpecs(options: StateManagerOptions): void {
-  const names = new Set<string>();
-  for (const spec of options.stores) {
-    const context = { storeName: spec.name, taskId: options.taskId };
-    assertSafeName('store name', spec.name, context);
-    if (names.has(spec.name)) throw new StoreArgumentError('store defined twice', context);
-    names.add(spec.name);
-    if (spec.kind === 'windowed') {
-      const retention = spec.retentionMs;
-      if (retention === undefined || !Number.isSafeInteger(retention) || retention <= 0) {
-        throw new StoreArgumentError(
-          `a windowed store needs a positive whole retentionMs, got ${retention}`,
-          context,
-        );
-      }
-    } else if (spec.retentionMs !== undefined) {
-      throw new StoreArgumentError(
-        'retentionMs applies to windowed stores only (a key-value store with a TTL is ttl-key-value)',
-        context,
-      );
-    }
-    if (spec.logged === false && spec.kind !== 'key-value') {
-      throw new StoreArgumentError(
-        'only a key-value store can have an input topic as its changelog',
-        context,
-      );
-    }
-    if (spec.kind === 'ttl-key-value') {
-      const ttl = spec.ttlMs;
-      if (ttl === undefined || !Number.isSafeInteger(ttl) || ttl <= 0) {
-        throw new StoreArgumentError(`a TTL store needs a positive whole ttlMs, got ${ttl}`, context);
-      }
-    } else if (spec.ttlMs !== undefined) {
-      throw new StoreArgumentError('ttlMs applies to ttl-key-value stores only', context);
     }
   }
 }

@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import {
   CheckpointRegressionError,
@@ -11,8 +10,9 @@ import {
   StoreOpenError,
 } from './errors.ts';
 import { keyText } from './key-bounds.ts';
+import { DEFAULT_CACHE_MAX_BYTES, levelDbMemoryShare } from './memory-budget.ts';
 import { ReadCache } from './read-cache.ts';
-import { assertSafeName } from './store-names.ts';
+import { storePath, type StoreLocation } from './store-names.ts';
 
 // Layout of one LevelDB database (one store of one task):
 //   0x00 <name>     metadata: 'format' (layout version) and 'checkpoint' (decimal changelog offset)
@@ -39,38 +39,6 @@ const ITERATOR_HIGH_WATER_BYTES = 256 * 1024;
  */
 const WRITE_OPTIONS = { sync: false } as const;
 
-/**
- * Default bound (approximate heap bytes) of the read cache of a task, shared evenly by its cached
- * stores, and of a store engine opened on its own. Enough for some 13,000 entries of the counting
- * topology, the 12,500 keys a task of the engine benchmark has (100,000 accounts on 8 partitions);
- * 8 MiB let that benchmark's 1M-key run pass 400 MB of RSS. With 1,000,000 accounts (the product
- * benchmark) few reads hit any cache this size: 4 MiB cost 20-40 MB more RSS than 2 MiB there, for
- * 5% less throughput (the cache's churn), and took the instance past its 500 MB target
- * (BENCHMARKS.md, 2026-12-04).
- */
-export const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 * 1024;
-
-// LevelDB's own memory, outside the V8 heap: its block cache and its memtable (up to two while one
-// is flushed). classic-level's defaults (8 MiB and 4 MiB) cost an 8-task instance about 130 MB; hot
-// keys are served by the read cache above, so less suffices. Measured on the 1M-key benchmark:
-// 8 + 4 -> 2 + 2 MiB took peak RSS from 401 to 379 MB, restore still 240k records/s; 2 -> 1 MiB of
-// memtable took 12-16 MB more off the exactly-once run with two stream threads, at the same CPU per
-// record (BENCHMARKS.md, 2026-11-24). This is a task's budget, shared by its stores (each gets at
-// least the floor): the product topology's three stores per task with 2 + 1 MiB each took its
-// benchmark 40 MB above a split budget, at the same throughput (BENCHMARKS.md, 2026-12-04).
-const LEVELDB_TASK_BLOCK_CACHE_BYTES = 2 * 1024 * 1024;
-const LEVELDB_TASK_WRITE_BUFFER_BYTES = 1024 * 1024;
-const LEVELDB_MIN_STORE_BYTES = 512 * 1024;
-
-/** A store's share of its task's LevelDB memory, when the task has `stores` stores. */
-export function levelDbMemoryShare(stores: number): { blockCacheBytes: number; writeBufferBytes: number } {
-  const share = (bytes: number) => Math.max(LEVELDB_MIN_STORE_BYTES, Math.floor(bytes / Math.max(1, stores)));
-  return {
-    blockCacheBytes: share(LEVELDB_TASK_BLOCK_CACHE_BYTES),
-    writeBufferBytes: share(LEVELDB_TASK_WRITE_BUFFER_BYTES),
-  };
-}
-
 export interface StoreEngineOptions {
   /** Bound of the store's read cache (see ReadCache); 0 disables it. */
   readonly cacheMaxBytes?: number;
@@ -86,13 +54,6 @@ export interface WriteBatchOptions {
    * entries it writes are dropped from the cache instead.
    */
   readonly cacheWrites?: boolean;
-}
-
-export interface StoreLocation {
-  readonly stateDir: string;
-  readonly appId: string;
-  readonly taskId: string;
-  readonly storeName: string;
 }
 
 /** A put (value is bytes) or a delete (value is null) of one user key. */
@@ -114,15 +75,6 @@ export interface KeyRange {
   readonly lt?: Buffer;
   readonly reverse?: boolean;
   readonly limit?: number;
-}
-
-/** `<stateDir>/<appId>/<taskId>/<storeName>` */
-export function storePath(location: StoreLocation): string {
-  const context = { storeName: location.storeName, taskId: location.taskId };
-  assertSafeName('app id', location.appId, context);
-  assertSafeName('task id', location.taskId, context);
-  assertSafeName('store name', location.storeName, context);
-  return path.join(location.stateDir, location.appId, location.taskId, location.storeName);
 }
 
 function userKey(key: Buffer): Buffer {

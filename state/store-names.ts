@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { StoreArgumentError } from './errors.ts';
 
 // App ids and store names become both directory names and parts of Kafka topic names, so they
@@ -18,4 +19,20 @@ export function assertSafeName(
       },
     );
   }
+}
+
+export interface StoreLocation {
+  readonly stateDir: string;
+  readonly appId: string;
+  readonly taskId: string;
+  readonly storeName: string;
+}
+
+/** `<stateDir>/<appId>/<taskId>/<storeName>` */
+export function storePath(location: StoreLocation): string {
+  const context = { storeName: location.storeName, taskId: location.taskId };
+  assertSafeName('app id', location.appId, context);
+  assertSafeName('task id', location.taskId, context);
+  assertSafeName('store name', location.storeName, context);
+  return path.join(location.stateDir, location.appId, location.taskId, location.storeName);
 }

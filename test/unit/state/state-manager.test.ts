@@ -11,7 +11,7 @@ import {
   stringSerde,
 } from '../../../state/index.ts';
 import type { StoreSpec } from '../../../state/index.ts';
-import { levelDbMemoryShare } from '../../../state/store-engine.ts';
+import { levelDbMemoryShare } from '../../../state/memory-budget.ts';
 import { changelogTopicFor } from '../../../processor/internal-topics.ts';
 import { bytes, useTempStateDir } from './temp-state-dir.ts';
 
