@@ -24,7 +24,7 @@ import type { CommitUnit, OutgoingRecords, ProducedOffsets } from '../processor/
 import type { ConsumedRecord } from '../processor/records.ts';
 import { RecordBatches } from '../processor/kafka/wire/record-batches.ts';
 import { StreamTask } from '../processor/task.ts';
-import { changelogTopicFor } from '../processor/internal-topics.ts';
+import { changelogTopicFor, storeChangelogs } from '../processor/internal-topics.ts';
 import { StateManager } from '../state/index.ts';
 import { countingTopology } from '../topologies/counting.ts';
 import { transactions } from './workload.ts';
@@ -101,6 +101,7 @@ export async function openCoreTask(
     taskId: '0_0',
     stateDir,
     stores: topology.storeSpecs,
+    changelogs: storeChangelogs(validated.applicationId, topology.storeSpecs, 0),
   });
   const task = new StreamTask({
     taskId: '0_0',

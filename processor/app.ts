@@ -8,7 +8,7 @@ import { KafkaJsAdapter } from './kafka/kafkajs/index.ts';
 import { WorkerKafkaAdapter } from './kafka/worker/index.ts';
 import type { Logger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
-import type { RestoreSummary } from './restore.ts';
+import type { RestoreSummary } from '../state/index.ts';
 import type { PostCommitHook } from './post-commit.ts';
 import { TaskManager } from './task-manager.ts';
 import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';

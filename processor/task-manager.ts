@@ -1,5 +1,5 @@
-import { StateManager } from '../state/index.ts';
-import { changelogTopicFor } from './internal-topics.ts';
+import { StateManager, type RestoreSummary } from '../state/index.ts';
+import { changelogTopicFor, storeChangelogs } from './internal-topics.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
 import { SaldoError, TaskFencedError, describeError } from './errors.ts';
@@ -13,7 +13,6 @@ import type {
 import { tpKey } from './records.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
-import { restoreTask, type RestoreSummary } from './restore.ts';
 import type { PartitionGroup } from './partition-group.ts';
 import { bootstrapTables } from './table-bootstrap.ts';
 import type { PostCommitHook, TaskStartedEvent } from './post-commit.ts';
@@ -303,6 +302,7 @@ export class TaskManager {
         taskId,
         stateDir: config.stateDir,
         stores: topology.storeSpecs,
+        changelogs: storeChangelogs(config.applicationId, topology.storeSpecs, p),
       });
     } catch (error) {
       // e.g. the store is still locked by this task's previous incarnation, closing after a revocation.
@@ -334,14 +334,21 @@ export class TaskManager {
       });
       let summary: RestoreSummary;
       try {
-        summary = await restoreTask(task, {
-          admin,
-          reader: adapter.changelogReader(),
-          logger: this.#deps.logger,
-          metrics: this.#deps.metrics,
-          // Restoration runs beside the group consumer's loop, which keeps heartbeating.
-          heartbeat: async () => undefined,
-        });
+        const reader = adapter.changelogReader();
+        const metrics = this.#deps.metrics;
+        summary = await stateManager.restore(
+          {
+            offsetRange: (partitions) => admin.offsetRange(partitions),
+            read: (ranges, onRecords, control) => reader.read(ranges, onRecords, control),
+          },
+          {
+            logger: this.#deps.logger.child({ task: taskId }),
+            onRemaining: (remaining) => metrics.restoreRemaining.set({ task: taskId }, remaining),
+            onRestored: (store, records) => metrics.restoredRecords.inc({ store }, records),
+            // Restoration runs beside the group consumer's loop, which keeps heartbeating.
+            heartbeat: async () => undefined,
+          },
+        );
       } catch (error) {
         await unit.close();
         throw error;

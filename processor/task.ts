@@ -4,7 +4,6 @@ import { decodeCommitMetadata, encodeCommitMetadata } from './commit-metadata.ts
 import type { StreamsConfig } from './config.ts';
 import { deadLetterFor, processingFailureReason, type DeadLetterReason } from './dead-letter.ts';
 import { RejectedRecordError, TaskFencedError, describeError } from './errors.ts';
-import { changelogTopicFor } from './internal-topics.ts';
 import type { CommitUnit, CommittedOffset } from './kafka/client.ts';
 import type { ConsumedRecord, TopicPartitionOffset } from './records.ts';
 import { tpKey } from './records.ts';
@@ -110,7 +109,6 @@ export class StreamTask implements TaskView {
   #origin: RecordOrigin | undefined;
   readonly #processors = new Map<string, ProcessorRoute>();
   readonly #inputs = new Map<string, InputRoute>();
-  readonly #changelogTopics = new Map<string, string>();
   // Processed records not yet added to the records-processed counter: a prom-client call per record
   // costs more than the rest of the bookkeeping, so counts are added once per commit.
   #unreportedRecords = 0;
@@ -119,8 +117,6 @@ export class StreamTask implements TaskView {
   readonly #keyValueStores = new Map<string, KeyValueStore<unknown, unknown>>();
   readonly #windowedStores = new Map<string, WindowedStore<unknown, unknown>>();
   readonly #ttlStores = new Map<string, TtlKeyValueStore<unknown, unknown>>();
-  /** Per table store, the next offset of its topic that its uncommitted writes cover. */
-  readonly #tableCheckpoints = new Map<string, number>();
   /**
    * While the task reads its tables before processing (table-bootstrap.ts): the committed offset
    * of each table partition. Bootstrap records do not move stream time, are applied even below
@@ -228,17 +224,6 @@ export class StreamTask implements TaskView {
   /** Input topic-partitions of this task (those of stream sources, then of tables). */
   inputPartitions(): Array<{ topic: string; partition: number }> {
     return this.#deps.topology.sourceTopics.map((topic) => ({ topic, partition: this.partition }));
-  }
-
-  /** The changelogs of its stores; a table's store has none (its topic is its changelog). */
-  changelogPartitions(): Array<{ store: string; topic: string; partition: number }> {
-    return [...this.#deps.topology.stores.values()]
-      .filter((def) => def.table === undefined)
-      .map(({ name }) => ({
-        store: name,
-        topic: changelogTopicFor(this.applicationId, name),
-        partition: this.partition,
-      }));
   }
 
   /** This task's partition of each table's topic, and the store it fills. */
@@ -631,7 +616,10 @@ export class StreamTask implements TaskView {
         offset: record.offset + 1,
       });
     }
-    if (input.tableStore !== undefined) this.#tableCheckpoints.set(input.tableStore, record.offset + 1);
+    // A table's store covers its topic up to the last record applied (the topic is its changelog).
+    if (input.tableStore !== undefined) {
+      this.#deps.stateManager.advanceInputCheckpoint(input.tableStore, record.offset + 1);
+    }
     this.#processedSinceCommit++;
     this.#unreportedRecords++;
     this.#dirtySince ??= this.now();
@@ -785,16 +773,9 @@ export class StreamTask implements TaskView {
     if (!unit) throw new Error(`task ${this.taskId} has no commit unit`);
     this.#reportProcessed();
     const started = performance.now();
-    const txn = this.#deps.stateManager.transaction();
+    const state = this.#deps.stateManager;
     const records = this.#outgoing.records;
-    for (const c of txn.changelogRecords()) {
-      records.add({
-        topic: this.#changelogTopic(c.store),
-        partition: this.partition,
-        key: c.key,
-        value: c.value,
-      });
-    }
+    for (const changelogRecord of state.prepareCommit()) records.add(changelogRecord);
     // Copies: process() advances the task's own offset objects in place. The stream time goes
     // with them, so that whoever runs the task next starts from it.
     const metadata = encodeCommitMetadata({ streamTime: this.#streamTime });
@@ -810,15 +791,7 @@ export class StreamTask implements TaskView {
       this.discardUncommitted();
       throw error;
     }
-    const checkpoints = new Map<string, bigint>();
-    for (const c of this.changelogPartitions()) {
-      const last = produced.get(tpKey(c));
-      if (last !== undefined) checkpoints.set(c.store, BigInt(last + 1));
-    }
-    // A table's store covers its topic up to the last record applied (the topic is its changelog).
-    for (const [store, next] of this.#tableCheckpoints) checkpoints.set(store, BigInt(next));
-    this.#tableCheckpoints.clear();
-    await txn.flush(checkpoints);
+    const checkpoints = await state.completeCommit(produced);
     const count = this.#processedSinceCommit;
     this.#outgoing.clear();
     this.#processedSinceCommit = 0;
@@ -831,20 +804,10 @@ export class StreamTask implements TaskView {
   /** Drops everything since the last commit: outputs, dead letters and buffered state writes. */
   discardUncommitted(): void {
     this.#reportProcessed();
-    this.#deps.stateManager.transaction().abort();
-    this.#tableCheckpoints.clear();
+    this.#deps.stateManager.discardUncommitted();
     this.#outgoing.clear();
     this.#processedSinceCommit = 0;
     this.#dirtySince = undefined;
-  }
-
-  #changelogTopic(store: string): string {
-    let topic = this.#changelogTopics.get(store);
-    if (topic === undefined) {
-      topic = changelogTopicFor(this.applicationId, store);
-      this.#changelogTopics.set(store, topic);
-    }
-    return topic;
   }
 
   /** Adds the records processed since the last report to the records-processed counter. */

@@ -10,7 +10,7 @@ import { OutgoingRecordList } from './kafka/client.ts';
 import { createLogger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
 import { StreamTask, type CommittedOutput } from './task.ts';
-import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
+import { changelogTopicFor, deadLetterTopicFor, storeChangelogs } from './internal-topics.ts';
 import type { Topology } from './topology.ts';
 
 /** A clock the test moves by hand. */
@@ -130,6 +130,7 @@ export class TopologyTestDriver {
       taskId,
       stateDir,
       stores: topology.storeSpecs,
+      changelogs: storeChangelogs(applicationId, topology.storeSpecs, partition),
     });
     const task = new StreamTask({
       taskId,

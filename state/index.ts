@@ -26,7 +26,7 @@ export type { StateManagerOptions } from './state-manager.ts';
 export type { StoreSpec } from './store-spec.ts';
 
 export { DEFAULT_CACHE_MAX_BYTES } from './memory-budget.ts';
-export type { KeyRange, StoreEngine, StoreWrite, WriteBatchOptions } from './store-engine.ts';
+export type { KeyRange } from './store-engine.ts';
 export type {
   ChangelogRecord,
   StoreTransaction,
@@ -37,8 +37,15 @@ export type { KeyValueStore, ScanOptions } from './key-value-store.ts';
 export type { WindowedEntry, WindowedStore } from './windowed-store.ts';
 export type { TtlEntry, TtlKeyValueStore } from './ttl-key-value-store.ts';
 
-export { StoreRestorer } from './store-restorer.ts';
-export type { ChangelogEntry, StoreRestorerOptions } from './store-restorer.ts';
+export type {
+  ChangelogPartition,
+  ChangelogRange,
+  ChangelogSource,
+  ChangelogSourceRecord,
+  OffsetRange,
+} from './changelog-source.ts';
+export type { OutgoingChangelogRecord, StoreChangelog } from './changelog-checkpoints.ts';
+export type { RecoveryLogger, RestoreOptions, RestoreSummary } from './recovery.ts';
 
 export { WINDOWED_CHANGELOG_EXTRA_RETENTION_MS, changelogTopicConfigs } from './changelog.ts';
 export type { StoreKind } from './changelog.ts';

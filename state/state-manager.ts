@@ -7,6 +7,9 @@ import {
 } from './errors.ts';
 import { TransactionalKeyValueStore, type KeyValueStore } from './key-value-store.ts';
 import { DEFAULT_CACHE_MAX_BYTES, cacheShareOf, levelDbMemoryShare } from './memory-budget.ts';
+import { ChangelogCheckpoints, type OutgoingChangelogRecord } from './changelog-checkpoints.ts';
+import type { ChangelogPartition, ChangelogSource } from './changelog-source.ts';
+import { restoreStores, type RestoreOptions, type RestoreSummary } from './recovery.ts';
 import type { Serde } from './serde.ts';
 import { StoreCodec } from './store-codec.ts';
 import { StoreEngine } from './store-engine.ts';
@@ -38,6 +41,11 @@ export interface StateManagerOptions {
    * stores; 0 disables them. Defaults to DEFAULT_CACHE_MAX_BYTES.
    */
   readonly cacheMaxBytes?: number;
+  /**
+   * The changelog partition of each store with a changelog of its own, by store name (processor/
+   * names the topics): needed to restore and to commit, not to read and write the stores.
+   */
+  readonly changelogs?: ReadonlyMap<string, ChangelogPartition>;
 }
 
 interface OpenStore {
@@ -59,18 +67,21 @@ export class StateManager {
   readonly wipedOnOpen: readonly string[];
   private readonly stores: ReadonlyMap<string, OpenStore>;
   private readonly taskTransaction: TaskTransaction;
+  private readonly checkpointing: ChangelogCheckpoints;
   private closed = false;
 
   private constructor(
     options: StateManagerOptions,
     stores: ReadonlyMap<string, OpenStore>,
     wipedOnOpen: readonly string[],
+    checkpointing: ChangelogCheckpoints,
   ) {
     this.appId = options.appId;
     this.taskId = options.taskId;
     this.stateDir = options.stateDir;
     this.stores = stores;
     this.wipedOnOpen = wipedOnOpen;
+    this.checkpointing = checkpointing;
     this.taskTransaction = new TaskTransaction(
       options.taskId,
       [...stores.values()].map((store) => store.engine),
@@ -83,6 +94,7 @@ export class StateManager {
    */
   static async open(options: StateManagerOptions): Promise<StateManager> {
     validateSpecs(options);
+    const checkpointing = new ChangelogCheckpoints(options.taskId, options.changelogs, options.stores);
     const wiped: string[] = [];
     const cacheShare = cacheShareOf(options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES, options.stores);
     const levelDb = levelDbMemoryShare(options.stores.length);
@@ -111,13 +123,15 @@ export class StateManager {
       await Promise.allSettled(opened.map((store) => store.engine.close()));
       throw failure.reason;
     }
-    return new StateManager(options, new Map(opened.map((store) => [store.spec.name, store])), wiped);
+    const stores = new Map(opened.map((store) => [store.spec.name, store]));
+    return new StateManager(options, stores, wiped, checkpointing);
   }
 
   get storeNames(): string[] {
     return [...this.stores.keys()];
   }
 
+  /** The store's engine: for state/ and for tests of what reached LevelDB; processor/ uses none. */
   engine(name: string): StoreEngine {
     return this.store(name).engine;
   }
@@ -155,6 +169,48 @@ export class StateManager {
   /** The task's transaction: the same object for the life of the manager. */
   transaction(): TaskTransaction {
     return this.taskTransaction;
+  }
+
+  /**
+   * Brings every store with a changelog of its own up to the end of its changelog, read from
+   * `source`, from the store's checkpoint on (recovery.ts). Only before the task processes.
+   */
+  async restore(source: ChangelogSource, options: RestoreOptions): Promise<RestoreSummary> {
+    return restoreStores(this, this.checkpointing.changelogs(), source, options);
+  }
+
+  /**
+   * A store whose changelog is an input topic (`logged: false`) now holds that topic's records
+   * below `nextOffset`: its checkpoint once the next commit is in Kafka.
+   */
+  advanceInputCheckpoint(store: string, nextOffset: number): void {
+    this.checkpointing.advanceInput(store, nextOffset);
+  }
+
+  /**
+   * The first half of a commit: freezes the transaction and hands over the changelog records to
+   * send with the commit's outputs and offsets, one per store and key written.
+   */
+  prepareCommit(): OutgoingChangelogRecord[] {
+    return this.checkpointing.address(this.taskTransaction.changelogRecords());
+  }
+
+  /**
+   * The second half, once Kafka has the commit: writes each store's buffered writes to LevelDB
+   * together with the checkpoint the commit earned (`produced`: the last offset the commit wrote
+   * per topic-partition, keyed `<topic>:<partition>`), so local state is never ahead of Kafka.
+   * Returns the checkpoints of the stores the commit wrote.
+   */
+  async completeCommit(produced: ReadonlyMap<string, number>): Promise<ReadonlyMap<string, bigint>> {
+    const checkpoints = this.checkpointing.committed(produced);
+    await this.taskTransaction.flush(checkpoints);
+    return checkpoints;
+  }
+
+  /** Drops everything written since the last commit (the commit failed, or the task is lost). */
+  discardUncommitted(): void {
+    this.taskTransaction.abort();
+    this.checkpointing.discard();
   }
 
   /** A key-value store's handle; read-only for a store without a changelog of its own (`logged: false`). */
@@ -230,7 +286,7 @@ export class StateManager {
   }
 
   /**
-   * What restores one store from its changelog: writes the records, and what they imply (a TTL
+   * What restores one store from its changelog (for recovery.ts): writes the records, and what they imply (a TTL
    * store's expiry index, a windowed store's time index), in batches with the checkpoint. Only
    * while no transaction is under way.
    */

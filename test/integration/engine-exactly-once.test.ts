@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { DLQ_HEADERS, StreamsApp, deadLetterTopicFor } from '../../processor/index.ts';
-import type { RestoreSummary } from '../../processor/restore.ts';
+import type { RestoreSummary } from '../../state/index.ts';
 import type { StreamTask } from '../../processor/task.ts';
 import { countingTopology } from '../../topologies/counting.ts';
 import {

@@ -16,6 +16,7 @@ import type {
   ProducedOffsets,
 } from '../../../processor/kafka/client.ts';
 import type { OutgoingRecord, TopicPartitionOffset } from '../../../processor/records.ts';
+import { storeChangelogs } from '../../../processor/internal-topics.ts';
 import { OutgoingRecordList } from '../../../processor/kafka/client.ts';
 import { StreamTask } from '../../../processor/task.ts';
 import { StateManager } from '../../../state/index.ts';
@@ -81,6 +82,7 @@ export async function runningTask(
     taskId: '0_0',
     stateDir,
     stores: topology.storeSpecs,
+    changelogs: storeChangelogs(config.applicationId, topology.storeSpecs, 0),
   });
   const metrics = new EngineMetrics();
   const task = new StreamTask({

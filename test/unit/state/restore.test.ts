@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  StateManager,
-  StoreArgumentError,
-  StoreRestorer,
-  int64Serde,
-  stringSerde,
-} from '../../../state/index.ts';
-import type { ChangelogEntry } from '../../../state/index.ts';
+import { StateManager, StoreArgumentError, int64Serde, stringSerde } from '../../../state/index.ts';
+import { StoreRestorer, type ChangelogEntry } from '../../../state/store-restorer.ts';
 import { bytes, collect, text, useTempStateDir } from './temp-state-dir.ts';
 
 const stateDir = useTempStateDir();

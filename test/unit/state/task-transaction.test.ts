@@ -3,11 +3,11 @@ import {
   CheckpointRegressionError,
   StateManager,
   StoreArgumentError,
-  StoreRestorer,
   TransactionFlushError,
   TransactionStateError,
   UnknownStoreError,
 } from '../../../state/index.ts';
+import { StoreRestorer } from '../../../state/store-restorer.ts';
 import { bytes, collect, text, useTempStateDir } from './temp-state-dir.ts';
 
 const stateDir = useTempStateDir();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StateManager, StoreArgumentError, int64Serde, stringSerde } from '../../../state/index.ts';
-import type { KeyRange, StoreEngine } from '../../../state/index.ts';
+import type { KeyRange } from '../../../state/index.ts';
+import type { StoreEngine } from '../../../state/store-engine.ts';
 import { windowKey } from '../../../state/window-key.ts';
 import { collect, useTempStateDir } from './temp-state-dir.ts';
 

@@ -1,10 +1,8 @@
-import type { StoreRestorer } from '../state/index.ts';
-import type { AdminClient, ChangelogReader } from './kafka/client.ts';
-import type { ConsumedRecord } from './records.ts';
-import { tpKey } from './records.ts';
-import type { Logger } from './log.ts';
-import type { EngineMetrics } from './metrics.ts';
-import type { StreamTask } from './task.ts';
+import type { ChangelogSource, ChangelogSourceRecord } from './changelog-source.ts';
+import { partitionKey } from './changelog-source.ts';
+import type { StoreChangelog } from './changelog-checkpoints.ts';
+import type { StateManager } from './state-manager.ts';
+import type { StoreRestorer } from './store-restorer.ts';
 
 export interface RestoreSummary {
   /** Changelog records applied, per store. */
@@ -13,32 +11,47 @@ export interface RestoreSummary {
   elapsedMs: number;
 }
 
+/** What recovery logs through: the task's logger (pino's fits). */
+export interface RecoveryLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export interface RestoreOptions {
+  /** The task's logger: the restore's start, progress and end. */
+  readonly logger: RecoveryLogger;
+  /** Records still to restore, whenever that changes (saldo_restore_remaining_records). */
+  readonly onRemaining: (remaining: number) => void;
+  /** One batch of a store's records applied (saldo_restore_records_total). */
+  readonly onRestored: (store: string, records: number) => void;
+  /** Called between reads, for a caller that must show it is alive meanwhile. */
+  readonly heartbeat: () => Promise<void>;
+}
+
+// How often a long restore logs its progress.
+const PROGRESS_EVERY_MS = 2_000;
+
 /**
  * Brings a task's stores up to the end of their changelogs, from each store's checkpoint (so a
- * restart with intact local state reads only the tail). Progress is logged and exported as
- * `saldo_restore_remaining_records`, so that a long restore is visibly moving.
+ * restart with intact local state reads only the tail). A store whose checkpoint is beyond its
+ * changelog's end (the changelog was recreated) is wiped and rebuilt. Progress is logged and
+ * reported through onRemaining, so that a long restore is visibly moving.
  */
-export async function restoreTask(
-  task: StreamTask,
-  deps: {
-    admin: AdminClient;
-    reader: ChangelogReader;
-    logger: Logger;
-    metrics: EngineMetrics;
-    heartbeat: () => Promise<void>;
-  },
+export async function restoreStores(
+  state: StateManager,
+  changelogs: readonly StoreChangelog[],
+  source: ChangelogSource,
+  options: RestoreOptions,
 ): Promise<RestoreSummary> {
   const started = performance.now();
-  const log = deps.logger.child({ task: task.taskId });
-  const changelogs = task.changelogPartitions();
+  const log = options.logger;
   const restored = new Map<string, number>(changelogs.map((c) => [c.store, 0]));
   if (changelogs.length === 0) return { restored, total: 0, elapsedMs: 0 };
 
-  const ranges = await deps.admin.offsetRange(changelogs);
-  const state = task.stateManager;
+  const ranges = await source.offsetRange([...changelogs]);
   const work: Array<{ store: string; topic: string; partition: number; from: number; to: number }> = [];
   for (const c of changelogs) {
-    const range = ranges.get(tpKey(c)) ?? { start: 0, end: 0 };
+    const range = ranges.get(partitionKey(c)) ?? { start: 0, end: 0 };
     const checkpoint = state.checkpoint(c.store);
     let from = checkpoint === undefined ? range.start : Number(checkpoint);
     if (from > range.end) {
@@ -52,11 +65,12 @@ export async function restoreTask(
       from = range.start;
     }
     if (from < range.start) from = range.start;
-    if (from < range.end) work.push({ ...c, from, to: range.end });
+    if (from < range.end)
+      work.push({ store: c.store, topic: c.topic, partition: c.partition, from, to: range.end });
   }
 
   let remaining = work.reduce((sum, w) => sum + (w.to - w.from), 0);
-  deps.metrics.restoreRemaining.set({ task: task.taskId }, remaining);
+  options.onRemaining(remaining);
   if (work.length === 0) {
     log.info(
       { stores: changelogs.map((c) => c.store) },
@@ -72,9 +86,9 @@ export async function restoreTask(
   const storeByTopic = new Map(work.map((w) => [w.topic, w.store]));
   const restorers = new Map(work.map((w) => [w.store, state.restorer(w.store)]));
   let lastReport = performance.now();
-  await deps.reader.read(
+  await source.read(
     work,
-    async (records: ConsumedRecord[]) => {
+    async (records: ChangelogSourceRecord[]) => {
       for (const r of records) {
         const store = storeByTopic.get(r.topic) as string;
         const restorer = restorers.get(store) as StoreRestorer;
@@ -84,18 +98,18 @@ export async function restoreTask(
       for (const restorer of restorers.values()) await restorer.flushIfFull();
       const last = records[records.length - 1];
       const store = last ? storeByTopic.get(last.topic) : undefined;
-      if (store) deps.metrics.restoredRecords.inc({ store }, records.length);
+      if (store) options.onRestored(store, records.length);
       remaining = Math.max(0, remaining - records.length);
-      deps.metrics.restoreRemaining.set({ task: task.taskId }, remaining);
-      if (performance.now() - lastReport > 2_000) {
+      options.onRemaining(remaining);
+      if (performance.now() - lastReport > PROGRESS_EVERY_MS) {
         lastReport = performance.now();
         log.info({ restored: Object.fromEntries(restored), remaining }, 'restore progress');
       }
     },
-    { heartbeat: deps.heartbeat },
+    { heartbeat: options.heartbeat },
   );
   for (const restorer of restorers.values()) await restorer.finish();
-  deps.metrics.restoreRemaining.set({ task: task.taskId }, 0);
+  options.onRemaining(0);
   const total = [...restored.values()].reduce((a, b) => a + b, 0);
   const elapsedMs = performance.now() - started;
   log.info(
