@@ -20,7 +20,7 @@ export { createLogger, type Logger } from './log.ts';
 export { siblingModuleUrl } from './module-url.ts';
 export { EngineMetrics } from './metrics.ts';
 export { recordSerde, type RecordSerde, type SerdeContext } from './serde.ts';
-export type { CommittedOutput } from './task.ts';
+export type { CommittedOutput } from './record-collector.ts';
 export type { ChangelogRecordRead, CommittedEvent, PostCommitHook, TaskStartedEvent } from './post-commit.ts';
 export { formatTaskId, parseTaskId, taskIdFor, type TaskId } from './task-id.ts';
 export type { TaskState } from './task-state.ts';

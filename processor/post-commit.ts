@@ -1,4 +1,4 @@
-import type { CommittedOutput } from './task.ts';
+import type { CommittedOutput } from './record-collector.ts';
 
 /** One changelog record of a store, as `readChangelog` hands it over. */
 export interface ChangelogRecordRead {

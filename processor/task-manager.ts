@@ -16,7 +16,8 @@ import type { EngineMetrics } from './metrics.ts';
 import type { PartitionGroup } from './partition-group.ts';
 import { bootstrapTables } from './table-bootstrap.ts';
 import type { PostCommitHook, TaskStartedEvent } from './post-commit.ts';
-import { StreamTask, type CommitOutcome } from './task.ts';
+import type { CommitOutcome } from './task-commit.ts';
+import { StreamTask } from './task.ts';
 import { formatTaskId, taskIdFor } from './task-id.ts';
 import type { Topology } from './topology.ts';
 

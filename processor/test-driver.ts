@@ -9,7 +9,8 @@ import type { ConsumedRecord, Headers } from './records.ts';
 import { OutgoingRecordList } from './kafka/client.ts';
 import { createLogger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
-import { StreamTask, type CommittedOutput } from './task.ts';
+import type { CommittedOutput } from './record-collector.ts';
+import { StreamTask } from './task.ts';
 import { changelogTopicFor, deadLetterTopicFor, storeChangelogs } from './internal-topics.ts';
 import type { Topology } from './topology.ts';
 
