@@ -23,9 +23,9 @@ import {
 import type { CommitUnit, OutgoingRecords, ProducedOffsets } from '../processor/kafka/client.ts';
 import type { ConsumedRecord } from '../processor/records.ts';
 import { RecordBatches } from '../processor/kafka/wire/record-batches.ts';
-import { StreamTask } from '../processor/task.ts';
-import { changelogTopicFor, storeChangelogs } from '../processor/internal-topics.ts';
-import { StateManager } from '../state/index.ts';
+import type { StreamTask } from '../processor/task.ts';
+import { TaskFactory } from '../processor/task-factory.ts';
+import { changelogTopicFor } from '../processor/internal-topics.ts';
 import { countingTopology } from '../topologies/counting.ts';
 import { transactions } from './workload.ts';
 
@@ -96,25 +96,15 @@ export async function openCoreTask(
     logLevel: 'warn',
     ...config,
   });
-  const stateManager = await StateManager.open({
-    appId: validated.applicationId,
-    taskId: '0_0',
-    stateDir,
-    stores: topology.storeSpecs,
-    changelogs: storeChangelogs(validated.applicationId, topology.storeSpecs, 0),
-  });
-  const task = new StreamTask({
-    taskId: '0_0',
-    partition: 0,
+  const task = await new TaskFactory({
     topology,
     config: validated,
-    stateManager,
     logger: createLogger({ level: 'warn' }),
     metrics: new EngineMetrics(),
     clock: systemClock,
     // As the task manager runs tasks when no post-commit hook is registered.
     collectCommittedOutputs: false,
-  });
+  }).create(0);
   const unit = new CountingCommitUnit(
     new Map([
       ...outputTopics.map((topic) => [topic, 8] as const),

@@ -55,23 +55,32 @@ export class TaskInputs {
   }
 
   /**
-   * With several input partitions, opens the group that buffers them and hands out records in
-   * timestamp order, tables first on equal timestamps. `positions` are the offsets the consumer
-   * was sought to, `ends` the partitions' end offsets at the start.
+   * Where each input starts, once the tables are read: the next offset (committed, or where a
+   * table's bootstrap stopped), else the partition's log start (`ranges`, by tpKey()). With
+   * several inputs, also opens the group that buffers them and hands out records in timestamp
+   * order from there, tables first on equal timestamps.
    */
-  openPartitionGroup(
-    positions: ReadonlyMap<string, number>,
-    ends: ReadonlyMap<string, number>,
-    options: PartitionGroupOptions,
-  ): void {
+  start(
+    ranges: ReadonlyMap<string, { start: number; end: number }>,
+    group: PartitionGroupOptions,
+  ): TopicPartitionOffset[] {
+    const starts = this.partitions().map((tp) => ({
+      ...tp,
+      offset: this.nextOffset(tp.topic) ?? ranges.get(tpKey(tp))?.start ?? 0,
+    }));
     const topics = this.#topology.sourceTopics;
-    if (topics.length < 2) return;
+    if (topics.length < 2) return starts;
     const tables = new Set([...this.#topology.tables.values()].map((t) => t.topic));
     const ordered = [...topics.filter((t) => tables.has(t)), ...topics.filter((t) => !tables.has(t))];
+    const positions = new Map(starts.map((tp) => [tp.topic, tp.offset]));
+    // A table's bootstrap may have read past the end taken before it.
+    const endOf = (topic: string) =>
+      Math.max(positions.get(topic) ?? 0, ranges.get(tpKey({ topic, partition: this.#partition }))?.end ?? 0);
     this.#partitionGroup = new PartitionGroup(
-      ordered.map((topic) => ({ topic, position: positions.get(topic) ?? 0, end: ends.get(topic) ?? 0 })),
-      options,
+      ordered.map((topic) => ({ topic, position: positions.get(topic) ?? 0, end: endOf(topic) })),
+      group,
     );
+    return starts;
   }
 
   /** Input topic-partitions of this task (those of stream sources, then of tables). */

@@ -1,5 +1,6 @@
-import { StateManager, type RestoreSummary } from '../state/index.ts';
-import { changelogTopicFor, storeChangelogs } from './internal-topics.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RestoreSummary } from '../state/index.ts';
+import { AwaitedFetches } from './awaited-fetches.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
 import { SaldoError, TaskFencedError, describeError } from './errors.ts';
@@ -10,15 +11,16 @@ import type {
   GroupConsumer,
   KafkaClientAdapter,
 } from './kafka/client.ts';
-import { tpKey } from './records.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import type { PartitionGroup } from './partition-group.ts';
+import type { PostCommitHook } from './post-commit.ts';
+import { PostCommitRunner } from './post-commit-runner.ts';
 import { bootstrapTables } from './table-bootstrap.ts';
-import type { PostCommitHook, TaskStartedEvent } from './post-commit.ts';
-import type { CommitOutcome } from './task-commit.ts';
-import { StreamTask } from './task.ts';
+import type { StreamTask } from './task.ts';
+import { TaskFactory, kafkaStartSources } from './task-factory.ts';
 import { formatTaskId, taskIdFor } from './task-id.ts';
+import { UnrecoverableCommits } from './unrecoverable-commits.ts';
 import type { Topology } from './topology.ts';
 
 export interface TaskManagerDeps {
@@ -39,8 +41,6 @@ export interface TaskManagerDeps {
   onFatal: (error: SaldoError) => void;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** How long a batch may hold the event loop before it lets I/O, timers and heartbeats run. */
 const YIELD_EVERY_MS = 20;
 
@@ -49,9 +49,6 @@ const FENCED_PAUSE_MS = 3_000;
 
 /** The pause before a task whose commit failed starts again. */
 const COMMIT_FAILED_PAUSE_MS = 1_000;
-
-/** The pause after the first commit that failed on an error retrying cannot fix; doubled each time. */
-const UNRECOVERABLE_BACKOFF_MS = 1_000;
 
 /**
  * Owns the tasks of this instance: creates and restores them when their partitions are assigned,
@@ -72,9 +69,11 @@ export class TaskManager {
    */
   readonly #parked = new Set<number>();
   /** Commits of a partition's task that failed in a row on an error retrying cannot fix. */
-  readonly #unrecoverableFailures = new Map<number, number>();
+  readonly #unrecoverableCommits: UnrecoverableCommits;
   /** After a seek, batches fetched from elsewhere are stale: only one fetched at this offset is taken. */
-  readonly #awaitedFetch = new Map<string, number>();
+  readonly #awaitedFetches: AwaitedFetches;
+  readonly #factory: TaskFactory;
+  readonly #postCommit: PostCommitRunner;
   #stopping = false;
   #memberId: string | undefined;
   /** Closes under way (revoked or lost tasks), awaited at shutdown so stores are closed cleanly. */
@@ -83,6 +82,27 @@ export class TaskManager {
   constructor(deps: TaskManagerDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'task-manager' });
+    this.#unrecoverableCommits = new UnrecoverableCommits({
+      limit: deps.config.unrecoverableCommitAttempts,
+      log: this.#log,
+      onFatal: deps.onFatal,
+    });
+    this.#awaitedFetches = new AwaitedFetches({ admin: deps.admin, metrics: deps.metrics, log: this.#log });
+    this.#postCommit = new PostCommitRunner({
+      hooks: deps.postCommitHooks,
+      adapter: deps.adapter,
+      admin: deps.admin,
+      applicationId: deps.config.applicationId,
+      log: this.#log,
+    });
+    this.#factory = new TaskFactory({
+      topology: deps.topology,
+      config: deps.config,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      clock: deps.clock,
+      collectCommittedOutputs: this.#postCommit.wantsOutputs,
+    });
   }
 
   get tasks(): ReadonlyMap<number, StreamTask> {
@@ -137,7 +157,7 @@ export class TaskManager {
     if (group !== undefined) return this.#onGroupedBatch(task, group, batch, control);
     await task.lock.run(async () => {
       if (task.state !== 'running' || this.#tasks.get(p) !== task) return;
-      const awaited = this.#isAwaitedFetch(batch);
+      const awaited = this.#awaitedFetches.accepts(batch);
       if (awaited !== true && !(await awaited)) return;
       let yieldedAt = performance.now();
       let last: number | undefined;
@@ -167,43 +187,6 @@ export class TaskManager {
   }
 
   /**
-   * After a seek, only a batch fetched at or before the seek target is taken. One fetched from
-   * beyond it would skip records: it is dropped, unless retention deleted the target (the
-   * consumer then restarts from the log start, and nothing below it can be fetched any more).
-   * One fetched at or before it is safe (records below the task's next offset are skipped).
-   * Synchronous, and free, when no seek is awaited: the case of nearly every batch.
-   */
-  #isAwaitedFetch(batch: ConsumedBatch): boolean | Promise<boolean> {
-    const key = tpKey(batch);
-    const awaited = this.#awaitedFetch.get(key);
-    if (awaited === undefined) return true;
-    if (batch.fetchedOffset > awaited) return this.#wasDeletedBelow(batch, awaited);
-    this.#awaitedFetch.delete(key);
-    return true;
-  }
-
-  /**
-   * Whether `batch` comes from the log start after retention deleted the records from `awaited`
-   * on; if so the seek is over, and the loss is logged and counted (Kafka Streams' reset to the
-   * earliest offset). A dropped batch is fetched again, so a check fails only this once.
-   */
-  async #wasDeletedBelow(batch: ConsumedBatch, awaited: number): Promise<boolean> {
-    const key = tpKey(batch);
-    const tp = { topic: batch.topic, partition: batch.partition };
-    const logStart = (await this.#deps.admin.offsetRange([tp])).get(key)?.start;
-    if (logStart === undefined || logStart <= awaited || batch.fetchedOffset > logStart) return false;
-    if (this.#awaitedFetch.get(key) !== awaited) return false; // another seek came meanwhile
-    this.#awaitedFetch.delete(key);
-    const lost = logStart - awaited;
-    this.#deps.metrics.inputRecordsLostToRetention.inc({ topic: batch.topic }, lost);
-    this.#log.error(
-      { topic: batch.topic, partition: batch.partition, from: awaited, logStart, lost },
-      'input records were deleted by retention before they were processed; going on from the log start',
-    );
-    return true;
-  }
-
-  /**
    * A batch of a task with several input partitions: buffered in the task's partition group and
    * marked consumed (so the consumer fetches on), then the group's records are processed in
    * timestamp order as far as the group allows (processor/partition-group.ts).
@@ -215,7 +198,7 @@ export class TaskManager {
     control: BatchControl,
   ): Promise<void> {
     if (task.state !== 'running' || this.#tasks.get(batch.partition) !== task) return;
-    const awaited = this.#isAwaitedFetch(batch);
+    const awaited = this.#awaitedFetches.accepts(batch);
     if (awaited !== true && !(await awaited)) return;
     if (task.state !== 'running' || this.#tasks.get(batch.partition) !== task) return;
     const consumed = group.add(batch);
@@ -294,17 +277,11 @@ export class TaskManager {
   }
 
   async #initialize(p: number): Promise<StreamTask | undefined> {
-    const { topology, config, adapter, admin } = this.#deps;
+    const { config, adapter, admin } = this.#deps;
     const taskId = formatTaskId(taskIdFor(p));
-    let stateManager: StateManager;
+    let task: StreamTask;
     try {
-      stateManager = await StateManager.open({
-        appId: config.applicationId,
-        taskId,
-        stateDir: config.stateDir,
-        stores: topology.storeSpecs,
-        changelogs: storeChangelogs(config.applicationId, topology.storeSpecs, p),
-      });
+      task = await this.#factory.create(p);
     } catch (error) {
       // e.g. the store is still locked by this task's previous incarnation, closing after a revocation.
       this.#log.warn(
@@ -313,51 +290,9 @@ export class TaskManager {
       );
       return undefined;
     }
-    const task = new StreamTask({
-      taskId,
-      partition: p,
-      topology,
-      config,
-      stateManager,
-      logger: this.#deps.logger,
-      metrics: this.#deps.metrics,
-      clock: this.#deps.clock,
-      collectCommittedOutputs: this.#deps.postCommitHooks.length > 0,
-    });
     try {
-      task.beginRestoring();
-      // Opening the commit unit fences any older holder of this task (a zombie): from here on the
-      // committed offsets and the changelog end cannot move under us.
-      const unit = await adapter.openCommitUnit({
-        transactionalId: `${config.applicationId}-${taskId}`,
-        exactlyOnce: config.processingGuarantee === 'exactly-once',
-        groupId: config.applicationId,
-      });
-      let summary: RestoreSummary;
-      try {
-        const reader = adapter.changelogReader();
-        const metrics = this.#deps.metrics;
-        summary = await stateManager.restore(
-          {
-            offsetRange: (partitions) => admin.offsetRange(partitions),
-            read: (ranges, onRecords, control) => reader.read(ranges, onRecords, control),
-          },
-          {
-            logger: this.#deps.logger.child({ task: taskId }),
-            onRemaining: (remaining) => metrics.restoreRemaining.set({ task: taskId }, remaining),
-            onRestored: (store, records) => metrics.restoredRecords.inc({ store }, records),
-            // Restoration runs beside the group consumer's loop, which keeps heartbeating.
-            heartbeat: async () => undefined,
-          },
-        );
-      } catch (error) {
-        await unit.close();
-        throw error;
-      }
-      const inputs = task.inputPartitions();
-      const committed = await admin.committedOffsets(config.applicationId, inputs);
-      const ranges = await admin.offsetRange(inputs);
-      task.startRunning(unit, committed);
+      const summary = await this.#factory.start(task, kafkaStartSources(config, adapter, admin, taskId));
+      const ranges = await admin.offsetRange(task.inputPartitions());
       // Tables are read up to their end before any stream record is processed.
       await bootstrapTables(task, {
         admin,
@@ -369,18 +304,11 @@ export class TaskManager {
       // Start each input exactly where the committed offsets say (a table where its bootstrap
       // stopped): kafkajs may have read older committed offsets at assignment, or be ahead after
       // a failed commit.
-      const positions = new Map<string, number>();
-      const ends = new Map<string, number>();
-      for (const tp of inputs) {
-        const offset = task.nextOffset(tp.topic) ?? ranges.get(tpKey(tp))?.start ?? 0;
-        this.#awaitedFetch.set(tpKey(tp), offset);
-        this.#deps.consumer().seek({ ...tp, offset });
-        positions.set(tp.topic, offset);
-        // A table's bootstrap may have read past the end taken before it.
-        ends.set(tp.topic, Math.max(offset, ranges.get(tpKey(tp))?.end ?? 0));
+      for (const start of task.startInputs(ranges)) {
+        this.#awaitedFetches.seek(start, start.offset);
+        this.#deps.consumer().seek(start);
       }
-      task.openPartitionGroup(positions, ends);
-      this.#announceStart(task);
+      this.#postCommit.announceStart(task);
       this.#tasks.set(p, task);
       this.#deps.onRestored?.(taskId, summary);
       return task;
@@ -395,50 +323,18 @@ export class TaskManager {
     }
   }
 
-  /** Tells the post-commit hooks that the task runs, with a way to read its stores' changelogs. */
-  #announceStart(task: StreamTask): void {
-    const { adapter, admin, config } = this.#deps;
-    const readChangelog: TaskStartedEvent['readChangelog'] = async (store, from, to, onRecords) => {
-      const tp = { topic: changelogTopicFor(config.applicationId, store), partition: task.partition };
-      // Below the log start there is nothing left to read (retention deleted it).
-      const start = (await admin.offsetRange([tp])).get(tpKey(tp))?.start ?? 0;
-      const first = Math.max(Number(from), start);
-      if (first >= Number(to)) return;
-      await adapter
-        .changelogReader()
-        .read([{ ...tp, from: first, to: Number(to) }], (records) => onRecords(records), {
-          heartbeat: async () => undefined,
-        });
-    };
-    const event: TaskStartedEvent = {
-      taskId: task.taskId,
-      partition: task.partition,
-      checkpoints: task.stateManager.checkpoints(),
-      readChangelog,
-    };
-    for (const hook of this.#deps.postCommitHooks) {
-      try {
-        hook.onTaskStarted?.(event);
-      } catch (error) {
-        this.#log.error(
-          { error: describeError(error), task: task.taskId },
-          'post-commit hook failed on task start',
-        );
-      }
-    }
-  }
-
   async #commit(task: StreamTask): Promise<void> {
     try {
       const outcome = await task.commit();
-      if (outcome.committed) this.#unrecoverableFailures.delete(task.partition);
-      if (outcome.committed && outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome);
+      if (outcome.committed) this.#unrecoverableCommits.succeeded(task.partition);
+      if (outcome.committed && outcome.outputs.length > 0) await this.#postCommit.afterCommit(task, outcome);
     } catch (error) {
       const fenced = error instanceof TaskFencedError;
       if (fenced) this.#park(task.partition);
       else if (error instanceof SaldoError && !error.retriable) {
         await this.#closeTask(task, 'commit-failed', false, true);
-        this.#onUnrecoverableCommitFailure(task, error);
+        const pauseMs = this.#unrecoverableCommits.failed(task, error);
+        if (pauseMs !== undefined) this.#park(task.partition, pauseMs);
         return;
       }
       this.#log.warn(
@@ -454,65 +350,12 @@ export class TaskManager {
     }
   }
 
-  /**
-   * A commit failed on an error retrying cannot fix (a missing topic, no authorization): the task
-   * pauses, for twice as long each time, and after `unrecoverableCommitAttempts` failures in a row
-   * the instance stops, saying why, rather than reprocess the same records forever.
-   */
-  #onUnrecoverableCommitFailure(task: StreamTask, error: SaldoError): void {
-    const attempts = (this.#unrecoverableFailures.get(task.partition) ?? 0) + 1;
-    this.#unrecoverableFailures.set(task.partition, attempts);
-    const limit = this.#deps.config.unrecoverableCommitAttempts;
-    if (attempts >= limit) {
-      this.#deps.onFatal(
-        new SaldoError(
-          `task ${task.taskId} failed to commit ${attempts} times in a row on an error retrying cannot fix: ${describeError(error).message}`,
-          { retriable: false, context: { taskId: task.taskId }, cause: error },
-        ),
-      );
-      return;
-    }
-    const pauseMs = UNRECOVERABLE_BACKOFF_MS * 2 ** (attempts - 1);
-    this.#log.error(
-      { error: describeError(error), task: task.taskId, attempt: attempts, of: limit, pauseMs },
-      `commit failed on an error retrying cannot fix (attempt ${attempts} of ${limit}); the task pauses, then restarts from its last commit`,
-    );
-    this.#park(task.partition, pauseMs);
-  }
-
   #park(p: number, pauseMs = FENCED_PAUSE_MS): void {
     this.#parked.add(p);
     setTimeout(() => {
       if (!this.#parked.delete(p) || this.#stopping || !this.#assigned.has(p)) return;
       void this.#taskFor(p);
     }, pauseMs).unref();
-  }
-
-  /** Post-commit hooks see only committed outputs, in order per partition; failures are retried. */
-  async #runPostCommitHooks(task: StreamTask, outcome: CommitOutcome): Promise<void> {
-    const event = {
-      taskId: task.taskId,
-      partition: task.partition,
-      outputs: outcome.outputs,
-      checkpoints: outcome.checkpoints,
-    };
-    for (const hook of this.#deps.postCommitHooks) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await hook(event);
-          break;
-        } catch (error) {
-          if (attempt >= 5) {
-            this.#log.error(
-              { error: describeError(error), task: task.taskId, attempts: attempt },
-              'post-commit hook failed; giving up on this commit',
-            );
-            break;
-          }
-          await sleep(50 * 2 ** attempt);
-        }
-      }
-    }
   }
 
   async #closeTask(
@@ -526,7 +369,7 @@ export class TaskManager {
       if (commitFirst && task.state === 'running' && task.hasUncommittedWork) {
         try {
           const outcome = await task.commit();
-          if (outcome.outputs.length > 0) await this.#runPostCommitHooks(task, outcome);
+          if (outcome.outputs.length > 0) await this.#postCommit.afterCommit(task, outcome);
         } catch (error) {
           this.#log.warn(
             { error: describeError(error), task: task.taskId },

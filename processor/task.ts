@@ -3,7 +3,7 @@ import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
 import { describeError } from './errors.ts';
 import type { CommitUnit, CommittedOffset } from './kafka/client.ts';
-import type { ConsumedRecord, TopicPartition } from './records.ts';
+import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from './records.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
@@ -126,8 +126,6 @@ export class StreamTask {
       deps.metrics.tasks.inc({ state: to });
     });
     deps.metrics.tasks.inc({ state: 'created' });
-    // The task manager opens the state manager with the default cache size; the config decides.
-    deps.stateManager.resizeCaches(deps.config.stateCacheMaxBytesPerTask);
   }
 
   get state(): TaskState {
@@ -206,12 +204,12 @@ export class StreamTask {
   }
 
   /**
-   * With several input partitions, opens the group that buffers them and hands out records in
-   * timestamp order (partition-group.ts). `positions` are the offsets the consumer was sought to,
-   * `ends` the partitions' end offsets at the start.
+   * Where each input starts, once the tables are read: the committed offset (a table's where its
+   * bootstrap stopped), else the log start (`ranges`: the inputs' offset ranges, by tpKey()).
+   * With several inputs, also opens the group that orders their records (partition-group.ts).
    */
-  openPartitionGroup(positions: ReadonlyMap<string, number>, ends: ReadonlyMap<string, number>): void {
-    this.#inputs.openPartitionGroup(positions, ends, {
+  startInputs(ranges: ReadonlyMap<string, { start: number; end: number }>): TopicPartitionOffset[] {
+    return this.#inputs.start(ranges, {
       maxTaskIdleMs: this.#deps.config.maxTaskIdleMs,
       maxBufferedRecordsPerPartition: this.#deps.config.maxBufferedRecordsPerTask,
       orderingTime: (record) => orderingTimeOf(this.#graph.input(record.topic), record),

@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateManager } from '../state/index.ts';
+import type {
+  ChangelogPartition,
+  ChangelogRange,
+  ChangelogSource,
+  ChangelogSourceRecord,
+  OffsetRange,
+} from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import { validateStreamsConfig } from './config.ts';
 import type { CommitUnit, OutgoingRecords, ProducedOffsets } from './kafka/client.ts';
@@ -10,8 +16,9 @@ import { OutgoingRecordList } from './kafka/client.ts';
 import { createLogger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
 import type { CommittedOutput } from './record-collector.ts';
-import { StreamTask } from './task.ts';
-import { changelogTopicFor, deadLetterTopicFor, storeChangelogs } from './internal-topics.ts';
+import type { StreamTask } from './task.ts';
+import { TaskFactory } from './task-factory.ts';
+import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
 import type { Topology } from './topology.ts';
 
 /** A clock the test moves by hand. */
@@ -38,8 +45,11 @@ export interface DriverRecord {
   timestamp: number;
 }
 
-/** In-memory topics that stand in for the broker: the commit unit appends, offsets count up. */
-class InMemoryLog implements CommitUnit {
+/**
+ * In-memory topics that stand in for the broker: the commit unit appends, offsets count up; the
+ * stores' changelogs are read back from them.
+ */
+class InMemoryLog implements CommitUnit, ChangelogSource {
   readonly transactional = true;
   readonly topics = new Map<string, DriverRecord[]>();
   /** Next offset per topic-partition, as a broker's log end. */
@@ -70,6 +80,27 @@ class InMemoryLog implements CommitUnit {
       produced.set(key, offset);
     }
     return produced;
+  }
+
+  async offsetRange(partitions: ChangelogPartition[]): Promise<ReadonlyMap<string, OffsetRange>> {
+    return new Map(
+      partitions.map((tp) => {
+        const key = `${tp.topic}:${tp.partition}`;
+        return [key, { start: 0, end: this.#ends.get(key) ?? 0 }];
+      }),
+    );
+  }
+
+  async read(
+    ranges: ChangelogRange[],
+    onRecords: (records: ChangelogSourceRecord[]) => Promise<void>,
+  ): Promise<void> {
+    for (const range of ranges) {
+      const records = (this.topics.get(range.topic) ?? []).filter(
+        (r) => r.partition === range.partition && r.offset >= range.from && r.offset < range.to,
+      );
+      if (records.length > 0) await onRecords(records);
+    }
   }
 
   async close(): Promise<void> {}
@@ -123,29 +154,24 @@ export class TopologyTestDriver {
       logLevel: 'silent',
     });
     const clock = new ManualClock(opts.wallClockStart ?? 0);
-    const partition = opts.partition ?? 0;
-    const taskId = `0_${partition}`;
     const metrics = new EngineMetrics();
-    const stateManager = await StateManager.open({
-      appId: applicationId,
-      taskId,
-      stateDir,
-      stores: topology.storeSpecs,
-      changelogs: storeChangelogs(applicationId, topology.storeSpecs, partition),
-    });
-    const task = new StreamTask({
-      taskId,
-      partition,
+    const factory = new TaskFactory({
       topology,
       config,
-      stateManager,
       logger: createLogger({ level: 'silent' }),
       metrics,
       clock,
+      collectCommittedOutputs: true,
     });
+    const task = await factory.create(opts.partition ?? 0);
     const log = new InMemoryLog();
-    task.beginRestoring();
-    task.startRunning(log, new Map());
+    // A fresh state directory and an empty log: nothing to restore, no offsets committed yet.
+    await factory.start(task, {
+      openCommitUnit: async () => log,
+      changelogs: log,
+      committedOffsets: async () => new Map(),
+      heartbeat: async () => undefined,
+    });
     return new TopologyTestDriver(topology, task, log, clock, stateDir, applicationId, metrics);
   }
 

@@ -16,10 +16,10 @@ import type {
   ProducedOffsets,
 } from '../../../processor/kafka/client.ts';
 import type { OutgoingRecord, TopicPartitionOffset } from '../../../processor/records.ts';
-import { storeChangelogs } from '../../../processor/internal-topics.ts';
 import { OutgoingRecordList } from '../../../processor/kafka/client.ts';
-import { StreamTask } from '../../../processor/task.ts';
-import { StateManager } from '../../../state/index.ts';
+import type { StreamTask } from '../../../processor/task.ts';
+import { TaskFactory } from '../../../processor/task-factory.ts';
+import type { StateManager } from '../../../state/index.ts';
 
 // A running StreamTask over real LevelDB stores in a temporary directory, with a commit unit that
 // records what each commit carried: the fixture of the task's unit tests.
@@ -77,27 +77,16 @@ export async function runningTask(
       ? {}
       : { stateCacheMaxBytesPerTask: options.stateCacheMaxBytesPerTask }),
   });
-  const state = await StateManager.open({
-    appId: config.applicationId,
-    taskId: '0_0',
-    stateDir,
-    stores: topology.storeSpecs,
-    changelogs: storeChangelogs(config.applicationId, topology.storeSpecs, 0),
-  });
   const metrics = new EngineMetrics();
-  const task = new StreamTask({
-    taskId: '0_0',
-    partition: 0,
+  const task = await new TaskFactory({
     topology,
     config,
-    stateManager: state,
     logger: createLogger({ level: 'silent' }),
     metrics,
     clock: new ManualClock(0),
-    ...(options.collectCommittedOutputs === undefined
-      ? {}
-      : { collectCommittedOutputs: options.collectCommittedOutputs }),
-  });
+    collectCommittedOutputs: options.collectCommittedOutputs ?? true,
+  }).create(0);
+  const state = task.stateManager;
   cleanups.push(() => task.close());
   const unit = new RecordingCommitUnit();
   task.beginRestoring();
