@@ -56,8 +56,10 @@ interface OpenStore {
 
 /**
  * The state of one task (Kafka Streams' ProcessorStateManager): opens its stores, knows their
- * checkpoints, owns the task transaction every write goes through, hands out typed store handles.
- * The transaction is reused across commits, so handles stay valid for the life of the manager.
+ * checkpoints, owns the task transaction every write goes through, hands out typed store handles,
+ * restores the stores from their changelogs (recovery.ts) and commits them in two halves around
+ * the Kafka commit (prepareCommit, completeCommit). The transaction is reused across commits, so
+ * handles stay valid for the life of the manager.
  */
 export class StateManager {
   readonly appId: string;
