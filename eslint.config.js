@@ -32,6 +32,25 @@ export default tseslint.config(
     },
   },
   {
+    // state/ is reached through its index only: StoreEngine, the restorer and the transaction's
+    // internals stay private to the state layer (tests of state/ may look inside).
+    files: ['processor/**', 'topologies/**', 'cli/**', 'schemas/**', 'bench/**', 'scripts/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)state/(?!index\\.ts$)[^/]+$',
+              message:
+                'import state/ through state/index.ts: its other modules are private to the state layer',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/**', 'bench/**', 'test/**', 'cli/**'],
     rules: { 'no-console': 'off' },
   },

@@ -133,9 +133,17 @@ export class StateManager {
     return [...this.stores.keys()];
   }
 
-  /** The store's engine: for state/ and for tests of what reached LevelDB; processor/ uses none. */
-  engine(name: string): StoreEngine {
-    return this.store(name).engine;
+  /**
+   * The store's value of `key` as it stands in LevelDB: committed state, without the writes of the
+   * open transaction (those are the stores' to read). For tools and tests that look at local state.
+   */
+  committedBytes(name: string, key: Buffer): Buffer | undefined {
+    return this.store(name).engine.getSync(key);
+  }
+
+  /** The store's read cache: its bound, size and counters. */
+  cacheStats(name: string): StoreEngine['cacheStats'] {
+    return this.store(name).engine.cacheStats;
   }
 
   /** The next changelog offset to restore the store from; undefined = from the beginning. */
@@ -367,4 +375,13 @@ export class StateManager {
       );
     }
   }
+}
+
+/**
+ * A store's engine, for state/ itself and its tests. Not exported from state/index.ts, and the
+ * lint rule on imports keeps everything outside state/ from reaching it: StoreEngine is private
+ * to the state layer.
+ */
+export function storeEngineOf(manager: StateManager, name: string): StoreEngine {
+  return manager['store'](name).engine;
 }

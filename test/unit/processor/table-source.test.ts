@@ -143,7 +143,7 @@ describe('a task with a table source', () => {
     await task.process(record('limits', 5, 'acct-2', '700'));
     await task.commit();
     expect(state.checkpoint('limits')).toBe(6n);
-    expect(state.engine('limits').getSync(Buffer.from('acct-2'))?.toString()).toBe('700');
+    expect(state.committedBytes('limits', Buffer.from('acct-2'))?.toString()).toBe('700');
     // A commit without table records leaves the checkpoint where it is.
     await task.process(record('tx', 0, 'acct-1', '1'));
     await task.commit();
@@ -172,7 +172,7 @@ describe('a task with a table source', () => {
     expect(dead.map((r) => header(r, DLQ_HEADERS.offset))).toEqual(['0', '1']);
     expect(header(dead[1], DLQ_HEADERS.errorCode)).toBe('table-null-key');
     expect(state.checkpoint('limits')).toBe(3n);
-    expect(state.engine('limits').getSync(Buffer.from('acct-2'))?.toString()).toBe('700');
+    expect(state.committedBytes('limits', Buffer.from('acct-2'))?.toString()).toBe('700');
   });
 });
 
@@ -277,7 +277,7 @@ describe('bootstrapping a table before processing', () => {
     await bootstrap(again.task, kafka);
     expect(kafka.reads).toEqual([{ topic: 'limits', from: 0, to: 4 }]);
     await again.task.commit();
-    expect(again.state.engine('limits').getSync(Buffer.from('acct-9'))).toBeUndefined();
+    expect(again.state.committedBytes('limits', Buffer.from('acct-9'))).toBeUndefined();
     expect(again.state.checkpoint('limits')).toBe(4n);
   });
 });

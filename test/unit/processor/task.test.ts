@@ -263,7 +263,7 @@ describe('StreamTask', () => {
   it("sizes its stores' read caches from stateCacheMaxBytesPerTask", async () => {
     const topology = countingTopology({ input: 'in', output: 'out' });
     const { state } = await runningTask(topology, { stateCacheMaxBytesPerTask: 123_456 });
-    expect(state.engine('totals').cacheStats.maxBytes).toBe(123_456);
+    expect(state.cacheStats('totals').maxBytes).toBe(123_456);
   });
 
   it('processes a record with the value its partition group decoded to order it, without decoding again', async () => {

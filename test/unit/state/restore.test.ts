@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StateManager, StoreArgumentError, int64Serde, stringSerde } from '../../../state/index.ts';
+import { storeEngineOf } from '../../../state/state-manager.ts';
 import { StoreRestorer, type ChangelogEntry } from '../../../state/store-restorer.ts';
 import { bytes, collect, text, useTempStateDir } from './temp-state-dir.ts';
 
@@ -23,7 +24,7 @@ function changelog(count: number, firstOffset = 0n): ChangelogEntry[] {
 describe('StoreRestorer', () => {
   it('writes full batches only, each with the checkpoint after its last record', async () => {
     const state = await openState();
-    const restorer = new StoreRestorer(state.engine('balances'), { batchSize: 3 });
+    const restorer = new StoreRestorer(storeEngineOf(state, 'balances'), { batchSize: 3 });
     const records = changelog(7, 100n);
     for (const record of records) {
       restorer.add(record);
@@ -32,18 +33,18 @@ describe('StoreRestorer', () => {
     expect(restorer.restored).toBe(6);
     expect(restorer.pending).toBe(1);
     expect(state.checkpoint('balances')).toBe(111n); // offset 110 was the 6th record
-    expect(state.engine('balances').getSync(bytes('k6'))).toBeUndefined();
+    expect(storeEngineOf(state, 'balances').getSync(bytes('k6'))).toBeUndefined();
 
     await restorer.finish();
     expect(restorer.restored).toBe(7);
     expect(state.checkpoint('balances')).toBe(113n);
-    expect(text(state.engine('balances').getSync(bytes('k6')))).toBe('v6');
+    expect(text(storeEngineOf(state, 'balances').getSync(bytes('k6')))).toBe('v6');
   });
 
   it('after an interrupted restore, the checkpoint says where to resume and earlier offsets are refused', async () => {
     const records = changelog(10);
     const interrupted = await StateManager.open(options());
-    const first = new StoreRestorer(interrupted.engine('balances'), { batchSize: 4 });
+    const first = new StoreRestorer(storeEngineOf(interrupted, 'balances'), { batchSize: 4 });
     for (const record of records) {
       first.add(record);
       await first.flushIfFull();
@@ -54,19 +55,19 @@ describe('StoreRestorer', () => {
     const resumed = await openState();
     const resumeFrom = resumed.checkpoint('balances') as bigint;
     expect(resumeFrom).toBe(15n); // offset 14 was the 8th record
-    const second = new StoreRestorer(resumed.engine('balances'), { batchSize: 4 });
+    const second = new StoreRestorer(storeEngineOf(resumed, 'balances'), { batchSize: 4 });
     expect(() => second.add({ key: bytes('k7'), value: bytes('v7'), offset: 14n })).toThrow(
       StoreArgumentError,
     );
     for (const record of records.filter((candidate) => candidate.offset >= resumeFrom)) second.add(record);
     await second.finish();
     expect(second.restored).toBe(2);
-    expect(await collect(resumed.engine('balances').iterate())).toHaveLength(10);
+    expect(await collect(storeEngineOf(resumed, 'balances').iterate())).toHaveLength(10);
   });
 
   it('applies tombstones as deletes and refuses offsets out of order', async () => {
     const state = await openState();
-    const restorer = new StoreRestorer(state.engine('balances'));
+    const restorer = new StoreRestorer(storeEngineOf(state, 'balances'));
     restorer.add({ key: bytes('a'), value: bytes('1'), offset: 0n });
     restorer.add({ key: bytes('b'), value: bytes('2'), offset: 1n });
     restorer.add({ key: bytes('a'), value: null, offset: 2n });
@@ -74,8 +75,8 @@ describe('StoreRestorer', () => {
       StoreArgumentError,
     );
     await restorer.finish();
-    expect(state.engine('balances').getSync(bytes('a'))).toBeUndefined();
-    expect(text(state.engine('balances').getSync(bytes('b')))).toBe('2');
+    expect(storeEngineOf(state, 'balances').getSync(bytes('a'))).toBeUndefined();
+    expect(text(storeEngineOf(state, 'balances').getSync(bytes('b')))).toBe('2');
     expect(state.checkpoint('balances')).toBe(3n);
   });
 
@@ -96,7 +97,7 @@ describe('StoreRestorer', () => {
     }
 
     const rebuilt = await openState('1_5');
-    const restorer = new StoreRestorer(rebuilt.engine('balances'));
+    const restorer = new StoreRestorer(storeEngineOf(rebuilt, 'balances'));
     for (const record of sent) restorer.add(record);
     await restorer.finish();
 

@@ -12,6 +12,7 @@ import {
 } from '../../../state/index.ts';
 import type { StoreSpec } from '../../../state/index.ts';
 import { levelDbMemoryShare } from '../../../state/memory-budget.ts';
+import { storeEngineOf } from '../../../state/state-manager.ts';
 import { changelogTopicFor } from '../../../processor/internal-topics.ts';
 import { bytes, useTempStateDir } from './temp-state-dir.ts';
 
@@ -42,7 +43,7 @@ describe('StateManager', () => {
   it('opens one engine per store of the task and reports their checkpoints', async () => {
     const state = stateDir.closeAfter(await StateManager.open(options()));
     expect(state.storeNames).toEqual(['balances', 'velocity']);
-    expect(state.engine('velocity').path).toBe(path.join(stateDir.path, 'saldo', '0_6', 'velocity'));
+    expect(storeEngineOf(state, 'velocity').path).toBe(path.join(stateDir.path, 'saldo', '0_6', 'velocity'));
     await commitBalance(state, 'NL01', 1n, 12n);
     expect(state.checkpoints()).toEqual(
       new Map([
@@ -51,7 +52,7 @@ describe('StateManager', () => {
       ]),
     );
     expect(state.checkpoint('balances')).toBe(12n);
-    expect(() => state.engine('ledger')).toThrow(UnknownStoreError);
+    expect(() => storeEngineOf(state, 'ledger')).toThrow(UnknownStoreError);
   });
 
   it('rejects duplicate stores, windowed stores without retention and retention on key-value stores', async () => {
@@ -95,7 +96,7 @@ describe('StateManager', () => {
     const state = stateDir.closeAfter(await StateManager.open(options()));
     expect(state.wipedOnOpen).toEqual(['balances']);
     expect(state.checkpoint('balances')).toBeUndefined();
-    expect(state.engine('balances').getSync(bytes('legacy'))).toBeUndefined();
+    expect(storeEngineOf(state, 'balances').getSync(bytes('legacy'))).toBeUndefined();
   });
 
   it('closes the stores it opened when another cannot be opened', async () => {
@@ -144,12 +145,12 @@ describe('changelog topics', () => {
       cacheMaxBytes: 1_000_000,
     });
     try {
-      expect(state.engine('balances').cacheStats.maxBytes).toBe(500_000);
-      expect(state.engine('holds').cacheStats.maxBytes).toBe(500_000);
-      expect(state.engine('ids').cacheStats.maxBytes).toBe(0);
+      expect(storeEngineOf(state, 'balances').cacheStats.maxBytes).toBe(500_000);
+      expect(storeEngineOf(state, 'holds').cacheStats.maxBytes).toBe(500_000);
+      expect(storeEngineOf(state, 'ids').cacheStats.maxBytes).toBe(0);
       state.resizeCaches(300_000);
-      expect(state.engine('balances').cacheStats.maxBytes).toBe(150_000);
-      expect(state.engine('ids').cacheStats.maxBytes).toBe(0);
+      expect(storeEngineOf(state, 'balances').cacheStats.maxBytes).toBe(150_000);
+      expect(storeEngineOf(state, 'ids').cacheStats.maxBytes).toBe(0);
     } finally {
       await state.close();
     }

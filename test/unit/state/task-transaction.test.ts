@@ -9,6 +9,7 @@ import {
 } from '../../../state/index.ts';
 import { StoreRestorer } from '../../../state/store-restorer.ts';
 import { bytes, collect, text, useTempStateDir } from './temp-state-dir.ts';
+import { storeEngineOf } from '../../../state/state-manager.ts';
 
 const stateDir = useTempStateDir();
 
@@ -58,7 +59,7 @@ describe('TaskTransaction', () => {
     expect(text(balances.get(bytes('acct2')))).toBe('250');
     balances.delete(bytes('acct1'));
     expect(balances.get(bytes('acct1'))).toBeUndefined();
-    expect(text(state.engine('balances').getSync(bytes('acct1')))).toBe('100');
+    expect(text(storeEngineOf(state, 'balances').getSync(bytes('acct1')))).toBe('100');
   });
 
   it('writes nothing to LevelDB before flush', async () => {
@@ -70,11 +71,11 @@ describe('TaskTransaction', () => {
     };
     const state = await StateManager.open(options);
     state.transaction().store('balances').put(bytes('acct1'), bytes('100'));
-    expect(state.engine('balances').getSync(bytes('acct1'))).toBeUndefined();
+    expect(storeEngineOf(state, 'balances').getSync(bytes('acct1'))).toBeUndefined();
     await state.close();
 
     const reopened = stateDir.closeAfter(await StateManager.open(options));
-    expect(reopened.engine('balances').getSync(bytes('acct1'))).toBeUndefined();
+    expect(storeEngineOf(reopened, 'balances').getSync(bytes('acct1'))).toBeUndefined();
     expect(reopened.checkpoint('balances')).toBeUndefined();
   });
 
@@ -92,7 +93,7 @@ describe('TaskTransaction', () => {
 
     const reopened = stateDir.closeAfter(await StateManager.open(options));
     expect(reopened.checkpoints()).toEqual(new Map([['balances', 41n]]));
-    expect(text(reopened.engine('balances').getSync(bytes('acct2')))).toBe('200');
+    expect(text(storeEngineOf(reopened, 'balances').getSync(bytes('acct2')))).toBe('200');
   });
 
   it('abort discards the buffered writes, leaves disk untouched and opens a new transaction', async () => {
@@ -222,7 +223,7 @@ describe('TaskTransaction', () => {
       ),
     ).rejects.toThrow(UnknownStoreError);
     expect(transaction.status).toBe('prepared');
-    expect(state.engine('balances').getSync(bytes('acct1'))).toBeUndefined();
+    expect(storeEngineOf(state, 'balances').getSync(bytes('acct1'))).toBeUndefined();
     expect(() => transaction.store('ledger')).toThrow(UnknownStoreError);
   });
 
@@ -296,7 +297,7 @@ describe('TaskTransaction', () => {
     expect(() => transaction.store('balances').get(bytes('acct1'))).toThrow(TransactionStateError);
     expect(() => transaction.abort()).toThrow(TransactionStateError);
     // Each store on disk is still consistent with its own checkpoint.
-    expect(text(state.engine('balances').getSync(bytes('acct1')))).toBe('1');
+    expect(text(storeEngineOf(state, 'balances').getSync(bytes('acct1')))).toBe('1');
     expect(state.checkpoint('balances')).toBe(50n);
     await state.close();
     expect(transaction.status).toBe('closed');
@@ -397,9 +398,9 @@ describe('TaskTransaction with the read cache', () => {
   function warm(state: StateManager, key: string): void {
     const balances = state.transaction().store('balances');
     balances.get(bytes(key));
-    const hits = state.engine('balances').cacheStats.hits;
+    const hits = storeEngineOf(state, 'balances').cacheStats.hits;
     balances.get(bytes(key));
-    expect(state.engine('balances').cacheStats.hits).toBe(hits + 1);
+    expect(storeEngineOf(state, 'balances').cacheStats.hits).toBe(hits + 1);
   }
 
   it('reads committed state from the cache, with the values the last flush wrote', async () => {
@@ -408,10 +409,10 @@ describe('TaskTransaction with the read cache', () => {
     warm(state, 'acct1');
     await committed(state, { acct1: '110', acct2: '5' }, 2n);
     const balances = state.transaction().store('balances');
-    const misses = state.engine('balances').cacheStats.misses;
+    const misses = storeEngineOf(state, 'balances').cacheStats.misses;
     expect(text(balances.get(bytes('acct1')))).toBe('110');
     expect(text(balances.get(bytes('acct2')))).toBe('5');
-    expect(state.engine('balances').cacheStats.misses).toBe(misses);
+    expect(storeEngineOf(state, 'balances').cacheStats.misses).toBe(misses);
   });
 
   it('shows nothing of a rolled-back record afterwards, also for cached keys', async () => {
@@ -444,7 +445,7 @@ describe('TaskTransaction with the read cache', () => {
     transaction.abort();
 
     expect(text(transaction.store('balances').get(bytes('acct1')))).toBe('100');
-    expect(text(state.engine('balances').getSync(bytes('acct1')))).toBe('100');
+    expect(text(storeEngineOf(state, 'balances').getSync(bytes('acct1')))).toBe('100');
   });
 
   it('after a restore, reads the restored values, not what was cached before', async () => {
@@ -453,7 +454,7 @@ describe('TaskTransaction with the read cache', () => {
     warm(state, 'acct1');
     warm(state, 'acct2');
     warm(state, 'acct3');
-    const restorer = new StoreRestorer(state.engine('balances'));
+    const restorer = new StoreRestorer(storeEngineOf(state, 'balances'));
     restorer.add({ key: bytes('acct1'), value: bytes('111'), offset: 5n });
     restorer.add({ key: bytes('acct2'), value: null, offset: 6n });
     restorer.add({ key: bytes('acct3'), value: bytes('333'), offset: 7n });
@@ -474,15 +475,15 @@ describe('TaskTransaction with the read cache', () => {
     const balances = state.transaction().store('balances');
     balances.put(bytes('e'), bytes('5'));
     expect(await scan(balances.iterate())).toEqual(['a=1', 'c=3', 'd=4', 'e=5']);
-    expect(await scan(state.engine('balances').iterate())).toEqual(['a=1', 'c=3', 'd=4']);
+    expect(await scan(storeEngineOf(state, 'balances').iterate())).toEqual(['a=1', 'c=3', 'd=4']);
   });
 
   it("splits the task's cache budget evenly between its stores, at open and when resized", async () => {
     const state = await openState({ cacheMaxBytes: 10_000 });
-    expect(state.engine('balances').cacheStats.maxBytes).toBe(5_000);
-    expect(state.engine('holds').cacheStats.maxBytes).toBe(5_000);
+    expect(storeEngineOf(state, 'balances').cacheStats.maxBytes).toBe(5_000);
+    expect(storeEngineOf(state, 'holds').cacheStats.maxBytes).toBe(5_000);
     state.resizeCaches(0);
-    expect(state.engine('holds').cacheStats.maxBytes).toBe(0);
+    expect(storeEngineOf(state, 'holds').cacheStats.maxBytes).toBe(0);
     expect(() => state.resizeCaches(-5)).toThrow(StoreArgumentError);
   });
 });

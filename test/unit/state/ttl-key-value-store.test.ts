@@ -8,6 +8,7 @@ import {
 } from '../../../state/index.ts';
 import { StoreEngine } from '../../../state/store-engine.ts';
 import { collect, useTempStateDir } from './temp-state-dir.ts';
+import { storeEngineOf } from '../../../state/state-manager.ts';
 
 const stateDir = useTempStateDir();
 const DAY = 24 * 60 * 60 * 1000;
@@ -37,7 +38,7 @@ async function commit(state: StateManager): Promise<ChangelogRecord[]> {
 
 /** Raw entries in LevelDB: the store's entries and its index together. */
 async function rawEntries(state: StateManager): Promise<number> {
-  return (await collect(state.engine('seen').iterate())).length;
+  return (await collect(storeEngineOf(state, 'seen').iterate())).length;
 }
 
 afterEach(() => {

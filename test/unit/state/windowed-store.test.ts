@@ -4,6 +4,7 @@ import type { KeyRange } from '../../../state/index.ts';
 import type { StoreEngine } from '../../../state/store-engine.ts';
 import { windowKey } from '../../../state/window-key.ts';
 import { collect, useTempStateDir } from './temp-state-dir.ts';
+import { storeEngineOf } from '../../../state/state-manager.ts';
 
 const stateDir = useTempStateDir();
 const MINUTE = 60_000;
@@ -90,7 +91,7 @@ describe('WindowedStore', () => {
     await state.transaction().flush(new Map([['velocity', 2n]]));
 
     // The window left, and its entry in the time index.
-    const left = await collect(state.engine('velocity').iterate());
+    const left = await collect(storeEngineOf(state, 'velocity').iterate());
     expect(left).toHaveLength(2);
     expect(await collect(velocity.fetch('card2', 0, 20 * MINUTE))).toEqual([[9 * MINUTE, 9n]]);
   });
@@ -133,7 +134,7 @@ describe('WindowedStore', () => {
     for (let card = 0; card < 2_000; card++) velocity.put(`card${card}`, 100 * MINUTE, 1n);
     for (let card = 0; card < 5; card++) velocity.put(`old${card}`, 95 * MINUTE - card, 1n);
     await commit(state, 1n);
-    const reads = countReads(state.engine('velocity'));
+    const reads = countReads(storeEngineOf(state, 'velocity'));
 
     expect(await velocity.expire(106 * MINUTE)).toBe(5);
     expect(reads()).toBe(5);
@@ -184,7 +185,7 @@ describe('WindowedStore', () => {
   it('builds the time index of a store written without one, at open', async () => {
     const first = await openState(10 * MINUTE);
     const value = int64Serde.serialize(1n);
-    await first.engine('velocity').writeBatch(
+    await storeEngineOf(first, 'velocity').writeBatch(
       [
         { key: windowKey(Buffer.from('card1'), 1 * MINUTE), value },
         { key: windowKey(Buffer.from('card2'), 30 * MINUTE), value },
