@@ -86,16 +86,16 @@ export class TaskFactory {
     // Opening the commit unit fences any older holder of this task (a zombie): from here on the
     // committed offsets and the changelog end cannot move under us.
     const unit = await sources.openCommitUnit();
-    let summary: RestoreSummary;
+    // Until the task runs with it, the commit unit is ours to close if anything fails.
     try {
-      summary = await this.#restore(task, sources);
+      const summary = await this.#restore(task, sources);
+      const committed = await sources.committedOffsets(task.inputPartitions());
+      task.startRunning(unit, committed);
+      return summary;
     } catch (error) {
       await unit.close();
       throw error;
     }
-    const committed = await sources.committedOffsets(task.inputPartitions());
-    task.startRunning(unit, committed);
-    return summary;
   }
 
   #restore(task: StreamTask, sources: TaskStartSources): Promise<RestoreSummary> {

@@ -94,4 +94,30 @@ describe('the task factory', () => {
     const restored = await metrics.restoredRecords.get();
     expect(restored.values.map((v) => [v.labels.store, v.value])).toEqual([['last', 2]]);
   });
+
+  it('closes the commit unit it opened when the start fails after the restore', async () => {
+    const { factory: tasks } = await factory();
+    const task = await tasks.create(3);
+    opened.push(task);
+    let closed = 0;
+    const unit = new RecordingCommitUnit();
+    unit.close = async () => {
+      closed += 1;
+    };
+    await expect(
+      tasks.start(task, {
+        openCommitUnit: async () => unit,
+        changelogs: {
+          offsetRange: async () => new Map([['factory-test-last-changelog:3', { start: 0, end: 0 }]]),
+          read: async () => undefined,
+        },
+        committedOffsets: async () => {
+          throw new Error('coordinator not available');
+        },
+        heartbeat: async () => undefined,
+      }),
+    ).rejects.toThrow(/coordinator not available/);
+    expect(closed).toBe(1);
+    expect(task.state).toBe('restoring');
+  });
 });
