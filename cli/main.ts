@@ -6,6 +6,8 @@ import { withEngineOptions, withProductOptions, withTopologyOptions } from './co
 import { generateCommandAction, type GenerateFlags } from './generate/index.ts';
 import { runCommand, type RunCommandFlags } from './commands/run.ts';
 import { schemasRegisterCommand } from './commands/schemas.ts';
+import { statusCommand, type StatusFlags } from './commands/status.ts';
+import { formatAppStatus } from './status/group-status.ts';
 import { formatTopicReports, topicsCreateCommand, type TopicsCreateFlags } from './commands/topics.ts';
 import { topologySpecFrom } from './commands/topology-spec.ts';
 import { checkAsJson, formatCheck, verifyCommand, type VerifyFlags } from './commands/verify.ts';
@@ -44,6 +46,23 @@ export function buildCli(): Command {
   )
     .option('--create-topics', 'create missing output topics at start (env SALDO_CREATE_TOPICS=true)')
     .action(runCommand);
+
+  withProductOptions(
+    withEngineOptions(
+      withTopologyOptions(
+        program
+          .command('status')
+          .description(
+            'the application seen from Kafka: group state, members and their tasks, input lag per partition, dead letters',
+          ),
+      ),
+    ),
+  )
+    .option('--json', 'print the status as one JSON object')
+    .action(async (flags: StatusFlags) => {
+      const status = await statusCommand(flags);
+      process.stdout.write(flags.json ? `${JSON.stringify(status)}\n` : formatAppStatus(status));
+    });
 
   const topics = program.command('topics').description("the topology's input and output topics");
   withProductOptions(

@@ -85,8 +85,26 @@ export interface TopicSpec {
   configs?: Record<string, string>;
 }
 
+/** A member of a consumer group and the partitions the group's leader assigned it. */
+export interface GroupMember {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly host: string;
+  /** Topic → partitions; empty while the group rebalances. */
+  readonly assignment: Readonly<Record<string, readonly number[]>>;
+}
+
+/** A consumer group as its coordinator describes it (state: Stable, PreparingRebalance, Empty, Dead, …). */
+export interface GroupDescription {
+  readonly groupId: string;
+  readonly state: string;
+  readonly members: readonly GroupMember[];
+}
+
 export interface AdminClient {
   partitionCounts(topics: string[]): Promise<Map<string, number | undefined>>;
+  /** The group's state and members with their assignments. */
+  describeGroup(groupId: string): Promise<GroupDescription>;
   createTopics(specs: TopicSpec[]): Promise<void>;
   /** Committed offsets of the group for these partitions; absent when none was committed. */
   committedOffsets(groupId: string, tps: TopicPartition[]): Promise<Map<string, CommittedOffset>>;

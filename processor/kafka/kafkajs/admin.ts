@@ -1,8 +1,8 @@
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 
 // A CommonJS export Node's ES module loader does not see by name.
-const { ConfigResourceTypes } = kafkajs;
-import type { AdminClient, CommittedOffset, TopicSpec } from '../client.ts';
+const { AssignerProtocol, ConfigResourceTypes } = kafkajs;
+import type { AdminClient, CommittedOffset, GroupDescription, GroupMember, TopicSpec } from '../client.ts';
 import type { TopicPartition } from '../../records.ts';
 import { tpKey } from '../../records.ts';
 
@@ -25,6 +25,23 @@ export class KafkaJsAdminClient implements AdminClient {
     const metadata = await this.#admin.fetchTopicMetadata({ topics: present });
     for (const t of metadata.topics) counts.set(t.name, t.partitions.length);
     return counts;
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const { groups } = await this.#admin.describeGroups([groupId]);
+    const group = groups.find((g) => g.groupId === groupId);
+    if (group === undefined) return { groupId, state: 'Dead', members: [] };
+    const members = group.members.map((m): GroupMember => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.clientHost,
+      // Every member's assignment is in the consumer protocol's format (saldo's assigner too).
+      assignment:
+        m.memberAssignment.length === 0
+          ? {}
+          : (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}),
+    }));
+    return { groupId, state: group.state, members };
   }
 
   async createTopics(specs: TopicSpec[]): Promise<void> {

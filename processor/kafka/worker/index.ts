@@ -5,6 +5,7 @@ import type {
   BatchControl,
   ChangelogReader,
   CommittedOffset,
+  GroupDescription,
   CommitUnit,
   GroupConsumer,
   GroupConsumerOptions,
@@ -177,6 +178,7 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
       createTopics: (specs: TopicSpec[]) => this.#call<undefined>('admin', 'createTopics', [specs]),
       committedOffsets: (groupId: string, tps: TopicPartition[]) =>
         this.#call<Map<string, CommittedOffset>>('admin', 'committedOffsets', [groupId, tps]),
+      describeGroup: (groupId: string) => this.#call<GroupDescription>('admin', 'describeGroup', [groupId]),
       offsetRange: (tps: TopicPartition[]) =>
         this.#call<Map<string, { start: number; end: number }>>('admin', 'offsetRange', [tps]),
       topicConfigs: (topics: string[], names: string[]) =>

@@ -74,6 +74,8 @@ async function call(target: string, method: string, args: unknown[]): Promise<un
         return admin.committedOffsets(args[0] as string, args[1] as TopicPartition[]);
       case 'offsetRange':
         return admin.offsetRange(args[0] as TopicPartition[]);
+      case 'describeGroup':
+        return admin.describeGroup(args[0] as string);
       case 'topicConfigs':
         return admin.topicConfigs(args[0] as string[], args[1] as string[]);
       case 'close':

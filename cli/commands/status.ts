@@ -1,0 +1,85 @@
+import { createLogger, validateStreamsConfig } from '../../processor/index.ts';
+import { deadLetterTopicFor } from '../../processor/internal-topics.ts';
+import { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
+import { tpKey, type TopicPartition } from '../../processor/records.ts';
+import { topologyByName } from '../../topologies/index.ts';
+import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
+import { productConfigFrom, type ProductFlags } from '../product-config.ts';
+import { appStatus, type AppStatus } from '../status/group-status.ts';
+import { topologySpecFrom, type TopologyFlags } from './topology-spec.ts';
+
+export interface StatusFlags extends RunFlags, ProductFlags, TopologyFlags {
+  json?: boolean;
+}
+
+/**
+ * `saldo status`: the application's consumer group (state, members, the tasks each runs), the lag
+ * of every input partition against the group's committed offsets, and the dead-letter topic's
+ * size — read from Kafka, so it answers whether or not an instance runs here. Read-only.
+ */
+export async function statusCommand(flags: StatusFlags): Promise<AppStatus> {
+  const config = validateStreamsConfig(streamsConfigFrom(process.env, flags));
+  const topology = topologyByName(topologySpecFrom(flags, () => productConfigFrom(process.env, flags)));
+  const adapter = new KafkaJsAdapter({
+    clientId: `${config.applicationId}-status`,
+    brokers: config.brokers,
+    logger: createLogger({ level: 'error' }),
+    groupPrefix: config.applicationId,
+  });
+  try {
+    const admin = await adapter.admin();
+    const deadLetterTopic = deadLetterTopicFor(config.applicationId);
+    const counts = await admin.partitionCounts([...topology.sourceTopics, deadLetterTopic]);
+    const partitionsOf = (topic: string): TopicPartition[] =>
+      Array.from({ length: counts.get(topic) ?? 0 }, (_, partition) => ({ topic, partition }));
+    const inputPartitions = topology.sourceTopics.flatMap(partitionsOf);
+    const deadLetterPartitions = partitionsOf(deadLetterTopic);
+    const [group, committed, ranges, deadLetterRanges] = await Promise.all([
+      admin.describeGroup(config.applicationId),
+      admin.committedOffsets(config.applicationId, inputPartitions),
+      admin.offsetRange(inputPartitions),
+      counts.get(deadLetterTopic) === undefined ? undefined : admin.offsetRange(deadLetterPartitions),
+    ]);
+    // Offsets overcount a transactional topic (each commit leaves a marker): count the records.
+    const deadLetterRecords =
+      deadLetterRanges === undefined
+        ? undefined
+        : await countRecords(adapter, deadLetterPartitions, deadLetterRanges);
+    return appStatus({
+      applicationId: config.applicationId,
+      group,
+      inputPartitions,
+      missingInputs: topology.sourceTopics.filter((topic) => counts.get(topic) === undefined),
+      committed,
+      ranges,
+      deadLetterTopic,
+      deadLetterRecords,
+    });
+  } finally {
+    await adapter.close();
+  }
+}
+
+/** Records (read_committed) between each partition's start and end offsets. */
+async function countRecords(
+  adapter: KafkaJsAdapter,
+  partitions: TopicPartition[],
+  ranges: ReadonlyMap<string, { start: number; end: number }>,
+): Promise<number> {
+  const wanted = partitions.flatMap((tp) => {
+    const range = ranges.get(tpKey(tp));
+    return range === undefined || range.end <= range.start
+      ? []
+      : [{ ...tp, from: range.start, to: range.end }];
+  });
+  if (wanted.length === 0) return 0;
+  let count = 0;
+  await adapter.changelogReader().read(
+    wanted,
+    async (records) => {
+      count += records.length;
+    },
+    { heartbeat: async () => undefined },
+  );
+  return count;
+}

@@ -1,0 +1,120 @@
+/**
+ * What `saldo status` reports about an application, built from what Kafka says (pure: the command
+ * gathers the inputs through the Kafka boundary): the consumer group's state, each member and the
+ * tasks it runs, the input lag per partition and the dead-letter topic's size.
+ */
+import { formatTaskId, taskIdFor } from '../../processor/task-id.ts';
+import type { GroupDescription } from '../../processor/kafka/client.ts';
+import { tpKey, type TopicPartition } from '../../processor/records.ts';
+
+export interface MemberStatus {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly host: string;
+  /** Task ids (`0_<partition>`): a member gets partition p of every input, hence task 0_p. */
+  readonly activeTasks: string[];
+}
+
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  /** The group's committed offset; null when nothing was committed yet. */
+  readonly committed: number | null;
+  readonly logStart: number;
+  /** The end a read_committed reader sees (the last stable offset). */
+  readonly end: number;
+  /** Records from the committed offset (or the log start) to the end. */
+  readonly lag: number;
+  /** The task that owns the partition now, if any member has it. */
+  readonly task: string | null;
+}
+
+export interface AppStatus {
+  readonly applicationId: string;
+  readonly group: { readonly state: string; readonly members: MemberStatus[] };
+  readonly inputs: PartitionLag[];
+  /** Input topics the broker does not have. */
+  readonly missingInputs: string[];
+  readonly totalLag: number;
+  readonly deadLetters: { readonly topic: string; readonly records: number; readonly exists: boolean };
+}
+
+export interface StatusInputs {
+  readonly applicationId: string;
+  readonly group: GroupDescription;
+  readonly inputPartitions: readonly TopicPartition[];
+  readonly missingInputs: readonly string[];
+  readonly committed: ReadonlyMap<string, { offset: number }>;
+  readonly ranges: ReadonlyMap<string, { start: number; end: number }>;
+  readonly deadLetterTopic: string;
+  /** The records on the dead-letter topic; undefined when the topic does not exist. */
+  readonly deadLetterRecords: number | undefined;
+}
+
+export function appStatus(inputs: StatusInputs): AppStatus {
+  const owners = new Map<number, string>();
+  const members = inputs.group.members.map((member): MemberStatus => {
+    const partitions = new Set(Object.values(member.assignment).flat());
+    const activeTasks = [...partitions]
+      .sort((a, b) => a - b)
+      .map((partition) => {
+        const task = formatTaskId(taskIdFor(partition));
+        owners.set(partition, task);
+        return task;
+      });
+    return { memberId: member.memberId, clientId: member.clientId, host: member.host, activeTasks };
+  });
+  const lags = inputs.inputPartitions.map((tp): PartitionLag => {
+    const range = inputs.ranges.get(tpKey(tp)) ?? { start: 0, end: 0 };
+    const committed = inputs.committed.get(tpKey(tp))?.offset ?? null;
+    // Below the log start nothing is left to read: retention deleted it.
+    const from = Math.max(committed ?? range.start, range.start);
+    return {
+      topic: tp.topic,
+      partition: tp.partition,
+      committed,
+      logStart: range.start,
+      end: range.end,
+      lag: Math.max(0, range.end - from),
+      task: owners.get(tp.partition) ?? null,
+    };
+  });
+  return {
+    applicationId: inputs.applicationId,
+    group: { state: inputs.group.state, members },
+    inputs: lags,
+    missingInputs: [...inputs.missingInputs],
+    totalLag: lags.reduce((sum, p) => sum + p.lag, 0),
+    deadLetters: {
+      topic: inputs.deadLetterTopic,
+      records: inputs.deadLetterRecords ?? 0,
+      exists: inputs.deadLetterRecords !== undefined,
+    },
+  };
+}
+
+/** The status as an operator reads it in a terminal. */
+export function formatAppStatus(status: AppStatus): string {
+  const lines = [
+    `application ${status.applicationId}: group ${status.group.state}, ${status.group.members.length} member(s)`,
+  ];
+  for (const member of status.group.members) {
+    const tasks = member.activeTasks.length > 0 ? member.activeTasks.join(' ') : '(none)';
+    lines.push(`  ${member.clientId} ${member.host}  active: ${tasks}`);
+  }
+  lines.push('', 'input lag (read_committed end − committed offset):');
+  lines.push('  topic partition  committed        end      lag  task');
+  for (const p of status.inputs) {
+    lines.push(
+      `  ${p.topic} ${String(p.partition).padStart(3)}  ${String(p.committed ?? '-').padStart(9)} ${String(p.end).padStart(10)} ${String(p.lag).padStart(8)}  ${p.task ?? '-'}`,
+    );
+  }
+  lines.push(`  total lag ${status.totalLag}`);
+  for (const topic of status.missingInputs) lines.push(`  input topic ${topic} does not exist`);
+  const dlq = status.deadLetters;
+  lines.push(
+    '',
+    `dead letters: ${dlq.exists ? `${dlq.records} in ${dlq.topic}` : `${dlq.topic} does not exist yet`}`,
+  );
+  return `${lines.join('\n')}\n`;
+}

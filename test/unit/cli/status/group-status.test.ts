@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { appStatus, formatAppStatus, type StatusInputs } from '../../../../cli/status/group-status.ts';
+
+const base: StatusInputs = {
+  applicationId: 'bank',
+  group: {
+    groupId: 'bank',
+    state: 'Stable',
+    members: [
+      { memberId: 'm-a', clientId: 'bank-a', host: '/10.0.0.1', assignment: { tx: [2, 0], limits: [2, 0] } },
+      { memberId: 'm-b', clientId: 'bank-b', host: '/10.0.0.2', assignment: { tx: [1], limits: [1] } },
+    ],
+  },
+  inputPartitions: [0, 1, 2].map((partition) => ({ topic: 'tx', partition })),
+  missingInputs: ['limits'],
+  committed: new Map([
+    ['tx:0', { offset: 100 }],
+    ['tx:1', { offset: 5 }],
+  ]),
+  ranges: new Map([
+    ['tx:0', { start: 0, end: 130 }],
+    ['tx:1', { start: 40, end: 50 }],
+    ['tx:2', { start: 7, end: 20 }],
+  ]),
+  deadLetterTopic: 'bank-dlq',
+  deadLetterRecords: 5,
+};
+
+describe('saldo status, from what Kafka says', () => {
+  it('names each member’s tasks by partition number, in order, and which task owns each input partition', () => {
+    const status = appStatus(base);
+    expect(status.group.members.map((m) => [m.clientId, m.activeTasks])).toEqual([
+      ['bank-a', ['0_0', '0_2']],
+      ['bank-b', ['0_1']],
+    ]);
+    expect(status.inputs.map((p) => p.task)).toEqual(['0_0', '0_1', '0_2']);
+  });
+
+  it('measures lag from the committed offset, or from the log start when nothing or less is left', () => {
+    const status = appStatus(base);
+    // committed 100 of 130; committed 5 but the log starts at 40 (retention): 10 left; none committed: 13.
+    expect(status.inputs.map((p) => [p.committed, p.lag])).toEqual([
+      [100, 30],
+      [5, 10],
+      [null, 13],
+    ]);
+    expect(status.totalLag).toBe(53);
+    expect(status.missingInputs).toEqual(['limits']);
+  });
+
+  it('reports the dead letters still on their topic, and says when the topic does not exist', () => {
+    expect(appStatus(base).deadLetters).toEqual({ topic: 'bank-dlq', records: 5, exists: true });
+    expect(appStatus({ ...base, deadLetterRecords: undefined }).deadLetters).toEqual({
+      topic: 'bank-dlq',
+      records: 0,
+      exists: false,
+    });
+  });
+
+  it('prints the same for a terminal', () => {
+    const text = formatAppStatus(appStatus(base));
+    expect(text).toContain('application bank: group Stable, 2 member(s)');
+    expect(text).toContain('bank-a /10.0.0.1  active: 0_0 0_2');
+    expect(text).toContain('total lag 53');
+    expect(text).toContain('input topic limits does not exist');
+    expect(text).toContain('dead letters: 5 in bank-dlq');
+  });
+});
