@@ -7,6 +7,14 @@ import { generateCommandAction, type GenerateFlags } from './generate/index.ts';
 import { runCommand, type RunCommandFlags } from './commands/run.ts';
 import { schemasRegisterCommand } from './commands/schemas.ts';
 import { statusCommand, type StatusFlags } from './commands/status.ts';
+import {
+  dlqListCommand,
+  dlqReplayCommand,
+  dlqShowCommand,
+  type DlqFlags,
+  type DlqReplayFlags,
+} from './commands/dlq.ts';
+import { formatDeadLetters, type DeadLetter } from './dlq/dead-letters.ts';
 import { formatAppStatus } from './status/group-status.ts';
 import { formatTopicReports, topicsCreateCommand, type TopicsCreateFlags } from './commands/topics.ts';
 import { topologySpecFrom } from './commands/topology-spec.ts';
@@ -62,6 +70,51 @@ export function buildCli(): Command {
     .action(async (flags: StatusFlags) => {
       const status = await statusCommand(flags);
       process.stdout.write(flags.json ? `${JSON.stringify(status)}\n` : formatAppStatus(status));
+    });
+
+  const dlq = program.command('dlq').description("the application's dead letters (<app>-dlq)");
+  withEngineOptions(dlq.command('list').description('every dead letter: reason, origin, error'))
+    .option('--json', 'print the dead letters as a JSON array')
+    .action(async (flags: DlqFlags) => {
+      const letters = await dlqListCommand(flags);
+      process.stdout.write(flags.json ? `${JSON.stringify(letters)}\n` : formatDeadLetters(letters));
+    });
+  withEngineOptions(
+    dlq
+      .command('show')
+      .argument('<id>', 'the dead letter, as partition:offset on the dead-letter topic (from dlq list)')
+      .description('one dead letter: its origin, error, headers and size'),
+  )
+    .option('--value', 'also print the value, in hex (it may hold personal data: mind where it goes)')
+    .option('--json', 'print it as one JSON object')
+    .action(async (id: string, flags: DlqFlags & { value?: boolean }) => {
+      const shown = await dlqShowCommand(flags, id);
+      process.stdout.write(flags.json ? `${JSON.stringify(shown)}\n` : formatShown(shown));
+    });
+  withEngineOptions(
+    dlq
+      .command('replay')
+      .description(
+        'send dead letters back to their input partition as they were consumed (plan first; --yes sends)',
+      ),
+  )
+    .option('--ids <ids>', 'the dead letters, comma-separated partition:offset ids')
+    .option('--all', 'every dead letter on the topic')
+    .option('--yes', 'send them (without it, only the plan is printed)')
+    .option('--json', 'print the plan and whether it was sent as one JSON object')
+    .action(async (flags: DlqReplayFlags) => {
+      const plan = await dlqReplayCommand(flags);
+      if (flags.json) process.stdout.write(`${JSON.stringify(plan)}\n`);
+      else {
+        process.stdout.write(formatDeadLetters(plan.letters));
+        const count = plan.letters.length;
+        process.stdout.write(
+          plan.sent
+            ? `sent ${count} record(s) back to their input partitions\n`
+            : `nothing sent: ${count} record(s) would go back to their input partitions; add --yes\n`,
+        );
+      }
+      if (!plan.sent && plan.letters.length > 0) process.exitCode = 2;
     });
 
   const topics = program.command('topics').description("the topology's input and output topics");
@@ -174,3 +227,14 @@ buildCli()
     console.error(error instanceof Error ? `saldo: ${error.message}` : error);
     process.exit(1);
   });
+
+function formatShown(shown: { letter: DeadLetter; headers: string[]; valueHex?: string }): string {
+  const { letter } = shown;
+  const lines = [
+    formatDeadLetters([letter]).trimEnd(),
+    `task ${letter.task}, app version ${letter.appVersion}, key ${letter.key ?? '(none)'}, value ${letter.valueBytes} bytes`,
+    `headers: ${shown.headers.join(', ')}`,
+  ];
+  if (shown.valueHex !== undefined) lines.push(`value: ${shown.valueHex}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -27,6 +27,16 @@ export async function readTopicToEnd(
   options: TopicReadOptions,
   onRecord: (value: Buffer, record: ConsumedRecord) => Promise<void> | void,
 ): Promise<void> {
+  await readRecordsToEnd(options, async (record) => {
+    if (record.value !== null) await onRecord(record.value, record);
+  });
+}
+
+/** Hands every record, tombstones too, to `onRecord`, in offset order per partition. */
+export async function readRecordsToEnd(
+  options: TopicReadOptions,
+  onRecord: (record: ConsumedRecord) => Promise<void> | void,
+): Promise<void> {
   const adapter = new KafkaJsAdapter({
     clientId: options.clientId,
     brokers: options.brokers,
@@ -46,7 +56,7 @@ export async function readTopicToEnd(
     await adapter.changelogReader().read(
       wanted,
       async (records: ConsumedRecord[]) => {
-        for (const record of records) if (record.value !== null) await onRecord(record.value, record);
+        for (const record of records) await onRecord(record);
       },
       { heartbeat: async () => undefined },
     );
