@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { validateStreamsConfig } from '../processor/index.ts';
+import { topologyDescriptionOf } from '../processor/topology-description.ts';
 import { topologyByName } from '../topologies/index.ts';
 import { withEngineOptions, withProductOptions, withTopologyOptions } from './commands/options.ts';
 import { generateCommandAction, type GenerateFlags } from './generate/index.ts';
@@ -37,11 +38,17 @@ export function buildCli(): Command {
         program.command('describe').description('print a topology: topics, processors, stores, changelogs'),
       ),
     ),
-  ).action((flags: RunCommandFlags) => {
-    const config = validateStreamsConfig(streamsConfigFrom(process.env, flags));
-    const spec = topologySpecFrom(flags, () => productConfigFrom(process.env, flags));
-    console.log(topologyByName(spec).describe(config.applicationId));
-  });
+  )
+    .option('--json', 'print it as one JSON object')
+    .action((flags: RunCommandFlags & { json?: boolean }) => {
+      const config = validateStreamsConfig(streamsConfigFrom(process.env, flags));
+      const topology = topologyByName(topologySpecFrom(flags, () => productConfigFrom(process.env, flags)));
+      console.log(
+        flags.json
+          ? JSON.stringify(topologyDescriptionOf(topology, config.applicationId))
+          : topology.describe(config.applicationId),
+      );
+    });
 
   withProductOptions(
     withEngineOptions(

@@ -98,8 +98,3 @@ export function tableWriter(table: TableSourceDefinition, store: KeyValueStore<u
     },
   };
 }
-
-/** The table's line in `Topology.describe()`. */
-export function describeTable(table: TableSourceDefinition): string {
-  return `Table: ${table.name} (topic: ${table.topic}, key: ${table.keySerde.name}, value: ${table.valueSerde.name}) --> store ${table.store}`;
-}

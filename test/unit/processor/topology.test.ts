@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { stringSerde, jsonSerde } from '../../../state/index.ts';
 import { TopologyBuilder, TopologyError, keyValueStore, recordSerde } from '../../../processor/index.ts';
+import { topologyDescriptionOf } from '../../../processor/topology-description.ts';
 import { countingTopology } from '../../../topologies/counting.ts';
+import {
+  DEFAULT_PRODUCT_SETTINGS,
+  DEFAULT_PRODUCT_TOPICS,
+  productTopology,
+} from '../../../topologies/product.ts';
+import { InMemoryAvroRegistry, productSerdes } from '../../../schemas/index.ts';
 
 const keySerde = recordSerde(stringSerde, 'string');
 const valueSerde = recordSerde(jsonSerde<unknown>(), 'json');
@@ -17,6 +24,33 @@ describe('declaring a topology', () => {
     expect(text).toContain('Sink: totals-out (topic: account-totals, key: string, value: json) <-- count');
     expect(text).toContain('totals (key-value) changelog: balances-totals-changelog');
     expect(text).toContain('Dead letters: balances-dlq');
+  });
+
+  it('describes itself as data too (saldo describe --json): nodes, tables, stores with their changelogs', () => {
+    const product = productTopology({ serdes: productSerdes(new InMemoryAvroRegistry()) });
+    const description = topologyDescriptionOf(product, 'bank');
+    expect(description.nodes.find((n) => n.name === 'fraud')).toEqual({
+      kind: 'processor',
+      name: 'fraud',
+      stores: ['fraud-profiles', 'account-limits', 'balances'],
+      parents: ['admit'],
+      children: ['fraud-alerts-out'],
+    });
+    expect(description.tables.map((t) => [t.topic, t.store])).toEqual([['account-limits', 'account-limits']]);
+    expect(description.stores.find((s) => s.name === 'account-limits')).toMatchObject({
+      readOnly: true,
+      changelog: 'account-limits',
+    });
+    expect(description.stores.find((s) => s.name === 'holds')).toMatchObject({
+      kind: 'ttl-key-value',
+      readOnly: false,
+      changelog: 'bank-holds-changelog',
+    });
+    expect(description.deadLetterTopic).toBe('bank-dlq');
+    // The text form is drawn from the same data.
+    expect(product.describe('bank')).toContain(
+      "account-limits (key-value, read-only) changelog: account-limits (the table's input)",
+    );
   });
 
   it('rejects unknown parents, unknown stores, orphan stores and duplicate names', () => {
