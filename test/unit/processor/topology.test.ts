@@ -3,11 +3,7 @@ import { stringSerde, jsonSerde } from '../../../state/index.ts';
 import { TopologyBuilder, TopologyError, keyValueStore, recordSerde } from '../../../processor/index.ts';
 import { topologyDescriptionOf } from '../../../processor/topology-description.ts';
 import { countingTopology } from '../../../topologies/counting.ts';
-import {
-  DEFAULT_PRODUCT_SETTINGS,
-  DEFAULT_PRODUCT_TOPICS,
-  productTopology,
-} from '../../../topologies/product.ts';
+import { productTopology } from '../../../topologies/product.ts';
 import { InMemoryAvroRegistry, productSerdes } from '../../../schemas/index.ts';
 
 const keySerde = recordSerde(stringSerde, 'string');
