@@ -16,6 +16,7 @@ import {
   type DlqReplayFlags,
 } from './commands/dlq.ts';
 import { formatDeadLetters, type DeadLetter } from './dlq/dead-letters.ts';
+import { formatStateGet, stateAsJson, stateGetCommand, type StateGetFlags } from './commands/state.ts';
 import { formatAppStatus } from './status/group-status.ts';
 import { formatTopicReports, topicsCreateCommand, type TopicsCreateFlags } from './commands/topics.ts';
 import { topologySpecFrom } from './commands/topology-spec.ts';
@@ -77,6 +78,25 @@ export function buildCli(): Command {
     .action(async (flags: StatusFlags) => {
       const status = await statusCommand(flags);
       process.stdout.write(flags.json ? `${JSON.stringify(status)}\n` : formatAppStatus(status));
+    });
+
+  const state = program.command('state').description("the application's state, read from its changelogs");
+  withProductOptions(
+    withEngineOptions(
+      withTopologyOptions(
+        state
+          .command('get')
+          .argument('<key>', 'the store key: an account id for the product')
+          .description('the latest committed value of a key in every key-value store (a table: its input)'),
+      ),
+    ),
+  )
+    .option('--partition-key <key>', 'what the input is keyed by, when the store key is another')
+    .option('--partition <n>', "the task's partition, for inputs not placed by Kafka's default partitioner")
+    .option('--json', 'print the result as one JSON object (amounts as strings)')
+    .action(async (key: string, flags: StateGetFlags) => {
+      const result = await stateGetCommand(flags, key);
+      process.stdout.write(flags.json ? `${stateAsJson(result)}\n` : formatStateGet(result));
     });
 
   const dlq = program.command('dlq').description("the application's dead letters (<app>-dlq)");
