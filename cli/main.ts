@@ -17,6 +17,7 @@ import {
 } from './commands/dlq.ts';
 import { formatDeadLetters, type DeadLetter } from './dlq/dead-letters.ts';
 import { formatStateGet, stateAsJson, stateGetCommand, type StateGetFlags } from './commands/state.ts';
+import { formatResetReport, resetCommand, type ResetFlags } from './commands/reset.ts';
 import { formatAppStatus } from './status/group-status.ts';
 import { formatTopicReports, topicsCreateCommand, type TopicsCreateFlags } from './commands/topics.ts';
 import { topologySpecFrom } from './commands/topology-spec.ts';
@@ -78,6 +79,27 @@ export function buildCli(): Command {
     .action(async (flags: StatusFlags) => {
       const status = await statusCommand(flags);
       process.stdout.write(flags.json ? `${JSON.stringify(status)}\n` : formatAppStatus(status));
+    });
+
+  withProductOptions(
+    withEngineOptions(
+      withTopologyOptions(
+        program
+          .command('reset')
+          .description(
+            "the application reset: committed offsets, internal topics, this machine's local state (plan first; --yes applies)",
+          ),
+      ),
+    ),
+  )
+    .option('--yes', 'apply the plan (without it, only the plan is printed)')
+    .option('--force', 'go on although the group has active members')
+    .option('--delete-dlq', 'also delete the dead-letter topic (kept by default)')
+    .option('--json', 'print the plan or what was done as one JSON object')
+    .action(async (flags: ResetFlags) => {
+      const report = await resetCommand(flags);
+      process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatResetReport(report));
+      if (!report.applied && report.steps.some((step) => step.status === 'to do')) process.exitCode = 2;
     });
 
   const state = program.command('state').description("the application's state, read from its changelogs");

@@ -105,6 +105,11 @@ export interface AdminClient {
   partitionCounts(topics: string[]): Promise<Map<string, number | undefined>>;
   /** The group's state and members with their assignments. */
   describeGroup(groupId: string): Promise<GroupDescription>;
+  /** Deletes an empty group and its committed offsets; false when there was no such group. */
+  deleteGroup(groupId: string): Promise<boolean>;
+  listTopics(): Promise<string[]>;
+  /** Deletes the topics that exist among these; the names of those deleted. */
+  deleteTopics(topics: string[]): Promise<string[]>;
   createTopics(specs: TopicSpec[]): Promise<void>;
   /** Committed offsets of the group for these partitions; absent when none was committed. */
   committedOffsets(groupId: string, tps: TopicPartition[]): Promise<Map<string, CommittedOffset>>;

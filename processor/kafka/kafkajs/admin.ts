@@ -44,6 +44,25 @@ export class KafkaJsAdminClient implements AdminClient {
     return { groupId, state: group.state, members };
   }
 
+  async deleteGroup(groupId: string): Promise<boolean> {
+    const { groups } = await this.#admin.describeGroups([groupId]);
+    const group = groups.find((g) => g.groupId === groupId);
+    if (group === undefined || group.state === 'Dead') return false;
+    await this.#admin.deleteGroups([groupId]);
+    return true;
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.#admin.listTopics();
+  }
+
+  async deleteTopics(topics: string[]): Promise<string[]> {
+    const existing = new Set(await this.#admin.listTopics());
+    const present = topics.filter((topic) => existing.has(topic));
+    if (present.length > 0) await this.#admin.deleteTopics({ topics: present });
+    return present;
+  }
+
   async createTopics(specs: TopicSpec[]): Promise<void> {
     if (specs.length === 0) return;
     // kafkajs' own waitForLeaders gives up on a loaded broker; wait on metadata ourselves instead.

@@ -179,6 +179,9 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
       committedOffsets: (groupId: string, tps: TopicPartition[]) =>
         this.#call<Map<string, CommittedOffset>>('admin', 'committedOffsets', [groupId, tps]),
       describeGroup: (groupId: string) => this.#call<GroupDescription>('admin', 'describeGroup', [groupId]),
+      deleteGroup: (groupId: string) => this.#call<boolean>('admin', 'deleteGroup', [groupId]),
+      listTopics: () => this.#call<string[]>('admin', 'listTopics', []),
+      deleteTopics: (topics: string[]) => this.#call<string[]>('admin', 'deleteTopics', [topics]),
       offsetRange: (tps: TopicPartition[]) =>
         this.#call<Map<string, { start: number; end: number }>>('admin', 'offsetRange', [tps]),
       topicConfigs: (topics: string[], names: string[]) =>

@@ -76,6 +76,12 @@ async function call(target: string, method: string, args: unknown[]): Promise<un
         return admin.offsetRange(args[0] as TopicPartition[]);
       case 'describeGroup':
         return admin.describeGroup(args[0] as string);
+      case 'deleteGroup':
+        return admin.deleteGroup(args[0] as string);
+      case 'listTopics':
+        return admin.listTopics();
+      case 'deleteTopics':
+        return admin.deleteTopics(args[0] as string[]);
       case 'topicConfigs':
         return admin.topicConfigs(args[0] as string[], args[1] as string[]);
       case 'close':
