@@ -94,7 +94,8 @@ export async function resetCommand(flags: ResetFlags): Promise<ResetReport> {
     if (flags.yes !== true) return { applicationId: appId, activeMembers, steps, applied: false };
     if (activeMembers.length > 0 && flags.force !== true) throw new ActiveMembersError(appId, activeMembers);
     // Offsets first. Should the reset stop there and an instance start, it reprocesses over its
-    // whole old state, which admits each transaction once by its id (the product); the other
+    // whole old state, which admits each transaction once by its id (the product, within its
+    // dedup retention); the other
     // order would leave committed offsets over empty state: every balance lost, silently.
     for (const step of steps) {
       if (step.status !== 'to do') continue;
