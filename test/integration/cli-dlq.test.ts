@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dlqListCommand, dlqReplayCommand, dlqShowCommand, type DlqFlags } from '../../cli/commands/dlq.ts';
-import { StreamsApp } from '../../processor/index.ts';
-import { countingTopology } from '../../topologies/counting.ts';
-import { committedOffsetsSum, useAppFixture } from '../support/app-fixture.ts';
+import { committedOffsetsSum, startCountingApp, useAppFixture } from '../support/app-fixture.ts';
 import { generateTransactions, produceTransactions, readTotalsUpdates } from '../support/counting.ts';
 import { services } from '../support/services.ts';
 
@@ -37,13 +35,7 @@ describe('saldo dlq', () => {
     });
     await producer.disconnect();
 
-    const app = new StreamsApp(countingTopology(topics), {
-      applicationId: appId,
-      brokers: services().kafkaBrokers,
-      stateDir: fx.stateDir,
-      logLevel: 'silent',
-    });
-    await app.start();
+    const app = await startCountingApp(fx);
     try {
       await readTotalsUpdates(kafka, topics.output, { expected: txs.length, isolation: 'read_committed' });
       const letters = await until(

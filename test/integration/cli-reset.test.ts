@@ -2,10 +2,8 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resetCommand, type ResetFlags } from '../../cli/commands/reset.ts';
-import { StreamsApp } from '../../processor/index.ts';
 import { changelogTopicFor } from '../../processor/internal-topics.ts';
-import { countingTopology } from '../../topologies/counting.ts';
-import { committedOffsetsSum, useAppFixture } from '../support/app-fixture.ts';
+import { committedOffsetsSum, startCountingApp, useAppFixture } from '../support/app-fixture.ts';
 import {
   generateTransactions,
   produceTransactions,
@@ -34,16 +32,6 @@ describe('saldo reset', () => {
     output: topics.output,
     ...extra,
   });
-  const startApp = async () => {
-    const app = new StreamsApp(countingTopology(topics), {
-      applicationId: appId,
-      brokers: services().kafkaBrokers,
-      stateDir: fx.stateDir,
-      logLevel: 'silent',
-    });
-    await app.start();
-    return app;
-  };
 
   it('plans, refuses under a running app, completes when re-run, and lets the app start afresh', async () => {
     const { kafka } = fx;
@@ -52,7 +40,7 @@ describe('saldo reset', () => {
     const changelog = changelogTopicFor(appId, 'totals');
     const localState = join(fx.stateDir, appId);
 
-    const app = await startApp();
+    const app = await startCountingApp(fx);
     try {
       await readTotalsUpdates(kafka, topics.output, { expected: txs.length, isolation: 'read_committed' });
       await expect(resetCommand(flags({ yes: true }))).rejects.toThrow(/has active members/);
@@ -90,7 +78,7 @@ describe('saldo reset', () => {
     expect(again.steps.every((s) => s.status === 'nothing to do')).toBe(true);
 
     // Started afresh: every input record once more, from empty state: the totals are the reference's.
-    const fresh = await startApp();
+    const fresh = await startCountingApp(fx);
     try {
       const updates = await readTotalsUpdates(kafka, topics.output, {
         expected: 2 * txs.length,

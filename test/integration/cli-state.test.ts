@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stateGetCommand, type StateGetFlags } from '../../cli/commands/state.ts';
-import { StreamsApp } from '../../processor/index.ts';
-import { countingTopology } from '../../topologies/counting.ts';
-import { useAppFixture } from '../support/app-fixture.ts';
+import { startCountingApp, useAppFixture } from '../support/app-fixture.ts';
 import {
   generateTransactions,
   produceTransactions,
@@ -28,13 +26,7 @@ describe('saldo state get', () => {
     const { kafka } = fx;
     const txs = generateTransactions(600, 12, 21);
     await produceTransactions(kafka, topics.input, txs);
-    const app = new StreamsApp(countingTopology(topics), {
-      applicationId: appId,
-      brokers: services().kafkaBrokers,
-      stateDir: fx.stateDir,
-      logLevel: 'silent',
-    });
-    await app.start();
+    const app = await startCountingApp(fx);
     try {
       await readTotalsUpdates(kafka, topics.output, { expected: txs.length, isolation: 'read_committed' });
     } finally {

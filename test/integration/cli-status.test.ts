@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statusCommand, type StatusFlags } from '../../cli/commands/status.ts';
-import { StreamsApp } from '../../processor/index.ts';
-import { countingTopology } from '../../topologies/counting.ts';
-import { committedOffsetsSum, useAppFixture } from '../support/app-fixture.ts';
+import { committedOffsetsSum, startCountingApp, useAppFixture } from '../support/app-fixture.ts';
 import { generateTransactions, produceTransactions, readTotalsUpdates } from '../support/counting.ts';
 import { services } from '../support/services.ts';
 
@@ -32,13 +30,7 @@ describe('saldo status', () => {
     expect(before.totalLag).toBe(txs.length + 1);
     expect(before.deadLetters.exists).toBe(false);
 
-    const app = new StreamsApp(countingTopology(topics), {
-      applicationId: appId,
-      brokers: services().kafkaBrokers,
-      stateDir: fx.stateDir,
-      logLevel: 'silent',
-    });
-    await app.start();
+    const app = await startCountingApp(fx);
     try {
       await readTotalsUpdates(kafka, topics.output, { expected: txs.length, isolation: 'read_committed' });
       for (const deadline = Date.now() + 30_000; ;) {

@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { StreamsApp } from '../../processor/index.ts';
-import { countingTopology } from '../../topologies/counting.ts';
 import {
   checkOutputs,
   generateTransactions,
@@ -8,8 +6,7 @@ import {
   readTotalsUpdates,
   referenceTotals,
 } from '../support/counting.ts';
-import { committedOffsetsSum, useAppFixture } from '../support/app-fixture.ts';
-import { services } from '../support/services.ts';
+import { committedOffsetsSum, startCountingApp, useAppFixture } from '../support/app-fixture.ts';
 
 // A consumer that lags past the input's retention: the records it was about to read are gone.
 // Kafka answers OFFSET_OUT_OF_RANGE, kafkajs restarts the partition from its log start, and the
@@ -19,17 +16,6 @@ describe('input deleted by retention before it was processed', () => {
   const fx = useAppFixture('retention', 2);
   const { appId, topics } = fx;
 
-  const startApp = async () => {
-    const app = new StreamsApp(countingTopology(topics), {
-      applicationId: appId,
-      brokers: services().kafkaBrokers,
-      stateDir: fx.stateDir,
-      logLevel: 'silent',
-    });
-    await app.start();
-    return app;
-  };
-
   it('goes on from the log start, counts the lost records and processes the rest exactly once', async () => {
     const { kafka } = fx;
     const before = generateTransactions(600, 20, 1);
@@ -37,7 +23,7 @@ describe('input deleted by retention before it was processed', () => {
     const after = generateTransactions(400, 20, 3);
 
     await produceTransactions(kafka, topics.input, before);
-    const first = await startApp();
+    const first = await startCountingApp(fx);
     try {
       await readTotalsUpdates(kafka, topics.output, { expected: before.length, isolation: 'read_committed' });
     } finally {
@@ -60,7 +46,7 @@ describe('input deleted by retention before it was processed', () => {
     }
     await produceTransactions(kafka, topics.input, after);
 
-    const second = await startApp();
+    const second = await startCountingApp(fx);
     try {
       const updates = await readTotalsUpdates(kafka, topics.output, {
         expected: before.length + after.length,

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { Kafka } from 'kafkajs';
+import { StreamsApp } from '../../processor/index.ts';
+import { countingTopology } from '../../topologies/counting.ts';
 import { setUpInBeforeAll } from './instance-workspace.ts';
 import { createTopic, testKafka } from './kafka.ts';
 import { services, uniqueName } from './services.ts';
@@ -99,4 +101,16 @@ export function useScratchApps(label: string, logLevel: 'silent' | 'warn' = 'war
       logLevel,
     }),
   };
+}
+
+/** Starts the counting topology as the fixture's app: its id, topics and state directory; logs off. */
+export async function startCountingApp(fx: AppFixture): Promise<StreamsApp> {
+  const app = new StreamsApp(countingTopology(fx.topics), {
+    applicationId: fx.appId,
+    brokers: services().kafkaBrokers,
+    stateDir: fx.stateDir,
+    logLevel: 'silent',
+  });
+  await app.start();
+  return app;
 }
