@@ -1,8 +1,8 @@
 import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogger, validateStreamsConfig } from '../../processor/index.ts';
+import { validateStreamsConfig } from '../../processor/index.ts';
 import { changelogTopicFor, deadLetterTopicFor } from '../../processor/internal-topics.ts';
-import { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
+import { operatorAdapter } from '../operator-adapter.ts';
 import { topologyByName } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
@@ -56,12 +56,7 @@ export async function resetCommand(flags: ResetFlags): Promise<ResetReport> {
   const config = validateStreamsConfig(streamsConfigFrom(process.env, flags));
   const appId = config.applicationId;
   const topology = topologyByName(topologySpecFrom(flags, () => productConfigFrom(process.env, flags)));
-  const adapter = new KafkaJsAdapter({
-    clientId: `${appId}-reset`,
-    brokers: config.brokers,
-    logger: createLogger({ level: 'error' }),
-    groupPrefix: `${appId}-reset`,
-  });
+  const adapter = operatorAdapter(config, 'reset');
   try {
     const admin = await adapter.admin();
     const group = await admin.describeGroup(appId);

@@ -1,9 +1,10 @@
-import { createLogger, validateStreamsConfig } from '../../processor/index.ts';
+import { validateStreamsConfig } from '../../processor/index.ts';
 import { changelogTopicFor } from '../../processor/internal-topics.ts';
-import { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
+import type { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
 import { partitionForKey } from '../../processor/kafka/wire/key-partitioning.ts';
 import { tpKey } from '../../processor/records.ts';
 import type { StoreDefinition } from '../../processor/store-refs.ts';
+import { operatorAdapter } from '../operator-adapter.ts';
 import { topologyByName } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
@@ -43,12 +44,7 @@ export interface StateGetResult {
 export async function stateGetCommand(flags: StateGetFlags, key: string): Promise<StateGetResult> {
   const config = validateStreamsConfig(streamsConfigFrom(process.env, flags));
   const topology = topologyByName(topologySpecFrom(flags, () => productConfigFrom(process.env, flags)));
-  const adapter = new KafkaJsAdapter({
-    clientId: `${config.applicationId}-state`,
-    brokers: config.brokers,
-    logger: createLogger({ level: 'error' }),
-    groupPrefix: `${config.applicationId}-state`,
-  });
+  const adapter = operatorAdapter(config, 'state');
   try {
     const admin = await adapter.admin();
     const input = topology.sourceTopics[0] ?? '';

@@ -1,7 +1,8 @@
-import { createLogger, validateStreamsConfig } from '../../processor/index.ts';
+import { validateStreamsConfig } from '../../processor/index.ts';
 import { deadLetterTopicFor } from '../../processor/internal-topics.ts';
-import { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
+import type { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
 import { tpKey, type TopicPartition } from '../../processor/records.ts';
+import { operatorAdapter } from '../operator-adapter.ts';
 import { topologyByName } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
@@ -20,12 +21,7 @@ export interface StatusFlags extends RunFlags, ProductFlags, TopologyFlags {
 export async function statusCommand(flags: StatusFlags): Promise<AppStatus> {
   const config = validateStreamsConfig(streamsConfigFrom(process.env, flags));
   const topology = topologyByName(topologySpecFrom(flags, () => productConfigFrom(process.env, flags)));
-  const adapter = new KafkaJsAdapter({
-    clientId: `${config.applicationId}-status`,
-    brokers: config.brokers,
-    logger: createLogger({ level: 'error' }),
-    groupPrefix: config.applicationId,
-  });
+  const adapter = operatorAdapter(config, 'status');
   try {
     const admin = await adapter.admin();
     const deadLetterTopic = deadLetterTopicFor(config.applicationId);

@@ -1,5 +1,5 @@
-import { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
-import { createLogger, validateStreamsConfig, type TopicSpec } from '../../processor/index.ts';
+import { validateStreamsConfig, type TopicSpec } from '../../processor/index.ts';
+import { operatorAdapter } from '../operator-adapter.ts';
 import { topologyByName } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
@@ -48,12 +48,7 @@ export async function topicsCreateCommand(flags: TopicsCreateFlags): Promise<Top
       role: 'output' as const,
     })),
   ];
-  const adapter = new KafkaJsAdapter({
-    clientId: `${config.applicationId}-topics`,
-    brokers: config.brokers,
-    logger: createLogger({ level: 'error' }),
-    groupPrefix: config.applicationId,
-  });
+  const adapter = operatorAdapter(config, 'topics');
   try {
     const admin = await adapter.admin();
     const counts = await admin.partitionCounts(wanted.map((w) => w.topic));

@@ -1,0 +1,19 @@
+import { createLogger } from '../processor/index.ts';
+import { KafkaJsAdapter } from '../processor/kafka/kafkajs/index.ts';
+
+/**
+ * The Kafka boundary as the operators' commands use it: client id and group prefix
+ * `<app>-<purpose>` (so the broker's logs name the tool), quiet except for errors.
+ */
+export function operatorAdapter(
+  config: { applicationId: string; brokers: string[] },
+  purpose: string,
+): KafkaJsAdapter {
+  const clientId = `${config.applicationId}-${purpose}`;
+  return new KafkaJsAdapter({
+    clientId,
+    brokers: config.brokers,
+    logger: createLogger({ level: 'error' }),
+    groupPrefix: clientId,
+  });
+}
