@@ -5,7 +5,8 @@
  * evaluate`).
  */
 import { createLogger } from '../processor/index.ts';
-import type { ConsumedRecord } from '../processor/records.ts';
+import type { KafkaClientAdapter } from '../processor/index.ts';
+import { tpKey, type ConsumedRecord, type TopicPartition } from '../processor/records.ts';
 import { KafkaJsAdapter } from '../processor/kafka/kafkajs/index.ts';
 
 export interface TopicReadOptions {
@@ -48,19 +49,35 @@ export async function readRecordsToEnd(
     const partitions = (await admin.partitionCounts([options.topic])).get(options.topic);
     if (partitions === undefined) throw new MissingTopicError(options.topic);
     const tps = Array.from({ length: partitions }, (_, partition) => ({ topic: options.topic, partition }));
-    const ranges = await admin.offsetRange(tps);
-    const wanted = tps.map((tp) => {
-      const range = ranges.get(`${tp.topic}:${tp.partition}`) ?? { start: 0, end: 0 };
-      return { ...tp, from: range.start, to: range.end };
-    });
-    await adapter.changelogReader().read(
-      wanted,
-      async (records: ConsumedRecord[]) => {
-        for (const record of records) await onRecord(record);
-      },
-      { heartbeat: async () => undefined },
-    );
+    await readPartitionsToEnd(adapter, tps, onRecord);
   } finally {
     await adapter.close();
   }
+}
+
+/**
+ * Hands every record of these partitions, from their start to their end offsets as they are now
+ * (read_committed), to `onRecord`, in offset order per partition, through an adapter the caller
+ * holds.
+ */
+export async function readPartitionsToEnd(
+  adapter: KafkaClientAdapter,
+  partitions: readonly TopicPartition[],
+  onRecord: (record: ConsumedRecord) => Promise<void> | void,
+): Promise<void> {
+  const ranges = await (await adapter.admin()).offsetRange([...partitions]);
+  const wanted = partitions.flatMap((tp) => {
+    const range = ranges.get(tpKey(tp));
+    return range === undefined || range.end <= range.start
+      ? []
+      : [{ ...tp, from: range.start, to: range.end }];
+  });
+  if (wanted.length === 0) return;
+  await adapter.changelogReader().read(
+    wanted,
+    async (records: ConsumedRecord[]) => {
+      for (const record of records) await onRecord(record);
+    },
+    { heartbeat: async () => undefined },
+  );
 }

@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { validateStreamsConfig } from '../../processor/index.ts';
+import { validateStreamsConfig, type StreamsConfig } from '../../processor/index.ts';
 import { deadLetterTopicFor } from '../../processor/internal-topics.ts';
 import type { ConsumedRecord } from '../../processor/records.ts';
 import { deadLetterOf, parseDeadLetterIds, replayRecordOf, type DeadLetter } from '../dlq/dead-letters.ts';
@@ -16,9 +16,12 @@ export interface DlqReplayFlags extends DlqFlags {
   yes?: boolean;
 }
 
+function configOf(flags: DlqFlags): StreamsConfig {
+  return validateStreamsConfig(streamsConfigFrom(process.env, flags));
+}
+
 /** The app's dead-letter records (read_committed), oldest first per partition; none without the topic. */
-async function readDeadLetters(flags: DlqFlags): Promise<{ topic: string; records: ConsumedRecord[] }> {
-  const config = validateStreamsConfig(streamsConfigFrom(process.env, flags));
+async function readDeadLetters(config: StreamsConfig): Promise<{ topic: string; records: ConsumedRecord[] }> {
   const topic = deadLetterTopicFor(config.applicationId);
   const records: ConsumedRecord[] = [];
   try {
@@ -36,7 +39,7 @@ async function readDeadLetters(flags: DlqFlags): Promise<{ topic: string; record
 
 /** `saldo dlq list`: every dead letter with its reason, origin and error. */
 export async function dlqListCommand(flags: DlqFlags): Promise<DeadLetter[]> {
-  return (await readDeadLetters(flags)).records.map(deadLetterOf);
+  return (await readDeadLetters(configOf(flags))).records.map(deadLetterOf);
 }
 
 /** `saldo dlq show <id>`: one dead letter, its original headers' names and, if asked, its value. */
@@ -45,7 +48,9 @@ export async function dlqShowCommand(
   id: string,
 ): Promise<{ letter: DeadLetter; headers: string[]; valueHex?: string }> {
   const [wanted] = parseDeadLetterIds(id);
-  const record = (await readDeadLetters(flags)).records.find((r) => `${r.partition}:${r.offset}` === wanted);
+  const record = (await readDeadLetters(configOf(flags))).records.find(
+    (r) => `${r.partition}:${r.offset}` === wanted,
+  );
   if (record === undefined) throw new Error(`no dead letter ${id}`);
   return {
     letter: deadLetterOf(record),
@@ -70,7 +75,8 @@ export async function dlqReplayCommand(flags: DlqReplayFlags): Promise<ReplayPla
   if ((flags.ids === undefined) === (flags.all !== true)) {
     throw new Error('name the dead letters to replay: --ids 0:12,3:40 or --all');
   }
-  const { topic, records } = await readDeadLetters(flags);
+  const config = configOf(flags);
+  const { topic, records } = await readDeadLetters(config);
   const ids = flags.ids === undefined ? undefined : new Set(parseDeadLetterIds(flags.ids));
   const chosen = ids === undefined ? records : records.filter((r) => ids.has(`${r.partition}:${r.offset}`));
   if (ids !== undefined && chosen.length !== ids.size) {
@@ -79,7 +85,6 @@ export async function dlqReplayCommand(flags: DlqReplayFlags): Promise<ReplayPla
   }
   const letters = chosen.map(deadLetterOf);
   if (flags.yes !== true || chosen.length === 0) return { deadLetterTopic: topic, letters, sent: false };
-  const config = validateStreamsConfig(streamsConfigFrom(process.env, flags));
   const kafka = new Kafka({
     clientId: `${config.applicationId}-dlq-replay`,
     brokers: config.brokers,

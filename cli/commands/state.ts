@@ -2,9 +2,10 @@ import { validateStreamsConfig } from '../../processor/index.ts';
 import { changelogTopicFor } from '../../processor/internal-topics.ts';
 import type { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
 import { partitionForKey } from '../../processor/kafka/wire/key-partitioning.ts';
-import { tpKey } from '../../processor/records.ts';
 import type { StoreDefinition } from '../../processor/store-refs.ts';
 import { operatorAdapter } from '../operator-adapter.ts';
+import { readPartitionsToEnd } from '../read-topic.ts';
+import { jsonWithBigints } from '../json.ts';
 import { topologyByName } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
@@ -83,19 +84,10 @@ async function storeValue(
     return { store: store.name, kind: store.kind, topic, found: false, skipped: `a ${store.kind} store` };
   }
   const keyBytes = table === undefined ? store.keySerde.serialize(key) : Buffer.from(key);
-  const admin = await adapter.admin();
-  const tp = { topic, partition };
-  const range = (await admin.offsetRange([tp])).get(tpKey(tp));
   let latest: Buffer | null | undefined;
-  if (range !== undefined && range.end > range.start) {
-    await adapter.changelogReader().read(
-      [{ ...tp, from: range.start, to: range.end }],
-      async (records) => {
-        for (const record of records) if (record.key?.equals(keyBytes)) latest = record.value;
-      },
-      { heartbeat: async () => undefined },
-    );
-  }
+  await readPartitionsToEnd(adapter, [{ topic, partition }], (record) => {
+    if (record.key?.equals(keyBytes)) latest = record.value;
+  });
   if (latest === undefined || latest === null)
     return { store: store.name, kind: store.kind, topic, found: false };
   const value =
@@ -105,20 +97,15 @@ async function storeValue(
   return { store: store.name, kind: store.kind, topic, found: true, value };
 }
 
-/** JSON with bigint amounts as strings (money is bigint minor units). */
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-}
-
 export function stateAsJson(result: StateGetResult): string {
-  return toJson(result);
+  return jsonWithBigints(result);
 }
 
 /** The result as an operator reads it. */
 export function formatStateGet(result: StateGetResult): string {
   const lines = [`key ${result.key} (task 0_${result.partition})`];
   for (const s of result.stores) {
-    const what = s.skipped ?? (s.found ? toJson(s.value) : 'not found');
+    const what = s.skipped ?? (s.found ? jsonWithBigints(s.value) : 'not found');
     lines.push(`  ${s.store} (${s.kind}, ${s.topic}): ${what}`);
   }
   return `${lines.join('\n')}\n`;

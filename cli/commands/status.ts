@@ -1,7 +1,7 @@
 import { validateStreamsConfig } from '../../processor/index.ts';
 import { deadLetterTopicFor } from '../../processor/internal-topics.ts';
-import type { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
-import { tpKey, type TopicPartition } from '../../processor/records.ts';
+import type { TopicPartition } from '../../processor/records.ts';
+import { readPartitionsToEnd } from '../read-topic.ts';
 import { operatorAdapter } from '../operator-adapter.ts';
 import { topologyByName } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
@@ -30,17 +30,20 @@ export async function statusCommand(flags: StatusFlags): Promise<AppStatus> {
       Array.from({ length: counts.get(topic) ?? 0 }, (_, partition) => ({ topic, partition }));
     const inputPartitions = topology.sourceTopics.flatMap(partitionsOf);
     const deadLetterPartitions = partitionsOf(deadLetterTopic);
-    const [group, committed, ranges, deadLetterRanges] = await Promise.all([
+    const [group, committed, ranges] = await Promise.all([
       admin.describeGroup(config.applicationId),
       admin.committedOffsets(config.applicationId, inputPartitions),
       admin.offsetRange(inputPartitions),
-      counts.get(deadLetterTopic) === undefined ? undefined : admin.offsetRange(deadLetterPartitions),
     ]);
-    // Offsets overcount a transactional topic (each commit leaves a marker): count the records.
-    const deadLetterRecords =
-      deadLetterRanges === undefined
-        ? undefined
-        : await countRecords(adapter, deadLetterPartitions, deadLetterRanges);
+    // Records, not offsets: offsets overcount a transactional topic (each commit leaves a marker).
+    let deadLetterRecords: number | undefined;
+    if (counts.get(deadLetterTopic) !== undefined) {
+      let count = 0;
+      await readPartitionsToEnd(adapter, deadLetterPartitions, () => {
+        count += 1;
+      });
+      deadLetterRecords = count;
+    }
     return appStatus({
       applicationId: config.applicationId,
       group,
@@ -54,28 +57,4 @@ export async function statusCommand(flags: StatusFlags): Promise<AppStatus> {
   } finally {
     await adapter.close();
   }
-}
-
-/** Records (read_committed) between each partition's start and end offsets. */
-async function countRecords(
-  adapter: KafkaJsAdapter,
-  partitions: TopicPartition[],
-  ranges: ReadonlyMap<string, { start: number; end: number }>,
-): Promise<number> {
-  const wanted = partitions.flatMap((tp) => {
-    const range = ranges.get(tpKey(tp));
-    return range === undefined || range.end <= range.start
-      ? []
-      : [{ ...tp, from: range.start, to: range.end }];
-  });
-  if (wanted.length === 0) return 0;
-  let count = 0;
-  await adapter.changelogReader().read(
-    wanted,
-    async (records) => {
-      count += records.length;
-    },
-    { heartbeat: async () => undefined },
-  );
-  return count;
 }

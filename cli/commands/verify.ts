@@ -3,6 +3,7 @@ import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { readExpectedBalances } from '../generate/index.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
 import { checkBalances, type BalancesCheck, type Mismatch } from '../verify/balances-check.ts';
+import { jsonWithBigints } from '../json.ts';
 
 export interface VerifyFlags extends RunFlags, ProductFlags {
   expected: string;
@@ -54,8 +55,5 @@ export function formatCheck(check: BalancesCheck, limit = 5): string {
 
 /** JSON for tools: counts and mismatches, amounts as strings. */
 export function checkAsJson(check: BalancesCheck): string {
-  return JSON.stringify(
-    { accounts: check.accounts, redis: check.redis, topic: check.topic },
-    (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
-  );
+  return jsonWithBigints({ accounts: check.accounts, redis: check.redis, topic: check.topic });
 }
