@@ -63,6 +63,14 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (attempts !== undefined) input.unrecoverableCommitAttempts = attempts;
   const createTopics = flags.createTopics ?? TRUE.has((env.SALDO_CREATE_TOPICS ?? '').toLowerCase());
   if (createTopics) input.createOutputTopics = true;
+  const standbys = numberOrUndefined(env.SALDO_NUM_STANDBY_REPLICAS);
+  if (standbys !== undefined) input.numStandbyReplicas = standbys;
+  const recoveryLag = numberOrUndefined(env.SALDO_ACCEPTABLE_RECOVERY_LAG);
+  if (recoveryLag !== undefined) input.acceptableRecoveryLag = recoveryLag;
+  const warmups = numberOrUndefined(env.SALDO_MAX_WARMUP_REPLICAS);
+  if (warmups !== undefined) input.maxWarmupReplicas = warmups;
+  const probing = numberOrUndefined(env.SALDO_PROBING_REBALANCE_INTERVAL_MS);
+  if (probing !== undefined) input.probingRebalanceIntervalMs = probing;
   const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
   if (clientThread !== undefined)
     input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];

@@ -10,6 +10,8 @@ import type { Logger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
 import type { RestoreSummary } from '../state/index.ts';
 import type { PostCommitHook } from './post-commit.ts';
+import { GroupMembership } from './group-membership.ts';
+import { StandbyTasks } from './standby-tasks.ts';
 import { TaskManager } from './task-manager.ts';
 import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
 import type { Topology } from './topology.ts';
@@ -46,6 +48,8 @@ export class StreamsApp {
   readonly #lifecycle: AppLifecycle;
   #consumer: GroupConsumer | undefined;
   #taskManager: TaskManager | undefined;
+  #standbys: StandbyTasks | undefined;
+  #membership: GroupMembership | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #ticking = false;
 
@@ -104,6 +108,26 @@ export class StreamsApp {
       const partitions = await this.#checkCopartitioning(admin);
       await this.#checkOutputTopics(admin, partitions);
       await this.#ensureInternalTopics(admin, partitions);
+      const standbys = new StandbyTasks({
+        topology: this.topology,
+        config: this.config,
+        adapter: this.#adapter,
+        admin,
+        logger: this.logger,
+        metrics: this.metrics,
+        onWarmupCaughtUp: () => membership.requestProbingRebalance(),
+      });
+      this.#standbys = standbys;
+      const membership = new GroupMembership({
+        config: this.config,
+        topology: this.topology,
+        adapter: this.#adapter,
+        logger: this.logger,
+        activePartitions: () => taskManager.ownedPartitions(),
+        standbyPartitions: () => standbys.partitions(),
+        standbyOffsetSums: () => standbys.offsetSums(),
+      });
+      this.#membership = membership;
       const taskManager = new TaskManager({
         topology: this.topology,
         config: this.config,
@@ -116,14 +140,20 @@ export class StreamsApp {
         postCommitHooks: this.#hooks,
         onRestored: this.#onRestored,
         onFatal: (error) => this.#fail(error),
+        standbys,
       });
       this.#taskManager = taskManager;
       this.#consumer = this.#adapter.groupConsumer({
         groupId: this.config.applicationId,
         topics: this.topology.sourceTopics,
-        ownedPartitions: () => taskManager.ownedPartitions(),
+        subscription: () => membership.subscription(),
+        changelogTopics: membership.changelogTopics,
+        assignorSettings: membership.settings,
         onBatch: (batch, control) => taskManager.onBatch(batch, control),
-        onAssignment: (ps, memberId) => taskManager.onAssignment(ps, memberId),
+        onAssignment: (ps, memberId, info) => {
+          membership.onAssignment(info);
+          taskManager.onAssignment(ps, memberId, info.standby, info.warmup);
+        },
         onCrash: (error, willRestart) => {
           if (willRestart) {
             this.logger.error(
@@ -245,7 +275,8 @@ export class StreamsApp {
     this.#lifecycle.transitionTo('pending-shutdown');
     if (this.#ticker) clearInterval(this.#ticker);
     try {
-      await this.#taskManager?.closeAll();
+      await this.#membership?.stop();
+      await Promise.all([this.#taskManager?.closeAll(), this.#standbys?.closeAll()]);
     } finally {
       await this.#consumer
         ?.stop()

@@ -93,6 +93,27 @@ export const streamsConfigSchema = z.object({
    * module.
    */
   streamThreads: z.number().int().min(1).max(32).default(1),
+  /**
+   * The instance (process) this member belongs to: every stream thread of one process shares it
+   * and the state directory, so the assignor places standbys on other instances. Defaults to
+   * instanceId; StreamThreadsApp sets it for its threads.
+   */
+  processId: z.string().min(1).optional(),
+  /**
+   * Warm copies of each task's state kept by other instances (Kafka Streams'
+   * num.standby.replicas): a failed instance's tasks resume there without a full restore. With a
+   * single instance there is nowhere to put one, so none is kept.
+   */
+  numStandbyReplicas: z.number().int().min(0).max(8).default(1),
+  /** Changelog records an instance's state may lag and still take a task over without a warm-up. */
+  acceptableRecoveryLag: z.number().int().min(0).default(10_000),
+  /** Warm-up replicas in the whole group at once, each reading a task's changelogs to catch up. */
+  maxWarmupReplicas: z.number().int().min(1).max(64).default(2),
+  /**
+   * The least time between two probing rebalances (those that move a task to its caught-up
+   * warm-up): a member whose warm-ups have caught up asks for one, no sooner than this after the last.
+   */
+  probingRebalanceIntervalMs: z.number().int().min(1_000).max(3_600_000).default(5_000),
 });
 
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;

@@ -122,3 +122,12 @@ export function describeError(error: unknown): { name: string; message: string }
   if (error instanceof Error) return { name: error.name, message: redactSensitive(error.message) };
   return { name: 'NonError', message: redactSensitive(String(error)) };
 }
+
+/** An operator's probe could not join the application's group (saldo rebalance, probing rebalances). */
+export class RebalanceProbeError extends SaldoError {
+  readonly groupId: string;
+  constructor(message: string, context: { groupId: string }, opts: { cause?: unknown } = {}) {
+    super(message, { retriable: true, ...(opts.cause === undefined ? {} : { cause: opts.cause }) });
+    this.groupId = context.groupId;
+  }
+}

@@ -17,6 +17,7 @@ import type { PartitionGroup } from './partition-group.ts';
 import type { PostCommitHook } from './post-commit.ts';
 import { PostCommitRunner } from './post-commit-runner.ts';
 import { bootstrapTables } from './table-bootstrap.ts';
+import type { StandbyTasks } from './standby-tasks.ts';
 import type { StreamTask } from './task.ts';
 import { TaskFactory, kafkaStartSources } from './task-factory.ts';
 import { formatTaskId, taskIdFor } from './task-id.ts';
@@ -34,6 +35,8 @@ export interface TaskManagerDeps {
   clock: Clock;
   postCommitHooks: PostCommitHook[];
   onRestored?: (taskId: string, summary: RestoreSummary) => void;
+  /** This member's standby tasks: a task's standby is released before its active task opens here. */
+  standbys: StandbyTasks;
   /**
    * The instance cannot go on: a task's commits failed `unrecoverableCommitAttempts` times in a
    * row on an error no retry can mend (a missing topic, no authorization).
@@ -109,8 +112,9 @@ export class TaskManager {
     return this.#tasks;
   }
 
+  /** The partitions of this member's active tasks, running or still restoring. */
   ownedPartitions(): number[] {
-    return [...this.#tasks.keys()].sort((a, b) => a - b);
+    return [...this.#assigned].sort((a, b) => a - b);
   }
 
   /**
@@ -118,7 +122,12 @@ export class TaskManager {
    * at once, in the background, whether or not their inputs have new records (so that idle tasks
    * run their wall-clock punctuations, and restoration does not wait for traffic).
    */
-  onAssignment(partitions: number[], memberId: string): void {
+  onAssignment(
+    partitions: number[],
+    memberId: string,
+    standby: readonly number[],
+    warmup: readonly number[],
+  ): void {
     const next = new Set(partitions);
     this.#log.info({ partitions, memberId }, 'partitions assigned');
     // A new member id means the coordinator had dropped us (a pause past the session timeout):
@@ -139,6 +148,10 @@ export class TaskManager {
       this.#tasks.delete(p);
       void this.#closeTask(task, lost ? 'lost' : 'revoked', !lost);
     }
+    void this.#deps.standbys.update(
+      standby.filter((p) => !next.has(p)),
+      warmup,
+    );
     for (const p of partitions) void this.#taskFor(p);
   }
 
@@ -281,6 +294,8 @@ export class TaskManager {
     const taskId = formatTaskId(taskIdFor(p));
     let task: StreamTask;
     try {
+      // Its standby here, if any, holds the stores: the task takes them over warm.
+      await this.#deps.standbys.release(p);
       task = await this.#factory.create(p);
     } catch (error) {
       // e.g. the store is still locked by this task's previous incarnation, closing after a revocation.

@@ -7,8 +7,12 @@ import {
 } from './errors.ts';
 import { TransactionalKeyValueStore, type KeyValueStore } from './key-value-store.ts';
 import { DEFAULT_CACHE_MAX_BYTES, cacheShareOf, levelDbMemoryShare } from './memory-budget.ts';
-import { ChangelogCheckpoints, type OutgoingChangelogRecord } from './changelog-checkpoints.ts';
-import type { ChangelogPartition, ChangelogSource } from './changelog-source.ts';
+import {
+  ChangelogCheckpoints,
+  type OutgoingChangelogRecord,
+  type StoreChangelog,
+} from './changelog-checkpoints.ts';
+import type { ChangelogPartition, ChangelogSource, ChangelogSourceRecord } from './changelog-source.ts';
 import { restoreStores, type RestoreOptions, type RestoreSummary } from './recovery.ts';
 import type { Serde } from './serde.ts';
 import { StoreCodec } from './store-codec.ts';
@@ -187,6 +191,40 @@ export class StateManager {
    */
   async restore(source: ChangelogSource, options: RestoreOptions): Promise<RestoreSummary> {
     return restoreStores(this, this.checkpointing.changelogs(), source, options);
+  }
+
+  /** The changelog partition of every store with a changelog of its own. */
+  changelogPartitions(): readonly StoreChangelog[] {
+    return this.checkpointing.changelogs();
+  }
+
+  /**
+   * A standby's step: applies changelog records read past the restore (any of this task's
+   * changelogs, in offset order per partition) to their stores, with their checkpoints. Records at
+   * or below a store's checkpoint are skipped (a follower may start a little early). Returns how
+   * many were applied.
+   */
+  async applyChangelogRecords(records: readonly ChangelogSourceRecord[]): Promise<number> {
+    // A task's changelogs are all of its own partition: the topic names the store.
+    const storeOf = new Map(this.checkpointing.changelogs().map((c) => [c.topic, c.store]));
+    const restorers = new Map<string, StoreRestorer>();
+    let applied = 0;
+    for (const r of records) {
+      const store = storeOf.get(r.topic);
+      if (store === undefined) continue;
+      const checkpoint = this.checkpoint(store);
+      if (checkpoint !== undefined && BigInt(r.offset) < checkpoint) continue;
+      let restorer = restorers.get(store);
+      if (restorer === undefined) {
+        restorer = this.restorer(store);
+        restorers.set(store, restorer);
+      }
+      restorer.add({ key: r.key ?? Buffer.alloc(0), value: r.value, offset: BigInt(r.offset) });
+      applied++;
+      await restorer.flushIfFull();
+    }
+    for (const restorer of restorers.values()) await restorer.finish();
+    return applied;
   }
 
   /**

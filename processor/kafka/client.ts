@@ -4,6 +4,12 @@
  * say) can implement them too: the commit unit (per task now, per instance with KIP-447) is the
  * adapter's choice. The records they carry are the engine's own (../records.ts).
  */
+import type {
+  AssignmentInfo,
+  AssignorSettings,
+  OperatorInfo,
+  SubscriptionInfo,
+} from '../assignment/assignment-info.ts';
 import type { ConsumedRecord, OutgoingRecord, TopicPartition, TopicPartitionOffset } from '../records.ts';
 
 /** A group's committed offset of one partition, with the metadata committed along with it. */
@@ -146,13 +152,22 @@ export interface BatchControl {
 export interface GroupConsumerOptions {
   groupId: string;
   topics: string[];
-  /** Partition numbers this member owned before; sent to the assignor for stickiness. */
-  ownedPartitions: () => number[];
+  /**
+   * What this member tells the assignor at each join (processor/assignment/): its instance, the
+   * tasks it runs and keeps warm, how far its standbys' state has come.
+   */
+  subscription: () => SubscriptionInfo | OperatorInfo;
+  /** The topology's changelog topics: the leader compares members' state with their end. */
+  changelogTopics: readonly string[];
+  assignorSettings: AssignorSettings;
   onBatch: (batch: ConsumedBatch, control: BatchControl) => Promise<void>;
   /** The consumer failed; `willRestart` is false when nothing will restart it (the instance must stop). */
   onCrash?: (error: Error, willRestart: boolean) => void;
-  /** A new assignment; `memberId` changes when the coordinator had dropped this member. */
-  onAssignment: (partitions: number[], memberId: string) => void;
+  /**
+   * A new assignment: the active tasks' partitions and what the assignor says besides (standbys,
+   * warm-ups, query endpoints). `memberId` changes when the coordinator had dropped this member.
+   */
+  onAssignment: (partitions: number[], memberId: string, info: AssignmentInfo, generation: number) => void;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   maxConcurrentPartitions: number;
@@ -185,5 +200,33 @@ export interface KafkaClientAdapter {
   }): Promise<CommitUnit>;
   groupConsumer(opts: GroupConsumerOptions): GroupConsumer;
   changelogReader(): ChangelogReader;
+  /** A follower of changelog partitions for standby tasks; `name` tells its consumer apart. */
+  changelogFollower(name: string, onRecords: (records: ConsumedRecord[]) => Promise<void>): ChangelogFollower;
+  /**
+   * Joins the application's group for a moment as an operator's probe (no task), which makes the
+   * group rebalance; returns the plan the leader handed out in that generation.
+   */
+  probeGroup(
+    groupId: string,
+    topics: readonly string[],
+    info: OperatorInfo,
+    assigner: ProbeAssignerSettings,
+  ): Promise<AssignmentInfo>;
   close(): Promise<void>;
+}
+
+/** What a probe's assigner needs, should the probe be elected leader. */
+export interface ProbeAssignerSettings {
+  changelogTopics: readonly string[];
+  settings: AssignorSettings;
+}
+
+/**
+ * Tails changelog partitions (read_committed) from given offsets until stopped: what standby tasks
+ * read. Records reach onRecords in offset order per partition.
+ */
+export interface ChangelogFollower {
+  /** Follows exactly these partitions from now on, each from its offset (replacing the last set). */
+  follow(starts: ReadonlyArray<TopicPartition & { from: number }>): Promise<void>;
+  stop(): Promise<void>;
 }

@@ -45,6 +45,7 @@ export function threadConfig(config: StreamsConfig, index: number): StreamsConfi
     ...config,
     streamThreads: 1,
     instanceId: `${config.instanceId}-${index}`,
+    processId: config.processId ?? config.instanceId,
     fetchMaxBytes,
     fetchMaxBytesPerPartition: Math.min(config.fetchMaxBytesPerPartition, fetchMaxBytes),
   };

@@ -28,7 +28,13 @@ import { services, uniqueName } from '../support/services.ts';
 const PARTITIONS = 6;
 const ALL = [0, 1, 2, 3, 4, 5];
 // Quicker failure detection than the 10 s default: the survivor takes over ~6 s after the kill.
-const ENV = { SALDO_SESSION_TIMEOUT_MS: '6000', SALDO_HEARTBEAT_INTERVAL_MS: '1000' };
+// No standbys: this test is about a full restore from the changelogs (test/integration/
+// scale-out.test.ts has the standbys' failover).
+const ENV = {
+  SALDO_SESSION_TIMEOUT_MS: '6000',
+  SALDO_HEARTBEAT_INTERVAL_MS: '1000',
+  SALDO_NUM_STANDBY_REPLICAS: '0',
+};
 
 const sorted = (ps: Iterable<number>) => [...ps].sort((a, b) => a - b);
 

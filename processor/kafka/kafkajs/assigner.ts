@@ -1,39 +1,43 @@
-import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
-import { assignPartitions } from '../assignor.ts';
+import kafkajs, { type PartitionAssigner } from 'kafkajs';
+import {
+  encodeInfo,
+  type AssignorSettings,
+  type OperatorInfo,
+  type SubscriptionInfo,
+} from '../../assignment/assignment-info.ts';
+import { planGroup, taskEndOffsetSums } from '../../assignment/group-plan.ts';
 
-export const COPARTITIONED_ASSIGNER_NAME = 'saldo-copartitioned';
+const { AssignerProtocol } = kafkajs;
 
-interface SubscriptionUserData {
-  owned: number[];
-}
+export const STATE_AWARE_ASSIGNER_NAME = 'saldo-state-aware';
 
-/** A member's reported partitions; a member that sends nothing readable owns nothing. */
-function ownedFrom(userData: Buffer | undefined): number[] {
-  try {
-    const owned = (JSON.parse(userData?.toString() || '{}') as Partial<SubscriptionUserData>).owned;
-    return Array.isArray(owned) ? owned.filter((p) => Number.isInteger(p)) : [];
-  } catch {
-    return [];
-  }
+export interface StateAwareAssignerOptions {
+  /** This member's subscription user data, as it stands at each join. */
+  subscription: () => SubscriptionInfo | OperatorInfo;
+  /** The topology's changelog topics (partition p of each belongs to task p). */
+  changelogTopics: readonly string[];
+  settings: AssignorSettings;
+  /** Called on the leader with each plan it hands out (for its log). */
+  onPlan?: (plan: ReturnType<typeof planGroup>) => void;
 }
 
 /**
- * A kafkajs assigner that hands out partition NUMBERS: a member gets partition p of every subscribed
- * topic, so each task sees all its co-partitioned inputs. Members report the partitions they own in
- * their subscription's user data, which keeps assignments sticky.
+ * The group's assigner (processor/assignment/): hands out partition NUMBERS (a member gets
+ * partition p of every subscribed topic, so each task sees all its co-partitioned inputs), keeps
+ * tasks where their state is, places standbys and warm-ups. The leader reads the changelogs' end
+ * offsets to tell caught-up state from stale.
  */
-export function copartitionedAssigner(ownedPartitions: () => number[]): PartitionAssigner {
+export function stateAwareAssigner(options: StateAwareAssignerOptions): PartitionAssigner {
   return ({ cluster }) => ({
-    name: COPARTITIONED_ASSIGNER_NAME,
+    name: STATE_AWARE_ASSIGNER_NAME,
     version: 1,
     protocol({ topics }) {
-      const userData: SubscriptionUserData = { owned: ownedPartitions() };
       return {
-        name: COPARTITIONED_ASSIGNER_NAME,
+        name: STATE_AWARE_ASSIGNER_NAME,
         metadata: AssignerProtocol.MemberMetadata.encode({
           version: 1,
           topics,
-          userData: Buffer.from(JSON.stringify(userData)),
+          userData: encodeInfo(options.subscription()),
         }),
       };
     },
@@ -42,21 +46,37 @@ export function copartitionedAssigner(ownedPartitions: () => number[]): Partitio
       const counts = topics.map((t) => cluster.findTopicPartitionMetadata(t).length);
       // The app checks co-partitioning before it joins; the smallest count is the safe choice here.
       const partitionCount = counts.length > 0 ? Math.min(...counts) : 0;
-      const subscriptions = members.map((m) => {
-        const meta = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
-        return { memberId: m.memberId, ownedPartitions: ownedFrom(meta?.userData) };
-      });
-      const plan = assignPartitions(subscriptions, partitionCount);
+      const endOffsets = new Map<string, number>();
+      if (options.changelogTopics.length > 0 && partitionCount > 0) {
+        await cluster.addMultipleTargetTopics([...options.changelogTopics]);
+        const partitions = Array.from({ length: partitionCount }, (_, partition) => ({ partition }));
+        const offsets = await cluster.fetchTopicsOffset(
+          options.changelogTopics.map((topic) => ({ topic, partitions, fromBeginning: false })),
+        );
+        for (const t of offsets)
+          for (const p of t.partitions) endOffsets.set(`${t.topic}:${p.partition}`, Number(p.offset));
+      }
+      const group = planGroup(
+        members.map((m) => ({
+          memberId: m.memberId,
+          userData: AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData,
+        })),
+        partitionCount,
+        taskEndOffsetSums(endOffsets, options.changelogTopics, partitionCount),
+        options.settings,
+      );
+      options.onPlan?.(group);
       return members.map((m) => {
-        const partitions = plan.get(m.memberId) ?? [];
+        const partitions = group.plan.members.get(m.memberId)?.active ?? [];
         const assignment: Record<string, number[]> = {};
         for (const t of topics) assignment[t] = partitions;
+        const info = group.assignments.get(m.memberId);
         return {
           memberId: m.memberId,
           memberAssignment: AssignerProtocol.MemberAssignment.encode({
             version: 1,
             assignment,
-            userData: Buffer.alloc(0),
+            userData: info ? encodeInfo(info) : Buffer.alloc(0),
           }),
         };
       });

@@ -2,7 +2,8 @@ import type { Consumer, ConsumerGroupJoinEvent, Kafka, KafkaMessage, IHeaders } 
 import type { GroupConsumer, GroupConsumerOptions } from '../client.ts';
 import type { ConsumedRecord, Headers, TopicPartitionOffset } from '../../records.ts';
 import { setHeader } from '../../records.ts';
-import { copartitionedAssigner } from './assigner.ts';
+import { decodeAssignment } from '../../assignment/assignment-info.ts';
+import { stateAwareAssigner } from './assigner.ts';
 
 export function toHeaders(headers: IHeaders | undefined): Headers {
   // A fresh object per record (processors may add headers to what they forward). for-in rather
@@ -51,7 +52,13 @@ export class KafkaJsGroupConsumer implements GroupConsumer {
     const opts = this.#opts;
     const consumer = this.#kafka.consumer({
       groupId: opts.groupId,
-      partitionAssigners: [copartitionedAssigner(opts.ownedPartitions)],
+      partitionAssigners: [
+        stateAwareAssigner({
+          subscription: opts.subscription,
+          changelogTopics: opts.changelogTopics,
+          settings: opts.assignorSettings,
+        }),
+      ],
       sessionTimeout: opts.sessionTimeoutMs,
       heartbeatInterval: opts.heartbeatIntervalMs,
       rebalanceTimeout: Math.max(opts.sessionTimeoutMs, 60_000),
@@ -68,9 +75,16 @@ export class KafkaJsGroupConsumer implements GroupConsumer {
       const assignment = event.payload.memberAssignment;
       const partitions = new Set<number>();
       for (const list of Object.values(assignment)) for (const p of list) partitions.add(p);
+      // memberAssignmentUserData and generationId: scripts/patches (kafkajs dropped them).
+      const payload = event.payload as typeof event.payload & {
+        memberAssignmentUserData?: Buffer | null;
+        generationId?: number;
+      };
       opts.onAssignment(
         [...partitions].sort((a, b) => a - b),
-        event.payload.memberId,
+        payload.memberId,
+        decodeAssignment(payload.memberAssignmentUserData),
+        payload.generationId ?? -1,
       );
     });
     consumer.on(consumer.events.CRASH, (event) => {

@@ -1,12 +1,18 @@
+import type { AssignmentInfo, OperatorInfo } from '../../assignment/assignment-info.ts';
+import type { ConsumedRecord } from '../../records.ts';
+import { KafkaJsChangelogFollower } from './changelog-follower.ts';
+import { probeGroup } from './group-probe.ts';
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type {
   AdminClient,
+  ChangelogFollower,
   ChangelogReader,
   CommitUnit,
   GroupConsumer,
   GroupConsumerOptions,
   KafkaClientAdapter,
+  ProbeAssignerSettings,
 } from '../client.ts';
 import { KafkaJsAdminClient } from './admin.ts';
 import { KafkaJsChangelogReader } from './changelog-reader.ts';
@@ -115,6 +121,27 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
 
   changelogReader(): ChangelogReader {
     return new KafkaJsChangelogReader(this.#kafka, () => this.#rawAdmin(), this.#opts.groupPrefix);
+  }
+
+  changelogFollower(
+    name: string,
+    onRecords: (records: ConsumedRecord[]) => Promise<void>,
+  ): ChangelogFollower {
+    return new KafkaJsChangelogFollower(
+      this.#kafka,
+      () => this.#rawAdmin(),
+      `${this.#opts.groupPrefix}-${name}`,
+      onRecords,
+    );
+  }
+
+  probeGroup(
+    groupId: string,
+    topics: readonly string[],
+    info: OperatorInfo,
+    assigner: ProbeAssignerSettings,
+  ): Promise<AssignmentInfo> {
+    return probeGroup(this.#kafka, groupId, topics, info, assigner);
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type {
   AdminClient,
   BatchControl,
+  ChangelogFollower,
   ChangelogReader,
   CommittedOffset,
   GroupDescription,
@@ -11,8 +12,14 @@ import type {
   GroupConsumerOptions,
   KafkaClientAdapter,
   OutgoingRecords,
+  ProbeAssignerSettings,
   TopicSpec,
 } from '../client.ts';
+import type { AssignmentInfo, OperatorInfo } from '../../assignment/assignment-info.ts';
+import { PollingChangelogFollower } from '../polling-follower.ts';
+
+/** How often a standby of the worker adapter looks for new changelog records. */
+const FOLLOWER_POLL_MS = 500;
 import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from '../../records.ts';
 import { siblingModuleUrl } from '../../module-url.ts';
 import { RecordBatches } from '../wire/record-batches.ts';
@@ -111,8 +118,8 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
       case 'assignment': {
         const opts = this.#consumerOptions;
         if (!opts) return;
-        opts.onAssignment(message.partitions, message.memberId);
-        this.#post({ kind: 'owned', partitions: opts.ownedPartitions() });
+        opts.onAssignment(message.partitions, message.memberId, message.info, message.generation);
+        this.#post({ kind: 'subscription', info: opts.subscription() });
         return;
       }
       case 'crash':
@@ -232,14 +239,25 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
       maxConcurrentPartitions: opts.maxConcurrentPartitions,
       fetchMaxBytes: opts.fetchMaxBytes,
       fetchMaxBytesPerPartition: opts.fetchMaxBytesPerPartition,
+      changelogTopics: opts.changelogTopics,
+      assignorSettings: opts.assignorSettings,
     };
+    let subscriptionTimer: NodeJS.Timeout | undefined;
     return {
       start: async () => {
-        this.#post({ kind: 'owned', partitions: opts.ownedPartitions() });
+        this.#post({ kind: 'subscription', info: opts.subscription() });
+        // Standbys' progress changes between joins: the thread keeps a fresh copy for the next one.
+        subscriptionTimer = setInterval(
+          () => this.#post({ kind: 'subscription', info: opts.subscription() }),
+          1_000,
+        ).unref();
         await this.#call('consumer', 'start', [groupSettings]);
       },
       seek: (tp: TopicPartitionOffset) => void this.#call('consumer', 'seek', [tp]).catch(() => undefined),
-      stop: () => this.#call<undefined>('consumer', 'stop'),
+      stop: () => {
+        clearInterval(subscriptionTimer);
+        return this.#call<undefined>('consumer', 'stop');
+      },
     };
   }
 
@@ -255,6 +273,32 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
         }
       },
     };
+  }
+
+  /** Standbys here poll through the changelog reader: the worker keeps no consumer open for them. */
+  changelogFollower(
+    _name: string,
+    onRecords: (records: ConsumedRecord[]) => Promise<void>,
+  ): ChangelogFollower {
+    let admin: AdminClient | undefined;
+    let follower: PollingChangelogFollower | undefined;
+    return {
+      follow: async (starts) => {
+        admin ??= await this.admin();
+        follower ??= new PollingChangelogFollower(admin, this.changelogReader(), FOLLOWER_POLL_MS, onRecords);
+        await follower.follow(starts);
+      },
+      stop: async () => follower?.stop(),
+    };
+  }
+
+  probeGroup(
+    groupId: string,
+    topics: readonly string[],
+    info: OperatorInfo,
+    assigner: ProbeAssignerSettings,
+  ): Promise<AssignmentInfo> {
+    return this.#call<AssignmentInfo>('adapter', 'probeGroup', [groupId, topics, info, assigner]);
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { AssignmentInfo, OperatorInfo, SubscriptionInfo } from '../../assignment/assignment-info.ts';
 import {
   RestoreError,
   SaldoError,
@@ -20,7 +21,7 @@ export interface ThreadOptions {
 
 export type GroupSettings = Omit<
   GroupConsumerOptions,
-  'ownedPartitions' | 'onBatch' | 'onCrash' | 'onAssignment'
+  'subscription' | 'onBatch' | 'onCrash' | 'onAssignment'
 >;
 
 /** A commit unit's answer to a commit: the offsets produced, and the partition counts it knows. */
@@ -43,12 +44,12 @@ export type ToWorker =
   | { kind: 'call'; id: number; target: string; method: string; args: unknown[] }
   | { kind: 'batch-done'; batchId: number; error?: WireError }
   | { kind: 'resolve'; batchId: number; offset: number }
-  | { kind: 'owned'; partitions: number[] }
+  | { kind: 'subscription'; info: SubscriptionInfo | OperatorInfo }
   | { kind: 'chunk-done'; readId: number; error?: WireError };
 
 export type FromWorker =
   | { kind: 'reply'; id: number; value?: unknown; error?: WireError }
-  | { kind: 'assignment'; partitions: number[]; memberId: string }
+  | { kind: 'assignment'; partitions: number[]; memberId: string; info: AssignmentInfo; generation: number }
   | { kind: 'crash'; error: WireError; willRestart: boolean }
   | {
       kind: 'batch';

@@ -3,10 +3,11 @@
  * decoding use the second core while the engine thread processes records. It answers calls from
  * the engine thread and forwards the consumer's batches, assignments and crashes to it.
  */
+import type { OperatorInfo, SubscriptionInfo } from '../../assignment/assignment-info.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../../log.ts';
-import type { AdminClient, BatchControl, CommitUnit, GroupConsumer } from '../client.ts';
+import type { AdminClient, BatchControl, CommitUnit, GroupConsumer, KafkaClientAdapter } from '../client.ts';
 import type { TopicPartition } from '../../records.ts';
 import { KafkaJsAdapter } from '../kafkajs/index.ts';
 import { RecordBatches, type TransferredBatches } from '../wire/record-batches.ts';
@@ -40,7 +41,8 @@ let admin: AdminClient | undefined;
 const units = new Map<number, CommitUnit>();
 let nextUnitId = 0;
 let consumer: GroupConsumer | undefined;
-let ownedPartitions: number[] = [];
+/** The engine thread's latest subscription user data (it posts it at start, after assignments, and every second). */
+let subscription: SubscriptionInfo | OperatorInfo | undefined;
 
 interface OpenBatch {
   control: BatchControl;
@@ -131,6 +133,10 @@ async function call(target: string, method: string, args: unknown[]): Promise<un
     return undefined;
   }
   if (target === 'reader' && method === 'read') return readChangelogs(args[0] as number, args[1]);
+  if (target === 'adapter' && method === 'probeGroup') {
+    const [groupId, topics, info, assigner] = args as Parameters<KafkaClientAdapter['probeGroup']>;
+    return adapter.probeGroup(groupId, topics, info, assigner);
+  }
   if (target === 'adapter' && method === 'close') return closeAll();
   throw new Error(`unknown call ${target}.${method}`);
 }
@@ -138,8 +144,9 @@ async function call(target: string, method: string, args: unknown[]): Promise<un
 async function startConsumer(settings: GroupSettings): Promise<void> {
   consumer = adapter.groupConsumer({
     ...settings,
-    ownedPartitions: () => ownedPartitions,
-    onAssignment: (partitions, memberId) => post({ kind: 'assignment', partitions, memberId }),
+    subscription: () => subscription as SubscriptionInfo | OperatorInfo,
+    onAssignment: (partitions, memberId, info, generation) =>
+      post({ kind: 'assignment', partitions, memberId, info, generation }),
     onCrash: (error, willRestart) => post({ kind: 'crash', error: toWire(error), willRestart }),
     onBatch: (batch, control) =>
       new Promise<void>((resolve, reject) => {
@@ -215,8 +222,8 @@ port.on('message', (message: ToWorker) => {
       checkStale(message.batchId, batch);
       return;
     }
-    case 'owned':
-      ownedPartitions = message.partitions;
+    case 'subscription':
+      subscription = message.info;
       return;
     case 'chunk-done': {
       const done = pendingChunks.get(message.readId);
