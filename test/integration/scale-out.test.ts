@@ -10,12 +10,7 @@ import {
 } from '../support/counting.ts';
 import { createTopic } from '../support/kafka.ts';
 import { produceFlowing, readCommittedToEnd, waitForInputCommitted } from '../support/instance-kafka.ts';
-import {
-  InstanceProcess,
-  waitUntil,
-  waitUntilSharing,
-  type LogLine,
-} from '../support/instance-process.ts';
+import { InstanceProcess, waitUntil, waitUntilSharing, type LogLine } from '../support/instance-process.ts';
 import { useInstanceWorkspace } from '../support/instance-workspace.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -199,10 +194,11 @@ describe('scale-out with standbys and warm-ups (3 instances, 12 partitions, exac
       ALL,
       { timeoutMs: 60_000, what: 'a and c to take over b’s partitions' },
     );
-    await waitUntil(
-      () => a.runningPartitions().length + c.runningPartitions().length === PARTITIONS,
-      { timeoutMs: 60_000, what: 'a and c to run all 12 tasks', instances: [a, c] },
-    );
+    await waitUntil(() => a.runningPartitions().length + c.runningPartitions().length === PARTITIONS, {
+      timeoutMs: 60_000,
+      what: 'a and c to run all 12 tasks',
+      instances: [a, c],
+    });
     for (const [survivor, mark] of [
       [a, marks.a],
       [c, marks.c],
