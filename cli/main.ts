@@ -18,6 +18,7 @@ import {
 import { formatDeadLetters, type DeadLetter } from './dlq/dead-letters.ts';
 import { formatStateGet, stateAsJson, stateGetCommand, type StateGetFlags } from './commands/state.ts';
 import { formatResetReport, resetCommand, type ResetFlags } from './commands/reset.ts';
+import { formatRebalanceReport, rebalanceCommand, type RebalanceFlags } from './commands/rebalance.ts';
 import { formatAppStatus } from './status/group-status.ts';
 import { formatTopicReports, topicsCreateCommand, type TopicsCreateFlags } from './commands/topics.ts';
 import { topologySpecFrom } from './commands/topology-spec.ts';
@@ -100,6 +101,33 @@ export function buildCli(): Command {
       const report = await resetCommand(flags);
       process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatResetReport(report));
       if (!report.applied && report.steps.some((step) => step.status === 'to do')) process.exitCode = 2;
+    });
+
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  withProductOptions(
+    withEngineOptions(
+      withTopologyOptions(
+        program
+          .command('rebalance')
+          .description(
+            'the current and planned assignment (active, standby and warm-up tasks); with --yes a rebalance now, or a drain before maintenance',
+          ),
+      ),
+    ),
+  )
+    .option('--trigger', 'rebalance the group now (with --yes)')
+    .option('--drain <instance>', 'move every task off this instance (repeatable; with --yes)', collect)
+    .option('--undrain <instance>', 'lift the drain of this instance (repeatable; with --yes)', collect)
+    .option('--timeout-ms <ms>', 'how long --drain waits for the instance to hand its tasks over', '120000')
+    .option('--yes', 'act (without it, only the current and planned assignment are printed)')
+    .option('--json', 'print the report as one JSON object')
+    .action(async (flags: RebalanceFlags) => {
+      const report = await rebalanceCommand(flags);
+      process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatRebalanceReport(report));
+      const asked =
+        flags.trigger === true || (flags.drain?.length ?? 0) > 0 || (flags.undrain?.length ?? 0) > 0;
+      if (asked && report.outcome === 'planned') process.exitCode = 2;
+      if (report.outcome === 'drain-timed-out') process.exitCode = 1;
     });
 
   const state = program.command('state').description("the application's state, read from its changelogs");

@@ -2,12 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { StateManager } from '../state/index.ts';
 import type { StreamsConfig } from './config.ts';
 import { describeError } from './errors.ts';
-import type { AdminClient, ChangelogFollower, KafkaClientAdapter } from './kafka/client.ts';
+import type { AdminClient, ChangelogFollower, FollowedBatch, KafkaClientAdapter } from './kafka/client.ts';
 import { storeChangelogs } from './internal-topics.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
-import type { ConsumedRecord } from './records.ts';
 import { tpKey } from './records.ts';
 import { kafkaChangelogSource } from './task-factory.ts';
 import { formatTaskId, taskIdFor } from './task-id.ts';
@@ -62,8 +61,8 @@ export class StandbyTasks {
   constructor(deps: StandbyTasksDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'standby-tasks' });
-    this.#follower = deps.adapter.changelogFollower(`${deps.config.instanceId}`, (records) =>
-      this.#apply(records),
+    this.#follower = deps.adapter.changelogFollower(`${deps.config.instanceId}`, (batch) =>
+      this.#apply(batch),
     );
   }
 
@@ -218,13 +217,14 @@ export class StandbyTasks {
   }
 
   /** The follower's records, applied under the lock so that no standby closes meanwhile. */
-  #apply(records: ConsumedRecord[]): Promise<void> {
+  #apply(batch: FollowedBatch): Promise<void> {
     return this.#lock.run(async () => {
-      const first = records[0];
-      if (!first) return;
-      const standby = this.#byChangelog.get(tpKey(first));
+      const standby = this.#byChangelog.get(tpKey(batch));
       if (!standby || this.#standbys.get(standby.partition) !== standby) return;
-      await standby.state.applyChangelogRecords(records);
+      await standby.state.applyChangelogRecords(batch.records, {
+        topic: batch.topic,
+        nextOffset: batch.nextOffset,
+      });
     });
   }
 

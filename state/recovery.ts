@@ -108,6 +108,8 @@ export async function restoreStores(
     },
     { heartbeat: options.heartbeat },
   );
+  // The read covered each range whole: its checkpoint passes the markers at its end too.
+  for (const w of work) (restorers.get(w.store) as StoreRestorer).advanceTo(BigInt(w.to));
   for (const restorer of restorers.values()) await restorer.finish();
   options.onRemaining(0);
   const total = [...restored.values()].reduce((a, b) => a + b, 0);

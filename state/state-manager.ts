@@ -201,10 +201,14 @@ export class StateManager {
   /**
    * A standby's step: applies changelog records read past the restore (any of this task's
    * changelogs, in offset order per partition) to their stores, with their checkpoints. Records at
-   * or below a store's checkpoint are skipped (a follower may start a little early). Returns how
-   * many were applied.
+   * or below a store's checkpoint are skipped (a follower may start a little early). `readUpTo`:
+   * every offset of that changelog below `nextOffset` has been read, markers included, so the
+   * store's checkpoint moves there. Returns how many records were applied.
    */
-  async applyChangelogRecords(records: readonly ChangelogSourceRecord[]): Promise<number> {
+  async applyChangelogRecords(
+    records: readonly ChangelogSourceRecord[],
+    readUpTo?: { topic: string; nextOffset: number },
+  ): Promise<number> {
     // A task's changelogs are all of its own partition: the topic names the store.
     const storeOf = new Map(this.checkpointing.changelogs().map((c) => [c.topic, c.store]));
     const restorers = new Map<string, StoreRestorer>();
@@ -222,6 +226,16 @@ export class StateManager {
       restorer.add({ key: r.key ?? Buffer.alloc(0), value: r.value, offset: BigInt(r.offset) });
       applied++;
       await restorer.flushIfFull();
+    }
+    // Offsets read without a record (the markers after a transaction) move the checkpoint as well.
+    const store = readUpTo && storeOf.get(readUpTo.topic);
+    if (readUpTo && store !== undefined) {
+      let restorer = restorers.get(store);
+      if (restorer === undefined) {
+        restorer = this.restorer(store);
+        restorers.set(store, restorer);
+      }
+      restorer.advanceTo(BigInt(readUpTo.nextOffset));
     }
     for (const restorer of restorers.values()) await restorer.finish();
     return applied;

@@ -33,6 +33,8 @@ export class StoreRestorer {
   private pendingWrites: StoreWrite[] = [];
   private lastOffset: bigint | undefined;
   private restoredCount = 0;
+  /** The checkpoint moved past offsets that held no record (transaction markers) since the last write. */
+  private advanced = false;
 
   constructor(engine: StoreEngine, options: StoreRestorerOptions = {}) {
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -72,6 +74,17 @@ export class StoreRestorer {
     this.lastOffset = record.offset;
   }
 
+  /**
+   * Every offset below `nextOffset` has been read: those without a record (transaction markers,
+   * aborted records) move the checkpoint too, so that a restore from it later has nothing to read.
+   */
+  advanceTo(nextOffset: bigint): void {
+    const previous = this.lastOffset ?? (this.engine.readCheckpoint() ?? 0n) - 1n;
+    if (nextOffset - 1n <= previous) return;
+    this.lastOffset = nextOffset - 1n;
+    this.advanced = true;
+  }
+
   /** Writes the queued records once a full batch is queued. */
   async flushIfFull(): Promise<void> {
     if (this.pendingWrites.length >= this.batchSize) await this.writePending();
@@ -79,7 +92,7 @@ export class StoreRestorer {
 
   /** Writes whatever is queued. */
   async finish(): Promise<void> {
-    if (this.pendingWrites.length > 0) await this.writePending();
+    if (this.pendingWrites.length > 0 || this.advanced) await this.writePending();
   }
 
   private async writePending(): Promise<void> {
@@ -87,6 +100,7 @@ export class StoreRestorer {
     await this.engine.writeBatch(writes, (this.lastOffset as bigint) + 1n);
     // Cleared only once written: after a failed write the same records can be written again.
     this.pendingWrites = [];
+    this.advanced = false;
     this.restoredCount += writes.length;
   }
 }

@@ -7,6 +7,7 @@ import { topologyByName } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
 import { appStatus, type AppStatus } from '../status/group-status.ts';
+import { groupView } from '../rebalance/group-view.ts';
 import { topologySpecFrom, type TopologyFlags } from './topology-spec.ts';
 
 export interface StatusFlags extends RunFlags, ProductFlags, TopologyFlags {
@@ -30,8 +31,8 @@ export async function statusCommand(flags: StatusFlags): Promise<AppStatus> {
       Array.from({ length: counts.get(topic) ?? 0 }, (_, partition) => ({ topic, partition }));
     const inputPartitions = topology.sourceTopics.flatMap(partitionsOf);
     const deadLetterPartitions = partitionsOf(deadLetterTopic);
-    const [group, committed, ranges] = await Promise.all([
-      admin.describeGroup(config.applicationId),
+    const [{ group, taskEnds }, committed, ranges] = await Promise.all([
+      groupView(admin, topology, config.applicationId),
       admin.committedOffsets(config.applicationId, inputPartitions),
       admin.offsetRange(inputPartitions),
     ]);
@@ -53,6 +54,7 @@ export async function statusCommand(flags: StatusFlags): Promise<AppStatus> {
       ranges,
       deadLetterTopic,
       deadLetterRecords,
+      taskEndOffsetSums: taskEnds,
     });
   } finally {
     await adapter.close();

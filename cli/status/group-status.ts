@@ -4,6 +4,7 @@
  * tasks it runs, the input lag per partition and the dead-letter topic's size.
  */
 import { formatTaskId, taskIdFor } from '../../processor/task-id.ts';
+import { currentAssignment } from '../rebalance/group-assignment.ts';
 import type { GroupDescription } from '../../processor/kafka/client.ts';
 import { tpKey, type TopicPartition } from '../../processor/records.ts';
 
@@ -11,8 +12,16 @@ export interface MemberStatus {
   readonly memberId: string;
   readonly clientId: string;
   readonly host: string;
+  /** The instance the member (a stream thread) belongs to; `(operator)` for a rebalance probe. */
+  readonly instance: string;
+  readonly draining: boolean;
   /** Task ids (`0_<partition>`): a member gets partition p of every input, hence task 0_p. */
   readonly activeTasks: string[];
+  /** Tasks whose state it keeps warm, and those of them it is warming up to take over. */
+  readonly standbyTasks: string[];
+  readonly warmupTasks: string[];
+  /** Per standby task, the changelog records it was behind at its last join: its restore progress. */
+  readonly standbyLag: Record<string, number>;
 }
 
 export interface PartitionLag {
@@ -49,20 +58,29 @@ export interface StatusInputs {
   readonly deadLetterTopic: string;
   /** The records on the dead-letter topic; undefined when the topic does not exist. */
   readonly deadLetterRecords: number | undefined;
+  /** Per task, the sum of its changelogs' end offsets (to tell how far behind standbys are). */
+  readonly taskEndOffsetSums: ReadonlyMap<number, number>;
 }
+
+const taskIdOf = (partition: number) => formatTaskId(taskIdFor(partition));
 
 export function appStatus(inputs: StatusInputs): AppStatus {
   const owners = new Map<number, string>();
-  const members = inputs.group.members.map((member): MemberStatus => {
-    const partitions = new Set(Object.values(member.assignment).flat());
-    const activeTasks = [...partitions]
-      .sort((a, b) => a - b)
-      .map((partition) => {
-        const task = formatTaskId(taskIdFor(partition));
-        owners.set(partition, task);
-        return task;
-      });
-    return { memberId: member.memberId, clientId: member.clientId, host: member.host, activeTasks };
+  const members = currentAssignment(inputs.group, inputs.taskEndOffsetSums).map((m): MemberStatus => {
+    for (const p of m.active) owners.set(p, taskIdOf(p));
+    return {
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.host,
+      instance: m.instance,
+      draining: m.draining,
+      activeTasks: m.active.map(taskIdOf),
+      standbyTasks: m.standby.map(taskIdOf),
+      warmupTasks: m.warmup.map(taskIdOf),
+      standbyLag: Object.fromEntries(
+        Object.entries(m.standbyLag).map(([p, lag]) => [taskIdOf(Number(p)), lag]),
+      ),
+    };
   });
   const lags = inputs.inputPartitions.map((tp): PartitionLag => {
     const range = inputs.ranges.get(tpKey(tp)) ?? { start: 0, end: 0 };
@@ -98,9 +116,15 @@ export function formatAppStatus(status: AppStatus): string {
   const lines = [
     `application ${status.applicationId}: group ${status.group.state}, ${status.group.members.length} member(s)`,
   ];
+  const list = (tasks: string[]) => (tasks.length > 0 ? tasks.join(' ') : '(none)');
   for (const member of status.group.members) {
-    const tasks = member.activeTasks.length > 0 ? member.activeTasks.join(' ') : '(none)';
-    lines.push(`  ${member.clientId} ${member.host}  active: ${tasks}`);
+    const drain = member.draining ? ' (draining)' : '';
+    lines.push(`  ${member.instance}${drain}  ${member.clientId} ${member.host}`);
+    lines.push(`    active:  ${list(member.activeTasks)}`);
+    const warm = member.warmupTasks.length > 0 ? `  (warming up: ${member.warmupTasks.join(' ')})` : '';
+    lines.push(`    standby: ${list(member.standbyTasks)}${warm}`);
+    const lags = Object.entries(member.standbyLag).map(([task, lag]) => `${task}:${lag}`);
+    if (lags.length > 0) lines.push(`    standby restore lag (records): ${lags.join(' ')}`);
   }
   lines.push('', 'input lag (read_committed end − committed offset):');
   lines.push('  topic partition  committed        end      lag  task');

@@ -62,7 +62,8 @@ export const encodeInfo = (info: SubscriptionInfo | OperatorInfo | AssignmentInf
 function parse(data: Buffer | null | undefined): Record<string, unknown> | undefined {
   if (!data || data.length === 0) return undefined;
   try {
-    const value: unknown = JSON.parse(data.toString());
+    // Buffer.from: a Buffer that crossed a thread arrives as a plain Uint8Array.
+    const value: unknown = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString());
     return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

@@ -98,6 +98,9 @@ export interface GroupMember {
   readonly host: string;
   /** Topic → partitions; empty while the group rebalances. */
   readonly assignment: Readonly<Record<string, readonly number[]>>;
+  /** The user data of its subscription and of its assignment (processor/assignment/assignment-info.ts). */
+  readonly subscriptionUserData: Buffer | null;
+  readonly assignmentUserData: Buffer | null;
 }
 
 /** A consumer group as its coordinator describes it (state: Stable, PreparingRebalance, Empty, Dead, …). */
@@ -201,7 +204,7 @@ export interface KafkaClientAdapter {
   groupConsumer(opts: GroupConsumerOptions): GroupConsumer;
   changelogReader(): ChangelogReader;
   /** A follower of changelog partitions for standby tasks; `name` tells its consumer apart. */
-  changelogFollower(name: string, onRecords: (records: ConsumedRecord[]) => Promise<void>): ChangelogFollower;
+  changelogFollower(name: string, onBatch: (batch: FollowedBatch) => Promise<void>): ChangelogFollower;
   /**
    * Joins the application's group for a moment as an operator's probe (no task), which makes the
    * group rebalance; returns the plan the leader handed out in that generation.
@@ -221,9 +224,16 @@ export interface ProbeAssignerSettings {
   settings: AssignorSettings;
 }
 
+/** What a changelog follower read of one partition: its records, and how far it has read. */
+export interface FollowedBatch extends TopicPartition {
+  records: ConsumedRecord[];
+  /** Every offset below this one has been read (transaction markers included). */
+  nextOffset: number;
+}
+
 /**
  * Tails changelog partitions (read_committed) from given offsets until stopped: what standby tasks
- * read. Records reach onRecords in offset order per partition.
+ * read. Batches reach onBatch in offset order per partition.
  */
 export interface ChangelogFollower {
   /** Follows exactly these partitions from now on, each from its offset (replacing the last set). */

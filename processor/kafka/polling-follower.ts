@@ -1,4 +1,4 @@
-import type { AdminClient, ChangelogFollower, ChangelogReader } from './client.ts';
+import type { AdminClient, ChangelogFollower, ChangelogReader, FollowedBatch } from './client.ts';
 import type { ConsumedRecord, TopicPartition } from '../records.ts';
 import { tpKey } from '../records.ts';
 
@@ -11,7 +11,7 @@ export class PollingChangelogFollower implements ChangelogFollower {
   readonly #admin: AdminClient;
   readonly #reader: ChangelogReader;
   readonly #intervalMs: number;
-  readonly #onRecords: (records: ConsumedRecord[]) => Promise<void>;
+  readonly #onBatch: (batch: FollowedBatch) => Promise<void>;
   #next = new Map<string, TopicPartition & { from: number }>();
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
@@ -20,12 +20,12 @@ export class PollingChangelogFollower implements ChangelogFollower {
     admin: AdminClient,
     reader: ChangelogReader,
     intervalMs: number,
-    onRecords: (records: ConsumedRecord[]) => Promise<void>,
+    onBatch: (batch: FollowedBatch) => Promise<void>,
   ) {
     this.#admin = admin;
     this.#reader = reader;
     this.#intervalMs = intervalMs;
-    this.#onRecords = onRecords;
+    this.#onBatch = onBatch;
   }
 
   async follow(starts: ReadonlyArray<TopicPartition & { from: number }>): Promise<void> {
@@ -52,12 +52,26 @@ export class PollingChangelogFollower implements ChangelogFollower {
       .map((p) => ({ ...p, to: ranges.get(tpKey(p))?.end ?? p.from }))
       .filter((r) => r.to > r.from);
     if (reads.length === 0) return;
+    const onRecords = async (records: ConsumedRecord[]) => {
+      const first = records[0];
+      const last = records[records.length - 1];
+      if (first && last) {
+        await this.#onBatch({
+          topic: first.topic,
+          partition: first.partition,
+          records,
+          nextOffset: last.offset + 1,
+        });
+      }
+    };
     await this.#reader
-      .read(reads, (records) => this.#onRecords(records), { heartbeat: async () => undefined })
-      .then(() => {
+      .read(reads, onRecords, { heartbeat: async () => undefined })
+      .then(async () => {
+        // Each range was read whole, its markers too.
         for (const r of reads) {
           const next = this.#next.get(tpKey(r));
           if (next) next.from = r.to;
+          await this.#onBatch({ topic: r.topic, partition: r.partition, records: [], nextOffset: r.to });
         }
       })
       .catch(() => undefined);

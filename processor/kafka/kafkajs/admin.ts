@@ -31,16 +31,21 @@ export class KafkaJsAdminClient implements AdminClient {
     const { groups } = await this.#admin.describeGroups([groupId]);
     const group = groups.find((g) => g.groupId === groupId);
     if (group === undefined) return { groupId, state: 'Dead', members: [] };
-    const members = group.members.map((m): GroupMember => ({
-      memberId: m.memberId,
-      clientId: m.clientId,
-      host: m.clientHost,
+    const members = group.members.map((m): GroupMember => {
       // Every member's assignment is in the consumer protocol's format (saldo's assigner too).
-      assignment:
-        m.memberAssignment.length === 0
-          ? {}
-          : (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}),
-    }));
+      const assignment =
+        m.memberAssignment.length === 0 ? null : AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+      const metadata =
+        m.memberMetadata.length === 0 ? null : AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
+      return {
+        memberId: m.memberId,
+        clientId: m.clientId,
+        host: m.clientHost,
+        assignment: assignment?.assignment ?? {},
+        subscriptionUserData: metadata?.userData ?? null,
+        assignmentUserData: assignment?.userData ?? null,
+      };
+    });
     return { groupId, state: group.state, members };
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import type { ChangelogFollower } from '../client.ts';
+import type { ChangelogFollower, FollowedBatch } from '../client.ts';
 import type { ConsumedRecord, TopicPartition } from '../../records.ts';
 import { tpKey } from '../../records.ts';
 import { fixedAssigner } from './assigner.ts';
@@ -16,19 +16,19 @@ export class KafkaJsChangelogFollower implements ChangelogFollower {
   readonly #kafka: Kafka;
   readonly #admin: () => Promise<Admin>;
   readonly #groupPrefix: string;
-  readonly #onRecords: (records: ConsumedRecord[]) => Promise<void>;
+  readonly #onBatch: (batch: FollowedBatch) => Promise<void>;
   #running: { consumer: Consumer; groupId: string } | undefined;
 
   constructor(
     kafka: Kafka,
     admin: () => Promise<Admin>,
     groupPrefix: string,
-    onRecords: (records: ConsumedRecord[]) => Promise<void>,
+    onBatch: (batch: FollowedBatch) => Promise<void>,
   ) {
     this.#kafka = kafka;
     this.#admin = admin;
     this.#groupPrefix = groupPrefix;
-    this.#onRecords = onRecords;
+    this.#onBatch = onBatch;
   }
 
   async follow(starts: ReadonlyArray<TopicPartition & { from: number }>): Promise<void> {
@@ -60,7 +60,11 @@ export class KafkaJsChangelogFollower implements ChangelogFollower {
           // Fetched before the seek took effect.
           if (Number(m.offset) >= from) records.push(toConsumedRecord(batch.topic, batch.partition, m));
         }
-        if (records.length > 0) await this.#onRecords(records);
+        // lastOffset() counts the markers and aborted records fetched with the batch: read too.
+        const nextOffset = Number(batch.lastOffset()) + 1;
+        if (nextOffset > from) {
+          await this.#onBatch({ topic: batch.topic, partition: batch.partition, records, nextOffset });
+        }
       },
     });
     for (const s of starts) consumer.seek({ topic: s.topic, partition: s.partition, offset: String(s.from) });

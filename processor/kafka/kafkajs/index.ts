@@ -1,5 +1,4 @@
 import type { AssignmentInfo, OperatorInfo } from '../../assignment/assignment-info.ts';
-import type { ConsumedRecord } from '../../records.ts';
 import { KafkaJsChangelogFollower } from './changelog-follower.ts';
 import { probeGroup } from './group-probe.ts';
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
@@ -8,6 +7,7 @@ import type {
   AdminClient,
   ChangelogFollower,
   ChangelogReader,
+  FollowedBatch,
   CommitUnit,
   GroupConsumer,
   GroupConsumerOptions,
@@ -123,15 +123,12 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
     return new KafkaJsChangelogReader(this.#kafka, () => this.#rawAdmin(), this.#opts.groupPrefix);
   }
 
-  changelogFollower(
-    name: string,
-    onRecords: (records: ConsumedRecord[]) => Promise<void>,
-  ): ChangelogFollower {
+  changelogFollower(name: string, onBatch: (batch: FollowedBatch) => Promise<void>): ChangelogFollower {
     return new KafkaJsChangelogFollower(
       this.#kafka,
       () => this.#rawAdmin(),
       `${this.#opts.groupPrefix}-${name}`,
-      onRecords,
+      onBatch,
     );
   }
 

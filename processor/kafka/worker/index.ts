@@ -5,6 +5,7 @@ import type {
   BatchControl,
   ChangelogFollower,
   ChangelogReader,
+  FollowedBatch,
   CommittedOffset,
   GroupDescription,
   CommitUnit,
@@ -276,16 +277,13 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
   }
 
   /** Standbys here poll through the changelog reader: the worker keeps no consumer open for them. */
-  changelogFollower(
-    _name: string,
-    onRecords: (records: ConsumedRecord[]) => Promise<void>,
-  ): ChangelogFollower {
+  changelogFollower(_name: string, onBatch: (batch: FollowedBatch) => Promise<void>): ChangelogFollower {
     let admin: AdminClient | undefined;
     let follower: PollingChangelogFollower | undefined;
     return {
       follow: async (starts) => {
         admin ??= await this.admin();
-        follower ??= new PollingChangelogFollower(admin, this.changelogReader(), FOLLOWER_POLL_MS, onRecords);
+        follower ??= new PollingChangelogFollower(admin, this.changelogReader(), FOLLOWER_POLL_MS, onBatch);
         await follower.follow(starts);
       },
       stop: async () => follower?.stop(),

@@ -130,3 +130,46 @@ describe('committing a task’s state in two halves', () => {
     expect(state.checkpoint('limits')).toBeUndefined();
   });
 });
+
+describe('checkpoints past transaction markers', () => {
+  /** A changelog whose end is past its last record, as a committed transaction's marker leaves it. */
+  function withMarkerAtEnd(log: Map<string, ChangelogSourceRecord[]>, end: number) {
+    const source = memorySource(log);
+    return {
+      ...source,
+      offsetRange: async (partitions: Parameters<ChangelogSource['offsetRange']>[0]) =>
+        new Map(partitions.map((p) => [`${p.topic}:${p.partition}`, { start: 0, end }])),
+    };
+  }
+  const restoreOptions = {
+    logger: silent,
+    onRemaining: () => undefined,
+    onRestored: () => undefined,
+    heartbeat: async () => undefined,
+  };
+
+  it('a restore sets the checkpoint to the end it read to, markers included: the next one reads nothing', async () => {
+    const log = new Map([['saldo-balances-changelog:3', [record(0, 'a', '1'), record(1, 'b', '2')]]]);
+    const state = await open(3);
+    const source = withMarkerAtEnd(log, 3); // offset 2: the commit marker
+    await state.restore(source, restoreOptions);
+    expect(state.checkpoint('balances')).toBe(3n);
+    await state.restore(source, restoreOptions);
+    expect(source.reads).toEqual(['saldo-balances-changelog:3 0-3']);
+  });
+
+  it('a standby’s follower moves the checkpoint to where it has read, even with no record there', async () => {
+    const state = await open(3);
+    await state.applyChangelogRecords([record(0, 'a', '1')], {
+      topic: 'saldo-balances-changelog',
+      nextOffset: 2,
+    });
+    expect(state.checkpoint('balances')).toBe(2n);
+    await state.applyChangelogRecords([], { topic: 'saldo-balances-changelog', nextOffset: 5 });
+    expect(state.checkpoint('balances')).toBe(5n);
+    // Records at or below the checkpoint (a follower restarted a little early) are skipped.
+    expect(await state.applyChangelogRecords([record(4, 'a', '9'), record(5, 'b', '3')])).toBe(1);
+    expect(state.keyValueStore('balances', stringSerde, stringSerde).get('a')).toBe('1');
+    expect(state.checkpoint('balances')).toBe(6n);
+  });
+});

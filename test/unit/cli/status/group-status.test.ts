@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { appStatus, formatAppStatus, type StatusInputs } from '../../../../cli/status/group-status.ts';
+import { encodeInfo } from '../../../../processor/assignment/assignment-info.ts';
+import { DEFAULT_ASSIGNOR_SETTINGS } from '../../../../processor/assignment/group-plan.ts';
 
 const base: StatusInputs = {
   applicationId: 'bank',
@@ -7,8 +9,29 @@ const base: StatusInputs = {
     groupId: 'bank',
     state: 'Stable',
     members: [
-      { memberId: 'm-a', clientId: 'bank-a', host: '/10.0.0.1', assignment: { tx: [2, 0], limits: [2, 0] } },
-      { memberId: 'm-b', clientId: 'bank-b', host: '/10.0.0.2', assignment: { tx: [1], limits: [1] } },
+      {
+        memberId: 'm-a',
+        clientId: 'bank-a',
+        host: '/10.0.0.1',
+        assignment: { tx: [2, 0], limits: [2, 0] },
+        subscriptionUserData: encodeInfo({
+          processId: 'pod-a',
+          active: [0, 2],
+          standby: [1],
+          taskOffsetSums: { '1': 70 },
+          draining: false,
+          settings: DEFAULT_ASSIGNOR_SETTINGS,
+        }),
+        assignmentUserData: encodeInfo({ standby: [1], warmup: [], activeEndpoints: {}, drain: false }),
+      },
+      {
+        memberId: 'm-b',
+        clientId: 'bank-b',
+        host: '/10.0.0.2',
+        assignment: { tx: [1], limits: [1] },
+        subscriptionUserData: null,
+        assignmentUserData: null,
+      },
     ],
   },
   inputPartitions: [0, 1, 2].map((partition) => ({ topic: 'tx', partition })),
@@ -24,6 +47,11 @@ const base: StatusInputs = {
   ]),
   deadLetterTopic: 'bank-dlq',
   deadLetterRecords: 5,
+  taskEndOffsetSums: new Map([
+    [0, 10],
+    [1, 100],
+    [2, 10],
+  ]),
 };
 
 describe('saldo status, from what Kafka says', () => {
@@ -34,6 +62,13 @@ describe('saldo status, from what Kafka says', () => {
       ['bank-b', ['0_1']],
     ]);
     expect(status.inputs.map((p) => p.task)).toEqual(['0_0', '0_1', '0_2']);
+  });
+
+  it('names each member’s instance, standbys and how far each standby is behind its changelogs', () => {
+    const [a, b] = appStatus(base).group.members;
+    expect(a).toMatchObject({ instance: 'pod-a', standbyTasks: ['0_1'], standbyLag: { '0_1': 30 } });
+    // A member that says nothing readable (an older version) is an instance of its own, without standbys.
+    expect(b).toMatchObject({ instance: 'm-b', standbyTasks: [], standbyLag: {} });
   });
 
   it('measures lag from the committed offset, or from the log start when nothing or less is left', () => {
@@ -60,7 +95,8 @@ describe('saldo status, from what Kafka says', () => {
   it('prints the same for a terminal', () => {
     const text = formatAppStatus(appStatus(base));
     expect(text).toContain('application bank: group Stable, 2 member(s)');
-    expect(text).toContain('bank-a /10.0.0.1  active: 0_0 0_2');
+    expect(text).toContain('pod-a  bank-a /10.0.0.1\n    active:  0_0 0_2\n    standby: 0_1');
+    expect(text).toContain('standby restore lag (records): 0_1:30');
     expect(text).toContain('total lag 53');
     expect(text).toContain('input topic limits does not exist');
     expect(text).toContain('dead letters: 5 in bank-dlq');

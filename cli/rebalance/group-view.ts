@@ -1,0 +1,34 @@
+/**
+ * The group as operators' commands read it through the Kafka boundary: its description, the
+ * inputs' partition count, and per task the end of its changelogs (how far behind standbys are).
+ */
+import { taskEndOffsetSums } from '../../processor/assignment/group-plan.ts';
+import { changelogTopicFor } from '../../processor/internal-topics.ts';
+import type { AdminClient, GroupDescription } from '../../processor/kafka/client.ts';
+import type { Topology } from '../../processor/topology.ts';
+
+export interface GroupView {
+  group: GroupDescription;
+  partitions: number;
+  taskEnds: Map<number, number>;
+}
+
+export async function groupView(admin: AdminClient, topology: Topology, appId: string): Promise<GroupView> {
+  const changelogs = changelogTopicsOf(topology, appId);
+  const counts = await admin.partitionCounts(topology.sourceTopics);
+  const partitions = Math.min(...topology.sourceTopics.map((t) => counts.get(t) ?? 0));
+  const ranges = await admin.offsetRange(
+    changelogs.flatMap((topic) =>
+      Array.from({ length: partitions }, (_, partition) => ({ topic, partition })),
+    ),
+  );
+  const ends = new Map([...ranges].map(([key, range]) => [key, range.end]));
+  const group = await admin.describeGroup(appId);
+  return { group, partitions, taskEnds: taskEndOffsetSums(ends, changelogs, partitions) };
+}
+
+export function changelogTopicsOf(topology: Topology, appId: string): string[] {
+  return [...topology.stores.values()]
+    .filter((s) => s.table === undefined)
+    .map((s) => changelogTopicFor(appId, s.name));
+}
