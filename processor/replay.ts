@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChangelogSource } from '../state/index.ts';
@@ -6,7 +6,12 @@ import { systemClock, type Clock } from './clock.ts';
 import { DEFAULT_MAX_BUFFERED_RECORDS_PER_TASK } from './config.ts';
 import { startInProcessTask } from './in-process-task.ts';
 import { deadLetterTopicFor } from './internal-topics.ts';
-import { OutgoingRecordList, type CommitUnit, type OutgoingRecords, type ProducedOffsets } from './kafka/client.ts';
+import {
+  OutgoingRecordList,
+  type CommitUnit,
+  type OutgoingRecords,
+  type ProducedOffsets,
+} from './kafka/client.ts';
 import { EngineMetrics } from './metrics.ts';
 import { orderingTimeOf } from './partition-group.ts';
 import type { CommittedOutput } from './record-collector.ts';
@@ -114,7 +119,9 @@ export class TopologyReplay {
   }
 
   static async open(topology: Topology, options: TopologyReplayOptions): Promise<TopologyReplay> {
-    const stateDir = await mkdtemp(join(options.stateDir ?? tmpdir(), 'saldo-replay-'));
+    const base = options.stateDir ?? tmpdir();
+    await mkdir(base, { recursive: true });
+    const stateDir = await mkdtemp(join(base, 'saldo-replay-'));
     return new TopologyReplay(topology, options, stateDir);
   }
 
@@ -210,7 +217,8 @@ export class TopologyReplay {
     let input = this.#inputs.get(topic);
     if (input === undefined) {
       const table = this.#topology.tableFor(topic);
-      const source = this.#topology.sourceFor(topic) ?? (table === undefined ? undefined : tableSourceNode(table));
+      const source =
+        this.#topology.sourceFor(topic) ?? (table === undefined ? undefined : tableSourceNode(table));
       if (source === undefined) throw new Error(`the topology reads no topic '${topic}'`);
       input = { source, valueContext: { topic, part: 'value' } };
       this.#inputs.set(topic, input);

@@ -132,7 +132,8 @@ describe('a topology replayed in process over recorded input', () => {
 
   it('commits every n records of a task, keeps its state across commits, and flushes the rest', async () => {
     const r = await open(2);
-    for (let offset = 0; offset < 5; offset++) await r.process(record('tx', 0, offset, 'acct-1', `${offset}`, offset));
+    for (let offset = 0; offset < 5; offset++)
+      await r.process(record('tx', 0, offset, 'acct-1', `${offset}`, offset));
     expect(commits.map((outputs) => outputs.length)).toEqual([2, 2]);
     await r.flush();
     expect(commits.map((outputs) => outputs.length)).toEqual([2, 2, 1]);
