@@ -13,15 +13,15 @@ import type { FraudAlert } from '../../topologies/fraud/alert.ts';
 
 /**
  * Checks that the output topic may take the run's alerts and creates it if missing (`partitions`
- * as the transactions topic). Refuses the topics saldo runs on, and a topic that holds records
- * (another run's: the topic must hold exactly this run's alerts).
+ * as the transactions topic). Refuses the topics saldo runs on (`forbidden`), and a topic that was
+ * written to (another run's: the topic must hold exactly this run's alerts).
  */
 export async function prepareOutputTopic(
   admin: AdminClient,
   topic: string,
-  options: { partitions: number; forbidden: ReadonlySet<string>; internalPrefix: string },
+  options: { partitions: number; forbidden: ReadonlySet<string> },
 ): Promise<'created' | 'empty'> {
-  if (options.forbidden.has(topic) || topic.startsWith(options.internalPrefix)) {
+  if (options.forbidden.has(topic)) {
     throw new ConfigError(
       `--output-topic ${topic} is a topic saldo runs on; a backtest writes only to a topic of its own`,
     );

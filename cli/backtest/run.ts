@@ -15,7 +15,7 @@ import {
   type ConsumedRecord,
   type Topology,
 } from '../../processor/index.ts';
-import { changelogTopicFor } from '../../processor/internal-topics.ts';
+import { changelogTopicFor, deadLetterTopicFor } from '../../processor/internal-topics.ts';
 import { ConfluentAvroRegistry, InMemoryAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
 import { productTopology, type ProductSettings, type ProductTopics } from '../../topologies/product.ts';
@@ -40,15 +40,17 @@ export interface BacktestConfig {
   readonly stateDir: string;
 }
 
-/** The stores of the product: their changelogs are topics a backtest must never write. */
-const PRODUCT_STORES = ['transaction-ids', 'balances', 'holds', 'fraud-profiles'];
-
 /** Runs the backtest and reports the alerts of both rule sets in the window. */
 export async function runBacktest(
   config: BacktestConfig,
   deps: { clock?: Clock } = {},
 ): Promise<BacktestReport> {
   const { topics, window } = config;
+  const registry = ConfluentAvroRegistry.connect(config.schemaRegistryUrl);
+  const topologies = {
+    production: backtestTopology(config, registry, config.production.json),
+    candidate: backtestTopology(config, registry, config.candidate.json),
+  };
   const adapter = operatorAdapter(config, 'backtest');
   const replays: TopologyReplay[] = [];
   let writer: AlertsWriter | undefined;
@@ -59,11 +61,12 @@ export async function runBacktest(
       partitions,
       forbidden: new Set([
         ...Object.values(topics),
-        ...PRODUCT_STORES.map((store) => changelogTopicFor(config.applicationId, store)),
+        ...topologies.production.storeSpecs
+          .filter((store) => store.logged !== false)
+          .map((store) => changelogTopicFor(config.applicationId, store.name)),
+        deadLetterTopicFor(config.applicationId),
       ]),
-      internalPrefix: `${config.applicationId}-`,
     });
-    const registry = ConfluentAvroRegistry.connect(config.schemaRegistryUrl);
     const alertsWriter = await AlertsWriter.connect({
       brokers: config.brokers,
       clientId: `${config.applicationId}-backtest`,
@@ -73,8 +76,8 @@ export async function runBacktest(
     writer = alertsWriter;
 
     const tally = new AlertTally(window);
-    const open = async (run: RunName, rules: unknown): Promise<TopologyReplay> => {
-      const replay = await TopologyReplay.open(backtestTopology(config, registry, rules), {
+    const open = async (run: RunName): Promise<TopologyReplay> => {
+      const replay = await TopologyReplay.open(topologies[run], {
         applicationId: `${config.applicationId}-backtest-${run}`,
         stateDir: config.stateDir,
         clock: deps.clock ?? systemClock,
@@ -87,8 +90,8 @@ export async function runBacktest(
       replays.push(replay);
       return replay;
     };
-    const production = await open('production', config.production.json);
-    const candidate = await open('candidate', config.candidate.json);
+    const production = await open('production');
+    const candidate = await open('candidate');
 
     // The limits table first, whole (compacted: about one record per account), then the
     // transactions; each run applies a limit record before the first transaction not older.
