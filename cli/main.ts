@@ -287,7 +287,7 @@ topic, 1 anything else.`,
     )
     .action(async (flags: BacktestFlags) => {
       try {
-        const report = await backtestCommand(flags);
+        const report = await backtestCommand(flags, process.env, { progress: process.stderr });
         process.stdout.write(flags.json ? `${backtestAsJson(report)}\n` : formatBacktest(report));
       } catch (error) {
         if (!isUsageError(error)) throw error;

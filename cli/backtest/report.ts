@@ -79,6 +79,11 @@ export class AlertTally {
     return true;
   }
 
+  /** Transactions read and processed so far (progress). */
+  get progress(): { read: number; processed: number } {
+    return { read: this.#read, processed: this.#processed };
+  }
+
   /** Counts an alert raised in the window and says so; false for one of the warm-up. */
   count(run: RunName, alert: { readonly ruleId: string; readonly eventTime: number }): boolean {
     if (alert.eventTime < this.#window.fromMs || alert.eventTime >= this.#window.toMs) return false;

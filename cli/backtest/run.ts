@@ -40,10 +40,16 @@ export interface BacktestConfig {
   readonly stateDir: string;
 }
 
+const PROGRESS_EVERY_MS = 5_000;
+
 /** Runs the backtest and reports the alerts of both rule sets in the window. */
 export async function runBacktest(
   config: BacktestConfig,
-  deps: { clock?: Clock } = {},
+  deps: {
+    clock?: Clock;
+    /** Told every few seconds how far the read of the transactions is. */
+    progress?: (done: { read: number; processed: number }) => void;
+  } = {},
 ): Promise<BacktestReport> {
   const { topics, window } = config;
   const registry = ConfluentAvroRegistry.connect(config.schemaRegistryUrl);
@@ -54,6 +60,7 @@ export async function runBacktest(
   const adapter = operatorAdapter(config, 'backtest');
   const replays: TopologyReplay[] = [];
   let writer: AlertsWriter | undefined;
+  let ticker: NodeJS.Timeout | undefined;
   try {
     const admin = await adapter.admin();
     const partitions = await inputPartitions(admin, topics);
@@ -105,6 +112,8 @@ export async function runBacktest(
       await production.queueTable(records);
       await candidate.queueTable(records);
     }
+    const { progress } = deps;
+    if (progress !== undefined) ticker = setInterval(() => progress(tally.progress), PROGRESS_EVERY_MS);
     await readPartitionsToEnd(adapter, partitionsOf(topics.transactions, partitions), async (record) => {
       if (!tally.admits(await production.orderingTime(record))) return;
       await production.process(record);
@@ -120,6 +129,7 @@ export async function runBacktest(
       deadLetters: production.deadLetters,
     });
   } finally {
+    clearInterval(ticker);
     for (const replay of replays) await replay.close();
     await writer?.close();
     await adapter.close();

@@ -159,7 +159,20 @@ export function isUsageError(error: unknown): boolean {
 export async function backtestCommand(
   flags: BacktestFlags,
   env: NodeJS.ProcessEnv = process.env,
-  clock: Clock = systemClock,
+  io: { clock?: Clock; progress?: NodeJS.WriteStream } = {},
 ): Promise<BacktestReport> {
-  return runBacktest(backtestConfigFrom(env, flags, clock.now()), { clock });
+  const clock = io.clock ?? systemClock;
+  const config = backtestConfigFrom(env, flags, clock.now());
+  const output = io.progress;
+  // A live line on a terminal only: a log or a pipe gets the report alone.
+  if (output?.isTTY !== true) return runBacktest(config, { clock });
+  try {
+    return await runBacktest(config, {
+      clock,
+      progress: ({ read, processed }) =>
+        output.write(`\rbacktest: ${read} transactions read, ${processed} processed…\u001b[K`),
+    });
+  } finally {
+    output.write('\r\u001b[K');
+  }
 }
