@@ -80,6 +80,8 @@ interface PartitionTask {
   readonly unit: DiscardingCommitUnit;
   /** Table records not applied yet, in offset order per table, each with its ordering time. */
   readonly tables: Array<{ record: ConsumedRecord; time: number }>;
+  /** Once a stream record was processed, queued table records could no longer take their turn. */
+  streaming: boolean;
   uncommitted: number;
 }
 
@@ -146,7 +148,10 @@ export class TopologyReplay {
       if (this.#topology.tableFor(record.topic) === undefined)
         throw new Error(`topic '${record.topic}' is not one of the topology's tables`);
       const time = await this.orderingTime(record);
-      (await this.#taskOf(record.partition)).tables.push({ record, time });
+      const partition = await this.#taskOf(record.partition);
+      if (partition.streaming)
+        throw new Error(`partition ${record.partition} of the table is queued after its stream records`);
+      partition.tables.push({ record, time });
     }
   }
 
@@ -163,6 +168,7 @@ export class TopologyReplay {
       applied += 1;
     }
     if (applied > 0) partition.tables.splice(0, applied);
+    partition.streaming = true;
     await this.#processIn(partition, record);
   }
 
@@ -208,7 +214,7 @@ export class TopologyReplay {
       commitUnit: unit,
       changelogs: NO_CHANGELOGS,
     });
-    const partition: PartitionTask = { task, unit, tables: [], uncommitted: 0 };
+    const partition: PartitionTask = { task, unit, tables: [], streaming: false, uncommitted: 0 };
     this.#tasks.set(number, partition);
     return partition;
   }

@@ -149,12 +149,17 @@ describe('a topology replayed in process over recorded input', () => {
     expect(values()).toEqual(['acct-1=7/none/#1@77']);
   });
 
-  it('orders by the Kafka timestamp without an event-time reader, and refuses topics it does not read as such', async () => {
+  it('orders by the Kafka timestamp without an event-time reader; refuses topics it does not read as such, and a table queued late', async () => {
     const r = await open();
     expect(await r.orderingTime(record('tx', 0, 0, 'acct-1', '1', 1_234))).toBe(1_234);
     await expect(r.process(record('limits', 0, 0, 'acct-1', '1', 0))).rejects.toThrow(/stream sources/);
     await expect(r.queueTable([record('tx', 0, 0, 'acct-1', '1', 0)])).rejects.toThrow(/tables/);
     await expect(r.orderingTime(record('nope', 0, 0, 'acct-1', '1', 0))).rejects.toThrow(/reads no topic/);
+    // A table partition goes whole before its stream: queued later, it could not take its turn.
+    await r.process(record('tx', 1, 0, 'acct-1', '1', 0));
+    await expect(r.queueTable([record('limits', 1, 0, 'acct-1', '1', 0)])).rejects.toThrow(
+      /after its stream/,
+    );
   });
 
   it('leaves no state behind once closed', async () => {
