@@ -123,7 +123,7 @@ export class TopologyReplay {
   static async open(topology: Topology, options: TopologyReplayOptions): Promise<TopologyReplay> {
     const base = options.stateDir ?? tmpdir();
     await mkdir(base, { recursive: true });
-    const stateDir = await mkdtemp(join(base, 'saldo-replay-'));
+    const stateDir = await mkdtemp(join(base, 'saldo-topology-replay-'));
     return new TopologyReplay(topology, options, stateDir);
   }
 
