@@ -8,6 +8,9 @@ const topicSafe = /^[A-Za-z0-9._-]+$/;
 /** The smallest fetchMaxBytes: also the floor of a stream thread's share of it. */
 export const MIN_FETCH_MAX_BYTES = 64 * 1024;
 
+/** How many records a task buffers before it commits early, unless configured. */
+export const DEFAULT_MAX_BUFFERED_RECORDS_PER_TASK = 5_000;
+
 /**
  * The engine's configuration, validated once at start-up. Every problem is reported at once, with
  * the name of the setting.
@@ -32,7 +35,7 @@ export const streamsConfigSchema = z.object({
    */
   maxTaskIdleMs: z.number().int().min(-1).max(600_000).default(0),
   /** A task commits early once it buffers this many records, so memory stays bounded. */
-  maxBufferedRecordsPerTask: z.number().int().min(1).default(5_000),
+  maxBufferedRecordsPerTask: z.number().int().min(1).default(DEFAULT_MAX_BUFFERED_RECORDS_PER_TASK),
   /**
    * Bytes (approximate heap) of each task's read cache, shared evenly by its stores, which serves
    * hot keys without a LevelDB read; 0 turns it off. The instance holds at most tasks × this.

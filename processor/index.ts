@@ -15,7 +15,7 @@ export * from './errors.ts';
 export { DLQ_HEADERS, type DeadLetterReason } from './dead-letter.ts';
 export { deadLetterTopicFor } from './internal-topics.ts';
 export type { KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
-export type { Headers, OutgoingRecord } from './records.ts';
+export type { ConsumedRecord, Headers, OutgoingRecord } from './records.ts';
 export { createLogger, type Logger } from './log.ts';
 export { siblingModuleUrl } from './module-url.ts';
 export { EngineMetrics } from './metrics.ts';
@@ -25,6 +25,7 @@ export type { ChangelogRecordRead, CommittedEvent, PostCommitHook, TaskStartedEv
 export { formatTaskId, parseTaskId, taskIdFor, type TaskId } from './task-id.ts';
 export type { TaskState } from './task-state.ts';
 export { ManualClock, TopologyTestDriver } from './test-driver.ts';
+export { TopologyReplay, type TopologyReplayOptions } from './replay.ts';
 export type { TableSourceOptions } from './table-source.ts';
 export { Topology, TopologyBuilder } from './topology.ts';
 export type {

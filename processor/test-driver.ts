@@ -9,15 +9,13 @@ import type {
   OffsetRange,
 } from '../state/index.ts';
 import type { Clock } from './clock.ts';
-import { validateStreamsConfig } from './config.ts';
 import type { CommitUnit, OutgoingRecords, ProducedOffsets } from './kafka/client.ts';
 import type { ConsumedRecord, Headers } from './records.ts';
 import { OutgoingRecordList } from './kafka/client.ts';
-import { createLogger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
 import type { CommittedOutput } from './record-collector.ts';
 import type { StreamTask } from './task.ts';
-import { TaskFactory } from './task-factory.ts';
+import { startInProcessTask } from './in-process-task.ts';
 import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
 import type { Topology } from './topology.ts';
 
@@ -147,30 +145,18 @@ export class TopologyTestDriver {
   ): Promise<TopologyTestDriver> {
     const applicationId = opts.applicationId ?? 'test-driver';
     const stateDir = await mkdtemp(join(tmpdir(), 'saldo-driver-'));
-    const config = validateStreamsConfig({
-      applicationId,
-      brokers: ['unused:9092'],
-      stateDir,
-      logLevel: 'silent',
-    });
     const clock = new ManualClock(opts.wallClockStart ?? 0);
     const metrics = new EngineMetrics();
-    const factory = new TaskFactory({
-      topology,
-      config,
-      logger: createLogger({ level: 'silent' }),
-      metrics,
-      clock,
-      collectCommittedOutputs: true,
-    });
-    const task = await factory.create(opts.partition ?? 0);
     const log = new InMemoryLog();
     // A fresh state directory and an empty log: nothing to restore, no offsets committed yet.
-    await factory.start(task, {
-      openCommitUnit: async () => log,
+    const task = await startInProcessTask(topology, {
+      applicationId,
+      stateDir,
+      partition: opts.partition ?? 0,
+      clock,
+      metrics,
+      commitUnit: log,
       changelogs: log,
-      committedOffsets: async () => new Map(),
-      heartbeat: async () => undefined,
     });
     return new TopologyTestDriver(topology, task, log, clock, stateDir, applicationId, metrics);
   }

@@ -34,6 +34,19 @@ describe('the saldo command', () => {
     expect(failure?.stderr).toMatch(/commitIntervalMs/);
   });
 
+  it('backtest: explains the window and warm-up, and refuses bad options with exit code 2 before touching Kafka', async () => {
+    const { stdout } = await saldo('backtest', '--help');
+    expect(stdout).toContain('--warmup <duration>');
+    expect(stdout).toMatch(/only when the transaction that raised them is in \[--from, --to\)/);
+    const failure = await saldo('backtest', '--from', 'yesterday', '--to', '2026-12-01').then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toMatch(/--from: 'yesterday' is not an ISO-8601 time/);
+    expect(failure?.stderr).toMatch(/--rules: required/);
+  });
+
   it('rejects an unknown topology', async () => {
     const failure = await saldo('describe', '--topology', 'nope').then(
       () => undefined,
