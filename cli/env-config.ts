@@ -13,6 +13,8 @@ export interface RunFlags {
   logLevel?: string;
   streamThreads?: string;
   createTopics?: boolean;
+  /** "host:port" this instance answers queries on (`saldo run`). */
+  applicationServer?: string;
 }
 
 const TRUE = new Set(['1', 'true', 'yes']);
@@ -63,8 +65,20 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (attempts !== undefined) input.unrecoverableCommitAttempts = attempts;
   const createTopics = flags.createTopics ?? TRUE.has((env.SALDO_CREATE_TOPICS ?? '').toLowerCase());
   if (createTopics) input.createOutputTopics = true;
+  const applicationServer = flags.applicationServer ?? env.SALDO_APPLICATION_SERVER;
+  if (applicationServer !== undefined && applicationServer !== '')
+    input.applicationServer = applicationServer;
   const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
   if (clientThread !== undefined)
     input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];
   return input;
+}
+
+/**
+ * INTERIM (until the assignor sends query routing; processor/queries/interim-group-routing.ts):
+ * SALDO_INTERIM_QUERY_PEERS, "<instance-id>=<host:port>,…", the query endpoint of each instance.
+ */
+export function interimQueryPeersFrom(env: NodeJS.ProcessEnv): string | undefined {
+  const peers = env.SALDO_INTERIM_QUERY_PEERS;
+  return peers === undefined || peers.trim() === '' ? undefined : peers;
 }
