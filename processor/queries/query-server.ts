@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../clock.ts';
 import { SaldoError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -28,8 +27,6 @@ export interface QueryServerOptions {
   retryAfterSeconds?: number;
   /** Default: HTTP to the owner (tests give their own). */
   forwarder?: Forwarder;
-  /** Listen on this port instead of the advertised one (0: any free port; tests). */
-  listenPort?: number;
 }
 
 /** The query server could not listen (the port is taken, say): the instance does not start. */
@@ -67,14 +64,8 @@ export class QueryServer {
     this.#server = createServer((request, response) => void this.#serve(request, response));
   }
 
-  /** The port it listens on (the advertised one, unless listenPort said otherwise). */
-  get port(): number | undefined {
-    const address = this.#server.address();
-    return address !== null && typeof address === 'object' ? (address as AddressInfo).port : undefined;
-  }
-
   async start(): Promise<void> {
-    const port = this.#options.listenPort ?? parseEndpoint(this.#options.applicationServer).port;
+    const port = parseEndpoint(this.#options.applicationServer).port;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => {
         reject(
@@ -96,7 +87,7 @@ export class QueryServer {
     this.#log.info(
       {
         applicationServer: this.#options.applicationServer,
-        port: this.port,
+        port,
         routes: this.#options.routes.map((r) => r.path),
       },
       'query server listening',

@@ -58,7 +58,9 @@ function atOf(context: QueryContext): number | QueryResponse {
  * GET /accounts/{id}/velocity[?at=<ms>]: the account's spending in its sliding windows (1 min,
  * 1 h, 24 h, 30 days, on event time) ending at `at`: count of spends (any currency), and the count
  * and sum of those in the rule set's currency, overall and per channel. An account known to the
- * balances but without spends has empty windows; an account unknown to both is 404.
+ * balances but without spends has empty windows; an account unknown to both is 404. `at` is meant
+ * for now (the default): the windows keep only the buckets a window ending after the task's stream
+ * time − grace can see, so an instant further back may miss spends.
  */
 export function velocityQuery(currency: string): KeyQueryRoute {
   return {
