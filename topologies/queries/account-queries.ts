@@ -12,6 +12,7 @@ import { EMPTY_PROFILE, fraudProfileSerde } from '../fraud/fraud-profile.ts';
 import { parseRuleSet } from '../fraud/rule-set.ts';
 import { VELOCITY_WINDOWS, type Tally, type WindowLabel } from '../fraud/velocity.ts';
 import type { ProductSettings } from '../product.ts';
+import { CHANNELS } from '../transactions/transaction.ts';
 
 /** The input is keyed by account id, as UTF-8: the partitioner places that. */
 const accountKey = (accountId: string): Buffer => Buffer.from(accountId, 'utf8');
@@ -84,8 +85,12 @@ export function velocityQuery(currency: string): KeyQueryRoute {
         const values = velocity.window(label as WindowLabel, at);
         windows[label] = {
           ...tallyBody(values.overall, currency),
+          // In the channels' declared order, whatever order the buckets met them in.
           byChannel: Object.fromEntries(
-            [...values.byChannel].map(([channel, tally]) => [channel, tallyBody(tally, currency)]),
+            CHANNELS.flatMap((channel) => {
+              const tally = values.byChannel.get(channel);
+              return tally === undefined ? [] : [[channel, tallyBody(tally, currency)]];
+            }),
           ),
         };
       }
