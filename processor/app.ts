@@ -12,8 +12,14 @@ import type { RestoreSummary } from '../state/index.ts';
 import type { PostCommitHook } from './post-commit.ts';
 import { TaskManager } from './task-manager.ts';
 import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
-import { readTaskState, type LocalRead, type QueryTarget, type StoreRead } from './queries/local-read.ts';
-import { RoutingTable, type QueryRouting } from './queries/routing.ts';
+import {
+  RoutingTable,
+  readTaskState,
+  type LocalRead,
+  type QueryRouting,
+  type QueryTarget,
+  type StoreRead,
+} from './queries/index.ts';
 import type { Topology } from './topology.ts';
 
 export type { AppState } from './app-lifecycle.ts';

@@ -13,11 +13,12 @@ import { siblingModuleUrl } from '../module-url.ts';
 import {
   NOT_OWNER,
   RESTORING,
+  RoutingTable,
   type LocalRead,
+  type QueryRouting,
   type QueryTarget,
   type StoreRead,
-} from '../queries/local-read.ts';
-import { RoutingTable, type QueryRouting } from '../queries/routing.ts';
+} from '../queries/index.ts';
 import type {
   FromStreamThread,
   PostCommitHookSource,

@@ -1,7 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { StreamsConfigInput } from '../config.ts';
-import type { LocalRead, StoreRead } from '../queries/local-read.ts';
-import type { QueryRouting } from '../queries/routing.ts';
+import type { LocalRead, QueryRouting, StoreRead } from '../queries/index.ts';
 
 /**
  * A module's exported function and the plain arguments (anything the structured clone algorithm

@@ -8,7 +8,7 @@ import { StreamsApp } from '../app.ts';
 import { describeError } from '../errors.ts';
 import { EngineMetrics } from '../metrics.ts';
 import type { PostCommitHook } from '../post-commit.ts';
-import { NOT_OWNER } from '../queries/local-read.ts';
+import { NOT_OWNER } from '../queries/index.ts';
 import type { Topology } from '../topology.ts';
 import type { Registry } from 'prom-client';
 import type { FromStreamThread, ModuleFactory, StreamThreadData, ToStreamThread } from './protocol.ts';
