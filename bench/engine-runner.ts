@@ -144,6 +144,7 @@ async function main(): Promise<void> {
     logLevel: spec.logLevel,
     kafkaClientThread: spec.kafkaClientThread,
     streamThreads,
+    ...spec.assignment,
   };
   const onRestored = (taskId: string, summary: { total: number; elapsedMs: number }) => {
     if (!processingStart)

@@ -1,3 +1,4 @@
+import type { StreamsConfigInput } from '../processor/index.ts';
 /**
  * Messages between the benchmark (bench/engine.ts) and the engine process it forks
  * (bench/engine-runner.ts), over Node's IPC channel. Times are epoch milliseconds with
@@ -20,6 +21,15 @@ export interface RunnerSpec {
   kafkaClientThread: 'worker' | 'main';
   /** Stream threads of the engine (config streamThreads); 1 when absent. */
   streamThreads?: number;
+  /** Assignment settings (the scale-out stalls); the engine's defaults when absent. */
+  assignment?: Pick<
+    StreamsConfigInput,
+    | 'instanceId'
+    | 'numStandbyReplicas'
+    | 'acceptableRecoveryLag'
+    | 'heartbeatIntervalMs'
+    | 'probingRebalanceIntervalMs'
+  >;
 }
 
 export interface RestoredMessage {

@@ -31,6 +31,7 @@ import {
 import type { Guarantee, RunnerMessage, RunnerSpec, StopRequest } from './protocol.ts';
 import { scaleOutFigures, type MemberResult, type ScaleOutFigures } from './scale-out-figures.ts';
 import { produceAll, transactions } from './workload.ts';
+import { STALL_VARIANTS, runStallPhase, type StallFigures } from './scale-out-stalls.ts';
 
 const RUNNER = fileURLToPath(new URL('./engine-runner.ts', import.meta.url));
 const POLL_MS = 100;
@@ -43,6 +44,16 @@ const HELP = `usage: npm run bench:scale-out -- [options]
   --instances LIST     engine processes per run, comma-separated (default 1,2)
   --rounds N           how many times the list is run, interleaved (default 2)
   --guarantee G        at-least-once (default) or exactly-once
+
+  Then the stalls of a scale-out (exactly-once, 2 -> 3 instances while traffic flows), with
+  standbys and warm-ups, with warm-ups only, and with immediate moves:
+  --stall-partitions N partitions (default 12)
+  --stall-preload N    records processed before the scale-out: the state (default 300000)
+  --stall-accounts N   accounts, i.e. keys in the state (default 100000)
+  --stall-rate N       records/s while the third instance joins (default 1000)
+  --stall-seconds N    how long that traffic flows (default 40)
+  --skip-stalls        only the throughput rounds
+  --skip-throughput    only the stalls
 `;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -53,7 +64,14 @@ async function main(argv: string[]): Promise<void> {
     options: {
       records: { type: 'string' },
       partitions: { type: 'string' },
-      instances: { type: 'string', default: '1,2' },
+      instances: { type: 'string', default: '1,2,3' },
+      'stall-partitions': { type: 'string' },
+      'stall-preload': { type: 'string' },
+      'stall-accounts': { type: 'string' },
+      'stall-rate': { type: 'string' },
+      'stall-seconds': { type: 'string' },
+      'skip-stalls': { type: 'boolean', default: false },
+      'skip-throughput': { type: 'boolean', default: false },
       rounds: { type: 'string' },
       guarantee: { type: 'string', default: 'at-least-once' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -82,10 +100,11 @@ async function main(argv: string[]): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), 'saldo-scale-out-'));
   try {
     await createTopics(admin, [input], partitions);
-    await produceAll(kafka, input, transactions(records, Math.max(1, Math.floor(records / 10))));
+    if (!values['skip-throughput'])
+      await produceAll(kafka, input, transactions(records, Math.max(1, Math.floor(records / 10))));
     const ends = await endOffsets(admin, input);
     const results: ScaleOutFigures[] = [];
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < (values['skip-throughput'] ? 0 : rounds); round++) {
       for (const n of counts) {
         const appId = `${run}-${round}-${n}`;
         const output = `${appId}-output`;
@@ -112,6 +131,40 @@ async function main(argv: string[]): Promise<void> {
         );
       }
     }
+    if (!values['skip-stalls']) {
+      const stallOptions = {
+        kafka,
+        admin,
+        brokers,
+        run,
+        workDir,
+        guarantee: 'exactly-once' as const,
+        partitions: positiveInt('stall-partitions', values['stall-partitions'], 12),
+        preloadRecords: positiveInt('stall-preload', values['stall-preload'], 300_000),
+        accounts: positiveInt('stall-accounts', values['stall-accounts'], 100_000),
+        rate: positiveInt('stall-rate', values['stall-rate'], 1_000),
+        seconds: positiveInt('stall-seconds', values['stall-seconds'], 40),
+        log,
+        topics,
+      };
+      const stalls: StallFigures[] = [];
+      for (const variant of STALL_VARIANTS) stalls.push(await runStallPhase(variant, stallOptions));
+      console.log(
+        `\nscale-out 2 -> 3 instances, exactly-once, ${stallOptions.partitions} partitions, ` +
+          `${stallOptions.preloadRecords.toLocaleString('en-US')} records of state over ${stallOptions.accounts.toLocaleString('en-US')} accounts, ` +
+          `${stallOptions.rate.toLocaleString('en-US')} records/s flowing\n`,
+      );
+      console.log(
+        '| assignment | balanced after ms | longest stall ms | median stall ms | per partition ms |',
+      );
+      console.log('| --- | ---: | ---: | ---: | --- |');
+      for (const f of stalls) {
+        console.log(
+          `| ${f.variant} | ${f.balancedAfterMs} | ${f.longestStallMs} | ${f.medianStallMs} | ${f.longestStallMsByPartition.join(' ')} |`,
+        );
+      }
+    }
+    if (results.length === 0) return;
     console.log(`\n${guarantee}, ${records.toLocaleString('en-US')} records, ${partitions} partitions\n`);
     console.log(
       '| instances | records/s | window ms | processed per instance | peak RSS MB (sum) | CPU µs/record |',

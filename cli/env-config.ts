@@ -13,6 +13,8 @@ export interface RunFlags {
   logLevel?: string;
   streamThreads?: string;
   createTopics?: boolean;
+  /** "host:port" this instance answers queries on (`saldo run`). */
+  applicationServer?: string;
 }
 
 const TRUE = new Set(['1', 'true', 'yes']);
@@ -71,6 +73,9 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (warmups !== undefined) input.maxWarmupReplicas = warmups;
   const probing = numberOrUndefined(env.SALDO_PROBING_REBALANCE_INTERVAL_MS);
   if (probing !== undefined) input.probingRebalanceIntervalMs = probing;
+  const applicationServer = flags.applicationServer ?? env.SALDO_APPLICATION_SERVER;
+  if (applicationServer !== undefined && applicationServer !== '')
+    input.applicationServer = applicationServer;
   const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
   if (clientThread !== undefined)
     input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];

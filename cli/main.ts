@@ -65,6 +65,10 @@ export function buildCli(): Command {
     ),
   )
     .option('--create-topics', 'create missing output topics at start (env SALDO_CREATE_TOPICS=true)')
+    .option(
+      '--application-server <host:port>',
+      'answer queries (GET /accounts/{id}/balance, /velocity) on this port, advertised to the group as host:port (env SALDO_APPLICATION_SERVER)',
+    )
     .action(runCommand);
 
   withProductOptions(

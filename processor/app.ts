@@ -14,6 +14,14 @@ import { GroupMembership } from './group-membership.ts';
 import { StandbyTasks } from './standby-tasks.ts';
 import { TaskManager } from './task-manager.ts';
 import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
+import {
+  RoutingTable,
+  readTaskState,
+  type LocalRead,
+  type QueryRouting,
+  type QueryTarget,
+  type StoreRead,
+} from './queries/index.ts';
 import type { Topology } from './topology.ts';
 
 export type { AppState } from './app-lifecycle.ts';
@@ -29,13 +37,15 @@ export interface StreamsAppOptions {
    * default sets the process's exit code to 1 so that its supervisor restarts it.
    */
   onFailed?: (error: unknown) => void;
+  /** Each routing the app takes (onRouting): stream threads pass it on to the main thread. */
+  onRouting?: (routing: QueryRouting) => void;
 }
 
 /**
  * A saldo app instance: one member of the consumer group named by the application id, running one
  * task per assigned input partition number.
  */
-export class StreamsApp {
+export class StreamsApp implements QueryTarget {
   readonly config: StreamsConfig;
   readonly topology: Topology;
   readonly logger: Logger;
@@ -52,6 +62,12 @@ export class StreamsApp {
   #membership: GroupMembership | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #ticking = false;
+  // Interactive queries: where each partition's task runs, what the group gave this member, and
+  // the inputs' partition count (which places a key).
+  readonly #routing = new RoutingTable();
+  readonly #onRouting: ((routing: QueryRouting) => void) | undefined;
+  #assigned: ReadonlySet<number> = new Set();
+  #partitionCount: number | undefined;
 
   constructor(topology: Topology, config: StreamsConfigInput, opts: StreamsAppOptions = {}) {
     this.config = validateStreamsConfig(config);
@@ -67,6 +83,7 @@ export class StreamsApp {
     this.#clock = opts.clock ?? systemClock;
     this.#onRestored = opts.onRestored;
     this.#onFailed = opts.onFailed ?? exitNonZero;
+    this.#onRouting = opts.onRouting;
     this.#adapter =
       opts.adapter ??
       (this.config.kafkaClientThread === 'worker'
@@ -91,6 +108,29 @@ export class StreamsApp {
     return this.#taskManager;
   }
 
+  /** The inputs' partition count, once start() has checked the topics. */
+  get partitionCount(): number | undefined {
+    return this.#partitionCount;
+  }
+
+  /** The latest routing of queries (QueryRouting); undefined until the first. */
+  get routing(): QueryRouting | undefined {
+    return this.#routing.current;
+  }
+
+  /** A new routing, from the group's assignment: kept unless a later generation is already here. */
+  onRouting(routing: QueryRouting): void {
+    if (this.#routing.update(routing)) this.#onRouting?.(routing);
+  }
+
+  /**
+   * Reads committed values of the task of `partition` for an interactive query, if this member
+   * runs it: restoring while it is assigned but not running yet, not-owner when not assigned.
+   */
+  async readLocal(partition: number, reads: readonly StoreRead[]): Promise<LocalRead> {
+    return readTaskState(this.#taskManager?.tasks, this.#assigned, partition, reads);
+  }
+
   /** Registers a hook that sees committed outputs only, in order per partition (e.g. the Redis cache). */
   onCommitted(hook: PostCommitHook): this {
     this.#hooks.push(hook);
@@ -106,6 +146,7 @@ export class StreamsApp {
     try {
       const admin = await this.#adapter.admin();
       const partitions = await this.#checkCopartitioning(admin);
+      this.#partitionCount = partitions;
       await this.#checkOutputTopics(admin, partitions);
       await this.#ensureInternalTopics(admin, partitions);
       const standbys = new StandbyTasks({
@@ -150,9 +191,11 @@ export class StreamsApp {
         changelogTopics: membership.changelogTopics,
         assignorSettings: membership.settings,
         onBatch: (batch, control) => taskManager.onBatch(batch, control),
-        onAssignment: (ps, memberId, info) => {
+        onAssignment: (ps, memberId, info, generation) => {
+          this.#assigned = new Set(ps);
           membership.onAssignment(info);
           taskManager.onAssignment(ps, memberId, info.standby, info.warmup);
+          this.onRouting({ generation, activeEndpoints: endpointsOf(info.activeEndpoints) });
         },
         onCrash: (error, willRestart) => {
           if (willRestart) {
@@ -306,4 +349,9 @@ export class StreamsApp {
 /** The topics a partition-count lookup found no partitions for: they do not exist. */
 function missingTopics(counts: ReadonlyMap<string, number | undefined>): string[] {
   return [...counts].filter(([, count]) => count === undefined).map(([topic]) => topic);
+}
+
+/** The assignment's query endpoints (partition numbers as JSON keys) as a routing's map. */
+function endpointsOf(endpoints: Readonly<Record<string, string>>): Map<number, string> {
+  return new Map(Object.entries(endpoints).map(([partition, endpoint]) => [Number(partition), endpoint]));
 }

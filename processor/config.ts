@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_CACHE_MAX_BYTES } from '../state/index.ts';
 import { ConfigError } from './errors.ts';
+import { endpointProblem } from './queries/endpoint.ts';
 
 const topicSafe = /^[A-Za-z0-9._-]+$/;
 
@@ -117,6 +118,18 @@ export const streamsConfigSchema = z.object({
    * warm-up): a member whose warm-ups have caught up asks for one, no sooner than this after the last.
    */
   probingRebalanceIntervalMs: z.number().int().min(1_000).max(3_600_000).default(5_000),
+  /**
+   * "host:port" where this instance answers interactive queries (Kafka Streams' application.server):
+   * advertised to the group, so that the others forward queries for its tasks there; it listens on
+   * that port. Unset: no query server, and the instance advertises none.
+   */
+  applicationServer: z
+    .string()
+    .optional()
+    .superRefine((text, ctx) => {
+      const problem = text === undefined ? undefined : endpointProblem(text);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
 });
 
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;

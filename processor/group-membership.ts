@@ -56,6 +56,7 @@ export class GroupMembership {
     const { config } = this.#deps;
     return {
       processId: config.processId ?? config.instanceId,
+      ...(config.applicationServer === undefined ? {} : { endpoint: config.applicationServer }),
       active: this.#deps.activePartitions(),
       standby: this.#deps.standbyPartitions(),
       taskOffsetSums: this.#deps.standbyOffsetSums(),

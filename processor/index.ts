@@ -18,6 +18,8 @@ export type { KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
 export type { ConsumedRecord, Headers, OutgoingRecord } from './records.ts';
 export { createLogger, type Logger } from './log.ts';
 export { siblingModuleUrl } from './module-url.ts';
+export { jsonWithBigints } from './json.ts';
+export * from './queries/index.ts';
 export { EngineMetrics } from './metrics.ts';
 export { recordSerde, type RecordSerde, type SerdeContext } from './serde.ts';
 export type { CommittedOutput } from './record-collector.ts';

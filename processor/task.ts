@@ -1,3 +1,4 @@
+import { UnknownStoreError } from '../state/index.ts';
 import type { KeyValueStore, StateManager, TtlKeyValueStore, WindowedStore } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
@@ -146,6 +147,22 @@ export class StreamTask {
   }
   windowedStore<K, V>(name: string): WindowedStore<K, V> {
     return this.#handles.windowedStore<K, V>(name);
+  }
+
+  /**
+   * The committed value of `key` (serialized by the store's key serde) in key-value store `store`:
+   * LevelDB through the task's read cache, without the writes of the open transaction, which an
+   * exactly-once commit may still abort. What interactive queries read, outside processing.
+   */
+  committedValue(store: string, key: Buffer): Buffer | undefined {
+    const definition = this.#deps.topology.stores.get(store);
+    if (definition?.kind !== 'key-value') {
+      throw new UnknownStoreError(`no key-value store '${store}' in this task`, {
+        storeName: store,
+        taskId: this.taskId,
+      });
+    }
+    return this.#deps.stateManager.committedBytes(store, key);
   }
 
   /** Input topic-partitions of this task (those of stream sources, then of tables). */

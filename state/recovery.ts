@@ -86,9 +86,18 @@ export async function restoreStores(
   const storeByTopic = new Map(work.map((w) => [w.topic, w.store]));
   const restorers = new Map(work.map((w) => [w.store, state.restorer(w.store)]));
   let lastReport = performance.now();
+  // A source may hand over several partitions' batches at once; the restorers are flushed together,
+  // so their batches are applied one at a time (a store takes one write batch at a time).
+  let applying: Promise<void> = Promise.resolve();
+  const serially =
+    (apply: (records: ChangelogSourceRecord[]) => Promise<void>) => (records: ChangelogSourceRecord[]) => {
+      const next = applying.then(() => apply(records));
+      applying = next.catch(() => undefined);
+      return next;
+    };
   await source.read(
     work,
-    async (records: ChangelogSourceRecord[]) => {
+    serially(async (records: ChangelogSourceRecord[]) => {
       for (const r of records) {
         const store = storeByTopic.get(r.topic) as string;
         const restorer = restorers.get(store) as StoreRestorer;
@@ -105,7 +114,7 @@ export async function restoreStores(
         lastReport = performance.now();
         log.info({ restored: Object.fromEntries(restored), remaining }, 'restore progress');
       }
-    },
+    }),
     { heartbeat: options.heartbeat },
   );
   // The read covered each range whole: its checkpoint passes the markers at its end too.

@@ -16,6 +16,7 @@ import {
 } from '../../topologies/balances/redis-balance-cache.ts';
 import { topologyByName, type TopologySpec } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
+import { startQueries, type RunningQueries } from '../queries.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
 import { topologySpecFrom, type TopologyFlags } from './topology-spec.ts';
 
@@ -28,10 +29,14 @@ function failed(error: unknown): void {
 }
 
 /** One StreamsApp whose metrics registry the topology also counts on (late records, alerts). */
-function singleThreadApp(spec: TopologySpec, config: StreamsConfig): StreamsApp {
+function singleThreadApp(
+  spec: TopologySpec,
+  config: StreamsConfig,
+  onFailed: (error: unknown) => void,
+): StreamsApp {
   const metrics = new EngineMetrics({ app: config.applicationId });
   return new StreamsApp(topologyByName(spec, { metrics: metrics.registry }), config, {
-    onFailed: failed,
+    onFailed,
     metrics,
   });
 }
@@ -45,6 +50,12 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
   const product = flags.topology === 'product' ? productConfigFrom(process.env, flags) : undefined;
   const spec = topologySpecFrom(flags, () => product as NonNullable<typeof product>);
   const config = validateStreamsConfig(engine);
+  // A failed instance stops answering queries too, so that nothing keeps the process alive.
+  let queries: RunningQueries | undefined;
+  const onFailed = (error: unknown) => {
+    failed(error);
+    void queries?.stop().catch(() => undefined);
+  };
 
   const cache: RedisBalanceCacheOptions | undefined =
     product === undefined
@@ -67,7 +78,7 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
           },
           config,
           {
-            onFailed: failed,
+            onFailed,
             postCommitHooks:
               cache === undefined
                 ? []
@@ -83,7 +94,7 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
                   ],
           },
         )
-      : singleThreadApp(spec, config);
+      : singleThreadApp(spec, config, onFailed);
   if (app instanceof StreamsApp && cache !== undefined) app.onCommitted(redisBalanceCacheHook(cache));
 
   if (product !== undefined) {
@@ -114,5 +125,19 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
     );
   }
   app.installSignalHandlers();
-  await app.start();
+  const { applicationServer } = config;
+  if (applicationServer !== undefined) {
+    queries = await startQueries({
+      config: { ...config, applicationServer },
+      spec,
+      target: app,
+      logger: app.logger,
+    });
+  }
+  try {
+    await app.start();
+  } catch (error) {
+    await queries?.stop().catch(() => undefined);
+    throw error;
+  }
 }

@@ -1,11 +1,10 @@
-import { validateStreamsConfig } from '../../processor/index.ts';
+import { jsonWithBigints, validateStreamsConfig } from '../../processor/index.ts';
 import { changelogTopicFor } from '../../processor/internal-topics.ts';
 import type { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
 import { partitionForKey } from '../../processor/kafka/wire/key-partitioning.ts';
 import type { StoreDefinition } from '../../processor/store-refs.ts';
 import { operatorAdapter } from '../operator-adapter.ts';
 import { readPartitionsToEnd } from '../read-topic.ts';
-import { jsonWithBigints } from '../json.ts';
 import { topologyByName } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';

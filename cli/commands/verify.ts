@@ -1,9 +1,8 @@
-import { validateStreamsConfig } from '../../processor/index.ts';
+import { jsonWithBigints, validateStreamsConfig } from '../../processor/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { readExpectedBalances } from '../generate/index.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
 import { checkBalances, type BalancesCheck, type Mismatch } from '../verify/balances-check.ts';
-import { jsonWithBigints } from '../json.ts';
 
 export interface VerifyFlags extends RunFlags, ProductFlags {
   expected: string;

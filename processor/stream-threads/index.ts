@@ -10,6 +10,15 @@ import {
 import { SaldoError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { siblingModuleUrl } from '../module-url.ts';
+import {
+  NOT_OWNER,
+  RESTORING,
+  RoutingTable,
+  type LocalRead,
+  type QueryRouting,
+  type QueryTarget,
+  type StoreRead,
+} from '../queries/index.ts';
 import type {
   FromStreamThread,
   PostCommitHookSource,
@@ -29,6 +38,9 @@ const THREAD_STOP_TIMEOUT_MS = 60_000;
 
 /** How long metrics() waits for a thread's answer. A thread yields every few ms, so this is generous. */
 const METRICS_TIMEOUT_MS = 5_000;
+
+/** How long a query waits for a thread's read; one that does not answer counts as not running the task. */
+const QUERY_READ_TIMEOUT_MS = 2_000;
 
 /**
  * One thread's configuration: its own instance id (client ids and logs tell the threads apart), and
@@ -56,6 +68,7 @@ const initialThreadState = () => ({
   stopping: false,
   ended: false,
   metricRequests: new Map<number, (metrics: ThreadMetrics | undefined) => void>(),
+  queryRequests: new Map<number, (answer: LocalRead | Error) => void>(),
 });
 
 /** A stream thread failed to start, or failed for good while running. */
@@ -97,6 +110,8 @@ interface RunningThread {
   ended: boolean;
   /** metrics() requests awaiting the thread's answer, by request id. */
   readonly metricRequests: Map<number, (metrics: ThreadMetrics | undefined) => void>;
+  /** readLocal() reads awaiting the thread's answer, by request id. */
+  readonly queryRequests: Map<number, (answer: LocalRead | Error) => void>;
 }
 
 /**
@@ -106,7 +121,7 @@ interface RunningThread {
  * in workers: the main thread has little else to do, and every worker costs a V8 heap and a second
  * copy of the engine's code (about 40 MB from the build, 65 MB from the sources; BENCHMARKS.md).
  */
-export class StreamThreadsApp {
+export class StreamThreadsApp implements QueryTarget {
   readonly config: StreamsConfig;
   readonly logger: Logger;
   readonly #source: TopologySource;
@@ -114,6 +129,10 @@ export class StreamThreadsApp {
   readonly #threads: RunningThread[] = [];
   readonly #lifecycle: AppLifecycle;
   #nextMetricsRequest = 0;
+  // Interactive queries: the latest routing any thread reported, and the inputs' partition count.
+  readonly #routing = new RoutingTable();
+  #partitionCount: number | undefined;
+  #nextQueryRequest = 0;
 
   constructor(source: TopologySource, config: StreamsConfigInput, opts: StreamThreadsAppOptions = {}) {
     this.config = validateStreamsConfig(config);
@@ -173,6 +192,7 @@ export class StreamThreadsApp {
       };
       const onMessage = (message: FromStreamThread): boolean => {
         if (message.type === 'running') {
+          if (message.partitions !== undefined) this.#partitionCount = message.partitions;
           running = true;
           this.logger.info({ thread: index }, `stream thread ${index} running`);
           resolveRunning();
@@ -182,6 +202,12 @@ export class StreamThreadsApp {
           fail(message.message);
         } else if (message.type === 'metrics') {
           thread.metricRequests.get(message.requestId)?.(message.metrics);
+        } else if (message.type === 'routing') {
+          this.#routing.update(message.routing);
+        } else if (message.type === 'query') {
+          thread.queryRequests.get(message.requestId)?.(message.answer);
+        } else if (message.type === 'query-failed') {
+          thread.queryRequests.get(message.requestId)?.(new StreamThreadError(message.message));
         } else {
           // Stopped before it ran: a thread told to stop while starting never reports `running`.
           if (!running) rejectRunning(new StreamThreadError(`stream thread ${index}: stopped before it ran`));
@@ -213,6 +239,7 @@ export class StreamThreadsApp {
       void stopped.then(() => {
         thread.ended = true;
         for (const answer of thread.metricRequests.values()) answer(undefined);
+        for (const answer of thread.queryRequests.values()) answer(NOT_OWNER);
       });
       this.#threads.push(thread);
     });
@@ -244,6 +271,58 @@ export class StreamThreadsApp {
       timeout.unref();
       thread.metricRequests.set(requestId, answer);
       thread.send({ type: 'metrics', requestId });
+    });
+  }
+
+  /** The inputs' partition count, once a thread has checked the topics. */
+  get partitionCount(): number | undefined {
+    return this.#partitionCount;
+  }
+
+  /** The latest routing of queries any thread reported (each learns the same one per generation). */
+  get routing(): QueryRouting | undefined {
+    return this.#routing.current;
+  }
+
+  onRouting(routing: QueryRouting): void {
+    this.#routing.update(routing);
+  }
+
+  /**
+   * Reads committed state of the task of `partition` in whichever thread runs it: every running
+   * thread is asked (a task moves between threads as between instances); one that runs it
+   * answers, else one that restores it, else none has it.
+   */
+  async readLocal(partition: number, reads: readonly StoreRead[]): Promise<LocalRead> {
+    const answers = await Promise.all(
+      this.#threads.filter((t) => !t.ended).map((thread) => this.#readIn(thread, partition, reads)),
+    );
+    const ok = answers.find((a) => !(a instanceof Error) && a.status === 'ok');
+    if (ok !== undefined) return ok as LocalRead;
+    if (answers.some((a) => !(a instanceof Error) && a.status === 'restoring')) return RESTORING;
+    const failure = answers.find((a) => a instanceof Error);
+    if (failure !== undefined) throw failure;
+    return NOT_OWNER;
+  }
+
+  #readIn(thread: RunningThread, partition: number, reads: readonly StoreRead[]): Promise<LocalRead | Error> {
+    const requestId = this.#nextQueryRequest++;
+    return new Promise((resolve) => {
+      const answer = (result: LocalRead | Error) => {
+        clearTimeout(timeout);
+        thread.queryRequests.delete(requestId);
+        resolve(result);
+      };
+      const timeout = setTimeout(() => {
+        this.logger.warn(
+          { thread: thread.index, partition },
+          'a stream thread did not answer a query in time',
+        );
+        answer(NOT_OWNER);
+      }, QUERY_READ_TIMEOUT_MS);
+      timeout.unref();
+      thread.queryRequests.set(requestId, answer);
+      thread.send({ type: 'query', requestId, partition, reads });
     });
   }
 

@@ -1,5 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { StreamsConfigInput } from '../config.ts';
+import type { LocalRead, QueryRouting, StoreRead } from '../queries/index.ts';
 
 /**
  * A module's exported function and the plain arguments (anything the structured clone algorithm
@@ -34,14 +35,22 @@ export interface StreamThreadData {
 export type ToStreamThread =
   | { type: 'stop' }
   /** Asks for the thread's metrics now; answered by a `metrics` message with the same id. */
-  | { type: 'metrics'; requestId: number };
+  | { type: 'metrics'; requestId: number }
+  /** Reads the committed state of the task of `partition` for a query; answered by a `query` message. */
+  | { type: 'query'; requestId: number; partition: number; reads: readonly StoreRead[] };
 
 export type ThreadMetrics = Array<MetricObjectWithValues<MetricValue<string>>>;
 
 export type FromStreamThread =
-  | { type: 'running' }
+  /** `partitions`: the inputs' partition count, which places a query's key. */
+  | { type: 'running'; partitions?: number }
   | { type: 'restored'; taskId: string; total: number; elapsedMs: number }
   /** The thread cannot go on: it failed to start, or its group consumer failed for good. */
   | { type: 'failed'; message: string }
   | { type: 'metrics'; requestId: number; metrics: ThreadMetrics }
+  /** A routing the thread's app took (StreamsApp.onRouting): the main thread keeps the latest. */
+  | { type: 'routing'; routing: QueryRouting }
+  | { type: 'query'; requestId: number; answer: LocalRead }
+  /** The read of a `query` request failed (a store error): the query answers 500. */
+  | { type: 'query-failed'; requestId: number; message: string }
   | { type: 'stopped'; metrics: ThreadMetrics; commitLatenciesMs: number[] };

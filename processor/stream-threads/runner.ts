@@ -8,6 +8,7 @@ import { StreamsApp } from '../app.ts';
 import { describeError } from '../errors.ts';
 import { EngineMetrics } from '../metrics.ts';
 import type { PostCommitHook } from '../post-commit.ts';
+import { NOT_OWNER } from '../queries/index.ts';
 import type { Topology } from '../topology.ts';
 import type { Registry } from 'prom-client';
 import type { FromStreamThread, ModuleFactory, StreamThreadData, ToStreamThread } from './protocol.ts';
@@ -70,11 +71,12 @@ export function runStreamThread(
       onRestored: (taskId, summary) =>
         post({ type: 'restored', taskId, total: summary.total, elapsedMs: summary.elapsedMs }),
       onFailed: (error) => post({ type: 'failed', message: messageOf(error) }),
+      onRouting: (routing) => post({ type: 'routing', routing }),
     });
     for (const hook of hooks) running.onCommitted(hook);
     app = running;
     await running.start();
-    if (!stopRequested) post({ type: 'running' });
+    if (!stopRequested) post({ type: 'running', partitions: running.partitionCount });
   };
 
   const started = start().catch((error: unknown) => {
@@ -88,6 +90,16 @@ export function runStreamThread(
       void metrics.registry
         .getMetricsAsJSON()
         .then((values) => post({ type: 'metrics', requestId, metrics: values }));
+      return;
+    }
+    if (message.type === 'query') {
+      const { requestId, partition, reads } = message;
+      // An app not built yet, or stopped, runs no task.
+      const reading = app?.readLocal(partition, reads) ?? Promise.resolve(NOT_OWNER);
+      reading.then(
+        (answer) => post({ type: 'query', requestId, answer }),
+        (error: unknown) => post({ type: 'query-failed', requestId, message: messageOf(error) }),
+      );
       return;
     }
     if (stopRequested) return;

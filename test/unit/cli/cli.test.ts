@@ -47,6 +47,15 @@ describe('the saldo command', () => {
     expect(failure?.stderr).toMatch(/--rules: required/);
   });
 
+  it('refuses an application server the other instances could not reach, before touching Kafka', async () => {
+    const failure = await saldo('run', '--application-server', '0.0.0.0:8080').then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toMatch(/applicationServer: '0\.0\.0\.0:8080': 0\.0\.0\.0 is every interface/);
+  });
+
   it('rejects an unknown topology', async () => {
     const failure = await saldo('describe', '--topology', 'nope').then(
       () => undefined,

@@ -173,3 +173,46 @@ describe('checkpoints past transaction markers', () => {
     expect(state.checkpoint('balances')).toBe(6n);
   });
 });
+
+describe('a source that hands over several partitions’ batches at once', () => {
+  it('applies them one at a time (a store takes one write batch at a time)', async () => {
+    const state = await stateDir.closeAfter(
+      await StateManager.open({
+        appId: 'saldo',
+        taskId: '0_3',
+        stateDir: stateDir.path,
+        stores: [
+          { name: 'a', kind: 'key-value' as const },
+          { name: 'b', kind: 'key-value' as const },
+        ],
+        changelogs: new Map([
+          ['a', { topic: 'saldo-a-changelog', partition: 3 }],
+          ['b', { topic: 'saldo-b-changelog', partition: 3 }],
+        ]),
+      }),
+    );
+    const many = (topic: string) =>
+      Array.from({ length: 25_000 }, (_, i) => ({
+        topic,
+        offset: i,
+        key: Buffer.from(`k${i}`),
+        value: Buffer.from('v'),
+      }));
+    const source: ChangelogSource = {
+      offsetRange: async (partitions) =>
+        new Map(partitions.map((p) => [`${p.topic}:${p.partition}`, { start: 0, end: 25_000 }])),
+      // Both partitions at once, as kafkajs does with partitionsConsumedConcurrently > 1.
+      read: async (_ranges, onRecords) => {
+        await Promise.all([onRecords(many('saldo-a-changelog')), onRecords(many('saldo-b-changelog'))]);
+      },
+    };
+    const summary = await state.restore(source, {
+      logger: silent,
+      onRemaining: () => undefined,
+      onRestored: () => undefined,
+      heartbeat: async () => undefined,
+    });
+    expect(summary.total).toBe(50_000);
+    expect(state.checkpoint('a')).toBe(25_000n);
+  });
+});
