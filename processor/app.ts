@@ -162,8 +162,8 @@ export class StreamsApp implements QueryTarget {
       const membership = new GroupMembership({
         config: this.config,
         topology: this.topology,
-        adapter: this.#adapter,
         logger: this.logger,
+        rejoin: () => this.#consumer?.requestRejoin(),
         activePartitions: () => taskManager.ownedPartitions(),
         standbyPartitions: () => standbys.partitions(),
         standbyOffsetSums: () => standbys.offsetSums(),
@@ -318,7 +318,7 @@ export class StreamsApp implements QueryTarget {
     this.#lifecycle.transitionTo('pending-shutdown');
     if (this.#ticker) clearInterval(this.#ticker);
     try {
-      await this.#membership?.stop();
+      this.#membership?.stop();
       await Promise.all([this.#taskManager?.closeAll(), this.#standbys?.closeAll()]);
     } finally {
       await this.#consumer

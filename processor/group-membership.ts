@@ -1,28 +1,27 @@
 import type { AssignmentInfo, AssignorSettings, SubscriptionInfo } from './assignment/assignment-info.ts';
 import type { StreamsConfig } from './config.ts';
-import { describeError } from './errors.ts';
 import { changelogTopicFor } from './internal-topics.ts';
-import type { KafkaClientAdapter } from './kafka/client.ts';
 import type { Logger } from './log.ts';
 import type { Topology } from './topology.ts';
 
 export interface GroupMembershipDeps {
   config: StreamsConfig;
   topology: Topology;
-  adapter: KafkaClientAdapter;
   logger: Logger;
   /** The partitions of this member's active tasks. */
   activePartitions: () => number[];
   /** Its standbys, and how far each has read its changelogs. */
   standbyPartitions: () => number[];
   standbyOffsetSums: () => Record<string, number>;
+  /** Makes the member rejoin the group (the group consumer's requestRejoin). */
+  rejoin: () => void;
 }
 
 /**
  * What this member says to the group's assignor and remembers from it: its instance, tasks and
  * standbys' progress in each subscription; whether an operator drained its instance; and the
- * probing rebalances that move a task to its caught-up warm-up (asked for by joining a probe,
- * kafkajs having no way to make a running member rejoin).
+ * probing rebalances that move a task to its caught-up warm-up: the member rejoins with its fresh
+ * subscription (a changed subscription makes the coordinator rebalance the group, once).
  */
 export class GroupMembership {
   readonly #deps: GroupMembershipDeps;
@@ -31,7 +30,7 @@ export class GroupMembership {
   readonly settings: AssignorSettings;
   #draining = false;
   #lastProbeAt = 0;
-  #probing: Promise<void> | undefined;
+  #rejoins = 0;
   #stopped = false;
 
   constructor(deps: GroupMembershipDeps) {
@@ -62,6 +61,7 @@ export class GroupMembership {
       taskOffsetSums: this.#deps.standbyOffsetSums(),
       draining: this.#draining,
       settings: this.settings,
+      rejoins: this.#rejoins,
     };
   }
 
@@ -78,30 +78,14 @@ export class GroupMembership {
   /** A warm-up caught up: one probing rebalance, no sooner than probingRebalanceIntervalMs after the last. */
   requestProbingRebalance(): void {
     const now = Date.now();
-    if (
-      this.#stopped ||
-      this.#probing ||
-      now - this.#lastProbeAt < this.#deps.config.probingRebalanceIntervalMs
-    )
-      return;
+    if (this.#stopped || now - this.#lastProbeAt < this.#deps.config.probingRebalanceIntervalMs) return;
     this.#lastProbeAt = now;
-    const { adapter, config, topology } = this.#deps;
-    this.#probing = adapter
-      .probeGroup(
-        config.applicationId,
-        topology.sourceTopics,
-        { operator: true, drain: [], undrain: [] },
-        { changelogTopics: this.changelogTopics, settings: this.settings },
-      )
-      .then(() => this.#log.info('probing rebalance done'))
-      .catch((error: unknown) => this.#log.warn({ error: describeError(error) }, 'probing rebalance failed'))
-      .finally(() => {
-        this.#probing = undefined;
-      });
+    this.#rejoins += 1;
+    this.#log.info({ rejoins: this.#rejoins }, 'probing rebalance: rejoining the group');
+    this.#deps.rejoin();
   }
 
-  async stop(): Promise<void> {
+  stop(): void {
     this.#stopped = true;
-    await this.#probing;
   }
 }

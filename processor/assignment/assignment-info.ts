@@ -26,6 +26,8 @@ export interface SubscriptionInfo {
   taskOffsetSums: Record<string, number>;
   draining: boolean;
   settings: AssignorSettings;
+  /** Rejoins this member asked for: a rejoin always changes the subscription, so the group rebalances. */
+  rejoins: number;
 }
 
 /** An operator's probe (`saldo rebalance`): joins to trigger a rebalance, gets no task. */

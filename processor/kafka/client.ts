@@ -182,6 +182,8 @@ export interface GroupConsumerOptions {
 export interface GroupConsumer {
   start(): Promise<void>;
   seek(tp: TopicPartitionOffset): void;
+  /** Rejoin the group at the next heartbeat, with a fresh subscription: one rebalance. */
+  requestRejoin(): void;
   stop(): Promise<void>;
 }
 

@@ -121,6 +121,11 @@ export class KafkaJsGroupConsumer implements GroupConsumer {
     this.#consumer?.seek({ topic: tp.topic, partition: tp.partition, offset: String(tp.offset) });
   }
 
+  requestRejoin(): void {
+    // requestRejoin: scripts/patches (kafkajs has no way to make a running member rejoin).
+    (this.#consumer as (Consumer & { requestRejoin?: () => void }) | undefined)?.requestRejoin?.();
+  }
+
   async stop(): Promise<void> {
     const consumer = this.#consumer;
     this.#consumer = undefined;

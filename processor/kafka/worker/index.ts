@@ -255,6 +255,11 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
         await this.#call('consumer', 'start', [groupSettings]);
       },
       seek: (tp: TopicPartitionOffset) => void this.#call('consumer', 'seek', [tp]).catch(() => undefined),
+      requestRejoin: () => {
+        // The subscription the thread joins with must be the fresh one.
+        this.#post({ kind: 'subscription', info: opts.subscription() });
+        this.#post({ kind: 'rejoin' });
+      },
       stop: () => {
         clearInterval(subscriptionTimer);
         return this.#call<undefined>('consumer', 'stop');

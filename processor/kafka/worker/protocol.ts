@@ -45,6 +45,7 @@ export type ToWorker =
   | { kind: 'batch-done'; batchId: number; error?: WireError }
   | { kind: 'resolve'; batchId: number; offset: number }
   | { kind: 'subscription'; info: SubscriptionInfo | OperatorInfo }
+  | { kind: 'rejoin' }
   | { kind: 'chunk-done'; readId: number; error?: WireError };
 
 export type FromWorker =

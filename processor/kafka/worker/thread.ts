@@ -225,6 +225,9 @@ port.on('message', (message: ToWorker) => {
     case 'subscription':
       subscription = message.info;
       return;
+    case 'rejoin':
+      consumer?.requestRejoin();
+      return;
     case 'chunk-done': {
       const done = pendingChunks.get(message.readId);
       pendingChunks.delete(message.readId);

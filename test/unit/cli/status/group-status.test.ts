@@ -21,6 +21,7 @@ const base: StatusInputs = {
           taskOffsetSums: { '1': 70 },
           draining: false,
           settings: DEFAULT_ASSIGNOR_SETTINGS,
+          rejoins: 0,
         }),
         assignmentUserData: encodeInfo({ standby: [1], warmup: [], activeEndpoints: {}, drain: false }),
       },
