@@ -102,13 +102,14 @@ export async function rebalanceCommand(flags: RebalanceFlags): Promise<Rebalance
     }
     await probe(adapter, topology, appId, view.group, drain, undrain);
     report.outcome = 'rebalanced';
+    const timeoutMs = Number(flags.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
     if (drain.length > 0) {
-      const timeoutMs = Number(flags.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
       report.outcome = (await waitForDrain(admin, topology, appId, drain, timeoutMs))
         ? 'drained'
         : 'drain-timed-out';
     }
-    const settled = await groupView(admin, topology, appId);
+    // The probe's leave rebalances the group once more: report the assignment once it has settled.
+    const settled = await settledView(admin, topology, appId, timeoutMs);
     report.after = currentAssignment(settled.group, settled.taskEnds);
     return report;
   } finally {
@@ -131,6 +132,17 @@ function probe(
     { operator: true, drain, undrain },
     { changelogTopics: changelogTopicsOf(topology, appId), settings: groupSettings(group) },
   );
+}
+
+/** The group once it is Stable again without the probe (or as it is when the wait runs out). */
+async function settledView(admin: AdminClient, topology: Topology, appId: string, timeoutMs: number) {
+  const deadline = Date.now() + Math.min(timeoutMs, 30_000);
+  for (;;) {
+    const view = await groupView(admin, topology, appId);
+    const probing = currentAssignment(view.group, view.taskEnds).some((m) => m.operator);
+    if ((view.group.state === 'Stable' && !probing) || Date.now() > deadline) return view;
+    await sleep(POLL_MS);
+  }
 }
 
 /** Until no member of a drained instance runs an active task (warm-ups and probing rebalances move them). */

@@ -63,7 +63,11 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
           // purpose: a send that gives up fails the whole commit, the transaction is aborted and the
           // task restarts from its last commit with a new producer, so no duplicate can be committed.
           if (message.startsWith('Limiting retries for the idempotent producer')) return;
-          log[kafkaLogLevel(level)](rest, message);
+          // A heartbeat answered "rebalancing" is how every member learns of a rebalance, which
+          // kafkajs logs as an error response: routine (a member joined, left or rejoined).
+          const routine =
+            (rest as { error?: unknown }).error === 'The group is rebalancing, so a rejoin is needed';
+          log[routine ? 'info' : kafkaLogLevel(level)](rest, message);
         },
     });
   }
