@@ -63,6 +63,10 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (attempts !== undefined) input.unrecoverableCommitAttempts = attempts;
   const createTopics = flags.createTopics ?? TRUE.has((env.SALDO_CREATE_TOPICS ?? '').toLowerCase());
   if (createTopics) input.createOutputTopics = true;
+  const markInterval = numberOrUndefined(env.SALDO_STATE_MARK_INTERVAL_MS);
+  if (markInterval !== undefined) input.stateMarkIntervalMs = markInterval;
+  const horizon = numberOrUndefined(env.SALDO_REPLAY_HORIZON_MS);
+  if (horizon !== undefined) input.replayHorizonMs = horizon;
   const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
   if (clientThread !== undefined)
     input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];

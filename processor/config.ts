@@ -5,6 +5,8 @@ import { ConfigError } from './errors.ts';
 
 const topicSafe = /^[A-Za-z0-9._-]+$/;
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** The smallest fetchMaxBytes: also the floor of a stream thread's share of it. */
 export const MIN_FETCH_MAX_BYTES = 64 * 1024;
 
@@ -93,6 +95,24 @@ export const streamsConfigSchema = z.object({
    * module.
    */
   streamThreads: z.number().int().min(1).max(32).default(1),
+  /**
+   * How often, at most, each task writes a state mark (processor/state-marks.ts) to
+   * `<app>-state-marks` inside its commit transaction: the input offsets and changelog offsets of
+   * its previous commit, a consistent point `saldo replay` can rebuild state at and reprocess
+   * from. Only with exactly-once; 0 writes none (replay then has nothing to start from).
+   */
+  stateMarkIntervalMs: z.number().int().min(0).max(3_600_000).default(60_000),
+  /**
+   * How far back `saldo replay` can go: changelogs keep every record younger than this uncompacted
+   * (`min.compaction.lag.ms`, set at start), and state marks are kept this long. Changelogs grow by
+   * what the stores write in this time; 7 days by default.
+   */
+  replayHorizonMs: z
+    .number()
+    .int()
+    .min(60_000)
+    .max(365 * DAY_MS)
+    .default(7 * DAY_MS),
 });
 
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;
@@ -115,7 +135,17 @@ function crossFieldProblems(config: StreamsConfig): string[] {
       `fetchMaxBytesPerPartition: ${config.fetchMaxBytesPerPartition} must not exceed fetchMaxBytes (${config.fetchMaxBytes})`,
     );
   }
+  if (config.stateMarkIntervalMs >= config.replayHorizonMs) {
+    problems.push(
+      `stateMarkIntervalMs: ${config.stateMarkIntervalMs} must be below replayHorizonMs (${config.replayHorizonMs}), or every mark would be gone before the next`,
+    );
+  }
   return problems;
+}
+
+/** Whether the tasks write state marks: with exactly-once only, and unless turned off (0). */
+export function writesStateMarks(config: StreamsConfig): boolean {
+  return config.processingGuarantee === 'exactly-once' && config.stateMarkIntervalMs > 0;
 }
 
 export function validateStreamsConfig(input: StreamsConfigInput): StreamsConfig {

@@ -7,7 +7,11 @@ import {
 } from './errors.ts';
 import { TransactionalKeyValueStore, type KeyValueStore } from './key-value-store.ts';
 import { DEFAULT_CACHE_MAX_BYTES, cacheShareOf, levelDbMemoryShare } from './memory-budget.ts';
-import { ChangelogCheckpoints, type OutgoingChangelogRecord } from './changelog-checkpoints.ts';
+import {
+  ChangelogCheckpoints,
+  type OutgoingChangelogRecord,
+  type StoreChangelog,
+} from './changelog-checkpoints.ts';
 import type { ChangelogPartition, ChangelogSource } from './changelog-source.ts';
 import { restoreStores, type RestoreOptions, type RestoreSummary } from './recovery.ts';
 import type { Serde } from './serde.ts';
@@ -153,6 +157,17 @@ export class StateManager {
 
   checkpoints(): Map<string, bigint | undefined> {
     return new Map([...this.stores].map(([name, store]) => [name, store.engine.readCheckpoint()]));
+  }
+
+  /**
+   * Where the committed state of each store with a changelog of its own stands in that changelog:
+   * the offset after the last record it covers (its checkpoint; 0 before any). Between commits
+   * this is the state of the last commit, the changelog half of a state mark.
+   */
+  committedChangelogPositions(): Array<StoreChangelog & { next: bigint }> {
+    return this.checkpointing
+      .changelogs()
+      .map((changelog) => ({ ...changelog, next: this.store(changelog.store).engine.readCheckpoint() ?? 0n }));
   }
 
   /**
