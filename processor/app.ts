@@ -266,15 +266,17 @@ export class StreamsApp {
         { topic: spec.topic, config: CHANGELOG_HISTORY_CONFIG, from: have, to: Number(want) },
         'changelog keeps its history for the replay horizon from now on',
       );
-      await admin.alterTopicConfigs(spec.topic, { [CHANGELOG_HISTORY_CONFIG]: want }).catch((error: unknown) => {
-        throw new InternalTopicConfigError(
-          spec.topic,
-          CHANGELOG_HISTORY_CONFIG,
-          want,
-          'set it by hand (kafka-configs --alter), or start without state marks (SALDO_STATE_MARK_INTERVAL_MS=0; saldo replay then has none)',
-          error,
-        );
-      });
+      await admin
+        .alterTopicConfigs(spec.topic, { [CHANGELOG_HISTORY_CONFIG]: want })
+        .catch((error: unknown) => {
+          throw new InternalTopicConfigError(
+            spec.topic,
+            CHANGELOG_HISTORY_CONFIG,
+            want,
+            'set it by hand (kafka-configs --alter), or start without state marks (SALDO_STATE_MARK_INTERVAL_MS=0; saldo replay then has none)',
+            error,
+          );
+        });
     }
   }
 

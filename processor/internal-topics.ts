@@ -46,7 +46,10 @@ export interface InternalTopicsOptions {
  * records after the mark are younger than the horizon, so none of them has replaced an older
  * value yet), and marks are kept as long (retention; not compacted: each is a point in time).
  */
-export function internalTopicSpecs(stores: readonly StoreSpec[], options: InternalTopicsOptions): TopicSpec[] {
+export function internalTopicSpecs(
+  stores: readonly StoreSpec[],
+  options: InternalTopicsOptions,
+): TopicSpec[] {
   const { applicationId, partitions, stateMarks, replayHorizonMs } = options;
   const history: Record<string, string> = stateMarks
     ? { [CHANGELOG_HISTORY_CONFIG]: String(replayHorizonMs) }

@@ -94,7 +94,8 @@ export class StateMarker {
 
   /** Whether the commit about to start at `now` should carry a mark. */
   due(now: number): boolean {
-    if (this.#intervalMs <= 0 || this.#lastCommit === undefined || this.#lastMarkAt === undefined) return false;
+    if (this.#intervalMs <= 0 || this.#lastCommit === undefined || this.#lastMarkAt === undefined)
+      return false;
     return now - this.#lastMarkAt >= this.#intervalMs;
   }
 

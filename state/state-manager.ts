@@ -165,9 +165,10 @@ export class StateManager {
    * this is the state of the last commit, the changelog half of a state mark.
    */
   committedChangelogPositions(): Array<StoreChangelog & { next: bigint }> {
-    return this.checkpointing
-      .changelogs()
-      .map((changelog) => ({ ...changelog, next: this.store(changelog.store).engine.readCheckpoint() ?? 0n }));
+    return this.checkpointing.changelogs().map((changelog) => ({
+      ...changelog,
+      next: this.store(changelog.store).engine.readCheckpoint() ?? 0n,
+    }));
   }
 
   /**
