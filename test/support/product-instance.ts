@@ -13,6 +13,8 @@ export function spawnProductInstance(options: {
   topics: ProductTopics;
   root: string;
   redisKeyPrefix: string;
+  /** More environment (SALDO_STATE_MARK_INTERVAL_MS, say). */
+  env?: Record<string, string>;
 }): InstanceProcess {
   return InstanceProcess.spawn({
     name: options.name,
@@ -29,6 +31,7 @@ export function spawnProductInstance(options: {
       SALDO_REDIS_KEY_PREFIX: options.redisKeyPrefix,
       SALDO_SESSION_TIMEOUT_MS: '6000',
       SALDO_HEARTBEAT_INTERVAL_MS: '1000',
+      ...options.env,
     },
     logDir: options.root,
   });
