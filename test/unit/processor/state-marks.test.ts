@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TopologyTestDriver, validateStreamsConfig } from '../../../processor/index.ts';
+import { ManualClock, TopologyTestDriver, validateStreamsConfig } from '../../../processor/index.ts';
+import type { ConsumedRecord } from '../../../processor/records.ts';
+import { runningTask } from './task-fixture.ts';
 import { writesStateMarks } from '../../../processor/config.ts';
 import {
   changelogTopicFor,
@@ -162,5 +164,47 @@ describe('state marks', () => {
       // Written in the commit after the one it describes: the input had moved on by one record.
       expect(m.inputs.transactions).toBeLessThan(40);
     }
+  });
+
+  it('go in the commit after the one they describe, in the one call that commits its records and offsets; none with at-least-once', async () => {
+    const record = (offset: number): ConsumedRecord => ({
+      topic: 'in',
+      partition: 0,
+      offset,
+      timestamp: 1_000 + offset,
+      key: Buffer.from('acct-1'),
+      value: Buffer.from(JSON.stringify({ txId: `t${offset}`, amountMinor: '5', currency: 'MXN' })),
+      headers: {},
+    });
+    const run = async (processingGuarantee: 'exactly-once' | 'at-least-once') => {
+      const clock = new ManualClock(0);
+      const { task, unit } = await runningTask(countingTopology({ input: 'in', output: 'out' }), {
+        clock,
+        processingGuarantee,
+      });
+      for (let offset = 0; offset < 6; offset++) {
+        clock.advance(40_000);
+        await task.process(record(offset));
+        await task.commit();
+      }
+      return unit.commits;
+    };
+    const commits = await run('exactly-once');
+    const markTopic = stateMarksTopicFor('task-test');
+    const marked = commits.flatMap((commit, index) =>
+      commit.records
+        .filter((r) => r.topic === markTopic)
+        .map((r) => ({ index, mark: decodeStateMark(r.value) })),
+    );
+    // Commits at 40 s, 80 s, …: the first starts the clock, a mark a minute later, then every other.
+    expect(marked.map((m) => m.index)).toEqual([2, 4]);
+    for (const { index, mark } of marked) {
+      const previous = commits[index - 1];
+      expect(mark?.inputs).toEqual({ in: previous?.offsets[0]?.offset });
+      expect(mark?.streamTimeMs).toBe(1_000 + index - 1);
+      expect(commits[index]?.offsets[0]?.offset).toBe(index + 1);
+    }
+    const atLeastOnce = await run('at-least-once');
+    expect(atLeastOnce.flatMap((c) => c.records).filter((r) => r.topic === markTopic)).toEqual([]);
   });
 });
