@@ -180,14 +180,16 @@ export function formatReplayReport(report: ReplayReport): string {
     }
     const mark = p.mark;
     lines.push(
-      `${head}  ${p.status}: from the mark of ${new Date(mark.wallClockMs).toISOString()} (stream time ${streamTime(mark.streamTimeMs)})`,
+      `${head}  ${p.status}: from its mark written at ${new Date(mark.wallClockMs).toISOString()}, stream time ${streamTime(mark.streamTimeMs)}`,
     );
-    const offsets = Object.entries(p.committed).map(
-      ([topic, offset]) => `${topic} ${offset ?? 'none'} → ${mark.inputs[topic]} (asked ${p.target[topic]})`,
-    );
-    lines.push(`    committed offsets: ${offsets.join(', ')}; ${p.reprocess} record(s) to reprocess`);
+    for (const [topic, offset] of Object.entries(p.committed)) {
+      lines.push(
+        `    ${topic}: committed ${offset ?? 'none'} → ${mark.inputs[topic]} (the offset asked for: ${p.target[topic]})`,
+      );
+    }
+    lines.push(`    ${p.reprocess} record(s) to reprocess once the instances start`);
     const stores = p.stores.map((s) => `${s.store} ${s.rewrite}/${s.keysChanged}`).join(', ');
-    lines.push(`    keys put back to the mark (of those changed since): ${stores || 'none'}`);
+    lines.push(`    keys put back to the mark, of those written since: ${stores || 'none'}`);
   }
   return `${lines.join('\n')}\n`;
 }

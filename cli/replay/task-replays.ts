@@ -62,6 +62,16 @@ export interface PartitionReplay {
   stores: StoreRestore[];
 }
 
+/** One changelog partition of a task as the replay read it. */
+interface ChangelogRead {
+  readonly changelog: string;
+  readonly rewrite: ChangelogRewrite;
+  readonly markOffset: number;
+  /** The changelog partition's start and end offsets when it was read. */
+  readonly start: number;
+  readonly end: number;
+}
+
 /** What applying one task's replay commits, in one transaction. */
 interface TaskWork {
   readonly records: Array<RewriteRecord & { topic: string; partition: number }>;
@@ -77,8 +87,8 @@ export interface ReplayPlan {
  * Plans the replay of these partitions to the marks at or before `targets` (partition → stream
  * input → offset): for each, the mark, the changelog records that put its stores back to the
  * mark, and the offsets to commit. Reads the marks, then each changelog after its mark (to learn
- * the keys changed since) and before it (their values at the mark). With exactly-once tasks, the
- * caller has fenced the tasks first, so nothing moves while this reads.
+ * the keys changed since) and before it (their values at the mark). A plan to be applied is made
+ * after the caller fenced the tasks, so that nothing moves while this reads.
  */
 export async function planReplays(
   adapter: KafkaClientAdapter,
@@ -99,57 +109,10 @@ export async function planReplays(
   const replays = new Map<number, PartitionReplay>();
   for (const partition of partitions) {
     const target = targets.get(partition) as Record<string, number>;
-    const replay: PartitionReplay = {
+    replays.set(
       partition,
-      task: formatTaskId(taskIdFor(partition)),
-      status: 'to do',
-      target,
-      committed: Object.fromEntries(
-        scope.streamTopics.map((topic) => [
-          topic,
-          committed.get(tpKey({ topic, partition }))?.offset ?? null,
-        ]),
-      ),
-      reprocess: 0,
-      stores: [],
-    };
-    replays.set(partition, replay);
-    const found = marks.get(partition);
-    if (found === undefined) {
-      refuse(
-        replay,
-        `no state marks: ${stateMarksTopicFor(scope.applicationId)} does not exist (instances write them with exactly-once)`,
-      );
-      continue;
-    }
-    const stored = chooseMark(found, target, scope.streamTopics);
-    if (stored === undefined) {
-      const at = scope.streamTopics.map((t) => `offset ${target[t]} of ${t}`).join(', ');
-      refuse(
-        replay,
-        `no state mark at or before ${at} (${found.length} marks kept; marks are written with exactly-once, every stateMarkIntervalMs, and kept for the replay horizon)`,
-      );
-      continue;
-    }
-    const { mark } = stored;
-    replay.mark = {
-      offset: stored.offset,
-      wallClockMs: mark.wallClockMs,
-      streamTimeMs: mark.streamTimeMs,
-      inputs: { ...mark.inputs },
-      changelogs: { ...mark.changelogs },
-    };
-    for (const topic of scope.streamTopics) {
-      const range = inputRanges.get(tpKey({ topic, partition })) ?? { start: 0, end: 0 };
-      const from = mark.inputs[topic] as number;
-      if (from < range.start) {
-        refuse(
-          replay,
-          `${topic}-${partition} starts at offset ${range.start} (retention deleted the rest), after the mark's ${from}: the input to reprocess is gone`,
-        );
-      }
-      replay.reprocess += Math.max(0, range.end - from);
-    }
+      markedReplay(scope, partition, target, marks.get(partition), inputRanges, committed),
+    );
   }
 
   const rewrites = await readRewrites(adapter, admin, scope, [...replays.values()]);
@@ -162,33 +125,116 @@ export async function planReplays(
   const work = new Map<number, TaskWork>();
   for (const replay of replays.values()) {
     if (replay.status === 'refused' || replay.mark === undefined) continue;
-    const records: TaskWork['records'] = [];
-    const problems: string[] = [];
-    for (const [store, { changelog, rewrite, markOffset, end }] of rewrites.get(replay.partition) ?? []) {
-      const lagMs = Number(lags.get(changelog)?.[CHANGELOG_HISTORY_CONFIG] ?? 0);
-      const problem = historyProblem(changelog, lagMs, rewrite.oldestAfterMarkMs, now);
-      if (problem !== undefined) problems.push(problem);
-      const back = rewrite.records();
-      replay.stores.push({
-        store,
-        changelog,
-        markOffset,
-        end,
-        keysChanged: rewrite.changedKeys,
-        rewrite: back.length,
-      });
-      records.push(...back.map((r) => ({ ...r, topic: changelog, partition: replay.partition })));
-    }
-    if (problems.length > 0) {
-      refuse(replay, problems[0] as string);
-      continue;
-    }
-    const offsets = offsetsAtMark(scope, replay, committed);
-    const atMark = records.length === 0 && offsets.every((o) => sameCommitted(o, committed.get(tpKey(o))));
-    if (atMark) replay.status = 'nothing to do';
-    work.set(replay.partition, { records, offsets });
+    const stores = rewrites.get(replay.partition) ?? new Map<string, ChangelogRead>();
+    const task = rewrittenReplay(scope, replay, stores, lags, committed, now);
+    if (task !== undefined) work.set(replay.partition, task);
   }
   return { partitions: [...replays.values()], work };
+}
+
+/**
+ * A partition's replay with its mark chosen (the latest at or before the target), or refused: no
+ * mark, or the input from the mark gone.
+ */
+function markedReplay(
+  scope: ReplayScope,
+  partition: number,
+  target: Record<string, number>,
+  marks: readonly StoredMark[] | undefined,
+  inputRanges: ReadonlyMap<string, { start: number; end: number }>,
+  committed: ReadonlyMap<string, { offset: number; metadata: string | null }>,
+): PartitionReplay {
+  const replay: PartitionReplay = {
+    partition,
+    task: formatTaskId(taskIdFor(partition)),
+    status: 'to do',
+    target,
+    committed: Object.fromEntries(
+      scope.streamTopics.map((topic) => [topic, committed.get(tpKey({ topic, partition }))?.offset ?? null]),
+    ),
+    reprocess: 0,
+    stores: [],
+  };
+  if (marks === undefined) {
+    refuse(
+      replay,
+      `no state marks: ${stateMarksTopicFor(scope.applicationId)} does not exist (instances write them with exactly-once)`,
+    );
+    return replay;
+  }
+  const stored = chooseMark(marks, target, scope.streamTopics);
+  if (stored === undefined) {
+    const at = scope.streamTopics.map((t) => `offset ${target[t]} of ${t}`).join(', ');
+    refuse(
+      replay,
+      `no state mark at or before ${at} (${marks.length} marks kept; marks are written with exactly-once, every stateMarkIntervalMs, and kept for the replay horizon)`,
+    );
+    return replay;
+  }
+  const { mark } = stored;
+  replay.mark = {
+    offset: stored.offset,
+    wallClockMs: mark.wallClockMs,
+    streamTimeMs: mark.streamTimeMs,
+    inputs: { ...mark.inputs },
+    changelogs: { ...mark.changelogs },
+  };
+  for (const topic of scope.streamTopics) {
+    const range = inputRanges.get(tpKey({ topic, partition })) ?? { start: 0, end: 0 };
+    const from = mark.inputs[topic] as number;
+    if (from < range.start) {
+      refuse(
+        replay,
+        `${topic}-${partition} starts at offset ${range.start} (retention deleted the rest), after the mark's ${from}: the input to reprocess is gone`,
+      );
+    }
+    replay.reprocess += Math.max(0, range.end - from);
+  }
+  return replay;
+}
+
+/**
+ * What a marked partition's replay commits, once its changelogs are read: the records that put
+ * each store back to the mark and the offsets at the mark. Undefined, and the replay refused, when
+ * a changelog no longer holds the mark's state; the replay is "nothing to do" when it is already
+ * at its mark (a re-run after it was applied).
+ */
+function rewrittenReplay(
+  scope: ReplayScope,
+  replay: PartitionReplay,
+  stores: ReadonlyMap<string, ChangelogRead>,
+  lags: ReadonlyMap<string, Record<string, string>>,
+  committed: ReadonlyMap<string, { offset: number; metadata: string | null }>,
+  now: number,
+): TaskWork | undefined {
+  const records: TaskWork['records'] = [];
+  const problems: string[] = [];
+  for (const [store, read] of stores) {
+    const { changelog, rewrite, markOffset, end } = read;
+    const lagMs = Number(lags.get(changelog)?.[CHANGELOG_HISTORY_CONFIG] ?? 0);
+    const problem =
+      rangeProblem(`${changelog}-${replay.partition}`, read) ??
+      historyProblem(changelog, lagMs, rewrite.oldestAfterMarkMs, now);
+    if (problem !== undefined) problems.push(problem);
+    const back = rewrite.records();
+    replay.stores.push({
+      store,
+      changelog,
+      markOffset,
+      end,
+      keysChanged: rewrite.changedKeys,
+      rewrite: back.length,
+    });
+    records.push(...back.map((r) => ({ ...r, topic: changelog, partition: replay.partition })));
+  }
+  if (problems.length > 0) {
+    refuse(replay, problems[0] as string);
+    return undefined;
+  }
+  const offsets = offsetsAtMark(scope, replay, committed);
+  const atMark = records.length === 0 && offsets.every((o) => sameCommitted(o, committed.get(tpKey(o))));
+  if (atMark) replay.status = 'nothing to do';
+  return { records, offsets };
 }
 
 /**
@@ -216,6 +262,17 @@ export async function applyReplays(plan: ReplayPlan, units: ReadonlyMap<number, 
     await unit.commit(outgoing, work.offsets);
     replay.status = 'done';
   }
+}
+
+/** A changelog partition that no longer holds the mark's offsets: recreated, or trimmed. */
+function rangeProblem(partition: string, read: ChangelogRead): string | undefined {
+  if (read.end < read.markOffset) {
+    return `${partition} ends at offset ${read.end}, before the mark's ${read.markOffset}: it was recreated since the mark (an application reset?)`;
+  }
+  if (read.start > read.markOffset) {
+    return `${partition} starts at offset ${read.start}, after the mark's ${read.markOffset}: records the mark needs were deleted`;
+  }
+  return undefined;
 }
 
 function refuse(replay: PartitionReplay, reason: string): void {
@@ -258,26 +315,18 @@ async function readRewrites(
   admin: AdminClient,
   scope: ReplayScope,
   replays: readonly PartitionReplay[],
-): Promise<
-  Map<number, Map<string, { changelog: string; rewrite: ChangelogRewrite; markOffset: number; end: number }>>
-> {
+): Promise<Map<number, Map<string, ChangelogRead>>> {
   const marked = replays.filter((r) => r.status !== 'refused' && r.mark !== undefined);
   const tps: TopicPartition[] = marked.flatMap((r) =>
     scope.changelogs.map((c) => ({ topic: c.topic, partition: r.partition })),
   );
   const ranges = await admin.offsetRange(tps);
-  const result = new Map<
-    number,
-    Map<string, { changelog: string; rewrite: ChangelogRewrite; markOffset: number; end: number }>
-  >();
+  const result = new Map<number, Map<string, ChangelogRead>>();
   const byTp = new Map<string, ChangelogRewrite>();
   const after: Array<TopicPartition & { from: number; to: number }> = [];
   const before: Array<TopicPartition & { from: number; to: number }> = [];
   for (const replay of marked) {
-    const stores = new Map<
-      string,
-      { changelog: string; rewrite: ChangelogRewrite; markOffset: number; end: number }
-    >();
+    const stores = new Map<string, ChangelogRead>();
     result.set(replay.partition, stores);
     for (const { store, topic } of scope.changelogs) {
       const tp = { topic, partition: replay.partition };
@@ -286,7 +335,7 @@ async function readRewrites(
       const markOffset = replay.mark?.changelogs[topic] ?? 0;
       const rewrite = new ChangelogRewrite();
       byTp.set(tpKey(tp), rewrite);
-      stores.set(store, { changelog: topic, rewrite, markOffset, end: range.end });
+      stores.set(store, { changelog: topic, rewrite, markOffset, start: range.start, end: range.end });
       after.push({ ...tp, from: Math.max(markOffset, range.start), to: range.end });
       before.push({ ...tp, from: range.start, to: Math.min(markOffset, range.end) });
     }
