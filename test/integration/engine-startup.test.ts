@@ -127,6 +127,8 @@ describe('starting an app', () => {
     const app = new StreamsApp(joinedCounter(`${id}-left`, `${id}-right`, `${id}-out`), {
       ...config(id),
       replayHorizonMs: 3_600_000,
+      // The admin calls cross to the Kafka client's thread: its forwarding is tested too.
+      kafkaClientThread: 'worker',
     });
     await app.start();
     await app.stop();
