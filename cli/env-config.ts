@@ -76,6 +76,10 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   const applicationServer = flags.applicationServer ?? env.SALDO_APPLICATION_SERVER;
   if (applicationServer !== undefined && applicationServer !== '')
     input.applicationServer = applicationServer;
+  const markInterval = numberOrUndefined(env.SALDO_STATE_MARK_INTERVAL_MS);
+  if (markInterval !== undefined) input.stateMarkIntervalMs = markInterval;
+  const horizon = numberOrUndefined(env.SALDO_REPLAY_HORIZON_MS);
+  if (horizon !== undefined) input.replayHorizonMs = horizon;
   const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
   if (clientThread !== undefined)
     input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];

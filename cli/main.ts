@@ -19,6 +19,12 @@ import { formatDeadLetters, type DeadLetter } from './dlq/dead-letters.ts';
 import { formatStateGet, stateAsJson, stateGetCommand, type StateGetFlags } from './commands/state.ts';
 import { formatResetReport, resetCommand, type ResetFlags } from './commands/reset.ts';
 import { formatRebalanceReport, rebalanceCommand, type RebalanceFlags } from './commands/rebalance.ts';
+import {
+  ReplayRefusedError,
+  formatReplayReport,
+  replayCommand,
+  type ReplayFlags,
+} from './commands/replay.ts';
 import { formatAppStatus } from './status/group-status.ts';
 import { formatTopicReports, topicsCreateCommand, type TopicsCreateFlags } from './commands/topics.ts';
 import { topologySpecFrom } from './commands/topology-spec.ts';
@@ -134,6 +140,44 @@ export function buildCli(): Command {
         flags.trigger === true || (flags.drain?.length ?? 0) > 0 || (flags.undrain?.length ?? 0) > 0;
       if (asked && report.outcome === 'planned') process.exitCode = 2;
       if (report.outcome === 'drain-timed-out') process.exitCode = 1;
+    });
+
+  withProductOptions(
+    withEngineOptions(
+      withTopologyOptions(
+        program
+          .command('replay')
+          .description(
+            'reprocess input from a state mark at or before a time or offset, with state put back to that mark (plan first; --yes applies)',
+          ),
+      ),
+    ),
+  )
+    .option(
+      '--from <time>',
+      'an ISO time (2026-12-08T10:00:00Z) or epoch ms: input records stamped from then on',
+    )
+    .option(
+      '--from-offset <offsets>',
+      'an input offset for every partition, or partition:offset pairs (0:1200,3:950)',
+    )
+    .option('--partitions <list>', 'only these partitions, comma-separated (default: all)')
+    .option('--yes', 'apply the plan (without it, only the plan is printed)')
+    .option('--force', 'go on although the group has active members (their tasks are fenced)')
+    .option('--json', 'print the plan or what was done as one JSON object')
+    .action(async (flags: ReplayFlags) => {
+      const report = await replayCommand(flags).catch((error: unknown) => {
+        // Refused with --yes: the plan shows why, partition by partition; then the error.
+        if (error instanceof ReplayRefusedError && error.report !== undefined) {
+          process.stdout.write(
+            flags.json ? `${JSON.stringify(error.report)}\n` : formatReplayReport(error.report),
+          );
+        }
+        throw error;
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatReplayReport(report));
+      if (report.partitions.some((p) => p.status === 'refused')) process.exitCode = 1;
+      else if (!report.applied && report.partitions.some((p) => p.status === 'to do')) process.exitCode = 2;
     });
 
   const state = program.command('state').description("the application's state, read from its changelogs");

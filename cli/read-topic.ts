@@ -68,10 +68,21 @@ export async function readPartitionsToEnd(
   const ranges = await (await adapter.admin()).offsetRange([...partitions]);
   const wanted = partitions.flatMap((tp) => {
     const range = ranges.get(tpKey(tp));
-    return range === undefined || range.end <= range.start
-      ? []
-      : [{ ...tp, from: range.start, to: range.end }];
+    return range === undefined ? [] : [{ ...tp, from: range.start, to: range.end }];
   });
+  await readRanges(adapter, wanted, onRecord);
+}
+
+/**
+ * Hands every record of these ranges (read_committed, `from` inclusive, `to` exclusive) to
+ * `onRecord`, in offset order per partition, through an adapter the caller holds.
+ */
+export async function readRanges(
+  adapter: KafkaClientAdapter,
+  ranges: ReadonlyArray<TopicPartition & { from: number; to: number }>,
+  onRecord: (record: ConsumedRecord) => Promise<void> | void,
+): Promise<void> {
+  const wanted = ranges.filter((range) => range.to > range.from);
   if (wanted.length === 0) return;
   await adapter.changelogReader().read(
     wanted,

@@ -1,8 +1,18 @@
-import { changelogTopicConfigs } from '../state/index.ts';
 import { AppLifecycle, exitNonZero, instanceLogger, stopOnSignals, type AppState } from './app-lifecycle.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
-import { ConfigError, MissingTopicsError, PartitionCountMismatchError, describeError } from './errors.ts';
+import {
+  validateStreamsConfig,
+  writesStateMarks,
+  type StreamsConfig,
+  type StreamsConfigInput,
+} from './config.ts';
+import {
+  ConfigError,
+  InternalTopicConfigError,
+  MissingTopicsError,
+  PartitionCountMismatchError,
+  describeError,
+} from './errors.ts';
 import type { AdminClient, GroupConsumer, KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
 import { KafkaJsAdapter } from './kafka/kafkajs/index.ts';
 import { WorkerKafkaAdapter } from './kafka/worker/index.ts';
@@ -13,7 +23,7 @@ import type { PostCommitHook } from './post-commit.ts';
 import { GroupMembership } from './group-membership.ts';
 import { StandbyTasks } from './standby-tasks.ts';
 import { TaskManager } from './task-manager.ts';
-import { changelogTopicFor, deadLetterTopicFor } from './internal-topics.ts';
+import { CHANGELOG_HISTORY_CONFIG, internalTopicSpecs } from './internal-topics.ts';
 import {
   RoutingTable,
   readTaskState,
@@ -282,17 +292,18 @@ export class StreamsApp implements QueryTarget {
     );
   }
 
-  /** Changelogs and the DLQ get the inputs' partition count; existing ones are checked. */
+  /**
+   * Changelogs, the DLQ and the state marks topic get the inputs' partition count; existing ones
+   * are checked, and changelogs that keep less history than the replay horizon get it (an older
+   * saldo created them without): a task's marks are only sound once its changelogs keep it.
+   */
   async #ensureInternalTopics(admin: AdminClient, partitions: number): Promise<void> {
-    // A table's store has no changelog of its own: its input topic is one.
-    const specs: TopicSpec[] = [...this.topology.stores.values()]
-      .filter((s) => s.table === undefined)
-      .map((s) => ({
-        topic: changelogTopicFor(this.config.applicationId, s.name),
-        numPartitions: partitions,
-        configs: changelogTopicConfigs(s.kind, s.retentionMs, s.name),
-      }));
-    specs.push({ topic: deadLetterTopicFor(this.config.applicationId), numPartitions: partitions });
+    const specs = internalTopicSpecs(this.topology.storeSpecs, {
+      applicationId: this.config.applicationId,
+      partitions,
+      stateMarks: writesStateMarks(this.config),
+      replayHorizonMs: this.config.replayHorizonMs,
+    });
     const existing = await admin.partitionCounts(specs.map((s) => s.topic));
     const toCreate: TopicSpec[] = [];
     for (const spec of specs) {
@@ -306,6 +317,40 @@ export class StreamsApp implements QueryTarget {
       }
     }
     await admin.createTopics(toCreate);
+    await this.#keepChangelogHistory(
+      admin,
+      specs.filter((s) => existing.get(s.topic) !== undefined),
+    );
+  }
+
+  /** Raises `min.compaction.lag.ms` of existing changelogs that keep less history than asked. */
+  async #keepChangelogHistory(admin: AdminClient, existing: TopicSpec[]): Promise<void> {
+    const wanted = existing.filter((s) => s.configs?.[CHANGELOG_HISTORY_CONFIG] !== undefined);
+    if (wanted.length === 0) return;
+    const configs = await admin.topicConfigs(
+      wanted.map((s) => s.topic),
+      [CHANGELOG_HISTORY_CONFIG],
+    );
+    for (const spec of wanted) {
+      const want = spec.configs?.[CHANGELOG_HISTORY_CONFIG] as string;
+      const have = Number(configs.get(spec.topic)?.[CHANGELOG_HISTORY_CONFIG] ?? 0);
+      if (have >= Number(want)) continue;
+      this.logger.info(
+        { topic: spec.topic, config: CHANGELOG_HISTORY_CONFIG, from: have, to: Number(want) },
+        'changelog keeps its history for the replay horizon from now on',
+      );
+      await admin
+        .alterTopicConfigs(spec.topic, { [CHANGELOG_HISTORY_CONFIG]: want })
+        .catch((error: unknown) => {
+          throw new InternalTopicConfigError(
+            spec.topic,
+            CHANGELOG_HISTORY_CONFIG,
+            want,
+            'set it by hand (kafka-configs --alter), or start without state marks (SALDO_STATE_MARK_INTERVAL_MS=0; saldo replay then has none)',
+            error,
+          );
+        });
+    }
   }
 
   /** Finishes in-flight batches, commits, closes stores and leaves the group. */

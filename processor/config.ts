@@ -6,6 +6,8 @@ import { endpointProblem } from './queries/endpoint.ts';
 
 const topicSafe = /^[A-Za-z0-9._-]+$/;
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** The smallest fetchMaxBytes: also the floor of a stream thread's share of it. */
 export const MIN_FETCH_MAX_BYTES = 64 * 1024;
 
@@ -130,6 +132,24 @@ export const streamsConfigSchema = z.object({
       const problem = text === undefined ? undefined : endpointProblem(text);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     }),
+  /**
+   * How often, at most, each task writes a state mark (processor/state-marks.ts) to
+   * `<app>-state-marks` inside its commit transaction: the input offsets and changelog offsets of
+   * its previous commit, a consistent point `saldo replay` can rebuild state at and reprocess
+   * from. Only with exactly-once; 0 writes none (replay then has nothing to start from).
+   */
+  stateMarkIntervalMs: z.number().int().min(0).max(3_600_000).default(60_000),
+  /**
+   * How far back `saldo replay` can go: changelogs keep every record younger than this uncompacted
+   * (`min.compaction.lag.ms`, set at start), and state marks are kept this long. Changelogs grow by
+   * what the stores write in this time; 7 days by default.
+   */
+  replayHorizonMs: z
+    .number()
+    .int()
+    .min(60_000)
+    .max(365 * DAY_MS)
+    .default(7 * DAY_MS),
 });
 
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;
@@ -152,7 +172,17 @@ function crossFieldProblems(config: StreamsConfig): string[] {
       `fetchMaxBytesPerPartition: ${config.fetchMaxBytesPerPartition} must not exceed fetchMaxBytes (${config.fetchMaxBytes})`,
     );
   }
+  if (config.stateMarkIntervalMs >= config.replayHorizonMs) {
+    problems.push(
+      `stateMarkIntervalMs: ${config.stateMarkIntervalMs} must be below replayHorizonMs (${config.replayHorizonMs}), or every mark would be gone before the next`,
+    );
+  }
   return problems;
+}
+
+/** Whether the tasks write state marks: with exactly-once only, and unless turned off (0). */
+export function writesStateMarks(config: StreamsConfig): boolean {
+  return config.processingGuarantee === 'exactly-once' && config.stateMarkIntervalMs > 0;
 }
 
 export function validateStreamsConfig(input: StreamsConfigInput): StreamsConfig {

@@ -72,6 +72,19 @@ export class MissingTopicsError extends SaldoError {
   }
 }
 
+/**
+ * An internal topic exists without a config the engine needs and could not be given it (no
+ * permission to alter topic configs, say).
+ */
+export class InternalTopicConfigError extends SaldoError {
+  constructor(topic: string, config: string, value: string, hint: string, cause: unknown) {
+    super(
+      `cannot set ${config}=${value} on ${topic}: ${(cause as Error)?.message ?? String(cause)}; ${hint}`,
+      { context: { topic }, cause },
+    );
+  }
+}
+
 /** A task moved to an illegal life-cycle state: a bug, never retried. */
 export class IllegalTaskTransitionError extends SaldoError {}
 

@@ -3,7 +3,7 @@ import { deadLetterFor, type DeadLetterReason } from './dead-letter.ts';
 import { RejectedRecordError, describeError } from './errors.ts';
 import type { OutgoingRecords } from './kafka/client.ts';
 import { OutgoingRecordList } from './kafka/client.ts';
-import type { ConsumedRecord } from './records.ts';
+import type { ConsumedRecord, OutgoingRecord } from './records.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import type { SerdeContext } from './serde.ts';
@@ -140,6 +140,11 @@ export class RecordCollector {
   /** Adds the commit's changelog records (after everything the task produced). */
   addChangelogRecords(records: readonly OutgoingChangelogRecord[]): void {
     for (const record of records) this.#records.add(record);
+  }
+
+  /** Adds the commit's state mark (processor/state-marks.ts), after its changelog records. */
+  addStateMark(record: OutgoingRecord): void {
+    this.#records.add(record);
   }
 
   /** Drops everything after the first `length` entries (a record's outputs, on rollback). */

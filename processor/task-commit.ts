@@ -1,10 +1,12 @@
 import type { StateManager } from '../state/index.ts';
 import type { Clock } from './clock.ts';
-import type { StreamsConfig } from './config.ts';
+import { writesStateMarks, type StreamsConfig } from './config.ts';
 import { TaskFencedError } from './errors.ts';
 import type { CommitUnit } from './kafka/client.ts';
 import type { EngineMetrics } from './metrics.ts';
 import type { CommittedOutput, RecordCollector } from './record-collector.ts';
+import { stateMarksTopicFor } from './internal-topics.ts';
+import { StateMarker, encodeStateMark } from './state-marks.ts';
 import type { TaskInputs } from './task-inputs.ts';
 
 export interface CommitOutcome {
@@ -19,6 +21,8 @@ const NO_CHECKPOINTS: ReadonlyMap<string, bigint> = new Map();
 
 export interface TaskCommitDeps {
   readonly taskId: string;
+  /** The task's partition: that of its changelogs and of its state marks. */
+  readonly partition: number;
   readonly config: StreamsConfig;
   readonly clock: Clock;
   readonly metrics: EngineMetrics;
@@ -42,10 +46,19 @@ export class TaskCommit {
   // costs more than the rest of the bookkeeping, so counts are added once per commit.
   #unreportedRecords = 0;
   readonly #recordsProcessed: { inc(value?: number): void };
+  readonly #marker: StateMarker;
+  readonly #marksTopic: string;
 
   constructor(deps: TaskCommitDeps) {
     this.#deps = deps;
     this.#recordsProcessed = deps.metrics.recordsProcessed.labels({ task: deps.taskId });
+    // Marks need the commit's atomicity: with at-least-once a mark could outlive a commit that
+    // failed halfway, and a zombie's changelog writes are not fenced off.
+    this.#marker = new StateMarker(
+      deps.taskId,
+      writesStateMarks(deps.config) ? deps.config.stateMarkIntervalMs : 0,
+    );
+    this.#marksTopic = stateMarksTopicFor(deps.config.applicationId);
   }
 
   /** The commit unit commits go through; the outgoing records become its own kind. */
@@ -102,10 +115,22 @@ export class TaskCommit {
     if (!unit) throw new Error(`task ${taskId} has no commit unit`);
     this.#reportProcessed();
     const started = performance.now();
+    // Read before prepareCommit: the checkpoints are still those of the last commit.
+    const marked = unit.transactional && this.#marker.due(this.#deps.clock.now());
+    const mark = marked ? this.#marker.mark(state.committedChangelogPositions()) : undefined;
     collector.addChangelogRecords(state.prepareCommit());
+    if (mark !== undefined) {
+      collector.addStateMark({
+        topic: this.#marksTopic,
+        partition: this.#deps.partition,
+        key: Buffer.from(mark.task),
+        value: encodeStateMark(mark),
+      });
+    }
     // Copies: processing advances the task's own offset objects in place. The stream time goes
     // with them, so that whoever runs the task next starts from it.
     const offsets = inputs.committableOffsets();
+    const streamTime = inputs.streamTime;
     const outputs = collector.committedOutputs();
     let produced: Map<string, number>;
     try {
@@ -116,6 +141,7 @@ export class TaskCommit {
       throw error;
     }
     const checkpoints = await state.completeCommit(produced);
+    this.#marker.committed(offsets, streamTime, this.#deps.clock.now(), marked);
     const count = this.#processedSinceCommit;
     collector.clear();
     this.#processedSinceCommit = 0;

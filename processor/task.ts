@@ -102,6 +102,7 @@ export class StreamTask {
     this.#graph = new ProcessorGraph(deps.topology, parts, collector);
     this.#commit = new TaskCommit({
       taskId: deps.taskId,
+      partition: deps.partition,
       config: deps.config,
       clock: deps.clock,
       metrics: deps.metrics,

@@ -44,7 +44,7 @@ export type {
   ChangelogSourceRecord,
   OffsetRange,
 } from './changelog-source.ts';
-export type { OutgoingChangelogRecord } from './changelog-checkpoints.ts';
+export type { OutgoingChangelogRecord, StoreChangelog } from './changelog-checkpoints.ts';
 export type { RecoveryLogger, RestoreOptions, RestoreSummary } from './recovery.ts';
 
 export { WINDOWED_CHANGELOG_EXTRA_RETENTION_MS, changelogTopicConfigs } from './changelog.ts';

@@ -160,6 +160,18 @@ export class StateManager {
   }
 
   /**
+   * Where the committed state of each store with a changelog of its own stands in that changelog:
+   * the offset after the last record it covers (its checkpoint; 0 before any). Between commits
+   * this is the state of the last commit, the changelog half of a state mark.
+   */
+  committedChangelogPositions(): Array<StoreChangelog & { next: bigint }> {
+    return this.checkpointing.changelogs().map((changelog) => ({
+      ...changelog,
+      next: this.store(changelog.store).engine.readCheckpoint() ?? 0n,
+    }));
+  }
+
+  /**
    * Changes the bound of the task's read caches (split evenly between its cached stores; 0
    * disables them), evicting least recently used entries to fit.
    */

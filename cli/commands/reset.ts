@@ -1,7 +1,11 @@
 import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { validateStreamsConfig } from '../../processor/index.ts';
-import { changelogTopicFor, deadLetterTopicFor } from '../../processor/internal-topics.ts';
+import {
+  changelogTopicFor,
+  deadLetterTopicFor,
+  stateMarksTopicFor,
+} from '../../processor/internal-topics.ts';
 import { operatorAdapter } from '../operator-adapter.ts';
 import { topologyByName } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
@@ -46,7 +50,7 @@ export class ActiveMembersError extends Error {
 /**
  * `saldo reset`: the application reset (as kafka-streams-application-reset): the group's committed
  * offsets (the group is deleted, so the inputs are read from their beginning again), the internal
- * topics (the stores' changelogs; the dead-letter topic only with --delete-dlq) and this machine's
+ * topics (the stores' changelogs and the state marks; the dead-letter topic only with --delete-dlq) and this machine's
  * local state (`<state-dir>/<app-id>`; run it on every machine that ran an instance, or wipe their
  * volumes). The plan first; it acts only with --yes, and refuses while the group has active
  * members unless --force. Each step removes what is still there, so a reset interrupted halfway
@@ -65,6 +69,8 @@ export async function resetCommand(flags: ResetFlags): Promise<ResetReport> {
       ...[...topology.stores.values()]
         .filter((s) => s.table === undefined)
         .map((s) => changelogTopicFor(appId, s.name)),
+      // Marks name offsets in the changelogs deleted with them: none may outlive them.
+      stateMarksTopicFor(appId),
       ...(flags.deleteDlq === true ? [deadLetterTopicFor(appId)] : []),
     ];
     const existing = new Set(await admin.listTopics());

@@ -126,6 +126,13 @@ export interface AdminClient {
   offsetRange(tps: TopicPartition[]): Promise<Map<string, { start: number; end: number }>>;
   /** The named configs (e.g. `cleanup.policy`) of existing topics, as the broker reports them. */
   topicConfigs(topics: string[], names: string[]): Promise<Map<string, Record<string, string>>>;
+  /** Sets these configs of an existing topic; its other topic-level configs stay as they are. */
+  alterTopicConfigs(topic: string, configs: Record<string, string>): Promise<void>;
+  /**
+   * Per partition of the topic, the offset of its first record whose timestamp is at or after
+   * `timestamp` (Kafka's ListOffsets by time), or its end offset when there is none.
+   */
+  offsetsForTime(topic: string, timestamp: number): Promise<Map<number, number>>;
   close(): Promise<void>;
 }
 

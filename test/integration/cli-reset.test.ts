@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resetCommand, type ResetFlags } from '../../cli/commands/reset.ts';
-import { changelogTopicFor } from '../../processor/internal-topics.ts';
+import { changelogTopicFor, stateMarksTopicFor } from '../../processor/internal-topics.ts';
 import { committedOffsetsSum, startCountingApp, useAppFixture } from '../support/app-fixture.ts';
 import {
   generateTransactions,
@@ -52,17 +52,17 @@ describe('saldo reset', () => {
     expect(plan.applied).toBe(false);
     expect(plan.steps.map((s) => [s.step, s.status, s.targets])).toEqual([
       ['committed offsets', 'to do', [appId]],
-      ['internal topics', 'to do', [changelog]],
+      ['internal topics', 'to do', [changelog, stateMarksTopicFor(appId)]],
       ['local state', 'to do', [localState]],
     ]);
     expect(await committedOffsetsSum(kafka, appId, topics.input)).toBe(txs.length);
     expect(await exists(localState)).toBe(true);
 
-    // A reset that died after deleting the changelog: the second run does the rest.
+    // A reset that died after deleting the internal topics: the second run does the rest.
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.deleteTopics({ topics: [changelog] });
+      await admin.deleteTopics({ topics: [changelog, stateMarksTopicFor(appId)] });
     } finally {
       await admin.disconnect();
     }

@@ -11,7 +11,7 @@ import {
   type ProcessorContext,
   type StreamRecord,
 } from '../../processor/index.ts';
-import { changelogTopicFor } from '../../processor/internal-topics.ts';
+import { changelogTopicFor, stateMarksTopicFor } from '../../processor/internal-topics.ts';
 import { useScratchApps } from '../support/app-fixture.ts';
 import { createTopic, readTopic, withAdmin } from '../support/kafka.ts';
 import { uniqueName } from '../support/services.ts';
@@ -103,5 +103,58 @@ describe('starting an app', () => {
     } finally {
       await app.stop();
     }
+  });
+
+  it('keeps the replay horizon of history in changelogs: an existing one gets it, keeping its other configs; marks get a topic', async () => {
+    const id = uniqueName('history');
+    for (const topic of [`${id}-left`, `${id}-right`, `${id}-out`]) await createTopic(apps.kafka, topic, 3);
+    const changelog = changelogTopicFor(id, 'seen');
+    // As an older saldo (or a hand) made it: compacted, with a config of its own, no history kept.
+    await withAdmin(apps.kafka, async (admin) => {
+      await admin.createTopics({
+        topics: [
+          {
+            topic: changelog,
+            numPartitions: 3,
+            configEntries: [
+              { name: 'cleanup.policy', value: 'compact' },
+              { name: 'segment.ms', value: '600000' },
+            ],
+          },
+        ],
+      });
+    });
+    const app = new StreamsApp(joinedCounter(`${id}-left`, `${id}-right`, `${id}-out`), {
+      ...config(id),
+      replayHorizonMs: 3_600_000,
+      // The admin calls cross to the Kafka client's thread: its forwarding is tested too.
+      kafkaClientThread: 'worker',
+    });
+    await app.start();
+    await app.stop();
+    await withAdmin(apps.kafka, async (admin) => {
+      const own = async (topic: string) => {
+        const described = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+        });
+        return Object.fromEntries(
+          (described.resources[0]?.configEntries ?? [])
+            .filter((e) => e.configSource === 1) // set on the topic itself
+            .map((e) => [e.configName, e.configValue]),
+        );
+      };
+      expect(await own(changelog)).toEqual({
+        'cleanup.policy': 'compact',
+        'segment.ms': '600000',
+        'min.compaction.lag.ms': '3600000',
+      });
+      expect(await own(stateMarksTopicFor(id))).toEqual({
+        'cleanup.policy': 'delete',
+        'retention.ms': '3600000',
+      });
+      const meta = await admin.fetchTopicMetadata({ topics: [stateMarksTopicFor(id)] });
+      expect(meta.topics[0]?.partitions).toHaveLength(3);
+    });
   });
 });

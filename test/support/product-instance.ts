@@ -13,7 +13,7 @@ export function spawnProductInstance(options: {
   topics: ProductTopics;
   root: string;
   redisKeyPrefix: string;
-  /** More environment (SALDO_STREAM_THREADS, SALDO_APPLICATION_SERVER…), over the defaults. */
+  /** More environment (SALDO_STREAM_THREADS, SALDO_APPLICATION_SERVER, SALDO_STATE_MARK_INTERVAL_MS…), over the defaults. */
   env?: Record<string, string>;
 }): InstanceProcess {
   return InstanceProcess.spawn({

@@ -130,10 +130,42 @@ export class KafkaJsAdminClient implements AdminClient {
     return result;
   }
 
+  async alterTopicConfigs(topic: string, configs: Record<string, string>): Promise<void> {
+    // kafkajs has only AlterConfigs, which replaces a topic's whole config set: send the topic's
+    // own configs (source TOPIC_CONFIG) with the new ones, or the others would fall back to defaults.
+    const described = await this.#admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+    });
+    const own = Object.fromEntries(
+      (described.resources[0]?.configEntries ?? [])
+        .filter((entry) => entry.configSource === TOPIC_CONFIG_SOURCE)
+        .map((entry) => [entry.configName, entry.configValue]),
+    );
+    await this.#admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configEntries: Object.entries({ ...own, ...configs }).map(([name, value]) => ({ name, value })),
+        },
+      ],
+    });
+  }
+
+  async offsetsForTime(topic: string, timestamp: number): Promise<Map<number, number>> {
+    const offsets = await this.#admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+    return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+  }
+
   async close(): Promise<void> {
     await this.#admin.disconnect();
   }
 }
+
+/** kafkajs' ConfigSource.TOPIC_CONFIG: a config set on the topic itself. */
+const TOPIC_CONFIG_SOURCE = 1;
 
 /** Waits until every partition of the topics has a leader, so that the first produce or fetch finds it. */
 export async function waitForTopicLeaders(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {

@@ -194,6 +194,10 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
         this.#call<Map<string, { start: number; end: number }>>('admin', 'offsetRange', [tps]),
       topicConfigs: (topics: string[], names: string[]) =>
         this.#call<Map<string, Record<string, string>>>('admin', 'topicConfigs', [topics, names]),
+      alterTopicConfigs: (topic: string, configs: Record<string, string>) =>
+        this.#call<undefined>('admin', 'alterTopicConfigs', [topic, configs]),
+      offsetsForTime: (topic: string, timestamp: number) =>
+        this.#call<Map<number, number>>('admin', 'offsetsForTime', [topic, timestamp]),
       close: async () => undefined,
     };
   }

@@ -86,6 +86,10 @@ async function call(target: string, method: string, args: unknown[]): Promise<un
         return admin.deleteTopics(args[0] as string[]);
       case 'topicConfigs':
         return admin.topicConfigs(args[0] as string[], args[1] as string[]);
+      case 'alterTopicConfigs':
+        return admin.alterTopicConfigs(args[0] as string, args[1] as Record<string, string>);
+      case 'offsetsForTime':
+        return admin.offsetsForTime(args[0] as string, args[1] as number);
       case 'close':
         return undefined; // one admin for the thread, closed with the adapter
     }

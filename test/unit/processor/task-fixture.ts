@@ -64,6 +64,9 @@ export async function runningTask(
     committed?: Map<string, CommittedOffset>;
     /** An existing state directory (a restart with local state); default: a fresh one. */
     stateDir?: string;
+    /** The task's wall clock; default: one standing at 0. */
+    clock?: ManualClock;
+    processingGuarantee?: 'exactly-once' | 'at-least-once';
   } = {},
 ): Promise<{ task: StreamTask; unit: RecordingCommitUnit; metrics: EngineMetrics; state: StateManager }> {
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'saldo-task-')));
@@ -76,6 +79,9 @@ export async function runningTask(
     ...(options.stateCacheMaxBytesPerTask === undefined
       ? {}
       : { stateCacheMaxBytesPerTask: options.stateCacheMaxBytesPerTask }),
+    ...(options.processingGuarantee === undefined
+      ? {}
+      : { processingGuarantee: options.processingGuarantee }),
   });
   const metrics = new EngineMetrics();
   const task = await new TaskFactory({
@@ -83,7 +89,7 @@ export async function runningTask(
     config,
     logger: createLogger({ level: 'silent' }),
     metrics,
-    clock: new ManualClock(0),
+    clock: options.clock ?? new ManualClock(0),
     collectCommittedOutputs: options.collectCommittedOutputs ?? true,
   }).create(0);
   const state = task.stateManager;
