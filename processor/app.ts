@@ -26,6 +26,7 @@ import { TaskManager } from './task-manager.ts';
 import { CHANGELOG_HISTORY_CONFIG, internalTopicSpecs } from './internal-topics.ts';
 import {
   RoutingTable,
+  routingOf,
   readTaskState,
   type LocalRead,
   type QueryRouting,
@@ -205,7 +206,7 @@ export class StreamsApp implements QueryTarget {
           this.#assigned = new Set(ps);
           membership.onAssignment(info);
           taskManager.onAssignment(ps, memberId, info.standby, info.warmup);
-          this.onRouting({ generation, activeEndpoints: endpointsOf(info.activeEndpoints) });
+          this.onRouting(routingOf(generation, info.activeEndpoints));
         },
         onCrash: (error, willRestart) => {
           if (willRestart) {
@@ -394,9 +395,4 @@ export class StreamsApp implements QueryTarget {
 /** The topics a partition-count lookup found no partitions for: they do not exist. */
 function missingTopics(counts: ReadonlyMap<string, number | undefined>): string[] {
   return [...counts].filter(([, count]) => count === undefined).map(([topic]) => topic);
-}
-
-/** The assignment's query endpoints (partition numbers as JSON keys) as a routing's map. */
-function endpointsOf(endpoints: Readonly<Record<string, string>>): Map<number, string> {
-  return new Map(Object.entries(endpoints).map(([partition, endpoint]) => [Number(partition), endpoint]));
 }

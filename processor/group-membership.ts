@@ -1,5 +1,6 @@
 import type { AssignmentInfo, AssignorSettings, SubscriptionInfo } from './assignment/assignment-info.ts';
 import type { StreamsConfig } from './config.ts';
+import { localTaskOffsetSums } from '../state/index.ts';
 import { changelogTopicFor } from './internal-topics.ts';
 import type { Logger } from './log.ts';
 import type { Topology } from './topology.ts';
@@ -28,6 +29,8 @@ export class GroupMembership {
   readonly #log: Logger;
   readonly changelogTopics: readonly string[];
   readonly settings: AssignorSettings;
+  /** The stores with a changelog of their own (whose checkpoints say how far local state is). */
+  readonly #loggedStores: string[];
   #draining = false;
   #lastProbeAt = 0;
   #rejoins = 0;
@@ -37,9 +40,10 @@ export class GroupMembership {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'group-membership' });
     const { config, topology } = deps;
-    this.changelogTopics = [...topology.stores.values()]
+    this.#loggedStores = [...topology.stores.values()]
       .filter((s) => s.table === undefined)
-      .map((s) => changelogTopicFor(config.applicationId, s.name));
+      .map((s) => s.name);
+    this.changelogTopics = this.#loggedStores.map((name) => changelogTopicFor(config.applicationId, name));
     this.settings = {
       numStandbyReplicas: config.numStandbyReplicas,
       acceptableRecoveryLag: config.acceptableRecoveryLag,
@@ -53,12 +57,18 @@ export class GroupMembership {
 
   subscription(): SubscriptionInfo {
     const { config } = this.#deps;
+    // State left on disk by tasks that ran here before (this process or an earlier one), then what
+    // the open standbys have read: the assignor moves tasks back here warm after a restart.
+    const onDisk = localTaskOffsetSums(config.stateDir, config.applicationId, this.#loggedStores);
+    const taskOffsetSums: Record<string, number> = {};
+    for (const [task, sum] of onDisk) taskOffsetSums[String(task)] = sum;
+    Object.assign(taskOffsetSums, this.#deps.standbyOffsetSums());
     return {
       processId: config.processId ?? config.instanceId,
       ...(config.applicationServer === undefined ? {} : { endpoint: config.applicationServer }),
       active: this.#deps.activePartitions(),
       standby: this.#deps.standbyPartitions(),
-      taskOffsetSums: this.#deps.standbyOffsetSums(),
+      taskOffsetSums,
       draining: this.#draining,
       settings: this.settings,
       rejoins: this.#rejoins,

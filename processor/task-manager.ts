@@ -17,6 +17,7 @@ import type { PartitionGroup } from './partition-group.ts';
 import type { PostCommitHook } from './post-commit.ts';
 import { PostCommitRunner } from './post-commit-runner.ts';
 import { bootstrapTables } from './table-bootstrap.ts';
+import { processBatch, processGroup, type TaskBatchDeps } from './task-batches.ts';
 import type { StandbyTasks } from './standby-tasks.ts';
 import type { StreamTask } from './task.ts';
 import { TaskFactory, kafkaStartSources } from './task-factory.ts';
@@ -43,9 +44,6 @@ export interface TaskManagerDeps {
    */
   onFatal: (error: SaldoError) => void;
 }
-
-/** How long a batch may hold the event loop before it lets I/O, timers and heartbeats run. */
-const YIELD_EVERY_MS = 20;
 
 /** Longer than a heartbeat interval: time for a zombie to learn that it is one. */
 const FENCED_PAUSE_MS = 3_000;
@@ -77,6 +75,7 @@ export class TaskManager {
   readonly #awaitedFetches: AwaitedFetches;
   readonly #factory: TaskFactory;
   readonly #postCommit: PostCommitRunner;
+  readonly #batchDeps: TaskBatchDeps;
   #stopping = false;
   #memberId: string | undefined;
   /** Closes under way (revoked or lost tasks), awaited at shutdown so stores are closed cleanly. */
@@ -98,6 +97,13 @@ export class TaskManager {
       applicationId: deps.config.applicationId,
       log: this.#log,
     });
+    this.#batchDeps = {
+      clock: deps.clock,
+      awaitedFetches: this.#awaitedFetches,
+      isCurrent: (task) => this.#tasks.get(task.partition) === task,
+      stopping: () => this.#stopping,
+      commit: (task) => this.#commit(task),
+    };
     this.#factory = new TaskFactory({
       topology: deps.topology,
       config: deps.config,
@@ -168,35 +174,7 @@ export class TaskManager {
     }
     const group = task.partitionGroup;
     if (group !== undefined) return this.#onGroupedBatch(task, group, batch, control);
-    await task.lock.run(async () => {
-      if (task.state !== 'running' || this.#tasks.get(p) !== task) return;
-      const awaited = this.#awaitedFetches.accepts(batch);
-      if (awaited !== true && !(await awaited)) return;
-      let yieldedAt = performance.now();
-      let last: number | undefined;
-      for (const record of batch.records) {
-        if (control.isStale() || this.#stopping) break;
-        // Most records are handled synchronously: awaiting only what is pending saves each record
-        // a suspension of this loop (the periodic setImmediate below keeps it fair).
-        const pending = task.processNow(record);
-        if (pending) await pending;
-        last = record.offset;
-        if (task.needsCommit(this.#deps.clock.now())) {
-          control.resolve(last);
-          await this.#commit(task);
-          if (this.#tasks.get(p) !== task) return; // the commit failed and the task was closed
-        }
-        // A fetch can hold a hundred thousand records, and processing them only queues microtasks:
-        // let network I/O, timers and heartbeats run every few milliseconds.
-        if (performance.now() - yieldedAt > YIELD_EVERY_MS) {
-          control.resolve(last);
-          await control.heartbeat();
-          await new Promise((resolve) => setImmediate(resolve));
-          yieldedAt = performance.now();
-        }
-      }
-      if (last !== undefined) control.resolve(last);
-    });
+    await task.lock.run(() => processBatch(task, batch, control, this.#batchDeps));
   }
 
   /**
@@ -219,30 +197,7 @@ export class TaskManager {
     // The consumer hands over the batches of one fetch in one turn: let them all into the group
     // before choosing, so that order holds across everything one fetch brought.
     await new Promise((resolve) => setImmediate(resolve));
-    await task.lock.run(() => this.#processGroup(task, group, control));
-  }
-
-  /** Processes the group's records in order until it has none it may hand out; under the task's lock. */
-  async #processGroup(task: StreamTask, group: PartitionGroup, control?: BatchControl): Promise<void> {
-    if (task.state !== 'running' || this.#tasks.get(task.partition) !== task) return;
-    let yieldedAt = performance.now();
-    for (;;) {
-      if (control?.isStale() === true || this.#stopping) return;
-      let next = group.next(this.#deps.clock.now());
-      if (next instanceof Promise) next = await next;
-      if (next === undefined) return;
-      const pending = task.processNow(next.record, next.decoded);
-      if (pending) await pending;
-      if (task.needsCommit(this.#deps.clock.now())) {
-        await this.#commit(task);
-        if (this.#tasks.get(task.partition) !== task) return; // the commit failed and the task was closed
-      }
-      if (performance.now() - yieldedAt > YIELD_EVERY_MS) {
-        if (control !== undefined) await control.heartbeat();
-        await new Promise((resolve) => setImmediate(resolve));
-        yieldedAt = performance.now();
-      }
-    }
+    await task.lock.run(() => processGroup(task, group, this.#batchDeps, control));
   }
 
   /** Periodic work: wall-clock punctuation and commits of tasks whose interval has elapsed. */
@@ -255,7 +210,7 @@ export class TaskManager {
           await task.punctuateWallClock(now);
           // Records a grouped task held back for an empty partition go once the wait is over.
           const group = task.partitionGroup;
-          if (group !== undefined && group.buffered > 0) await this.#processGroup(task, group);
+          if (group !== undefined && group.buffered > 0) await processGroup(task, group, this.#batchDeps);
           if (task.needsCommit(now)) await this.#commit(task);
         }),
       ),

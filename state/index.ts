@@ -22,6 +22,7 @@ export {
 export type { StoreErrorContext } from './errors.ts';
 
 export { StateManager } from './state-manager.ts';
+export { localTaskOffsetSums } from './local-state-summary.ts';
 export type { StateManagerOptions } from './state-manager.ts';
 export type { StoreSpec } from './store-spec.ts';
 

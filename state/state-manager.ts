@@ -1,12 +1,8 @@
 import type { StoreKind } from './changelog.ts';
-import {
-  StoreArgumentError,
-  StoreCorruptionError,
-  TransactionStateError,
-  UnknownStoreError,
-} from './errors.ts';
+import { StoreArgumentError, TransactionStateError, UnknownStoreError } from './errors.ts';
 import { TransactionalKeyValueStore, type KeyValueStore } from './key-value-store.ts';
-import { DEFAULT_CACHE_MAX_BYTES, cacheShareOf, levelDbMemoryShare } from './memory-budget.ts';
+import { cacheShareOf } from './memory-budget.ts';
+import { openStores, type OpenStore } from './store-opening.ts';
 import {
   ChangelogCheckpoints,
   type OutgoingChangelogRecord,
@@ -14,10 +10,11 @@ import {
 } from './changelog-checkpoints.ts';
 import type { ChangelogPartition, ChangelogSource, ChangelogSourceRecord } from './changelog-source.ts';
 import { restoreStores, type RestoreOptions, type RestoreSummary } from './recovery.ts';
+import { applyStandbyRecords } from './standby-records.ts';
+import { writeLocalStateSummary } from './local-state-summary.ts';
 import type { Serde } from './serde.ts';
 import { StoreCodec } from './store-codec.ts';
-import { StoreEngine } from './store-engine.ts';
-import type { StoreLocation } from './store-names.ts';
+import type { StoreEngine } from './store-engine.ts';
 import { StoreRestorer, type StoreRestorerOptions } from './store-restorer.ts';
 import { validateSpecs, type StoreSpec } from './store-spec.ts';
 import { TaskTransaction } from './task-transaction.ts';
@@ -26,13 +23,7 @@ import {
   ttlIndexWriteFor,
   type TtlKeyValueStore,
 } from './ttl-key-value-store.ts';
-import {
-  ObservedStreamTime,
-  TransactionalWindowedStore,
-  buildWindowIndexIfMissing,
-  windowIndexWriteFor,
-  type WindowedStore,
-} from './windowed-store.ts';
+import { TransactionalWindowedStore, windowIndexWriteFor, type WindowedStore } from './windowed-store.ts';
 
 export interface StateManagerOptions {
   readonly appId: string;
@@ -50,12 +41,6 @@ export interface StateManagerOptions {
    * names the topics): needed to restore and to commit, not to read and write the stores.
    */
   readonly changelogs?: ReadonlyMap<string, ChangelogPartition>;
-}
-
-interface OpenStore {
-  readonly spec: StoreSpec;
-  readonly engine: StoreEngine;
-  readonly streamTime: ObservedStreamTime;
 }
 
 /**
@@ -101,35 +86,7 @@ export class StateManager {
   static async open(options: StateManagerOptions): Promise<StateManager> {
     validateSpecs(options);
     const checkpointing = new ChangelogCheckpoints(options.taskId, options.changelogs, options.stores);
-    const wiped: string[] = [];
-    const cacheShare = cacheShareOf(options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES, options.stores);
-    const levelDb = levelDbMemoryShare(options.stores.length);
-    const opening = options.stores.map(async (spec): Promise<OpenStore> => {
-      const location: StoreLocation = { ...options, storeName: spec.name };
-      const engineOptions = { cacheMaxBytes: cacheShare(spec), levelDb };
-      const engine = await StoreEngine.open(location, engineOptions).catch(async (error: unknown) => {
-        if (!(error instanceof StoreCorruptionError)) throw error;
-        wiped.push(spec.name);
-        await StoreEngine.destroy(location);
-        return StoreEngine.open(location, engineOptions);
-      });
-      // A windowed store written before stores kept a time index gets one, once.
-      if (spec.kind === 'windowed') {
-        await buildWindowIndexIfMissing(engine).catch(async (error: unknown) => {
-          await engine.close().catch(() => undefined);
-          throw error;
-        });
-      }
-      return { spec, engine, streamTime: new ObservedStreamTime() };
-    });
-    const results = await Promise.allSettled(opening);
-    const opened = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const failure = results.find((result) => result.status === 'rejected');
-    if (failure !== undefined) {
-      await Promise.allSettled(opened.map((store) => store.engine.close()));
-      throw failure.reason;
-    }
-    const stores = new Map(opened.map((store) => [store.spec.name, store]));
+    const { stores, wiped } = await openStores(options);
     return new StateManager(options, stores, wiped, checkpointing);
   }
 
@@ -211,46 +168,14 @@ export class StateManager {
   }
 
   /**
-   * A standby's step: applies changelog records read past the restore (any of this task's
-   * changelogs, in offset order per partition) to their stores, with their checkpoints. Records at
-   * or below a store's checkpoint are skipped (a follower may start a little early). `readUpTo`:
-   * every offset of that changelog below `nextOffset` has been read, markers included, so the
-   * store's checkpoint moves there. Returns how many records were applied.
+   * A standby's step (standby-records.ts): applies changelog records read past the restore, and
+   * moves each store's checkpoint to where its changelog has been read. Returns records applied.
    */
-  async applyChangelogRecords(
+  applyChangelogRecords(
     records: readonly ChangelogSourceRecord[],
     readUpTo?: { topic: string; nextOffset: number },
   ): Promise<number> {
-    // A task's changelogs are all of its own partition: the topic names the store.
-    const storeOf = new Map(this.checkpointing.changelogs().map((c) => [c.topic, c.store]));
-    const restorers = new Map<string, StoreRestorer>();
-    let applied = 0;
-    for (const r of records) {
-      const store = storeOf.get(r.topic);
-      if (store === undefined) continue;
-      const checkpoint = this.checkpoint(store);
-      if (checkpoint !== undefined && BigInt(r.offset) < checkpoint) continue;
-      let restorer = restorers.get(store);
-      if (restorer === undefined) {
-        restorer = this.restorer(store);
-        restorers.set(store, restorer);
-      }
-      restorer.add({ key: r.key ?? Buffer.alloc(0), value: r.value, offset: BigInt(r.offset) });
-      applied++;
-      await restorer.flushIfFull();
-    }
-    // Offsets read without a record (the markers after a transaction) move the checkpoint as well.
-    const store = readUpTo && storeOf.get(readUpTo.topic);
-    if (readUpTo && store !== undefined) {
-      let restorer = restorers.get(store);
-      if (restorer === undefined) {
-        restorer = this.restorer(store);
-        restorers.set(store, restorer);
-      }
-      restorer.advanceTo(BigInt(readUpTo.nextOffset));
-    }
-    for (const restorer of restorers.values()) await restorer.finish();
-    return applied;
+    return applyStandbyRecords(this, records, readUpTo);
   }
 
   /**
@@ -394,6 +319,13 @@ export class StateManager {
     if (this.closed) return;
     this.taskTransaction.close();
     this.closed = true;
+    // For the assignor, before the stores close (local-state-summary.ts); advisory, so never fatal.
+    try {
+      const logged = new Map(this.checkpointing.changelogs().map((c) => [c.store, this.checkpoint(c.store)]));
+      if (logged.size > 0) writeLocalStateSummary(this, logged);
+    } catch {
+      // A read-only or full disk: the instance only looks further behind to the assignor.
+    }
     const results = await Promise.allSettled([...this.stores.values()].map((store) => store.engine.close()));
     const failure = results.find((result) => result.status === 'rejected');
     if (failure !== undefined) throw failure.reason;

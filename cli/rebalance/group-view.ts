@@ -15,12 +15,12 @@ export interface GroupView {
 
 export async function groupView(admin: AdminClient, topology: Topology, appId: string): Promise<GroupView> {
   const changelogs = changelogTopicsOf(topology, appId);
-  const counts = await admin.partitionCounts(topology.sourceTopics);
+  const counts = await admin.partitionCounts([...topology.sourceTopics, ...changelogs]);
   const partitions = Math.min(...topology.sourceTopics.map((t) => counts.get(t) ?? 0));
+  // Changelogs appear with the app's first start: before it, every task's state is empty.
+  const existing = changelogs.filter((topic) => counts.get(topic) !== undefined);
   const ranges = await admin.offsetRange(
-    changelogs.flatMap((topic) =>
-      Array.from({ length: partitions }, (_, partition) => ({ topic, partition })),
-    ),
+    existing.flatMap((topic) => Array.from({ length: partitions }, (_, partition) => ({ topic, partition }))),
   );
   const ends = new Map([...ranges].map(([key, range]) => [key, range.end]));
   const group = await admin.describeGroup(appId);

@@ -1,6 +1,6 @@
 // Interactive queries: the public surface of processor/queries/. Everything else in it is private.
 export { endpointProblem, parseEndpoint, type Endpoint } from './endpoint.ts';
-export { decideRoute, RoutingTable, type QueryRouting, type RouteDecision } from './routing.ts';
+export { decideRoute, routingOf, RoutingTable, type QueryRouting, type RouteDecision } from './routing.ts';
 export {
   NOT_OWNER,
   RESTORING,

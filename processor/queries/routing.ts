@@ -59,3 +59,13 @@ export class RoutingTable {
     return true;
   }
 }
+
+/** A generation's routing from its assignment's query endpoints (partition numbers as JSON keys). */
+export function routingOf(generation: number, endpoints: Readonly<Record<string, string>>): QueryRouting {
+  return {
+    generation,
+    activeEndpoints: new Map(
+      Object.entries(endpoints).map(([partition, endpoint]) => [Number(partition), endpoint]),
+    ),
+  };
+}

@@ -155,43 +155,36 @@ describe('failover between two instances (child processes), exactly-once, on a r
     ).toBe(true);
     await expectExactOutputs([...part1, ...part2], [a]);
 
-    // Restart b on its state directory: tasks move back to it.
+    // Restart b on its state directory: tasks move back to it. It was killed, so nothing says how far
+    // its local state is: it warms its share up first (from its local checkpoints), then takes it
+    // over, a few tasks per probing rebalance, until each instance runs 3.
     const markA2 = a.mark();
     b = start('b');
-    await waitUntilSharing([{ instance: a, since: markA2 }, { instance: b }], ALL, {
+    await waitUntil(() => b.runningPartitions().length === 3 && a.runningPartitions().length === 3, {
       timeoutMs: 120_000,
-      what: 'the restarted b to get partitions back from a',
+      what: 'the restarted b to run its 3 tasks again',
+      instances: [a, b],
     });
-    const backToB = b.assignedPartitions() as number[];
-    const keptByA = a.assignedPartitions(markA2) as number[];
-    // a closes the tasks it gave back.
-    const closedByA = () =>
-      a.linesSince(markA2).filter((l) => l.msg === 'task closed' && l.reason === 'revoked');
-    await waitUntil(() => closedByA().length >= backToB.length, {
-      timeoutMs: 60_000,
-      what: 'a to close the tasks it handed back',
-      instances: [a],
-    });
-    expect(sorted(closedByA().map((l) => partitionOfTask(l.task as string)))).toEqual(backToB);
-    expect(a.runningPartitions()).toEqual(keptByA);
+    const backToB = b.runningPartitions();
+    const keptByA = a.runningPartitions();
+    expect(sorted([...backToB, ...keptByA])).toEqual(ALL);
+    // a closed exactly the tasks it handed back.
+    const closedByA = a.linesSince(markA2).filter((l) => l.msg === 'task closed' && l.reason === 'revoked');
+    expect(sorted(closedByA.map((l) => partitionOfTask(l.task as string)))).toEqual(backToB);
 
     // Part 3 with both instances: b runs the tasks it got back, and
     // the final outputs are exact.
     await produceTransactions(ws.kafka, topics.input, part3);
-    await waitUntil(() => b.runningPartitions().join() === backToB.join(), {
-      timeoutMs: 120_000,
-      what: 'the restarted b to run the tasks it got back',
-      instances: [a, b],
-    });
     await expectExactOutputs([...part1, ...part2, ...part3], [a, b]);
     // b restored its tasks from the changelogs; for those it ran before the kill, only the tail
     // after its local checkpoint (what a committed while b was down), not the whole changelog.
     const restoredByB = b.lines.filter(
       (l) =>
-        l.msg === 'restore complete' ||
-        l.msg === 'stores are up to date with their changelogs; nothing to restore',
+        l.standby !== true &&
+        (l.msg === 'restore complete' ||
+          l.msg === 'stores are up to date with their changelogs; nothing to restore'),
     );
-    expect(restoredByB.map((l) => l.task).sort()).toEqual(backToB.map((p) => `0_${p}`));
+    expect([...new Set(restoredByB.map((l) => l.task))].sort()).toEqual(backToB.map((p) => `0_${p}`));
     const rangesOfB = b.lines.filter((l) => l.msg === 'restoring stores from changelogs');
     for (const line of rangesOfB.filter((l) => ofB.includes(partitionOfTask(l.task as string)))) {
       const ranges = line.ranges as Array<{ store: string; from: number; to: number }>;

@@ -193,7 +193,8 @@ describe('an instance with two stream threads', () => {
       {
         module: new URL('../support/exiting-topology.ts', import.meta.url).href,
         exportName: 'exitingTopology',
-        args: { ...topics, exitAfterMs: 8_000, code: 3 },
+        // Long enough for both threads to be running first, on a loaded 2-core machine too.
+        args: { ...topics, exitAfterMs: 20_000, code: 3 },
       },
       config({ applicationId: `${appId}-dies` }),
       { onFailed: (error) => failures.push(error) },

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { RoutingTable, decideRoute, type QueryRouting } from '../../../../processor/queries/index.ts';
+import {
+  RoutingTable,
+  decideRoute,
+  routingOf,
+  type QueryRouting,
+} from '../../../../processor/queries/index.ts';
 
 const routing = (generation: number, entries: Array<[number, string]>): QueryRouting => ({
   generation,
@@ -57,5 +62,20 @@ describe('the routing table', () => {
     // Another thread's report of the same generation replaces it (the same assignment, seen later).
     expect(table.update(routing(5, [[0, 'd:1']]))).toBe(true);
     expect(table.current?.generation).toBe(5);
+  });
+});
+
+describe('routingOf: the routing an assignment carries', () => {
+  it('maps the assignment’s partition keys to numbers, with the generation it came with', () => {
+    const routed = routingOf(7, { '0': 'saldo-0:8080', '11': 'saldo-2:8080' });
+    expect(routed.generation).toBe(7);
+    expect([...routed.activeEndpoints]).toEqual([
+      [0, 'saldo-0:8080'],
+      [11, 'saldo-2:8080'],
+    ]);
+    expect(decideRoute({ partition: 11, routing: routed, self: 'saldo-0:8080', forwarded: false })).toEqual({
+      kind: 'forward',
+      endpoint: 'saldo-2:8080',
+    });
   });
 });
