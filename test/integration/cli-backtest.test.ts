@@ -5,23 +5,14 @@ import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtestCommand, type BacktestFlags } from '../../cli/commands/backtest.ts';
 import { readAlerts } from '../../cli/evaluate/index.ts';
-import {
-  connectKafkaLimitSink,
-  connectKafkaSink,
-  runGenerator,
-  silentProgress,
-  systemRunClock,
-  type LimitSink,
-  type TransactionSink,
-} from '../../cli/generate/index.ts';
 import { ConfigError } from '../../processor/index.ts';
 import { partitionForKey } from '../../processor/kafka/wire/key-partitioning.ts';
-import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
 import { defaultRuleSetJson } from '../../topologies/fraud/rule-set.ts';
 import type { LimitUpdate } from '../../topologies/fraud/limits.ts';
 import { DEFAULT_FRAUD_GRACE_MS, prefixedProductTopics } from '../../topologies/product.ts';
 import type { TransactionRecord } from '../../topologies/transactions/transaction.ts';
+import { recordingSinks, runGeneratorInto } from '../support/generator-sinks.ts';
 import { createTopic, testKafka, withAdmin } from '../support/kafka.ts';
 import { ProductDriver } from '../support/product-driver.ts';
 import { services, uniqueName } from '../support/services.ts';
@@ -104,61 +95,25 @@ describe('saldo backtest', () => {
   });
 
   it('counts what each rule set raises in the window, writes the candidate’s alerts alone, and touches nothing else', async () => {
-    const serdes = productSerdes(ConfluentAvroRegistry.connect(services().schemaRegistryUrl));
     const brokers = services().kafkaBrokers;
-    const transactionSink = await connectKafkaSink({
-      brokers,
-      topic: topics.transactions,
-      serde: serdes.transaction,
-      log: () => undefined,
-    });
-    const limitSink = await connectKafkaLimitSink({
-      brokers,
-      topic: topics.accountLimits,
-      serde: serdes.limitUpdate,
-      log: () => undefined,
-    });
-    const sent: TransactionRecord[] = [];
-    const published: LimitUpdate[] = [];
-    const sink: TransactionSink = {
-      async send(batch) {
-        sent.push(...batch.map((record) => ({ ...record })));
-        await transactionSink.send(batch);
-      },
-      close: () => transactionSink.close(),
-    };
-    const limits: LimitSink = {
-      async send(batch) {
-        published.push(...batch);
-        await limitSink.send(batch);
-      },
-      close: () => limitSink.close(),
-    };
+    const sinks = await recordingSinks(topics);
+    const { sent, published } = sinks;
     const spanMs = 2 * DAY;
     const liveStart = Date.now() - spanMs;
-    try {
-      await runGenerator(
-        {
-          accounts: ACCOUNTS,
-          count: LIVE_RECORDS,
-          seed: 15,
-          startTime: liveStart,
-          topic: topics.transactions,
-          batchSize: 500,
-          realistic: {
-            spanMs,
-            historyDays: 120,
-            fraudRate: 0.05,
-            patterns: ['card-testing', 'amount-anomaly', 'velocity-burst', 'overdraft', 'rapid-drain'],
-          },
-        },
-        sink,
-        { clock: systemRunClock, progress: silentProgress, limits },
-      );
-    } finally {
-      await sink.close();
-      await limits.close();
-    }
+    await runGeneratorInto(sinks, {
+      accounts: ACCOUNTS,
+      count: LIVE_RECORDS,
+      seed: 15,
+      startTime: liveStart,
+      topic: topics.transactions,
+      batchSize: 500,
+      realistic: {
+        spanMs,
+        historyDays: 120,
+        fraudRate: 0.05,
+        patterns: ['card-testing', 'amount-anomaly', 'velocity-burst', 'overdraft', 'rapid-drain'],
+      },
+    });
 
     // The window: the last day of history and the first 36 hours of live traffic; the rest of
     // the live traffic comes after --to and is not read into state.

@@ -2,24 +2,16 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ActiveMembersError } from '../../cli/commands/reset.ts';
 import { replayCommand, type ReplayFlags, type ReplayReport } from '../../cli/commands/replay.ts';
-import {
-  RULE_IDS,
-  connectKafkaLimitSink,
-  connectKafkaSink,
-  readExpectedBalances,
-  runGenerator,
-  silentProgress,
-  systemRunClock,
-  type TransactionSink,
-} from '../../cli/generate/index.ts';
+import { RULE_IDS } from '../../cli/generate/index.ts';
 import { readTopicToEnd } from '../../cli/read-topic.ts';
-import { checkBalances } from '../../cli/verify/balances-check.ts';
 import { decodeCommitMetadata } from '../../processor/commit-metadata.ts';
 import { changelogTopicFor, stateMarksTopicFor } from '../../processor/internal-topics.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { BalanceSnapshot } from '../../topologies/balances/snapshot.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
 import { prefixedProductTopics } from '../../topologies/product.ts';
+import { checkExpectedBalances } from '../support/expected-balances-check.ts';
+import { recordingSinks, runGeneratorInto } from '../support/generator-sinks.ts';
 import { createTopic } from '../support/kafka.ts';
 import { groupCommittedOffsets, topicEndOffsets, waitForInputCommitted } from '../support/instance-kafka.ts';
 import { waitUntilSharing } from '../support/instance-process.ts';
@@ -142,64 +134,30 @@ describe('saldo replay', () => {
         ]),
       ),
     );
-  const checkAgainst = async (expectedPath: string) =>
-    checkBalances({
-      expected: await readExpectedBalances(expectedPath),
-      brokers: services().kafkaBrokers,
-      registryUrl: services().schemaRegistryUrl,
-      redisUrl: services().redisUrl,
-      redisKeyPrefix: prefix,
-      balancesTopic: topics.balances,
-    });
+  const checkAgainst = (expectedPath: string) =>
+    checkExpectedBalances(expectedPath, { balancesTopic: topics.balances, redisKeyPrefix: prefix });
   const statuses = (report: ReplayReport) => report.partitions.map((p) => [p.partition, p.status]);
 
   it('reprocesses from a mark in the middle with the state of that mark: the same balances and alert ids', async () => {
     // The original processing: limits, 20 days of history and two days of live traffic with fraud.
     const first = start();
     await waitUntilSharing([{ instance: first }], ALL, { timeoutMs: 90_000, what: 'the instance to run' });
-    const kafkaSink = await connectKafkaSink({
-      brokers: services().kafkaBrokers,
-      topic: topics.transactions,
-      serde: serdes().transaction,
-      log: () => undefined,
-    });
-    const limits = await connectKafkaLimitSink({
-      brokers: services().kafkaBrokers,
-      topic: topics.accountLimits,
-      serde: serdes().limitUpdate,
-      log: () => undefined,
-    });
-    let sent = 0;
-    const sink: TransactionSink = {
-      async send(batch) {
-        sent += batch.length;
-        await kafkaSink.send(batch);
-      },
-      close: () => kafkaSink.close(),
-    };
+    const sinks = await recordingSinks(topics);
     const expectedPath = join(ws.root, 'expected.jsonl');
     const spanMs = 2 * DAY;
     const liveStart = Date.now() - spanMs;
-    try {
-      await runGenerator(
-        {
-          accounts: ACCOUNTS,
-          count: LIVE_RECORDS,
-          rate: RATE,
-          seed: 15,
-          startTime: liveStart,
-          topic: topics.transactions,
-          expectedPath,
-          batchSize: 100,
-          realistic: { spanMs, historyDays: 20, fraudRate: 0.05, patterns: RULE_IDS },
-        },
-        sink,
-        { clock: systemRunClock, progress: silentProgress, limits },
-      );
-    } finally {
-      await sink.close();
-      await limits.close();
-    }
+    await runGeneratorInto(sinks, {
+      accounts: ACCOUNTS,
+      count: LIVE_RECORDS,
+      rate: RATE,
+      seed: 15,
+      startTime: liveStart,
+      topic: topics.transactions,
+      expectedPath,
+      batchSize: 100,
+      realistic: { spanMs, historyDays: 20, fraudRate: 0.05, patterns: RULE_IDS },
+    });
+    const sent = sinks.sent.length;
     await waitForInputCommitted(ws.admin, {
       groupId: appId,
       topic: topics.transactions,

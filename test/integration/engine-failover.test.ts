@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkOutputs,
@@ -8,6 +7,7 @@ import {
   referenceTotals,
   type GeneratedTransaction,
 } from '../support/counting.ts';
+import { spawnCountingInstance } from '../support/counting-instance.ts';
 import { createTopic } from '../support/kafka.ts';
 import {
   groupCommittedOffsets,
@@ -16,14 +16,14 @@ import {
   waitForInputCommitted,
 } from '../support/instance-kafka.ts';
 import {
-  InstanceProcess,
   waitUntilSharing,
   partitionOfTask,
   waitUntil,
+  type InstanceProcess,
   type LogLine,
 } from '../support/instance-process.ts';
 import { useInstanceWorkspace } from '../support/instance-workspace.ts';
-import { services, uniqueName } from '../support/services.ts';
+import { uniqueName } from '../support/services.ts';
 
 const PARTITIONS = 6;
 const ALL = [0, 1, 2, 3, 4, 5];
@@ -54,16 +54,7 @@ describe('failover between two instances (child processes), exactly-once, on a r
   });
 
   function start(name: string): InstanceProcess {
-    return InstanceProcess.spawn({
-      name,
-      appId,
-      input: topics.input,
-      output: topics.output,
-      stateDir: join(ws.root, `state-${name}`),
-      brokers: services().kafkaBrokers,
-      env: ENV,
-      logDir: ws.root,
-    });
+    return spawnCountingInstance({ name, appId, topics, root: ws.root, env: ENV });
   }
 
   /** Every committed output up to the end, checked against the reference of `produced`. */

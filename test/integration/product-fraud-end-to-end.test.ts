@@ -1,22 +1,12 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateAlerts, readAlerts } from '../../cli/evaluate/index.ts';
-import {
-  RULE_IDS,
-  connectKafkaLimitSink,
-  connectKafkaSink,
-  readLabels,
-  runGenerator,
-  silentProgress,
-  systemRunClock,
-  type LimitSink,
-  type TransactionSink,
-} from '../../cli/generate/index.ts';
+import { RULE_IDS, readLabels } from '../../cli/generate/index.ts';
 import { partitionForKey } from '../../processor/kafka/wire/key-partitioning.ts';
-import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { LimitUpdate } from '../../topologies/fraud/limits.ts';
 import { prefixedProductTopics } from '../../topologies/product.ts';
 import type { TransactionRecord } from '../../topologies/transactions/transaction.ts';
+import { recordingSinks, runGeneratorInto } from '../support/generator-sinks.ts';
 import { ProductDriver } from '../support/product-driver.ts';
 import { createTopic } from '../support/kafka.ts';
 import { groupCommittedOffsets, waitForInputCommitted } from '../support/instance-kafka.ts';
@@ -72,36 +62,9 @@ describe('fraud end to end: the generator’s labelled traffic → two saldo ins
       timeoutMs: 90_000,
       what: 'both instances to share the partitions',
     });
-    const serdes = productSerdes(ConfluentAvroRegistry.connect(services().schemaRegistryUrl));
-    const kafkaSink = await connectKafkaSink({
-      brokers: services().kafkaBrokers,
-      topic: topics.transactions,
-      serde: serdes.transaction,
-      log: () => undefined,
-    });
-    const limitSink = await connectKafkaLimitSink({
-      brokers: services().kafkaBrokers,
-      topic: topics.accountLimits,
-      serde: serdes.limitUpdate,
-      log: () => undefined,
-    });
     // What was sent, in order, for the reference.
-    const sent: TransactionRecord[] = [];
-    const published: LimitUpdate[] = [];
-    const sink: TransactionSink = {
-      async send(batch) {
-        sent.push(...batch.map((record) => ({ ...record })));
-        await kafkaSink.send(batch);
-      },
-      close: () => kafkaSink.close(),
-    };
-    const limits: LimitSink = {
-      async send(batch) {
-        published.push(...batch);
-        await limitSink.send(batch);
-      },
-      close: () => limitSink.close(),
-    };
+    const sinks = await recordingSinks(topics);
+    const { sent, published } = sinks;
     const labelsPath = join(ws.root, 'labels.jsonl');
     const spanMs = 2 * DAY;
     const liveStart = Date.now() - spanMs;
@@ -125,27 +88,18 @@ describe('fraud end to end: the generator’s labelled traffic → two saldo ins
       );
       await b.kill();
     })();
-    try {
-      const summary = await runGenerator(
-        {
-          accounts: ACCOUNTS,
-          count: LIVE_RECORDS,
-          rate: RATE,
-          seed: 11,
-          startTime: liveStart,
-          topic: topics.transactions,
-          labelsPath,
-          batchSize: 200,
-          realistic: { spanMs, historyDays: 120, fraudRate: 0.04, patterns: RULE_IDS },
-        },
-        sink,
-        { clock: systemRunClock, progress: silentProgress, limits },
-      );
-      expect(summary.historyRecords).toBeGreaterThan(0);
-    } finally {
-      await sink.close();
-      await limits.close();
-    }
+    const summary = await runGeneratorInto(sinks, {
+      accounts: ACCOUNTS,
+      count: LIVE_RECORDS,
+      rate: RATE,
+      seed: 11,
+      startTime: liveStart,
+      topic: topics.transactions,
+      labelsPath,
+      batchSize: 200,
+      realistic: { spanMs, historyDays: 120, fraudRate: 0.04, patterns: RULE_IDS },
+    });
+    expect(summary.historyRecords).toBeGreaterThan(0);
     await killer;
     expect(b.exit?.signal).toBe('SIGKILL');
     expect(killedAt).toBeLessThan(sent.length);

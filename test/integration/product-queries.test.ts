@@ -1,16 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { connectKafkaSink, runGenerator, silentProgress, systemRunClock } from '../../cli/generate/index.ts';
 import { readLatestSnapshots } from '../../cli/verify/balances-check.ts';
 import { jsonWithBigints } from '../../processor/index.ts';
 import { changelogTopicFor } from '../../processor/internal-topics.ts';
 import { partitionForKey } from '../../processor/kafka/wire/key-partitioning.ts';
-import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import { stringSerde } from '../../state/index.ts';
 import type { BalanceSnapshot } from '../../topologies/balances/snapshot.ts';
 import { PROFILES_STORE } from '../../topologies/fraud/fraud-processor.ts';
 import { EMPTY_PROFILE, fraudProfileSerde } from '../../topologies/fraud/fraud-profile.ts';
 import { prefixedProductTopics } from '../../topologies/product.ts';
 import { freePort } from '../support/free-port.ts';
+import { connectTransactionSink, runGeneratorInto } from '../support/generator-sinks.ts';
 import { waitForInputCommitted } from '../support/instance-kafka.ts';
 import { waitUntil, type InstanceProcess } from '../support/instance-process.ts';
 import { useInstanceWorkspace } from '../support/instance-workspace.ts';
@@ -88,29 +87,18 @@ describe('interactive queries on two saldo instances (one with two stream thread
       { timeoutMs: 90_000, what: 'both instances to run their share of the tasks', instances },
     );
 
-    const sink = await connectKafkaSink({
-      brokers: services().kafkaBrokers,
-      topic: topics.transactions,
-      serde: productSerdes(ConfluentAvroRegistry.connect(services().schemaRegistryUrl)).transaction,
-      log: () => undefined,
-    });
-    try {
-      await runGenerator(
-        {
-          accounts: ACCOUNTS,
-          count: RECORDS,
-          rate: RATE,
-          seed: 15,
-          startTime: Date.now(),
-          topic: topics.transactions,
-          batchSize: 200,
-        },
-        sink,
-        { clock: systemRunClock, progress: silentProgress },
-      );
-    } finally {
-      await sink.close();
-    }
+    await runGeneratorInto(
+      { transactions: await connectTransactionSink(topics.transactions) },
+      {
+        accounts: ACCOUNTS,
+        count: RECORDS,
+        rate: RATE,
+        seed: 15,
+        startTime: Date.now(),
+        topic: topics.transactions,
+        batchSize: 200,
+      },
+    );
     await waitForInputCommitted(ws.admin, {
       groupId: appId,
       topic: topics.transactions,

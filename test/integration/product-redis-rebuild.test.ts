@@ -4,19 +4,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import {
-  connectKafkaSink,
-  readExpectedBalances,
-  runGenerator,
-  silentProgress,
-  systemRunClock,
-} from '../../cli/generate/index.ts';
-import { checkBalances } from '../../cli/verify/balances-check.ts';
 import { StreamsApp } from '../../processor/index.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import { redisBalanceCacheHook } from '../../topologies/balances/redis-balance-cache.ts';
 import { prefixedProductTopics, PRODUCT_SINK, productTopology } from '../../topologies/product.ts';
 import { committedOffsetsSum } from '../support/app-fixture.ts';
+import { checkExpectedBalances } from '../support/expected-balances-check.ts';
+import { connectTransactionSink, runGeneratorInto } from '../support/generator-sinks.ts';
 import { createTopic, testKafka } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -66,15 +60,8 @@ describe('the Redis serving cache after Redis lost its data', () => {
     );
     return app;
   };
-  const check = async (expectedPath: string) =>
-    checkBalances({
-      expected: await readExpectedBalances(expectedPath),
-      brokers: services().kafkaBrokers,
-      registryUrl: services().schemaRegistryUrl,
-      redisUrl: services().redisUrl,
-      redisKeyPrefix: prefix,
-      balancesTopic: topics.balances,
-    });
+  const check = (expectedPath: string) =>
+    checkExpectedBalances(expectedPath, { balancesTopic: topics.balances, redisKeyPrefix: prefix });
   const waitFor = async (condition: () => Promise<boolean>, what: string) => {
     for (const deadline = Date.now() + 60_000; !(await condition());) {
       if (Date.now() > deadline) throw new Error(`${what} did not happen within 60 s`);
@@ -86,29 +73,18 @@ describe('the Redis serving cache after Redis lost its data', () => {
     const expectedPath = join(root, 'expected.jsonl');
     const first = newApp();
     await first.start();
-    const sink = await connectKafkaSink({
-      brokers: services().kafkaBrokers,
-      topic: topics.transactions,
-      serde: productSerdes(ConfluentAvroRegistry.connect(services().schemaRegistryUrl)).transaction,
-      log: () => undefined,
-    });
-    try {
-      await runGenerator(
-        {
-          accounts: ACCOUNTS,
-          count: RECORDS,
-          seed: 11,
-          startTime: Date.now(),
-          topic: topics.transactions,
-          expectedPath,
-          batchSize: 500,
-        },
-        sink,
-        { clock: systemRunClock, progress: silentProgress },
-      );
-    } finally {
-      await sink.close();
-    }
+    await runGeneratorInto(
+      { transactions: await connectTransactionSink(topics.transactions) },
+      {
+        accounts: ACCOUNTS,
+        count: RECORDS,
+        seed: 11,
+        startTime: Date.now(),
+        topic: topics.transactions,
+        expectedPath,
+        batchSize: 500,
+      },
+    );
     await waitFor(
       async () => (await committedOffsetsSum(kafka, appId, topics.transactions)) >= RECORDS,
       'all input committed',

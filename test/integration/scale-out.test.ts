@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,9 +7,15 @@ import {
   referenceTotals,
   type GeneratedTransaction,
 } from '../support/counting.ts';
+import { spawnCountingInstance } from '../support/counting-instance.ts';
 import { createTopic } from '../support/kafka.ts';
 import { produceFlowing, readCommittedToEnd, waitForInputCommitted } from '../support/instance-kafka.ts';
-import { InstanceProcess, waitUntil, waitUntilSharing, type LogLine } from '../support/instance-process.ts';
+import {
+  waitUntil,
+  waitUntilSharing,
+  type InstanceProcess,
+  type LogLine,
+} from '../support/instance-process.ts';
 import { useInstanceWorkspace } from '../support/instance-workspace.ts';
 import { rebalanceCommand } from '../../cli/commands/rebalance.ts';
 import { services, uniqueName } from '../support/services.ts';
@@ -100,16 +105,7 @@ describe('scale-out with standbys and warm-ups (3 instances, 12 partitions, exac
   afterAll(() => watch.stop());
 
   function start(name: string): InstanceProcess {
-    const instance = InstanceProcess.spawn({
-      name,
-      appId,
-      input: topics.input,
-      output: topics.output,
-      stateDir: join(ws.root, `state-${name}`),
-      brokers: services().kafkaBrokers,
-      env: ENV,
-      logDir: ws.root,
-    });
+    const instance = spawnCountingInstance({ name, appId, topics, root: ws.root, env: ENV });
     instances.set(name, instance);
     return instance;
   }

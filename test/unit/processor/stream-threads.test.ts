@@ -5,10 +5,9 @@ import { validateStreamsConfig } from '../../../processor/config.ts';
 import { ConfigError } from '../../../processor/errors.ts';
 import { StreamsApp, siblingModuleUrl } from '../../../processor/index.ts';
 import { threadConfig } from '../../../processor/stream-threads/index.ts';
-import type { FromStreamThread } from '../../../processor/stream-threads/protocol.ts';
-import { runStreamThread } from '../../../processor/stream-threads/runner.ts';
 import { countingTopology } from '../../../topologies/counting.ts';
 import { topologyByName } from '../../../topologies/index.ts';
+import { runPendingStreamThread } from '../../support/pending-stream-thread.ts';
 
 const base = { applicationId: 'balances', brokers: ['h:1'], stateDir: tmpdir() };
 const MIB = 1024 * 1024;
@@ -76,21 +75,7 @@ describe('siblingModuleUrl', () => {
 
 describe('a stream thread', () => {
   it('answers a request for its metrics with the same id, even before its topology is built', async () => {
-    const posted: FromStreamThread[] = [];
-    const receive = runStreamThread(
-      {
-        source: {
-          module: new URL('../../support/pending-topology.ts', import.meta.url).href,
-          exportName: 'pendingTopology',
-          args: null,
-        },
-        postCommitHooks: [],
-        config: base,
-        thread: 1,
-        recordCommitLatencies: false,
-      },
-      (message) => posted.push(message),
-    );
+    const { receive, posted } = runPendingStreamThread(base);
     receive({ type: 'metrics', requestId: 7 });
     receive({ type: 'metrics', requestId: 8 });
     await vi.waitFor(() => expect(posted).toHaveLength(2));

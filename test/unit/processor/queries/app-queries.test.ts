@@ -2,9 +2,8 @@ import { tmpdir } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import { StreamsApp } from '../../../../processor/index.ts';
 import type { QueryRouting } from '../../../../processor/queries/index.ts';
-import type { FromStreamThread } from '../../../../processor/stream-threads/protocol.ts';
-import { runStreamThread } from '../../../../processor/stream-threads/runner.ts';
 import { countingTopology } from '../../../../topologies/counting.ts';
+import { runPendingStreamThread } from '../../../support/pending-stream-thread.ts';
 
 const base = { applicationId: 'balances', brokers: ['h:1'], stateDir: tmpdir(), logLevel: 'silent' as const };
 const routing = (generation: number, endpoint: string): QueryRouting => ({
@@ -37,21 +36,7 @@ describe('a StreamsApp as the target of queries', () => {
 
 describe('a stream thread asked for a query', () => {
   it('answers with the same id, not-owner while its app is not built', async () => {
-    const posted: FromStreamThread[] = [];
-    const receive = runStreamThread(
-      {
-        source: {
-          module: new URL('../../../support/pending-topology.ts', import.meta.url).href,
-          exportName: 'pendingTopology',
-          args: null,
-        },
-        postCommitHooks: [],
-        config: base,
-        thread: 1,
-        recordCommitLatencies: false,
-      },
-      (message) => posted.push(message),
-    );
+    const { receive, posted } = runPendingStreamThread(base);
     receive({
       type: 'query',
       requestId: 4,
