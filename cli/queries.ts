@@ -28,6 +28,8 @@ export async function startQueries(options: {
   spec: TopologySpec;
   target: QueryTarget;
   logger: Logger;
+  /** The instance's metrics, Prometheus text (GET /metrics). */
+  metrics: () => Promise<string>;
 }): Promise<RunningQueries> {
   const { config, target, logger } = options;
   const server = new QueryServer({
@@ -35,6 +37,7 @@ export async function startQueries(options: {
     target,
     routes: routesOf(options.spec),
     logger,
+    metrics: options.metrics,
   });
   await server.start();
   return { stop: () => server.stop() };

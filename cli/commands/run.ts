@@ -132,6 +132,8 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
       spec,
       target: app,
       logger: app.logger,
+      // Every thread's engine metrics, summed (StreamThreadsApp), or the one app's registry.
+      metrics: async () => (app instanceof StreamsApp ? app.metrics.registry : await app.metrics()).metrics(),
     });
   }
   try {

@@ -8,6 +8,8 @@ import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { productConfigFrom, type ProductFlags } from '../product-config.ts';
 import { appStatus, type AppStatus } from '../status/group-status.ts';
 import { groupView } from '../rebalance/group-view.ts';
+import { currentAssignment } from '../rebalance/group-assignment.ts';
+import { instanceRestores } from '../status/instance-restores.ts';
 import { topologySpecFrom, type TopologyFlags } from './topology-spec.ts';
 
 export interface StatusFlags extends RunFlags, ProductFlags, TopologyFlags {
@@ -45,6 +47,11 @@ export async function statusCommand(flags: StatusFlags): Promise<AppStatus> {
       });
       deadLetterRecords = count;
     }
+    // Restores under way, from the instances that serve queries (the group does not know them).
+    const endpoints = currentAssignment(group, taskEnds).flatMap((m) =>
+      m.endpoint === undefined ? [] : [m.endpoint],
+    );
+    const restores = await instanceRestores(endpoints);
     return appStatus({
       applicationId: config.applicationId,
       group,
@@ -55,6 +62,7 @@ export async function statusCommand(flags: StatusFlags): Promise<AppStatus> {
       deadLetterTopic,
       deadLetterRecords,
       taskEndOffsetSums: taskEnds,
+      restores,
     });
   } finally {
     await adapter.close();

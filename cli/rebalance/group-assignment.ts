@@ -24,6 +24,8 @@ export interface MemberAssignmentView {
   readonly instance: string;
   /** An operator's probe (`saldo rebalance`), not a stream thread. */
   readonly operator: boolean;
+  /** The instance's query endpoint ("host:port"), when it serves queries. */
+  readonly endpoint?: string;
   readonly draining: boolean;
   readonly active: number[];
   readonly standby: number[];
@@ -62,6 +64,7 @@ export function currentAssignment(
     }
     return {
       ...base,
+      ...(subscription.endpoint === undefined ? {} : { endpoint: subscription.endpoint }),
       instance: subscription.subscription.processId,
       operator: false,
       draining: info.drain || subscription.subscription.draining,

@@ -22,6 +22,11 @@ export interface MemberStatus {
   readonly warmupTasks: string[];
   /** Per standby task, the changelog records it was behind at its last join: its restore progress. */
   readonly standbyLag: Record<string, number>;
+  /**
+   * Its active tasks still restoring, with the records left (from the instance's /metrics); null
+   * when unknown: the instance serves no queries, or did not answer.
+   */
+  readonly restoring: Record<string, number> | null;
 }
 
 export interface PartitionLag {
@@ -60,6 +65,8 @@ export interface StatusInputs {
   readonly deadLetterRecords: number | undefined;
   /** Per task, the sum of its changelogs' end offsets (to tell how far behind standbys are). */
   readonly taskEndOffsetSums: ReadonlyMap<number, number>;
+  /** Per query endpoint, the restores under way there (instance-restores.ts); absent: not asked. */
+  readonly restores?: ReadonlyMap<string, Record<string, number> | undefined>;
 }
 
 const taskIdOf = (partition: number) => formatTaskId(taskIdFor(partition));
@@ -80,6 +87,7 @@ export function appStatus(inputs: StatusInputs): AppStatus {
       standbyLag: Object.fromEntries(
         Object.entries(m.standbyLag).map(([p, lag]) => [taskIdOf(Number(p)), lag]),
       ),
+      restoring: restoringOf(m.active.map(taskIdOf), m.endpoint, inputs.restores),
     };
   });
   const lags = inputs.inputPartitions.map((tp): PartitionLag => {
@@ -111,6 +119,19 @@ export function appStatus(inputs: StatusInputs): AppStatus {
   };
 }
 
+/** A member's active tasks that its instance says are restoring; null when its instance was not heard. */
+function restoringOf(
+  active: readonly string[],
+  endpoint: string | undefined,
+  restores: StatusInputs['restores'],
+): Record<string, number> | null {
+  const there = endpoint === undefined ? undefined : restores?.get(endpoint);
+  if (there === undefined) return null;
+  return Object.fromEntries(
+    active.filter((task) => there[task] !== undefined).map((task) => [task, there[task] as number]),
+  );
+}
+
 /** The status as an operator reads it in a terminal. */
 export function formatAppStatus(status: AppStatus): string {
   const lines = [
@@ -120,7 +141,11 @@ export function formatAppStatus(status: AppStatus): string {
   for (const member of status.group.members) {
     const drain = member.draining ? ' (draining)' : '';
     lines.push(`  ${member.instance}${drain}  ${member.clientId} ${member.host}`);
-    lines.push(`    active:  ${list(member.activeTasks)}`);
+    const restoring = Object.entries(member.restoring ?? {}).map(
+      ([task, left]) => `${task} (${left} records left)`,
+    );
+    const restoringText = restoring.length > 0 ? `  restoring: ${restoring.join(' ')}` : '';
+    lines.push(`    active:  ${list(member.activeTasks)}${restoringText}`);
     const warm = member.warmupTasks.length > 0 ? `  (warming up: ${member.warmupTasks.join(' ')})` : '';
     lines.push(`    standby: ${list(member.standbyTasks)}${warm}`);
     const lags = Object.entries(member.standbyLag).map(([task, lag]) => `${task}:${lag}`);

@@ -27,7 +27,15 @@ export interface QueryServerOptions {
   retryAfterSeconds?: number;
   /** Default: HTTP to the owner (tests give their own). */
   forwarder?: Forwarder;
+  /**
+   * The instance's metrics in Prometheus' text format, served at GET /metrics (what `saldo status`
+   * reads an instance's restores from; Prometheus scrapes it too).
+   */
+  metrics?: () => Promise<string>;
 }
+
+/** Prometheus' text exposition format. */
+const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** The query server could not listen (the port is taken, say): the instance does not start. */
 export class QueryServerError extends SaldoError {}
@@ -104,12 +112,20 @@ export class QueryServer {
   async #serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     let answer: QueryAnswer;
     try {
-      const forwardedFrom = request.headers[FORWARDED_FROM_HEADER];
-      answer = await this.#handler.handle({
-        method: request.method ?? 'GET',
-        url: request.url ?? '/',
-        ...(typeof forwardedFrom === 'string' ? { forwardedFrom } : {}),
-      });
+      if (this.#options.metrics !== undefined && request.method === 'GET' && request.url === '/metrics') {
+        answer = {
+          status: 200,
+          headers: { 'content-type': METRICS_CONTENT_TYPE },
+          body: await this.#options.metrics(),
+        };
+      } else {
+        const forwardedFrom = request.headers[FORWARDED_FROM_HEADER];
+        answer = await this.#handler.handle({
+          method: request.method ?? 'GET',
+          url: request.url ?? '/',
+          ...(typeof forwardedFrom === 'string' ? { forwardedFrom } : {}),
+        });
+      }
     } catch (error) {
       this.#log.error({ error: describeError(error) }, 'query failed');
       answer = {

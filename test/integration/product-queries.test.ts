@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { statusCommand } from '../../cli/commands/status.ts';
 import { readLatestSnapshots } from '../../cli/verify/balances-check.ts';
 import { jsonWithBigints } from '../../processor/index.ts';
 import { changelogTopicFor } from '../../processor/internal-topics.ts';
@@ -167,6 +168,24 @@ describe('interactive queries on two saldo instances (one with two stream thread
       if ((windows['24h']?.count ?? 0) > 0) withSpends += 1;
     }
     expect(withSpends).toBeGreaterThan(0);
+
+    // Each instance serves its metrics; `saldo status` reads the restores under way from them (none
+    // now: every task runs), so it knows each member's restores rather than leaving them unknown.
+    const metrics = await (await fetch(`http://${a}/metrics`)).text();
+    expect(metrics).toContain('saldo_restore_remaining_records');
+    const status = await statusCommand({
+      appId,
+      brokers: services().kafkaBrokers.join(','),
+      topology: 'product',
+      input: 'unused-by-the-product',
+      output: 'unused-by-the-product',
+      transactionsTopic: topics.transactions,
+      balancesTopic: topics.balances,
+      limitsTopic: topics.accountLimits,
+      alertsTopic: topics.fraudAlerts,
+    });
+    expect(status.group.members.length).toBeGreaterThanOrEqual(2);
+    for (const member of status.group.members) expect(member.restoring).toEqual({});
 
     // Unknown accounts and bad ids, wherever they are asked.
     for (const endpoint of [a, b]) {

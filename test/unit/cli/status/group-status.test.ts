@@ -72,6 +72,39 @@ describe('saldo status, from what Kafka says', () => {
     expect(b).toMatchObject({ instance: 'm-b', standbyTasks: [], standbyLag: {} });
   });
 
+  it('says which active tasks are restoring where the instance told, and "unknown" where it did not', () => {
+    const withEndpoint = {
+      ...base,
+      group: {
+        ...base.group,
+        members: base.group.members.map((m, i) =>
+          i === 0
+            ? {
+                ...m,
+                subscriptionUserData: encodeInfo({
+                  processId: 'pod-a',
+                  endpoint: 'pod-a:8080',
+                  active: [0, 2],
+                  standby: [1],
+                  taskOffsetSums: { '1': 70 },
+                  draining: false,
+                  settings: DEFAULT_ASSIGNOR_SETTINGS,
+                  rejoins: 0,
+                }),
+              }
+            : m,
+        ),
+      },
+      restores: new Map([['pod-a:8080', { '0_2': 1500, '0_9': 3 }]]),
+    };
+    const [a, b] = appStatus(withEndpoint).group.members;
+    expect(a?.restoring).toEqual({ '0_2': 1500 });
+    expect(b?.restoring).toBeNull();
+    expect(formatAppStatus(appStatus(withEndpoint))).toContain(
+      'active:  0_0 0_2  restoring: 0_2 (1500 records left)',
+    );
+  });
+
   it('measures lag from the committed offset, or from the log start when nothing or less is left', () => {
     const status = appStatus(base);
     // committed 100 of 130; committed 5 but the log starts at 40 (retention): 10 left; none committed: 13.

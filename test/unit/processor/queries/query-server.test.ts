@@ -195,3 +195,29 @@ describe('the query server', () => {
     await expect(server.start()).rejects.toThrow(new RegExp(`cannot listen on port ${taken}`));
   });
 });
+
+describe('the query server’s metrics', () => {
+  it('serves the instance’s metrics at GET /metrics in Prometheus’ text format, when given them', async () => {
+    const endpoint = `127.0.0.1:${await freePort()}`;
+    const server = new QueryServer({
+      applicationServer: endpoint,
+      target: new Instance(new Map()),
+      routes: [route],
+      partitionOf,
+      logger: createLogger({ level: 'silent' }),
+      metrics: async () => 'saldo_restore_remaining_records{task="0_3"} 42\n',
+    });
+    await server.start();
+    closers.push(() => server.stop());
+    const response = await fetch(`http://${endpoint}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(await response.text()).toBe('saldo_restore_remaining_records{task="0_3"} 42\n');
+  });
+
+  it('has no /metrics route without them', async () => {
+    const endpoint = `127.0.0.1:${await freePort()}`;
+    await startServer(endpoint, new Instance(new Map()));
+    expect((await fetch(`http://${endpoint}/metrics`)).status).toBe(404);
+  });
+});
