@@ -49,7 +49,10 @@ export class StandbyTasks {
   readonly #standbys = new Map<number, Standby>();
   /** Changelog partition (`topic:partition`) → its standby. */
   readonly #byChangelog = new Map<string, Standby>();
+  /** Guards the standbys and their stores: the follower's batches, closes, additions. */
   readonly #lock = new Mutex();
+  /** One open phase at a time (it stops and restarts the follower). */
+  readonly #opening = new Mutex();
   readonly #follower: ChangelogFollower;
   #wanted = new Set<number>();
   #warmups = new Set<number>();
@@ -94,7 +97,7 @@ export class StandbyTasks {
     // Closing first and apart: an active task waiting for its standby's stores (release) must not
     // wait for other standbys' restores as well.
     this.#closing = this.#lock.run(() => this.#closeUnwanted());
-    return this.#lock.run(() => this.#openWanted());
+    return this.#opening.run(() => this.#openWanted());
   }
 
   /** Closes the standby of `p`, if open here, so that its active task can open the stores. */
@@ -109,6 +112,8 @@ export class StandbyTasks {
     this.#closed = true;
     clearTimeout(this.#warmupTimer);
     this.#wanted = new Set();
+    // An open phase under way ends first (it follows nothing once closed), then the follower stops.
+    await this.#opening.run(async () => undefined);
     await this.#follower.stop();
     await this.#lock.run(() => this.#closeUnwanted());
   }
@@ -120,28 +125,40 @@ export class StandbyTasks {
     if (gone.length > 0) this.#reported();
   }
 
-  /** Under the lock: opens and restores the wanted standbys not open yet, then follows them all. */
+  /**
+   * One open phase at a time (#opening): opens and restores the wanted standbys not open yet, then
+   * follows them all. The follower is stopped WITHOUT the lock held: stopping waits for the batch
+   * being applied, which takes the lock (holding it here deadlocked: no standby ever opened).
+   */
   async #openWanted(): Promise<void> {
     const added = [...this.#wanted].filter((p) => !this.#standbys.has(p));
     if (added.length === 0 || this.#closed) return;
     await this.#follower.stop();
     for (const p of added) {
-      if (this.#closed) break;
+      if (this.#closed || !this.#wanted.has(p)) continue;
+      // Restored without the lock: the follower is stopped, and nothing else has p's stores.
       const standby = await this.#open(p);
-      if (standby) this.#standbys.set(p, standby);
+      if (!standby) continue;
+      await this.#lock.run(async () => {
+        if (this.#wanted.has(p) && !this.#closed) this.#standbys.set(p, standby);
+        else await standby.state.close(); // released or closed while it restored
+      });
     }
-    this.#byChangelog.clear();
-    const starts = [];
-    for (const standby of this.#standbys.values()) {
-      for (const c of standby.state.changelogPartitions()) {
-        this.#byChangelog.set(tpKey(c), standby);
-        starts.push({
-          topic: c.topic,
-          partition: c.partition,
-          from: Number(standby.state.checkpoint(c.store) ?? 0n),
-        });
+    const starts = await this.#lock.run(async () => {
+      this.#byChangelog.clear();
+      const from = [];
+      for (const standby of this.#standbys.values()) {
+        for (const c of standby.state.changelogPartitions()) {
+          this.#byChangelog.set(tpKey(c), standby);
+          from.push({
+            topic: c.topic,
+            partition: c.partition,
+            from: Number(standby.state.checkpoint(c.store) ?? 0n),
+          });
+        }
       }
-    }
+      return from;
+    });
     if (!this.#closed && starts.length > 0) await this.#follower.follow(starts);
     this.#reported();
   }
