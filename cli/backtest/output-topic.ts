@@ -8,7 +8,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { ConfigError, type RecordSerde } from '../../processor/index.ts';
 import type { AdminClient } from '../../processor/kafka/client.ts';
 // The engine's own partitioner: alerts land on the partition of their account, as on fraud-alerts.
-import { javaCompatiblePartitioner } from '../../processor/kafka/kafkajs/partitioner.ts';
+import { connectOrderedProducer } from '../ordered-producer.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
 
 /**
@@ -74,13 +74,7 @@ export class AlertsWriter {
       brokers: options.brokers,
       logLevel: logLevel.ERROR,
     });
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: javaCompatiblePartitioner,
-    });
-    await producer.connect();
+    const producer = await connectOrderedProducer(kafka);
     return new AlertsWriter(producer, options.topic, options.serde);
   }
 

@@ -9,7 +9,7 @@ import { Kafka, logLevel, type LogEntry, type Message, type Producer } from 'kaf
 import type { RecordSerde, SerdeContext } from '../../processor/index.ts';
 // Not exported by processor/index.ts (yet): the engine's own partitioner, so keys land where its
 // tasks expect them.
-import { javaCompatiblePartitioner } from '../../processor/kafka/kafkajs/partitioner.ts';
+import { connectOrderedProducer } from '../ordered-producer.ts';
 import type { TransactionRecord } from '../../topologies/transactions/transaction.ts';
 import type { LimitUpdate } from './limits.ts';
 import { TransactionSinkError, type LimitSink, type TransactionSink } from './sink.ts';
@@ -175,12 +175,6 @@ async function connect<T extends KeyedRecord>(
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: javaCompatiblePartitioner,
-  });
-  await producer.connect();
+  const producer = await connectOrderedProducer(kafka);
   return new KafkaRecordSink(producer, options.topic, options.serde, shape);
 }

@@ -3,6 +3,19 @@ import { appStatus, formatAppStatus, type StatusInputs } from '../../../../cli/s
 import { encodeInfo } from '../../../../processor/assignment/assignment-info.ts';
 import { DEFAULT_ASSIGNOR_SETTINGS } from '../../../../processor/assignment/group-plan.ts';
 
+/** pod-a's member: tasks 0 and 2, a standby of 1 read up to offset 70; its query endpoint if given. */
+const podASubscription = (endpoint?: string) =>
+  encodeInfo({
+    processId: 'pod-a',
+    ...(endpoint === undefined ? {} : { endpoint }),
+    active: [0, 2],
+    standby: [1],
+    taskOffsetSums: { '1': 70 },
+    draining: false,
+    settings: DEFAULT_ASSIGNOR_SETTINGS,
+    rejoins: 0,
+  });
+
 const base: StatusInputs = {
   applicationId: 'bank',
   group: {
@@ -14,15 +27,7 @@ const base: StatusInputs = {
         clientId: 'bank-a',
         host: '/10.0.0.1',
         assignment: { tx: [2, 0], limits: [2, 0] },
-        subscriptionUserData: encodeInfo({
-          processId: 'pod-a',
-          active: [0, 2],
-          standby: [1],
-          taskOffsetSums: { '1': 70 },
-          draining: false,
-          settings: DEFAULT_ASSIGNOR_SETTINGS,
-          rejoins: 0,
-        }),
+        subscriptionUserData: podASubscription(),
         assignmentUserData: encodeInfo({ standby: [1], warmup: [], activeEndpoints: {}, drain: false }),
       },
       {
@@ -81,16 +86,7 @@ describe('saldo status, from what Kafka says', () => {
           i === 0
             ? {
                 ...m,
-                subscriptionUserData: encodeInfo({
-                  processId: 'pod-a',
-                  endpoint: 'pod-a:8080',
-                  active: [0, 2],
-                  standby: [1],
-                  taskOffsetSums: { '1': 70 },
-                  draining: false,
-                  settings: DEFAULT_ASSIGNOR_SETTINGS,
-                  rejoins: 0,
-                }),
+                subscriptionUserData: podASubscription('pod-a:8080'),
               }
             : m,
         ),
