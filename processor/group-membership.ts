@@ -1,7 +1,7 @@
 import type { AssignmentInfo, AssignorSettings, SubscriptionInfo } from './assignment/assignment-info.ts';
 import type { StreamsConfig } from './config.ts';
 import { localTaskOffsetSums } from '../state/index.ts';
-import { changelogTopicFor } from './internal-topics.ts';
+import { changelogTopicsOf, loggedStoreNames } from './internal-topics.ts';
 import type { Logger } from './log.ts';
 import type { Topology } from './topology.ts';
 
@@ -40,10 +40,8 @@ export class GroupMembership {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'group-membership' });
     const { config, topology } = deps;
-    this.#loggedStores = [...topology.stores.values()]
-      .filter((s) => s.table === undefined)
-      .map((s) => s.name);
-    this.changelogTopics = this.#loggedStores.map((name) => changelogTopicFor(config.applicationId, name));
+    this.#loggedStores = loggedStoreNames(topology.storeSpecs);
+    this.changelogTopics = changelogTopicsOf(config.applicationId, topology.storeSpecs);
     this.settings = {
       numStandbyReplicas: config.numStandbyReplicas,
       acceptableRecoveryLag: config.acceptableRecoveryLag,

@@ -72,6 +72,16 @@ export function internalTopicSpecs(
   return specs;
 }
 
+/** The stores with a changelog of their own (a table's store has none: its input topic is one). */
+export function loggedStoreNames(stores: readonly StoreSpec[]): string[] {
+  return stores.filter((spec) => spec.logged !== false).map((spec) => spec.name);
+}
+
+/** The changelog topics of an application's stores (partition p of each belongs to task p). */
+export function changelogTopicsOf(applicationId: string, stores: readonly StoreSpec[]): string[] {
+  return loggedStoreNames(stores).map((name) => changelogTopicFor(applicationId, name));
+}
+
 /**
  * The changelog partition of each store of task `partition` that has a changelog of its own (a
  * table's store has none: its input topic is its changelog), as the task's state manager takes it.

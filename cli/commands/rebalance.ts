@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PlannedMember } from '../../processor/assignment/assignment-info.ts';
 import { validateStreamsConfig } from '../../processor/index.ts';
 import type { AdminClient, GroupDescription } from '../../processor/kafka/client.ts';
-import { changelogTopicsOf, groupView } from '../rebalance/group-view.ts';
+import { groupView } from '../rebalance/group-view.ts';
+import { changelogTopicsOf } from '../../processor/internal-topics.ts';
 import type { KafkaJsAdapter } from '../../processor/kafka/kafkajs/index.ts';
 import type { Topology } from '../../processor/topology.ts';
 import { topologyByName } from '../../topologies/index.ts';
@@ -130,7 +131,7 @@ function probe(
     appId,
     topology.sourceTopics,
     { operator: true, drain, undrain },
-    { changelogTopics: changelogTopicsOf(topology, appId), settings: groupSettings(group) },
+    { changelogTopics: changelogTopicsOf(appId, topology.storeSpecs), settings: groupSettings(group) },
   );
 }
 

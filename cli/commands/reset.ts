@@ -2,7 +2,7 @@ import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { validateStreamsConfig } from '../../processor/index.ts';
 import {
-  changelogTopicFor,
+  changelogTopicsOf,
   deadLetterTopicFor,
   stateMarksTopicFor,
 } from '../../processor/internal-topics.ts';
@@ -66,9 +66,7 @@ export async function resetCommand(flags: ResetFlags): Promise<ResetReport> {
     const group = await admin.describeGroup(appId);
     const activeMembers = group.members.map((m) => m.clientId);
     const internal = [
-      ...[...topology.stores.values()]
-        .filter((s) => s.table === undefined)
-        .map((s) => changelogTopicFor(appId, s.name)),
+      ...changelogTopicsOf(appId, topology.storeSpecs),
       // Marks name offsets in the changelogs deleted with them: none may outlive them.
       stateMarksTopicFor(appId),
       ...(flags.deleteDlq === true ? [deadLetterTopicFor(appId)] : []),

@@ -3,7 +3,7 @@
  * inputs' partition count, and per task the end of its changelogs (how far behind standbys are).
  */
 import { taskEndOffsetSums } from '../../processor/assignment/group-plan.ts';
-import { changelogTopicFor } from '../../processor/internal-topics.ts';
+import { changelogTopicsOf } from '../../processor/internal-topics.ts';
 import type { AdminClient, GroupDescription } from '../../processor/kafka/client.ts';
 import type { Topology } from '../../processor/topology.ts';
 
@@ -14,7 +14,7 @@ export interface GroupView {
 }
 
 export async function groupView(admin: AdminClient, topology: Topology, appId: string): Promise<GroupView> {
-  const changelogs = changelogTopicsOf(topology, appId);
+  const changelogs = changelogTopicsOf(appId, topology.storeSpecs);
   const counts = await admin.partitionCounts([...topology.sourceTopics, ...changelogs]);
   const partitions = Math.min(...topology.sourceTopics.map((t) => counts.get(t) ?? 0));
   // Changelogs appear with the app's first start: before it, every task's state is empty.
@@ -25,10 +25,4 @@ export async function groupView(admin: AdminClient, topology: Topology, appId: s
   const ends = new Map([...ranges].map(([key, range]) => [key, range.end]));
   const group = await admin.describeGroup(appId);
   return { group, partitions, taskEnds: taskEndOffsetSums(ends, changelogs, partitions) };
-}
-
-export function changelogTopicsOf(topology: Topology, appId: string): string[] {
-  return [...topology.stores.values()]
-    .filter((s) => s.table === undefined)
-    .map((s) => changelogTopicFor(appId, s.name));
 }

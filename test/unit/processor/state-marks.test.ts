@@ -5,6 +5,7 @@ import { runningTask } from './task-fixture.ts';
 import { writesStateMarks } from '../../../processor/config.ts';
 import {
   changelogTopicFor,
+  changelogTopicsOf,
   internalTopicSpecs,
   stateMarksTopicFor,
 } from '../../../processor/internal-topics.ts';
@@ -83,6 +84,23 @@ describe('state marks', () => {
     expect(() =>
       validateStreamsConfig({ ...base, stateMarkIntervalMs: 120_000, replayHorizonMs: 60_000 }),
     ).toThrow(/stateMarkIntervalMs: 120000 must be below replayHorizonMs/);
+  });
+
+  it('name the same changelogs as the list of them the assignor and the tools use', () => {
+    const stores = [
+      { name: 'balances', kind: 'key-value' as const },
+      { name: 'limits', kind: 'key-value' as const, logged: false },
+    ];
+    expect(changelogTopicsOf('bank', stores)).toEqual(['bank-balances-changelog']);
+    const specs = internalTopicSpecs(stores, {
+      applicationId: 'bank',
+      partitions: 3,
+      stateMarks: false,
+      replayHorizonMs: 60_000,
+    });
+    expect(specs.filter((s) => s.topic.endsWith('-changelog')).map((s) => s.topic)).toEqual(
+      changelogTopicsOf('bank', stores),
+    );
   });
 
   it('go to a topic kept for the replay horizon, and changelogs keep that much history uncompacted', () => {
