@@ -5,7 +5,8 @@
  * hands back offsets. Beside bench/engine-core.ts's counting figure, it tells what the product adds
  * per record; under `--cpu-prof`, where.
  *
- *   node bench/pipeline-core.ts [--transactions 200000] [--accounts 50000] [--balances-only] [--json]
+ *   node bench/pipeline-core.ts [--transactions 200000] [--accounts 50000] [--balances-only]
+ *                               [--cache-bytes N (the task's state cache; default: the engine's)] [--json]
  *
  * `--balances-only` runs the product without its fraud half (velocity, limits, rules).
  */
@@ -32,17 +33,19 @@ export interface PipelineCoreResult {
 export async function runPipelineCore(
   transactions: number,
   accounts: number,
-  options: { balancesOnly?: boolean } = {},
+  options: { balancesOnly?: boolean; cacheBytes?: number } = {},
 ): Promise<PipelineCoreResult> {
   const stateDir = await mkdtemp(join(tmpdir(), 'saldo-bench-pipeline-core-'));
   const registry = new InMemoryAvroRegistry();
   const serdes = productSerdes(registry);
   const settings = { ...DEFAULT_PRODUCT_SETTINGS, ...(options.balancesOnly === true ? { fraud: null } : {}) };
   const topology = productTopology({ serdes, settings });
-  const { task, unit } = await openCoreTask(topology, stateDir, [
-    DEFAULT_PRODUCT_TOPICS.balances,
-    DEFAULT_PRODUCT_TOPICS.fraudAlerts,
-  ]);
+  const { task, unit } = await openCoreTask(
+    topology,
+    stateDir,
+    [DEFAULT_PRODUCT_TOPICS.balances, DEFAULT_PRODUCT_TOPICS.fraudAlerts],
+    options.cacheBytes === undefined ? {} : { stateCacheMaxBytesPerTask: options.cacheBytes },
+  );
 
   // Encoded up front (Avro through the in-memory registry), as a fetch hands them over: a month
   // of the accounts' lives with 1% of fraud incidents, as bench:pipeline sends.
@@ -108,13 +111,17 @@ if (import.meta.filename === process.argv[1]) {
       transactions: { type: 'string' },
       accounts: { type: 'string' },
       'balances-only': { type: 'boolean', default: false },
+      'cache-bytes': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
   const result = await runPipelineCore(
     Number(values.transactions ?? 200_000),
     Number(values.accounts ?? 50_000),
-    { balancesOnly: values['balances-only'] },
+    {
+      balancesOnly: values['balances-only'],
+      ...(values['cache-bytes'] === undefined ? {} : { cacheBytes: Number(values['cache-bytes']) }),
+    },
   );
   if (values.json) console.log(JSON.stringify(result));
   else {

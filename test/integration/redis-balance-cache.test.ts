@@ -111,6 +111,17 @@ describe('the Redis balance cache', () => {
     expect(await version('acct-3')).toBe(2);
   });
 
+  it('writes every account of a commit larger than one script call, older versions still refused', async () => {
+    const cache = newCache();
+    // 600 accounts: three script calls (256 hashes each at most); one already holds a newer version.
+    const accounts = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`bulk-${i}`, 2]));
+    await cache.onCommitted(committed('0_9', 1n, { 'bulk-300': 9 }));
+    await cache.onCommitted(committed('0_9', 2n, accounts));
+    const versions = await Promise.all(Object.keys(accounts).map((accountId) => version(accountId)));
+    expect(versions.filter((v) => v === 2)).toHaveLength(599);
+    expect(await version('bulk-300')).toBe(9);
+    expect(await redis.hget(balanceKey(prefix, 'bulk-599'), 'MXN:ledgerMinor')).toBe('200');
+  });
   it('catches up from its marker with the changelog when a task starts, after a crash lost a write', async () => {
     // The first owner wrote up to offset 2 and died before writing offsets 2 and 3 to Redis.
     const first = newCache();
