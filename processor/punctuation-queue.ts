@@ -31,9 +31,21 @@ export class PunctuationQueue {
     this.#punctuators.push(punctuator);
   }
 
-  /** Runs every punctuator of `type` due at `time`, in turn; a negative time is not known yet. */
-  async punctuate(type: PunctuationType, time: number): Promise<void> {
-    if (time < 0) return;
+  /**
+   * Runs every punctuator of `type` due at `time`, in turn; a negative time is not known yet.
+   * Undefined when none is due: this runs after every record, and an async call per record was a
+   * promise per record for nothing.
+   */
+  punctuate(type: PunctuationType, time: number): Promise<void> | undefined {
+    if (time < 0) return undefined;
+    for (const p of this.#punctuators) {
+      if (p.cancelled || p.type !== type) continue;
+      if (Number.isNaN(p.next) || time >= p.next) return this.#runDue(type, time);
+    }
+    return undefined;
+  }
+
+  async #runDue(type: PunctuationType, time: number): Promise<void> {
     // Punctuators scheduled meanwhile (by a punctuation) are taken in the same pass.
     for (const p of this.#punctuators) {
       if (p.cancelled || p.type !== type) continue;

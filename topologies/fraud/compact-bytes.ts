@@ -4,6 +4,9 @@ import { GrowingBytes } from '../store-format.ts';
 // Fraud state values are written on every transaction and logged to changelogs: unsigned
 // varints (7 bits a byte) keep a typical profile at a few hundred bytes.
 
+// Below this, a bigint's zig-zag form (2|n|) is an exact number: the fast paths of bigint().
+const FAST_LIMIT_BIGINT = 2n ** 52n;
+
 /** Writes unsigned varints, small texts and doubles into a growing buffer. */
 export class CompactWriter extends GrowingBytes {
   constructor() {
@@ -35,6 +38,12 @@ export class CompactWriter extends GrowingBytes {
 
   /** A bigint of any sign (zig-zag). */
   bigint(value: bigint): this {
+    // Sums of minor units are far below 2^52: their zig-zag form is an exact number, whose varint
+    // is the same bytes without a bigint per byte.
+    if (value > -FAST_LIMIT_BIGINT && value < FAST_LIMIT_BIGINT) {
+      const n = Number(value);
+      return this.uint(n >= 0 ? n * 2 : -n * 2 - 1);
+    }
     let rest = value >= 0n ? value * 2n : -value * 2n - 1n;
     while (rest >= 0x80n) {
       this.#byte(Number(rest & 0x7fn) | 0x80);
@@ -83,6 +92,17 @@ export class CompactReader {
   }
 
   bigint(): bigint {
+    // Up to 7 bytes (49 bits) the varint is read as a number; longer ones take the bigint path.
+    const start = this.#at;
+    let small = 0;
+    let scale = 1;
+    for (let i = 0; i < 7; i++) {
+      const byte = this.#byte();
+      small += (byte & 0x7f) * scale;
+      if (byte < 0x80) return BigInt(small % 2 === 1 ? -(small + 1) / 2 : small / 2);
+      scale *= 0x80;
+    }
+    this.#at = start;
     let value = 0n;
     let shift = 0n;
     for (;;) {

@@ -1,4 +1,5 @@
 import avsc from 'avsc';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bigintLongType } from '../../../schemas/index.ts';
 
@@ -31,5 +32,64 @@ describe('Avro long as bigint', () => {
       minor: 123_456_789,
       currency: 'MXN',
     });
+  });
+});
+
+describe('Avro long as bigint: the safe-range fast path', () => {
+  const type = avsc.Type.forSchema(schema, { registry: { long: bigintLongType } });
+  const plain = avsc.Type.forSchema({ type: 'long' });
+  const general = (n: bigint) => {
+    // Avro's zig-zag varint of a 64-bit value, computed with bigints only.
+    let rest = n >= 0n ? n * 2n : -n * 2n - 1n;
+    const bytes: number[] = [];
+    while (rest >= 0x80n) {
+      bytes.push(Number(rest & 0x7fn) | 0x80);
+      rest >>= 7n;
+    }
+    bytes.push(Number(rest));
+    return Buffer.from(bytes);
+  };
+
+  it('writes the same bytes as the general encoding on both sides of 2^52, and reads them back', () => {
+    const edges = [
+      2n ** 52n - 1n,
+      2n ** 52n,
+      2n ** 52n + 1n,
+      2n ** 53n,
+      2n ** 62n,
+      2n ** 63n - 1n,
+      1n,
+      63n,
+      64n,
+    ];
+    for (const edge of edges) {
+      for (const minor of [edge, -edge, -edge - 1n]) {
+        if (minor < -(2n ** 63n)) continue;
+        const bytes = type.toBuffer({ minor, currency: 'X' });
+        expect(bytes.subarray(0, bytes.length - 2)).toEqual(general(minor));
+        expect(type.fromBuffer(bytes)).toEqual({ minor, currency: 'X' });
+      }
+    }
+  });
+
+  it('round-trips any 64-bit value exactly, byte for byte with the general encoding', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (minor) => {
+        const bytes = type.toBuffer({ minor, currency: '' });
+        expect(bytes.subarray(0, bytes.length - 1)).toEqual(general(minor));
+        expect(type.fromBuffer(bytes).minor).toBe(minor);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads what avsc writes for numbers, and refuses a truncated long', () => {
+    for (const n of [0, 1, -1, 1_733_000_000_000, -(2 ** 40)]) {
+      const bigintType = avsc.Type.forSchema('long', { registry: { long: bigintLongType } });
+      expect(bigintType.fromBuffer(plain.toBuffer(n))).toBe(BigInt(n));
+    }
+    const truncated = Buffer.from([0xff, 0xff]);
+    const bigintType = avsc.Type.forSchema('long', { registry: { long: bigintLongType } });
+    expect(() => bigintType.fromBuffer(truncated)).toThrow();
   });
 });

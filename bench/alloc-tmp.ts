@@ -1,0 +1,20 @@
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { runPipelineCore } from './pipeline-core.ts';
+const session = new Session();
+session.connect();
+await session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+console.log(await runPipelineCore(100000, 50000));
+const { profile } = await session.post('HeapProfiler.stopSampling');
+const agg = new Map<string, number>();
+let total = 0;
+const walk = (n: any, stack: string[]) => {
+  const f = n.callFrame; const name = `${f.functionName || '(anon)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber}`;
+  total += n.selfSize;
+  const key = f.url === '' ? `${name} <- ${stack.at(-1) ?? ''}` : name;
+  if (n.selfSize) agg.set(key, (agg.get(key) ?? 0) + n.selfSize);
+  for (const c of n.children) walk(c, [...stack, name]);
+};
+walk(profile.head, []);
+console.log('total MB', (total / 1e6).toFixed(0), 'per tx bytes', (total / 1e5).toFixed(0));
+for (const [k, v] of [...agg].sort((a, b) => b[1] - a[1]).slice(0, 60)) console.log((v / 1e5).toFixed(0).padStart(6), 'B/tx', k);
