@@ -1,19 +1,8 @@
 import { AppLifecycle, exitNonZero, instanceLogger, stopOnSignals, type AppState } from './app-lifecycle.ts';
 import { systemClock, type Clock } from './clock.ts';
-import {
-  validateStreamsConfig,
-  writesStateMarks,
-  type StreamsConfig,
-  type StreamsConfigInput,
-} from './config.ts';
-import {
-  ConfigError,
-  InternalTopicConfigError,
-  MissingTopicsError,
-  PartitionCountMismatchError,
-  describeError,
-} from './errors.ts';
-import type { AdminClient, GroupConsumer, KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
+import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
+import { ConfigError, describeError } from './errors.ts';
+import type { GroupConsumer, KafkaClientAdapter } from './kafka/client.ts';
 import { KafkaJsAdapter } from './kafka/kafkajs/index.ts';
 import { WorkerKafkaAdapter } from './kafka/worker/index.ts';
 import type { Logger } from './log.ts';
@@ -23,7 +12,7 @@ import type { PostCommitHook } from './post-commit.ts';
 import { GroupMembership } from './group-membership.ts';
 import { StandbyTasks } from './standby-tasks.ts';
 import { TaskManager } from './task-manager.ts';
-import { CHANGELOG_HISTORY_CONFIG, internalTopicSpecs } from './internal-topics.ts';
+import { checkTopicsAtStart } from './startup-checks.ts';
 import {
   RoutingTable,
   routingOf,
@@ -156,10 +145,13 @@ export class StreamsApp implements QueryTarget {
     this.#lifecycle.transitionTo('starting');
     try {
       const admin = await this.#adapter.admin();
-      const partitions = await this.#checkCopartitioning(admin);
+      const partitions = await checkTopicsAtStart({
+        admin,
+        topology: this.topology,
+        config: this.config,
+        logger: this.logger,
+      });
       this.#partitionCount = partitions;
-      await this.#checkOutputTopics(admin, partitions);
-      await this.#ensureInternalTopics(admin, partitions);
       const standbys = new StandbyTasks({
         topology: this.topology,
         config: this.config,
@@ -258,102 +250,6 @@ export class StreamsApp implements QueryTarget {
     }
   }
 
-  /** Co-partitioned inputs must have one partition count; a mismatch stops the app at start. */
-  async #checkCopartitioning(admin: AdminClient): Promise<number> {
-    const counts = await admin.partitionCounts(this.topology.sourceTopics);
-    const missing = missingTopics(counts);
-    if (missing.length > 0) {
-      throw new MissingTopicsError('input', missing, 'create them (`saldo topics create`) first');
-    }
-    const distinct = new Set(counts.values());
-    if (distinct.size !== 1)
-      throw new PartitionCountMismatchError(Object.fromEntries(counts) as Record<string, number>);
-    return [...distinct][0] as number;
-  }
-
-  /**
-   * Output topics must exist (a commit to a missing one can only fail); with createOutputTopics
-   * the missing ones are created with the inputs' partition count and their sinks' configs.
-   */
-  async #checkOutputTopics(admin: AdminClient, partitions: number): Promise<void> {
-    const configs = this.topology.sinkTopicConfigs;
-    const counts = await admin.partitionCounts([...configs.keys()]);
-    const missing = missingTopics(counts);
-    if (missing.length === 0) return;
-    if (!this.config.createOutputTopics) {
-      throw new MissingTopicsError(
-        'output',
-        missing,
-        'create them (`saldo topics create`) or start with --create-topics',
-      );
-    }
-    this.logger.info({ topics: missing, partitions }, 'creating missing output topics');
-    await admin.createTopics(
-      missing.map((topic) => ({ topic, numPartitions: partitions, configs: configs.get(topic) ?? {} })),
-    );
-  }
-
-  /**
-   * Changelogs, the DLQ and the state marks topic get the inputs' partition count; existing ones
-   * are checked, and changelogs that keep less history than the replay horizon get it (an older
-   * saldo created them without): a task's marks are only sound once its changelogs keep it.
-   */
-  async #ensureInternalTopics(admin: AdminClient, partitions: number): Promise<void> {
-    const specs = internalTopicSpecs(this.topology.storeSpecs, {
-      applicationId: this.config.applicationId,
-      partitions,
-      stateMarks: writesStateMarks(this.config),
-      replayHorizonMs: this.config.replayHorizonMs,
-    });
-    const existing = await admin.partitionCounts(specs.map((s) => s.topic));
-    const toCreate: TopicSpec[] = [];
-    for (const spec of specs) {
-      const count = existing.get(spec.topic);
-      if (count === undefined) toCreate.push(spec);
-      else if (count !== partitions) {
-        throw new PartitionCountMismatchError({
-          ...Object.fromEntries(this.topology.sourceTopics.map((t) => [t, partitions])),
-          [spec.topic]: count,
-        });
-      }
-    }
-    await admin.createTopics(toCreate);
-    await this.#keepChangelogHistory(
-      admin,
-      specs.filter((s) => existing.get(s.topic) !== undefined),
-    );
-  }
-
-  /** Raises `min.compaction.lag.ms` of existing changelogs that keep less history than asked. */
-  async #keepChangelogHistory(admin: AdminClient, existing: TopicSpec[]): Promise<void> {
-    const wanted = existing.filter((s) => s.configs?.[CHANGELOG_HISTORY_CONFIG] !== undefined);
-    if (wanted.length === 0) return;
-    const configs = await admin.topicConfigs(
-      wanted.map((s) => s.topic),
-      [CHANGELOG_HISTORY_CONFIG],
-    );
-    for (const spec of wanted) {
-      const want = spec.configs?.[CHANGELOG_HISTORY_CONFIG] as string;
-      const have = Number(configs.get(spec.topic)?.[CHANGELOG_HISTORY_CONFIG] ?? 0);
-      if (have >= Number(want)) continue;
-      this.logger.info(
-        { topic: spec.topic, config: CHANGELOG_HISTORY_CONFIG, from: have, to: Number(want) },
-        'changelog keeps its history for the replay horizon from now on',
-      );
-      await admin
-        .alterTopicConfigs(spec.topic, { [CHANGELOG_HISTORY_CONFIG]: want })
-        .catch((error: unknown) => {
-          throw new InternalTopicConfigError(
-            spec.topic,
-            CHANGELOG_HISTORY_CONFIG,
-            want,
-            'set it by hand (kafka-configs --alter), or start without state marks (SALDO_STATE_MARK_INTERVAL_MS=0; saldo replay then has none)',
-            error,
-          );
-        });
-    }
-  }
-
   /** Finishes in-flight batches, commits, closes stores and leaves the group. */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'pending-shutdown') return;
@@ -390,9 +286,4 @@ export class StreamsApp implements QueryTarget {
       () => 0,
     );
   }
-}
-
-/** The topics a partition-count lookup found no partitions for: they do not exist. */
-function missingTopics(counts: ReadonlyMap<string, number | undefined>): string[] {
-  return [...counts].filter(([, count]) => count === undefined).map(([topic]) => topic);
 }
