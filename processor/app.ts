@@ -2,12 +2,16 @@ import { AppLifecycle, exitNonZero, instanceLogger, stopOnSignals, type AppState
 import { systemClock, type Clock } from './clock.ts';
 import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
 import { ConfigError, describeError } from './errors.ts';
-import type { GroupConsumer, KafkaClientAdapter } from './kafka/client.ts';
+import type { AdminClient, GroupConsumer, KafkaClientAdapter } from './kafka/client.ts';
 import { KafkaJsAdapter } from './kafka/kafkajs/index.ts';
 import { WorkerKafkaAdapter } from './kafka/worker/index.ts';
 import type { Logger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
-import type { RestoreSummary } from '../state/index.ts';
+import { storeDiskSizes, type RestoreSummary } from '../state/index.ts';
+import { activeInputPositions, activeTaskStates } from './active-tasks.ts';
+import type { MemberReadiness } from './ops/readiness.ts';
+import { ScrapeGauges, type ScrapeSources } from './scrape-gauges.ts';
+import { formatTaskId, taskIdFor } from './task-id.ts';
 import type { PostCommitHook } from './post-commit.ts';
 import { GroupMembership } from './group-membership.ts';
 import { StandbyTasks } from './standby-tasks.ts';
@@ -79,7 +83,12 @@ export class StreamsApp implements QueryTarget {
     this.topology = topology;
     this.logger = opts.logger ?? instanceLogger(this.config);
     this.#lifecycle = new AppLifecycle(this.config.applicationId, this.logger);
-    this.metrics = opts.metrics ?? new EngineMetrics({ app: this.config.applicationId });
+    this.metrics =
+      opts.metrics ??
+      new EngineMetrics({
+        app: this.config.applicationId,
+        instance_id: this.config.processId ?? this.config.instanceId,
+      });
     this.#clock = opts.clock ?? systemClock;
     this.#onRestored = opts.onRestored;
     this.#onFailed = opts.onFailed ?? exitNonZero;
@@ -106,6 +115,16 @@ export class StreamsApp implements QueryTarget {
 
   get taskManager(): TaskManager | undefined {
     return this.#taskManager;
+  }
+
+  /** This member's part of the instance's readiness (ops/readiness.ts). */
+  memberReadiness(): MemberReadiness {
+    const tasks = this.#taskManager;
+    return {
+      state: this.state,
+      joined: tasks?.joined ?? false,
+      tasks: tasks === undefined ? [] : activeTaskStates(tasks.activeTasks()),
+    };
   }
 
   /** The inputs' partition count, once start() has checked the topics. */
@@ -187,6 +206,7 @@ export class StreamsApp implements QueryTarget {
         standbys,
       });
       this.#taskManager = taskManager;
+      this.metrics.useScrapeGauges(new ScrapeGauges(this.#scrapeSources(admin, taskManager, standbys)));
       this.#consumer = this.#adapter.groupConsumer({
         groupId: this.config.applicationId,
         topics: this.topology.sourceTopics,
@@ -194,7 +214,9 @@ export class StreamsApp implements QueryTarget {
         changelogTopics: membership.changelogTopics,
         assignorSettings: membership.settings,
         onBatch: (batch, control) => taskManager.onBatch(batch, control),
-        onAssignment: (ps, memberId, info, generation) => {
+        onAssignment: (ps, memberId, info, generation, joinMs) => {
+          this.metrics.rebalances.inc();
+          if (joinMs !== undefined) this.metrics.rebalanceDuration.observe(joinMs / 1000);
           this.#assigned = new Set(ps);
           membership.onAssignment(info);
           taskManager.onAssignment(ps, memberId, info.standby, info.warmup);
@@ -228,6 +250,23 @@ export class StreamsApp implements QueryTarget {
       this.#lifecycle.transitionTo('failed');
       throw error;
     }
+  }
+
+  /** What consumer lag, standby lag and store sizes are computed from when Prometheus scrapes. */
+  #scrapeSources(admin: AdminClient, taskManager: TaskManager, standbys: StandbyTasks): ScrapeSources {
+    const { applicationId, stateDir } = this.config;
+    const sourceTopics = this.topology.sourceTopics;
+    return {
+      inputPositions: () => activeInputPositions(taskManager.activeTasks(), sourceTopics),
+      standbyPositions: () => standbys.positions(),
+      offsetRange: (tps) => admin.offsetRange(tps),
+      committedOffsets: (tps) => admin.committedOffsets(applicationId, tps),
+      storeSizes: () => {
+        const active = taskManager.ownedPartitions().map((p) => formatTaskId(taskIdFor(p)));
+        const standby = standbys.positions().map((s) => s.task);
+        return storeDiskSizes(stateDir, applicationId, [...active, ...standby]);
+      },
+    };
   }
 
   /** The instance cannot go on: one fatal line saying why, then a stop that exits non-zero. */
