@@ -6,6 +6,7 @@ import {
   describeError,
   siblingModuleUrl,
   validateStreamsConfig,
+  type Logger,
   type PostCommitHookSource,
 } from '../../processor/index.ts';
 import { ConfluentAvroRegistry, registerProductSchemas } from '../../schemas/index.ts';
@@ -19,7 +20,7 @@ import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { startQueries, type RunningQueries } from '../queries.ts';
 import { opsConfigFrom, type OpsFlags } from '../ops-config.ts';
 import { instanceMetrics, startOps, type RunningOps } from '../ops.ts';
-import { productConfigFrom, type ProductFlags } from '../product-config.ts';
+import { productConfigFrom, type ProductConfig, type ProductFlags } from '../product-config.ts';
 import { topologySpecFrom, type TopologyFlags } from './topology-spec.ts';
 
 export type RunCommandFlags = RunFlags & ProductFlags & TopologyFlags & OpsFlags;
@@ -56,7 +57,6 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
   // A failed instance stops answering queries too, so that nothing keeps the process alive; its
   // ops server answers /healthz 503 until the process exits.
   let queries: RunningQueries | undefined;
-  let ops: RunningOps | undefined;
   let failedForGood = false;
   const onFailed = (error: unknown) => {
     failedForGood = true;
@@ -106,47 +106,17 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
   if (app instanceof StreamsApp && cache !== undefined)
     app.onCommitted(redisBalanceCacheHook(cache, { metrics: app.metrics.registry }));
   const metrics = instanceMetrics(app, config);
-
-  if (product !== undefined) {
-    const ids = await registerProductSchemas(
-      ConfluentAvroRegistry.connect(product.schemaRegistryUrl),
-      product.topics,
-    );
-    app.logger.info(
-      {
-        subjects: {
-          [`${product.topics.transactions}-value`]: ids.transaction,
-          [`${product.topics.balances}-value`]: ids.snapshot,
-          [`${product.topics.accountLimits}-value`]: ids.limitUpdate,
-          [`${product.topics.fraudAlerts}-value`]: ids.alert,
-        },
-      },
-      'schemas registered',
-    );
-    app.logger.info(
-      {
-        rulesFile: product.rulesFile,
-        ruleSetVersion: product.ruleSet.version,
-        rules: product.ruleSet.rules.map(
-          (rule) => `${rule.id}@${rule.version}${rule.enabled ? '' : ' (disabled)'}`,
-        ),
-      },
-      'rule set loaded',
-    );
-  }
-  app.installSignalHandlers();
-  const stopServers = async () => {
-    await queries?.stop().catch(() => undefined);
-    await ops?.stop().catch(() => undefined);
-  };
+  // First the ops server, so that probes are answered from the start (schemas, restores).
+  const ops: RunningOps = await startOps({
+    ops: opsConfig,
+    app,
+    metrics,
+    failed: () => failedForGood,
+    logger: app.logger,
+  });
   try {
-    ops = await startOps({
-      ops: opsConfig,
-      app,
-      metrics,
-      failed: () => failedForGood,
-      logger: app.logger,
-    });
+    if (product !== undefined) await registerSchemasAndReport(product, app.logger);
+    app.installSignalHandlers();
     const { applicationServer } = config;
     if (applicationServer !== undefined) {
       // GET /metrics there too: `saldo status` reads an instance's restores from its query endpoint.
@@ -160,7 +130,37 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
     }
     await app.start();
   } catch (error) {
-    await stopServers();
+    await queries?.stop().catch(() => undefined);
+    await ops.stop().catch(() => undefined);
     throw error;
   }
+}
+
+/** The product registers its four schemas (the ids the registry gives are the ones used) and logs its rule set. */
+async function registerSchemasAndReport(product: ProductConfig, logger: Logger): Promise<void> {
+  const ids = await registerProductSchemas(
+    ConfluentAvroRegistry.connect(product.schemaRegistryUrl),
+    product.topics,
+  );
+  logger.info(
+    {
+      subjects: {
+        [`${product.topics.transactions}-value`]: ids.transaction,
+        [`${product.topics.balances}-value`]: ids.snapshot,
+        [`${product.topics.accountLimits}-value`]: ids.limitUpdate,
+        [`${product.topics.fraudAlerts}-value`]: ids.alert,
+      },
+    },
+    'schemas registered',
+  );
+  logger.info(
+    {
+      rulesFile: product.rulesFile,
+      ruleSetVersion: product.ruleSet.version,
+      rules: product.ruleSet.rules.map(
+        (rule) => `${rule.id}@${rule.version}${rule.enabled ? '' : ' (disabled)'}`,
+      ),
+    },
+    'rule set loaded',
+  );
 }
