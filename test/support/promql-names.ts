@@ -166,6 +166,20 @@ export function exportedNames(scrape: string): Set<string> {
   return names;
 }
 
+/**
+ * Series Prometheus makes itself, per scrape target or per rule, which no instance exports: a
+ * query may name them (`up == 0`: the instance cannot be scraped).
+ */
+export const PROMETHEUS_OWN_SERIES: ReadonlySet<string> = new Set([
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+  'ALERTS',
+  'ALERTS_FOR_STATE',
+]);
+
 /** A query that names a metric the scrape lacks. */
 export interface MissingMetric extends FoundExpression {
   readonly metric: string;
@@ -173,13 +187,14 @@ export interface MissingMetric extends FoundExpression {
 
 /**
  * Reads dashboards (`.json`) and rules files (`.yaml`, `.yml`) and returns every query's metric
- * that `scrape` does not export (names recorded by the rules themselves excepted).
+ * that `scrape` does not export (names the rules record themselves, and the series Prometheus
+ * makes itself, excepted).
  */
 export function missingMetrics(
   files: ReadonlyArray<{ path: string; text: string }>,
   scrape: string,
 ): { expressions: FoundExpression[]; missing: MissingMetric[] } {
-  const exported = exportedNames(scrape);
+  const exported = new Set([...exportedNames(scrape), ...PROMETHEUS_OWN_SERIES]);
   const expressions: FoundExpression[] = [];
   for (const { path, text } of files) {
     if (path.endsWith('.json')) expressions.push(...dashboardExpressions(path, text));

@@ -130,7 +130,7 @@ describe('a scrape', () => {
     );
   });
 
-  it('lacks what a query names that it does not export, except what the rules record themselves', () => {
+  it('lacks what a query names that it does not export, except what the rules record and what Prometheus makes (up)', () => {
     const { expressions, missing } = missingMetrics(
       [
         {
@@ -146,12 +146,12 @@ describe('a scrape', () => {
         },
         {
           path: 'r.yaml',
-          text: '- record: saldo:tasks\n  expr: sum(saldo_tasks)\n- alert: A\n  expr: saldo:tasks < 1 or absent(saldo_dead_letter_total)\n',
+          text: '- record: saldo:tasks\n  expr: sum(saldo_tasks)\n- alert: A\n  expr: saldo:tasks < 1 or absent(saldo_dead_letter_total)\n- alert: Down\n  expr: up{job!=""} == 0\n',
         },
       ],
       scrape,
     );
-    expect(expressions).toHaveLength(3);
+    expect(expressions).toHaveLength(4);
     expect(missing.map((m) => `${m.where}: ${m.metric}`)).toEqual([
       'P: saldo_commits_total',
       'alert A: saldo_dead_letter_total',
