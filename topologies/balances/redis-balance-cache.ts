@@ -227,29 +227,26 @@ export class RedisBalanceCache {
     }
   }
 
+  /** Writes the snapshots in one pipeline; a failure (of the pipeline or of one write) is counted. */
   async #write(snapshots: Iterable<BalanceSnapshot>): Promise<void> {
-    const pipeline = this.#redis.pipeline();
-    let count = 0;
-    for (const snapshot of snapshots) {
-      pipeline.saldoWriteIfNewer(
-        balanceKey(this.#options.keyPrefix, snapshot.accountId),
-        snapshot.version.toString(),
-        JSON.stringify(servingHashFields(snapshot)),
-      );
-      count += 1;
-    }
-    if (count === 0) return;
-    let failure: Error | null | undefined;
     try {
+      const pipeline = this.#redis.pipeline();
+      let count = 0;
+      for (const snapshot of snapshots) {
+        pipeline.saldoWriteIfNewer(
+          balanceKey(this.#options.keyPrefix, snapshot.accountId),
+          snapshot.version.toString(),
+          JSON.stringify(servingHashFields(snapshot)),
+        );
+        count += 1;
+      }
+      if (count === 0) return;
       const results = (await pipeline.exec()) ?? [];
-      failure = results.find(([error]) => error !== null)?.[0];
+      const failure = results.find(([error]) => error !== null)?.[0];
+      if (failure) throw failure;
     } catch (error) {
       this.#observer.writeFailed();
       throw error;
-    }
-    if (failure) {
-      this.#observer.writeFailed();
-      throw failure;
     }
   }
 }
