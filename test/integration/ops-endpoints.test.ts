@@ -166,6 +166,7 @@ describe('the ops endpoints of a saldo run (24 partitions)', () => {
       Date.now() / 1000 - 600,
     );
     expect(sum(samples(text, 'saldo_rebalances_total'))).toBeGreaterThanOrEqual(1);
+    expect(sum(samples(text, 'saldo_rebalance_duration_seconds_count'))).toBeGreaterThanOrEqual(1);
     // Lag per input partition of every active task (the transactions and the limits table).
     const lags = samples(text, 'saldo_consumer_lag_records');
     expect(lags).toHaveLength(2 * PARTITIONS);

@@ -11,6 +11,9 @@ import { EngineMetrics } from '../../../processor/metrics.ts';
 import { LATENCY_SAMPLE_EVERY, countAndSample } from '../../../processor/processor-stats.ts';
 import { E2E_SAMPLE_EVERY } from '../../../processor/output-tally.ts';
 import { ScrapeGauges } from '../../../processor/scrape-gauges.ts';
+import { TaskCommitError, TaskFencedError } from '../../../processor/errors.ts';
+import { countingTopology } from '../../../topologies/counting.ts';
+import { runningTask } from './task-fixture.ts';
 
 let driver: TopologyTestDriver | undefined;
 afterEach(async () => {
@@ -107,6 +110,35 @@ describe('the engine metrics of a topology step', () => {
     expect(await valueOf(registry, 'saldo_dead_letters_total', { reason: 'processing' })).toBe(1);
     expect(await valueOf(registry, 'saldo_last_commit_timestamp_seconds')).toBe(1_000);
     expect(E2E_SAMPLE_EVERY).toBeGreaterThan(2);
+  });
+});
+
+describe('the metrics of commits', () => {
+  it('count each aborted transaction by reason: fenced, error, unrecoverable', async () => {
+    const { task, unit, metrics } = await runningTask(countingTopology({ input: 'in', output: 'out' }));
+    const failures = [
+      new TaskFencedError('0_0'),
+      new TaskCommitError('broker unreachable', { retriable: true }),
+      new TaskCommitError('topic deleted', { retriable: false }),
+    ];
+    for (const [offset, failure] of failures.entries()) {
+      unit.commit = () => Promise.reject(failure);
+      await task.process({
+        topic: 'in',
+        partition: 0,
+        offset,
+        timestamp: 1_000,
+        key: Buffer.from('acct-1'),
+        value: Buffer.from(JSON.stringify({ txId: `t${offset}`, amountMinor: '5', currency: 'MXN' })),
+        headers: {},
+      });
+      await expect(task.commit()).rejects.toBe(failure);
+    }
+    const registry = metrics.registry;
+    for (const reason of ['fenced', 'error', 'unrecoverable'])
+      expect(await valueOf(registry, 'saldo_transactions_aborted_total', { reason })).toBe(1);
+    expect(await valueOf(registry, 'saldo_commit_failures_total', { reason: 'error' })).toBe(2);
+    expect(await valueOf(registry, 'saldo_last_commit_timestamp_seconds')).toBe(0);
   });
 });
 
