@@ -75,6 +75,10 @@ export function buildCli(): Command {
       '--application-server <host:port>',
       'answer queries (GET /accounts/{id}/balance, /velocity) on this port, advertised to the group as host:port (env SALDO_APPLICATION_SERVER)',
     )
+    .option(
+      '--ops-port <port>',
+      'GET /metrics, /healthz, /readyz on this port; 0: any free port (env SALDO_OPS_PORT, default 9464; host SALDO_OPS_HOST, default 0.0.0.0)',
+    )
     .action(runCommand);
 
   withProductOptions(

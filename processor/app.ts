@@ -1,29 +1,22 @@
 import { AppLifecycle, exitNonZero, instanceLogger, stopOnSignals, type AppState } from './app-lifecycle.ts';
 import { systemClock, type Clock } from './clock.ts';
-import {
-  validateStreamsConfig,
-  writesStateMarks,
-  type StreamsConfig,
-  type StreamsConfigInput,
-} from './config.ts';
-import {
-  ConfigError,
-  InternalTopicConfigError,
-  MissingTopicsError,
-  PartitionCountMismatchError,
-  describeError,
-} from './errors.ts';
-import type { AdminClient, GroupConsumer, KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
+import { validateStreamsConfig, type StreamsConfig, type StreamsConfigInput } from './config.ts';
+import { ConfigError, describeError } from './errors.ts';
+import type { AdminClient, GroupConsumer, KafkaClientAdapter } from './kafka/client.ts';
 import { KafkaJsAdapter } from './kafka/kafkajs/index.ts';
 import { WorkerKafkaAdapter } from './kafka/worker/index.ts';
 import type { Logger } from './log.ts';
 import { EngineMetrics } from './metrics.ts';
-import type { RestoreSummary } from '../state/index.ts';
+import { storeDiskSizes, type RestoreSummary } from '../state/index.ts';
+import { activeInputPositions, activeTaskStates } from './active-tasks.ts';
+import type { MemberReadiness } from './ops/readiness.ts';
+import { ScrapeGauges, type ScrapeSources } from './scrape-gauges.ts';
+import { formatTaskId, taskIdFor } from './task-id.ts';
 import type { PostCommitHook } from './post-commit.ts';
 import { GroupMembership } from './group-membership.ts';
 import { StandbyTasks } from './standby-tasks.ts';
 import { TaskManager } from './task-manager.ts';
-import { CHANGELOG_HISTORY_CONFIG, internalTopicSpecs } from './internal-topics.ts';
+import { checkTopicsAtStart } from './startup-checks.ts';
 import {
   RoutingTable,
   routingOf,
@@ -90,7 +83,12 @@ export class StreamsApp implements QueryTarget {
     this.topology = topology;
     this.logger = opts.logger ?? instanceLogger(this.config);
     this.#lifecycle = new AppLifecycle(this.config.applicationId, this.logger);
-    this.metrics = opts.metrics ?? new EngineMetrics({ app: this.config.applicationId });
+    this.metrics =
+      opts.metrics ??
+      new EngineMetrics({
+        app: this.config.applicationId,
+        instance_id: this.config.processId ?? this.config.instanceId,
+      });
     this.#clock = opts.clock ?? systemClock;
     this.#onRestored = opts.onRestored;
     this.#onFailed = opts.onFailed ?? exitNonZero;
@@ -117,6 +115,16 @@ export class StreamsApp implements QueryTarget {
 
   get taskManager(): TaskManager | undefined {
     return this.#taskManager;
+  }
+
+  /** This member's part of the instance's readiness (ops/readiness.ts). */
+  memberReadiness(): MemberReadiness {
+    const tasks = this.#taskManager;
+    return {
+      state: this.state,
+      joined: tasks?.joined ?? false,
+      tasks: tasks === undefined ? [] : activeTaskStates(tasks.activeTasks()),
+    };
   }
 
   /** The inputs' partition count, once start() has checked the topics. */
@@ -156,10 +164,13 @@ export class StreamsApp implements QueryTarget {
     this.#lifecycle.transitionTo('starting');
     try {
       const admin = await this.#adapter.admin();
-      const partitions = await this.#checkCopartitioning(admin);
+      const partitions = await checkTopicsAtStart({
+        admin,
+        topology: this.topology,
+        config: this.config,
+        logger: this.logger,
+      });
       this.#partitionCount = partitions;
-      await this.#checkOutputTopics(admin, partitions);
-      await this.#ensureInternalTopics(admin, partitions);
       const standbys = new StandbyTasks({
         topology: this.topology,
         config: this.config,
@@ -195,6 +206,7 @@ export class StreamsApp implements QueryTarget {
         standbys,
       });
       this.#taskManager = taskManager;
+      this.metrics.useScrapeGauges(new ScrapeGauges(this.#scrapeSources(admin, taskManager, standbys)));
       this.#consumer = this.#adapter.groupConsumer({
         groupId: this.config.applicationId,
         topics: this.topology.sourceTopics,
@@ -202,7 +214,9 @@ export class StreamsApp implements QueryTarget {
         changelogTopics: membership.changelogTopics,
         assignorSettings: membership.settings,
         onBatch: (batch, control) => taskManager.onBatch(batch, control),
-        onAssignment: (ps, memberId, info, generation) => {
+        onAssignment: (ps, memberId, info, generation, joinMs) => {
+          this.metrics.rebalances.inc();
+          if (joinMs !== undefined) this.metrics.rebalanceDuration.observe(joinMs / 1000);
           this.#assigned = new Set(ps);
           membership.onAssignment(info);
           taskManager.onAssignment(ps, memberId, info.standby, info.warmup);
@@ -238,6 +252,23 @@ export class StreamsApp implements QueryTarget {
     }
   }
 
+  /** What consumer lag, standby lag and store sizes are computed from when Prometheus scrapes. */
+  #scrapeSources(admin: AdminClient, taskManager: TaskManager, standbys: StandbyTasks): ScrapeSources {
+    const { applicationId, stateDir } = this.config;
+    const sourceTopics = this.topology.sourceTopics;
+    return {
+      inputPositions: () => activeInputPositions(taskManager.activeTasks(), sourceTopics),
+      standbyPositions: () => standbys.positions(),
+      offsetRange: (tps) => admin.offsetRange(tps),
+      committedOffsets: (tps) => admin.committedOffsets(applicationId, tps),
+      storeSizes: () => {
+        const active = taskManager.ownedPartitions().map((p) => formatTaskId(taskIdFor(p)));
+        const standby = standbys.positions().map((s) => s.task);
+        return storeDiskSizes(stateDir, applicationId, [...active, ...standby]);
+      },
+    };
+  }
+
   /** The instance cannot go on: one fatal line saying why, then a stop that exits non-zero. */
   #fail(error: unknown, message = `stopping: ${describeError(error).message}`): void {
     if (this.state !== 'running' && this.state !== 'starting') return;
@@ -255,102 +286,6 @@ export class StreamsApp implements QueryTarget {
       this.logger.error({ error: describeError(error) }, 'periodic commit failed');
     } finally {
       this.#ticking = false;
-    }
-  }
-
-  /** Co-partitioned inputs must have one partition count; a mismatch stops the app at start. */
-  async #checkCopartitioning(admin: AdminClient): Promise<number> {
-    const counts = await admin.partitionCounts(this.topology.sourceTopics);
-    const missing = missingTopics(counts);
-    if (missing.length > 0) {
-      throw new MissingTopicsError('input', missing, 'create them (`saldo topics create`) first');
-    }
-    const distinct = new Set(counts.values());
-    if (distinct.size !== 1)
-      throw new PartitionCountMismatchError(Object.fromEntries(counts) as Record<string, number>);
-    return [...distinct][0] as number;
-  }
-
-  /**
-   * Output topics must exist (a commit to a missing one can only fail); with createOutputTopics
-   * the missing ones are created with the inputs' partition count and their sinks' configs.
-   */
-  async #checkOutputTopics(admin: AdminClient, partitions: number): Promise<void> {
-    const configs = this.topology.sinkTopicConfigs;
-    const counts = await admin.partitionCounts([...configs.keys()]);
-    const missing = missingTopics(counts);
-    if (missing.length === 0) return;
-    if (!this.config.createOutputTopics) {
-      throw new MissingTopicsError(
-        'output',
-        missing,
-        'create them (`saldo topics create`) or start with --create-topics',
-      );
-    }
-    this.logger.info({ topics: missing, partitions }, 'creating missing output topics');
-    await admin.createTopics(
-      missing.map((topic) => ({ topic, numPartitions: partitions, configs: configs.get(topic) ?? {} })),
-    );
-  }
-
-  /**
-   * Changelogs, the DLQ and the state marks topic get the inputs' partition count; existing ones
-   * are checked, and changelogs that keep less history than the replay horizon get it (an older
-   * saldo created them without): a task's marks are only sound once its changelogs keep it.
-   */
-  async #ensureInternalTopics(admin: AdminClient, partitions: number): Promise<void> {
-    const specs = internalTopicSpecs(this.topology.storeSpecs, {
-      applicationId: this.config.applicationId,
-      partitions,
-      stateMarks: writesStateMarks(this.config),
-      replayHorizonMs: this.config.replayHorizonMs,
-    });
-    const existing = await admin.partitionCounts(specs.map((s) => s.topic));
-    const toCreate: TopicSpec[] = [];
-    for (const spec of specs) {
-      const count = existing.get(spec.topic);
-      if (count === undefined) toCreate.push(spec);
-      else if (count !== partitions) {
-        throw new PartitionCountMismatchError({
-          ...Object.fromEntries(this.topology.sourceTopics.map((t) => [t, partitions])),
-          [spec.topic]: count,
-        });
-      }
-    }
-    await admin.createTopics(toCreate);
-    await this.#keepChangelogHistory(
-      admin,
-      specs.filter((s) => existing.get(s.topic) !== undefined),
-    );
-  }
-
-  /** Raises `min.compaction.lag.ms` of existing changelogs that keep less history than asked. */
-  async #keepChangelogHistory(admin: AdminClient, existing: TopicSpec[]): Promise<void> {
-    const wanted = existing.filter((s) => s.configs?.[CHANGELOG_HISTORY_CONFIG] !== undefined);
-    if (wanted.length === 0) return;
-    const configs = await admin.topicConfigs(
-      wanted.map((s) => s.topic),
-      [CHANGELOG_HISTORY_CONFIG],
-    );
-    for (const spec of wanted) {
-      const want = spec.configs?.[CHANGELOG_HISTORY_CONFIG] as string;
-      const have = Number(configs.get(spec.topic)?.[CHANGELOG_HISTORY_CONFIG] ?? 0);
-      if (have >= Number(want)) continue;
-      this.logger.info(
-        { topic: spec.topic, config: CHANGELOG_HISTORY_CONFIG, from: have, to: Number(want) },
-        'changelog keeps its history for the replay horizon from now on',
-      );
-      await admin
-        .alterTopicConfigs(spec.topic, { [CHANGELOG_HISTORY_CONFIG]: want })
-        .catch((error: unknown) => {
-          throw new InternalTopicConfigError(
-            spec.topic,
-            CHANGELOG_HISTORY_CONFIG,
-            want,
-            'set it by hand (kafka-configs --alter), or start without state marks (SALDO_STATE_MARK_INTERVAL_MS=0; saldo replay then has none)',
-            error,
-          );
-        });
     }
   }
 
@@ -390,9 +325,4 @@ export class StreamsApp implements QueryTarget {
       () => 0,
     );
   }
-}
-
-/** The topics a partition-count lookup found no partitions for: they do not exist. */
-function missingTopics(counts: ReadonlyMap<string, number | undefined>): string[] {
-  return [...counts].filter(([, count]) => count === undefined).map(([topic]) => topic);
 }

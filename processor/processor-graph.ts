@@ -7,6 +7,7 @@ import type { RecordCollector, SinkRoute } from './record-collector.ts';
 import type { SerdeContext } from './serde.ts';
 import { tableSourceNode, tableWriter } from './table-source.ts';
 import type { Processor, StreamRecord } from './processor-api.ts';
+import { countAndSample, type ProcessorStats, type ProcessorTally } from './processor-stats.ts';
 import type { SourceNode, Topology } from './topology.ts';
 
 // The topology as one task runs it, resolved once when the task starts running: records flow
@@ -20,6 +21,8 @@ export interface ProcessorRoute {
   /** What the processor forwarded and the graph has not dispatched yet. */
   readonly forwarded: ForwardQueue;
   readonly children: Route[];
+  /** The step's record count and sampled latency, shared by the app's tasks. */
+  readonly tally: ProcessorTally;
 }
 
 type Route = ProcessorRoute | SinkRoute;
@@ -49,14 +52,21 @@ export class ProcessorGraph {
   readonly #partition: number;
   readonly #parts: TaskContextParts;
   readonly #collector: RecordCollector;
+  readonly #stats: ProcessorStats;
   readonly #processors = new Map<string, ProcessorRoute>();
   readonly #inputs = new Map<string, InputRoute>();
 
-  constructor(topology: Topology, parts: TaskContextParts, collector: RecordCollector) {
+  constructor(
+    topology: Topology,
+    parts: TaskContextParts,
+    collector: RecordCollector,
+    stats: ProcessorStats,
+  ) {
     this.#topology = topology;
     this.#partition = parts.partition;
     this.#parts = parts;
     this.#collector = collector;
+    this.#stats = stats;
   }
 
   /** Creates and initialises the processors, in topology order, and resolves every route. */
@@ -81,6 +91,7 @@ export class ProcessorGraph {
           context,
           forwarded,
           children: [],
+          tally: this.#stats.tally(node.name),
         };
         this.#processors.set(node.name, route);
         routes.set(node.name, route);
@@ -92,6 +103,7 @@ export class ProcessorGraph {
           sink: node,
           keyContext: { topic: node.topic, part: 'key' },
           valueContext: { topic: node.topic, part: 'value' },
+          tally: this.#collector.outputTally(node.topic),
         });
       }
     }
@@ -124,6 +136,7 @@ export class ProcessorGraph {
         context: new TaskProcessorContext(this.#parts, table.name, [], [], forwarded),
         forwarded,
         children: [],
+        tally: this.#stats.tally(table.name),
       };
       this.#inputs.set(table.topic, {
         source: tableSourceNode(table),
@@ -175,8 +188,27 @@ export class ProcessorGraph {
   }
 
   #runProcessor(route: ProcessorRoute, record: StreamRecord<unknown, unknown>): Promise<void> | undefined {
+    if (countAndSample(route.tally)) return this.#runProcessorTimed(route, record);
     const processed = route.processor.process(record, route.context);
     if (processed instanceof Promise) return processed.then(() => this.drain(route, 0));
+    return route.forwarded.length > 0 ? this.drain(route, 0) : undefined;
+  }
+
+  /** #runProcessor for a sampled record: the step's own time (until its promise settles), forwards excluded. */
+  #runProcessorTimed(
+    route: ProcessorRoute,
+    record: StreamRecord<unknown, unknown>,
+  ): Promise<void> | undefined {
+    const started = performance.now();
+    const processed = route.processor.process(record, route.context);
+    const observe = () => route.tally.observeLatency((performance.now() - started) / 1000);
+    if (processed instanceof Promise) {
+      return processed.then(() => {
+        observe();
+        return this.drain(route, 0);
+      });
+    }
+    observe();
     return route.forwarded.length > 0 ? this.drain(route, 0) : undefined;
   }
 

@@ -6,6 +6,7 @@ import { OutgoingRecordList } from './kafka/client.ts';
 import type { ConsumedRecord, OutgoingRecord } from './records.ts';
 import type { Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
+import type { TopicTally } from './output-tally.ts';
 import type { SerdeContext } from './serde.ts';
 import type { StreamRecord } from './processor-api.ts';
 import type { SinkNode } from './topology.ts';
@@ -26,6 +27,8 @@ export interface SinkRoute {
   readonly sink: SinkNode;
   readonly keyContext: SerdeContext;
   readonly valueContext: SerdeContext;
+  /** What this task produced to the sink's topic since its last commit (outputTally()). */
+  readonly tally: TopicTally;
 }
 
 export interface RecordCollectorDeps {
@@ -51,6 +54,10 @@ export class RecordCollector {
   #records: OutgoingRecords = new OutgoingRecordList();
   // Only when collecting: index-aligned with the records, undefined for dead letters.
   readonly #committed: Array<CommittedOutput | undefined> = [];
+  // Index-aligned with the records: each output's tally (undefined for dead letters), so that a
+  // rolled-back record's outputs are taken back from their tallies too.
+  readonly #tallyAt: Array<TopicTally | undefined> = [];
+  readonly #tallies = new Map<string, TopicTally>();
 
   constructor(deps: RecordCollectorDeps) {
     this.#deps = deps;
@@ -61,6 +68,13 @@ export class RecordCollector {
   use(records: OutgoingRecords): void {
     if (this.#records.length > 0) throw new Error('outgoing records replaced while records were pending');
     this.#records = records;
+  }
+
+  /** The tally of this task's outputs to `topic`, for its sink routes. */
+  outputTally(topic: string): TopicTally {
+    let tally = this.#tallies.get(topic);
+    if (tally === undefined) this.#tallies.set(topic, (tally = this.#deps.metrics.outputTally(topic)));
+    return tally;
   }
 
   get records(): OutgoingRecords {
@@ -110,6 +124,8 @@ export class RecordCollector {
         timestamp: record.timestamp,
       };
     }
+    this.#tallyAt[this.#records.length] = route.tally;
+    route.tally.added(record.timestamp);
     this.#records.add({ topic, key, value, timestamp: record.timestamp, headers: record.headers });
   }
 
@@ -117,6 +133,7 @@ export class RecordCollector {
   addDeadLetter(record: ConsumedRecord, reason: DeadLetterReason, cause: unknown): void {
     const { applicationId, appVersion, taskId, metrics, log } = this.#deps;
     if (this.#collect) this.#committed[this.#records.length] = undefined;
+    this.#tallyAt[this.#records.length] = undefined;
     // The dead letter names the serde's or processor's own error class.
     this.#records.add(deadLetterFor(applicationId, appVersion, taskId, record, reason, cause));
     metrics.deadLetters.inc(
@@ -149,6 +166,12 @@ export class RecordCollector {
 
   /** Drops everything after the first `length` entries (a record's outputs, on rollback). */
   truncate(length: number): void {
+    const tallies = this.#tallyAt;
+    for (let i = length; i < tallies.length; i++) {
+      const tally = tallies[i];
+      if (tally !== undefined) tally.uncommitted--;
+    }
+    tallies.length = Math.min(length, tallies.length);
     this.#records.truncate(length);
     if (this.#collect) this.#committed.length = Math.min(length, this.#committed.length);
   }
@@ -159,8 +182,16 @@ export class RecordCollector {
     return outputs;
   }
 
+  /** The outputs since the last clear() are committed, at `nowMs`: their tallies report them. */
+  reportCommitted(nowMs: number): void {
+    for (const tally of this.#tallies.values()) tally.committed(nowMs);
+  }
+
+  /** Drops everything added (committed, and reported, or discarded). */
   clear(): void {
     this.#records.clear();
     this.#committed.length = 0;
+    this.#tallyAt.length = 0;
+    for (const tally of this.#tallies.values()) tally.cleared();
   }
 }

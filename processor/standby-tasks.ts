@@ -4,10 +4,11 @@ import type { StreamsConfig } from './config.ts';
 import { describeError } from './errors.ts';
 import type { AdminClient, ChangelogFollower, FollowedBatch, KafkaClientAdapter } from './kafka/client.ts';
 import { storeChangelogs } from './internal-topics.ts';
-import type { Logger } from './log.ts';
+import { taskLogger, type Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
 import { tpKey } from './records.ts';
+import type { StandbyPosition } from './scrape-gauges.ts';
 import { kafkaChangelogSource } from './task-factory.ts';
 import { formatTaskId, taskIdFor } from './task-id.ts';
 import type { Topology } from './topology.ts';
@@ -84,6 +85,18 @@ export class StandbyTasks {
       sums[String(p)] = sum;
     }
     return sums;
+  }
+
+  /** Per open standby, its changelog partitions and how far it has applied each (standby lag). */
+  positions(): StandbyPosition[] {
+    return [...this.#standbys.values()].map((standby) => ({
+      task: standby.taskId,
+      changelogs: [...standby.state.changelogPartitions()].map((c) => ({
+        topic: c.topic,
+        partition: c.partition,
+        checkpoint: Number(standby.state.checkpoint(c.store) ?? 0n),
+      })),
+    }));
   }
 
   /**
@@ -201,7 +214,7 @@ export class StandbyTasks {
       }
       try {
         const summary = await state.restore(kafkaChangelogSource(admin, adapter.changelogReader()), {
-          logger: logger.child({ task: taskId, standby: true }),
+          logger: taskLogger(logger, taskId, p, { standby: true }),
           onRemaining: () => undefined,
           onRestored: (store, records) => metrics.restoredRecords.inc({ store }, records),
           heartbeat: async () => undefined,

@@ -1,7 +1,7 @@
 import type { AdminClient, ChangelogReader } from './kafka/client.ts';
 import type { ConsumedRecord } from './records.ts';
 import { tpKey } from './records.ts';
-import type { Logger } from './log.ts';
+import { taskLogger, type Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import type { StreamTask } from './task.ts';
 
@@ -42,7 +42,7 @@ export async function bootstrapTables(
   const tables = task.tablePartitions();
   const read = new Map<string, number>(tables.map((t) => [t.store, 0]));
   if (tables.length === 0) return { read, elapsedMs: 0 };
-  const log = deps.logger.child({ task: task.taskId });
+  const log = taskLogger(deps.logger, task.taskId, task.partition);
   const state = task.stateManager;
   const ranges = await deps.admin.offsetRange(tables);
   const ends = new Map<string, number>();

@@ -1,7 +1,7 @@
 import type { StateManager } from '../state/index.ts';
 import type { Clock } from './clock.ts';
 import { writesStateMarks, type StreamsConfig } from './config.ts';
-import { TaskFencedError } from './errors.ts';
+import { SaldoError, TaskFencedError } from './errors.ts';
 import type { CommitUnit } from './kafka/client.ts';
 import type { EngineMetrics } from './metrics.ts';
 import type { CommittedOutput, RecordCollector } from './record-collector.ts';
@@ -136,18 +136,24 @@ export class TaskCommit {
     try {
       produced = await unit.commit(collector.records, offsets);
     } catch (error) {
-      metrics.commitFailures.inc({ reason: error instanceof TaskFencedError ? 'fenced' : 'error' });
+      const fenced = error instanceof TaskFencedError;
+      metrics.commitFailures.inc({ reason: fenced ? 'fenced' : 'error' });
+      // A transactional unit aborts the transaction of a commit that failed.
+      if (unit.transactional) metrics.transactionsAborted.inc({ reason: abortReason(error) });
       this.discard();
       throw error;
     }
     const checkpoints = await state.completeCommit(produced);
     this.#marker.committed(offsets, streamTime, this.#deps.clock.now(), marked);
     const count = this.#processedSinceCommit;
+    const committedAt = this.#deps.clock.now();
+    collector.reportCommitted(committedAt);
     collector.clear();
     this.#processedSinceCommit = 0;
     this.#dirtySince = undefined;
     metrics.commits.inc({ task: taskId });
     metrics.commitLatency.observe((performance.now() - started) / 1000);
+    metrics.lastCommitTimestamp.set(committedAt / 1000);
     return { committed: true, records: count, outputs, checkpoints };
   }
 
@@ -166,4 +172,10 @@ export class TaskCommit {
     this.#recordsProcessed.inc(this.#unreportedRecords);
     this.#unreportedRecords = 0;
   }
+}
+
+/** Why a commit's transaction was aborted: fenced by a newer holder, or an error that retrying may or may not mend. */
+function abortReason(error: unknown): 'fenced' | 'error' | 'unrecoverable' {
+  if (error instanceof TaskFencedError) return 'fenced';
+  return error instanceof SaldoError && !error.retriable ? 'unrecoverable' : 'error';
 }

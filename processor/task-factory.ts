@@ -10,7 +10,7 @@ import type {
 } from './kafka/client.ts';
 import { storeChangelogs } from './internal-topics.ts';
 import type { TopicPartition } from './records.ts';
-import type { Logger } from './log.ts';
+import { taskLogger, type Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { StreamTask } from './task.ts';
 import { formatTaskId, taskIdFor } from './task-id.ts';
@@ -89,6 +89,7 @@ export class TaskFactory {
     // Until the task runs with it, the commit unit is ours to close if anything fails.
     try {
       const summary = await this.#restore(task, sources);
+      this.#deps.metrics.restoreDuration.observe(summary.elapsedMs / 1000);
       const committed = await sources.committedOffsets(task.inputPartitions());
       task.startRunning(unit, committed);
       return summary;
@@ -102,7 +103,7 @@ export class TaskFactory {
     const { logger, metrics } = this.#deps;
     const taskId = task.taskId;
     return task.stateManager.restore(sources.changelogs, {
-      logger: logger.child({ task: taskId }),
+      logger: taskLogger(logger, taskId, task.partition),
       onRemaining: (remaining) => metrics.restoreRemaining.set({ task: taskId }, remaining),
       onRestored: (store, records) => metrics.restoredRecords.inc({ store }, records),
       heartbeat: () => sources.heartbeat(),

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RestoreSummary } from '../state/index.ts';
+import type { ActiveTasks } from './active-tasks.ts';
 import { AwaitedFetches } from './awaited-fetches.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
@@ -121,6 +122,16 @@ export class TaskManager {
   /** The partitions of this member's active tasks, running or still restoring. */
   ownedPartitions(): number[] {
     return [...this.#assigned].sort((a, b) => a - b);
+  }
+
+  /** Whether the group has given this member an assignment yet (perhaps of no partition). */
+  get joined(): boolean {
+    return this.#memberId !== undefined;
+  }
+
+  /** The assigned partitions, their running tasks and those paused (readiness, consumer lag). */
+  activeTasks(): ActiveTasks {
+    return { assigned: this.ownedPartitions(), tasks: this.#tasks, parked: this.#parked };
   }
 
   /**

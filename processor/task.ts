@@ -5,7 +5,7 @@ import type { StreamsConfig } from './config.ts';
 import { describeError } from './errors.ts';
 import type { CommitUnit, CommittedOffset } from './kafka/client.ts';
 import type { ConsumedRecord, TopicPartition, TopicPartitionOffset } from './records.ts';
-import type { Logger } from './log.ts';
+import { taskLogger, type Logger } from './log.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { Mutex } from './mutex.ts';
 import { orderingTimeOf, type PartitionGroup } from './partition-group.ts';
@@ -72,7 +72,7 @@ export class StreamTask {
     this.taskId = deps.taskId;
     this.partition = deps.partition;
     this.applicationId = deps.config.applicationId;
-    this.#log = deps.logger.child({ task: deps.taskId });
+    this.#log = taskLogger(deps.logger, deps.taskId, deps.partition);
     const inputs = new TaskInputs(deps.topology, deps.partition, deps.clock);
     const collector = new RecordCollector({
       applicationId: this.applicationId,
@@ -99,7 +99,7 @@ export class StreamTask {
     this.#scope = scope;
     this.#handles = handles;
     this.#punctuations = punctuations;
-    this.#graph = new ProcessorGraph(deps.topology, parts, collector);
+    this.#graph = new ProcessorGraph(deps.topology, parts, collector, deps.metrics.processorStats);
     this.#commit = new TaskCommit({
       taskId: deps.taskId,
       partition: deps.partition,

@@ -29,7 +29,8 @@ export class SaldoProcess {
   }): SaldoProcess {
     const log = createWriteStream(opts.logFile);
     const child = spawn(process.execPath, [...(opts.nodeOptions ?? []), opts.main, 'run', ...opts.args], {
-      env: opts.env,
+      // Its ops server on a free port unless told otherwise: 9464 may be another instance's.
+      env: { SALDO_OPS_PORT: '0', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);

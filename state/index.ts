@@ -23,6 +23,7 @@ export type { StoreErrorContext } from './errors.ts';
 
 export { StateManager } from './state-manager.ts';
 export { localTaskOffsetSums } from './local-state-summary.ts';
+export { storeDiskSizes, type StoreDiskSize } from './store-sizes.ts';
 export type { StateManagerOptions } from './state-manager.ts';
 export type { StoreSpec } from './store-spec.ts';
 

@@ -6,6 +6,7 @@ import {
   describeError,
   siblingModuleUrl,
   validateStreamsConfig,
+  type Logger,
   type PostCommitHookSource,
 } from '../../processor/index.ts';
 import { ConfluentAvroRegistry, registerProductSchemas } from '../../schemas/index.ts';
@@ -17,10 +18,12 @@ import {
 import { topologyByName, type TopologySpec } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { startQueries, type RunningQueries } from '../queries.ts';
-import { productConfigFrom, type ProductFlags } from '../product-config.ts';
+import { opsConfigFrom, type OpsFlags } from '../ops-config.ts';
+import { instanceMetrics, startOps, type RunningOps } from '../ops.ts';
+import { productConfigFrom, type ProductConfig, type ProductFlags } from '../product-config.ts';
 import { topologySpecFrom, type TopologyFlags } from './topology-spec.ts';
 
-export type RunCommandFlags = RunFlags & ProductFlags & TopologyFlags;
+export type RunCommandFlags = RunFlags & ProductFlags & TopologyFlags & OpsFlags;
 
 /** The instance cannot go on (or cannot start): one line on stderr, and exit code 1. */
 function failed(error: unknown): void {
@@ -34,7 +37,7 @@ function singleThreadApp(
   config: StreamsConfig,
   onFailed: (error: unknown) => void,
 ): StreamsApp {
-  const metrics = new EngineMetrics({ app: config.applicationId });
+  const metrics = new EngineMetrics({ app: config.applicationId, instance_id: config.instanceId });
   return new StreamsApp(topologyByName(spec, { metrics: metrics.registry }), config, {
     onFailed,
     metrics,
@@ -50,9 +53,13 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
   const product = flags.topology === 'product' ? productConfigFrom(process.env, flags) : undefined;
   const spec = topologySpecFrom(flags, () => product as NonNullable<typeof product>);
   const config = validateStreamsConfig(engine);
-  // A failed instance stops answering queries too, so that nothing keeps the process alive.
+  const opsConfig = opsConfigFrom(process.env, flags);
+  // A failed instance stops answering queries too, so that nothing keeps the process alive; its
+  // ops server answers /healthz 503 until the process exits.
   let queries: RunningQueries | undefined;
+  let failedForGood = false;
   const onFailed = (error: unknown) => {
+    failedForGood = true;
     failed(error);
     void queries?.stop().catch(() => undefined);
   };
@@ -66,6 +73,7 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
           applicationId: config.applicationId,
           sink: PRODUCT_SINK,
           logLevel: config.logLevel,
+          instanceId: config.instanceId,
         };
   // Several stream threads build the topology and the hooks in each thread, from these modules.
   const app =
@@ -95,51 +103,64 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
           },
         )
       : singleThreadApp(spec, config, onFailed);
-  if (app instanceof StreamsApp && cache !== undefined) app.onCommitted(redisBalanceCacheHook(cache));
-
-  if (product !== undefined) {
-    const ids = await registerProductSchemas(
-      ConfluentAvroRegistry.connect(product.schemaRegistryUrl),
-      product.topics,
-    );
-    app.logger.info(
-      {
-        subjects: {
-          [`${product.topics.transactions}-value`]: ids.transaction,
-          [`${product.topics.balances}-value`]: ids.snapshot,
-          [`${product.topics.accountLimits}-value`]: ids.limitUpdate,
-          [`${product.topics.fraudAlerts}-value`]: ids.alert,
-        },
-      },
-      'schemas registered',
-    );
-    app.logger.info(
-      {
-        rulesFile: product.rulesFile,
-        ruleSetVersion: product.ruleSet.version,
-        rules: product.ruleSet.rules.map(
-          (rule) => `${rule.id}@${rule.version}${rule.enabled ? '' : ' (disabled)'}`,
-        ),
-      },
-      'rule set loaded',
-    );
-  }
-  app.installSignalHandlers();
-  const { applicationServer } = config;
-  if (applicationServer !== undefined) {
-    queries = await startQueries({
-      config: { ...config, applicationServer },
-      spec,
-      target: app,
-      logger: app.logger,
-      // Every thread's engine metrics, summed (StreamThreadsApp), or the one app's registry.
-      metrics: async () => (app instanceof StreamsApp ? app.metrics.registry : await app.metrics()).metrics(),
-    });
-  }
+  if (app instanceof StreamsApp && cache !== undefined)
+    app.onCommitted(redisBalanceCacheHook(cache, { metrics: app.metrics.registry }));
+  const metrics = instanceMetrics(app, config);
+  // First the ops server, so that probes are answered from the start (schemas, restores).
+  const ops: RunningOps = await startOps({
+    ops: opsConfig,
+    app,
+    metrics,
+    failed: () => failedForGood,
+    logger: app.logger,
+  });
   try {
+    if (product !== undefined) await registerSchemasAndReport(product, app.logger);
+    app.installSignalHandlers();
+    const { applicationServer } = config;
+    if (applicationServer !== undefined) {
+      // GET /metrics there too: `saldo status` reads an instance's restores from its query endpoint.
+      queries = await startQueries({
+        config: { ...config, applicationServer },
+        spec,
+        target: app,
+        logger: app.logger,
+        metrics,
+      });
+    }
     await app.start();
   } catch (error) {
     await queries?.stop().catch(() => undefined);
+    await ops.stop().catch(() => undefined);
     throw error;
   }
+}
+
+/** The product registers its four schemas (the ids the registry gives are the ones used) and logs its rule set. */
+async function registerSchemasAndReport(product: ProductConfig, logger: Logger): Promise<void> {
+  const ids = await registerProductSchemas(
+    ConfluentAvroRegistry.connect(product.schemaRegistryUrl),
+    product.topics,
+  );
+  logger.info(
+    {
+      subjects: {
+        [`${product.topics.transactions}-value`]: ids.transaction,
+        [`${product.topics.balances}-value`]: ids.snapshot,
+        [`${product.topics.accountLimits}-value`]: ids.limitUpdate,
+        [`${product.topics.fraudAlerts}-value`]: ids.alert,
+      },
+    },
+    'schemas registered',
+  );
+  logger.info(
+    {
+      rulesFile: product.rulesFile,
+      ruleSetVersion: product.ruleSet.version,
+      rules: product.ruleSet.rules.map(
+        (rule) => `${rule.id}@${rule.version}${rule.enabled ? '' : ' (disabled)'}`,
+      ),
+    },
+    'rule set loaded',
+  );
 }

@@ -176,8 +176,15 @@ export interface GroupConsumerOptions {
   /**
    * A new assignment: the active tasks' partitions and what the assignor says besides (standbys,
    * warm-ups, query endpoints). `memberId` changes when the coordinator had dropped this member.
+   * `joinMs`: how long the join took, from this member's join request to its assignment.
    */
-  onAssignment: (partitions: number[], memberId: string, info: AssignmentInfo, generation: number) => void;
+  onAssignment: (
+    partitions: number[],
+    memberId: string,
+    info: AssignmentInfo,
+    generation: number,
+    joinMs?: number,
+  ) => void;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   maxConcurrentPartitions: number;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { systemClock, type Clock } from '../clock.ts';
 import { SaldoError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { METRICS_CONTENT_TYPE } from '../ops/ops-server.ts';
 import { partitionForKey } from '../kafka/wire/key-partitioning.ts';
 import { parseEndpoint } from './endpoint.ts';
 import { FORWARDED_FROM_HEADER, httpForwarder, type Forwarder } from './forwarder.ts';
@@ -33,9 +34,6 @@ export interface QueryServerOptions {
    */
   metrics?: () => Promise<string>;
 }
-
-/** Prometheus' text exposition format. */
-const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** The query server could not listen (the port is taken, say): the instance does not start. */
 export class QueryServerError extends SaldoError {}

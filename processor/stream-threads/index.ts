@@ -28,6 +28,8 @@ import type {
   TopologySource,
 } from './protocol.ts';
 import { runStreamThread } from './runner.ts';
+import { ThreadRequests } from './thread-requests.ts';
+import type { MemberReadiness } from '../ops/readiness.ts';
 
 export type { ModuleFactory, PostCommitHookSource, TopologySource } from './protocol.ts';
 
@@ -63,13 +65,11 @@ export function threadConfig(config: StreamsConfig, index: number): StreamsConfi
   };
 }
 
+/** How long readiness() waits for a thread's answer: a probe's timeout is a few seconds. */
+const READINESS_TIMEOUT_MS = 1_000;
+
 /** A thread's state before it has been told to stop. */
-const initialThreadState = () => ({
-  stopping: false,
-  ended: false,
-  metricRequests: new Map<number, (metrics: ThreadMetrics | undefined) => void>(),
-  queryRequests: new Map<number, (answer: LocalRead | Error) => void>(),
-});
+const initialThreadState = () => ({ stopping: false, ended: false, requests: new ThreadRequests() });
 
 /** A stream thread failed to start, or failed for good while running. */
 export class StreamThreadError extends SaldoError {}
@@ -108,10 +108,8 @@ interface RunningThread {
   stopping: boolean;
   /** True once `stopped` has settled: the thread answers nothing more. */
   ended: boolean;
-  /** metrics() requests awaiting the thread's answer, by request id. */
-  readonly metricRequests: Map<number, (metrics: ThreadMetrics | undefined) => void>;
-  /** readLocal() reads awaiting the thread's answer, by request id. */
-  readonly queryRequests: Map<number, (answer: LocalRead | Error) => void>;
+  /** metrics(), readLocal() and readiness() requests awaiting the thread's answer. */
+  readonly requests: ThreadRequests;
 }
 
 /**
@@ -128,11 +126,9 @@ export class StreamThreadsApp implements QueryTarget {
   readonly #opts: StreamThreadsAppOptions;
   readonly #threads: RunningThread[] = [];
   readonly #lifecycle: AppLifecycle;
-  #nextMetricsRequest = 0;
   // Interactive queries: the latest routing any thread reported, and the inputs' partition count.
   readonly #routing = new RoutingTable();
   #partitionCount: number | undefined;
-  #nextQueryRequest = 0;
 
   constructor(source: TopologySource, config: StreamsConfigInput, opts: StreamThreadsAppOptions = {}) {
     this.config = validateStreamsConfig(config);
@@ -201,13 +197,15 @@ export class StreamThreadsApp implements QueryTarget {
         } else if (message.type === 'failed') {
           fail(message.message);
         } else if (message.type === 'metrics') {
-          thread.metricRequests.get(message.requestId)?.(message.metrics);
+          thread.requests.answer(message.requestId, message.metrics);
         } else if (message.type === 'routing') {
           this.#routing.update(message.routing);
         } else if (message.type === 'query') {
-          thread.queryRequests.get(message.requestId)?.(message.answer);
+          thread.requests.answer(message.requestId, message.answer);
         } else if (message.type === 'query-failed') {
-          thread.queryRequests.get(message.requestId)?.(new StreamThreadError(message.message));
+          thread.requests.answer(message.requestId, new StreamThreadError(message.message));
+        } else if (message.type === 'readiness') {
+          thread.requests.answer(message.requestId, message.readiness);
         } else {
           // Stopped before it ran: a thread told to stop while starting never reports `running`.
           if (!running) rejectRunning(new StreamThreadError(`stream thread ${index}: stopped before it ran`));
@@ -238,8 +236,7 @@ export class StreamThreadsApp implements QueryTarget {
       }
       void stopped.then(() => {
         thread.ended = true;
-        for (const answer of thread.metricRequests.values()) answer(undefined);
-        for (const answer of thread.queryRequests.values()) answer(NOT_OWNER);
+        thread.requests.end();
       });
       this.#threads.push(thread);
     });
@@ -256,22 +253,30 @@ export class StreamThreadsApp implements QueryTarget {
   }
 
   #metricsOf(thread: RunningThread): Promise<ThreadMetrics | undefined> {
-    if (thread.ended) return Promise.resolve(undefined);
-    const requestId = this.#nextMetricsRequest++;
-    return new Promise((resolve) => {
-      const answer = (metrics: ThreadMetrics | undefined) => {
-        clearTimeout(timeout);
-        thread.metricRequests.delete(requestId);
-        resolve(metrics);
-      };
-      const timeout = setTimeout(() => {
-        this.logger.warn({ thread: thread.index }, 'a stream thread did not report its metrics in time');
-        answer(undefined);
-      }, METRICS_TIMEOUT_MS);
-      timeout.unref();
-      thread.metricRequests.set(requestId, answer);
-      thread.send({ type: 'metrics', requestId });
-    });
+    return thread.requests.ask<ThreadMetrics | undefined>(
+      (requestId) => thread.send({ type: 'metrics', requestId }),
+      {
+        timeoutMs: METRICS_TIMEOUT_MS,
+        fallback: undefined,
+        onTimeout: () =>
+          this.logger.warn({ thread: thread.index }, 'a stream thread did not report its metrics in time'),
+      },
+    );
+  }
+
+  /**
+   * Each thread's part of the instance's readiness (ops/readiness.ts); undefined for a thread that
+   * has ended or did not answer within READINESS_TIMEOUT_MS.
+   */
+  async memberReadiness(): Promise<Array<MemberReadiness | undefined>> {
+    return Promise.all(
+      this.#threads.map((thread) =>
+        thread.requests.ask<MemberReadiness | undefined>(
+          (requestId) => thread.send({ type: 'readiness', requestId }),
+          { timeoutMs: READINESS_TIMEOUT_MS, fallback: undefined, onTimeout: () => undefined },
+        ),
+      ),
+    );
   }
 
   /** The inputs' partition count, once a thread has checked the topics. */
@@ -306,24 +311,18 @@ export class StreamThreadsApp implements QueryTarget {
   }
 
   #readIn(thread: RunningThread, partition: number, reads: readonly StoreRead[]): Promise<LocalRead | Error> {
-    const requestId = this.#nextQueryRequest++;
-    return new Promise((resolve) => {
-      const answer = (result: LocalRead | Error) => {
-        clearTimeout(timeout);
-        thread.queryRequests.delete(requestId);
-        resolve(result);
-      };
-      const timeout = setTimeout(() => {
-        this.logger.warn(
-          { thread: thread.index, partition },
-          'a stream thread did not answer a query in time',
-        );
-        answer(NOT_OWNER);
-      }, QUERY_READ_TIMEOUT_MS);
-      timeout.unref();
-      thread.queryRequests.set(requestId, answer);
-      thread.send({ type: 'query', requestId, partition, reads });
-    });
+    return thread.requests.ask<LocalRead | Error>(
+      (requestId) => thread.send({ type: 'query', requestId, partition, reads }),
+      {
+        timeoutMs: QUERY_READ_TIMEOUT_MS,
+        fallback: NOT_OWNER,
+        onTimeout: () =>
+          this.logger.warn(
+            { thread: thread.index, partition },
+            'a stream thread did not answer a query in time',
+          ),
+      },
+    );
   }
 
   /** Every thread finishes its batch, commits, closes its stores and leaves the group. */

@@ -1,5 +1,6 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { StreamsConfigInput } from '../config.ts';
+import type { MemberReadiness } from '../ops/readiness.ts';
 import type { LocalRead, QueryRouting, StoreRead } from '../queries/index.ts';
 
 /**
@@ -37,7 +38,9 @@ export type ToStreamThread =
   /** Asks for the thread's metrics now; answered by a `metrics` message with the same id. */
   | { type: 'metrics'; requestId: number }
   /** Reads the committed state of the task of `partition` for a query; answered by a `query` message. */
-  | { type: 'query'; requestId: number; partition: number; reads: readonly StoreRead[] };
+  | { type: 'query'; requestId: number; partition: number; reads: readonly StoreRead[] }
+  /** Asks for the thread's readiness (its app's state, assignment and active tasks). */
+  | { type: 'readiness'; requestId: number };
 
 export type ThreadMetrics = Array<MetricObjectWithValues<MetricValue<string>>>;
 
@@ -53,4 +56,5 @@ export type FromStreamThread =
   | { type: 'query'; requestId: number; answer: LocalRead }
   /** The read of a `query` request failed (a store error): the query answers 500. */
   | { type: 'query-failed'; requestId: number; message: string }
+  | { type: 'readiness'; requestId: number; readiness: MemberReadiness }
   | { type: 'stopped'; metrics: ThreadMetrics; commitLatenciesMs: number[] };

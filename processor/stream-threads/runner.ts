@@ -43,6 +43,7 @@ export function runStreamThread(
 ): (message: ToStreamThread) => void {
   const metrics = new EngineMetrics({
     app: String(data.config.applicationId),
+    instance_id: String(data.config.processId ?? data.config.instanceId),
     thread: `stream-thread-${data.thread}`,
   });
   const commitLatenciesMs = data.recordCommitLatencies ? metrics.recordCommitLatencies() : [];
@@ -90,6 +91,12 @@ export function runStreamThread(
       void metrics.registry
         .getMetricsAsJSON()
         .then((values) => post({ type: 'metrics', requestId, metrics: values }));
+      return;
+    }
+    if (message.type === 'readiness') {
+      // An app not built yet is starting: it has no assignment and no task.
+      const readiness = app?.memberReadiness() ?? { state: 'starting', joined: false, tasks: [] };
+      post({ type: 'readiness', requestId: message.requestId, readiness });
       return;
     }
     if (message.type === 'query') {

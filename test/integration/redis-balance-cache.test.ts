@@ -9,7 +9,8 @@ import {
   snapshotOf,
   type AccountBalances,
 } from '../../topologies/balances/account-balances.ts';
-import { RedisBalanceCache } from '../../topologies/balances/redis-balance-cache.ts';
+import { Registry } from 'prom-client';
+import { RedisBalanceCache, redisCacheMetricsOn } from '../../topologies/balances/redis-balance-cache.ts';
 import { balanceKey, snapshotFromServingHash } from '../../topologies/balances/serving-hash.ts';
 import { services, uniqueName } from '../support/services.ts';
 
@@ -203,5 +204,34 @@ describe('the Redis balance cache', () => {
     await cache.close();
     expect(await version('acct-8')).toBe(2);
     expect(await redis.get(cache.markerKey('0_5'))).toBe('3');
+  });
+
+  it('counts each failed write in saldo_redis_write_errors_total: a refused pipeline, a write Redis rejects', async () => {
+    const registry = new Registry();
+    const client = new Redis(services().redisUrl);
+    const cache = new RedisBalanceCache(
+      client,
+      { redisUrl: services().redisUrl, keyPrefix: prefix, applicationId: 'app', sink: 'balances-out' },
+      createLogger({ level: 'silent' }),
+      redisCacheMetricsOn(registry),
+    );
+    caches.push(cache);
+    const errors = async () =>
+      (await registry.getSingleMetric('saldo_redis_write_errors_total')?.get())?.values[0]?.value;
+    await cache.onCommitted(committed('0_6', 1n, { 'acct-10': 1 }));
+    expect(await errors()).toBe(0);
+    // A key of another type: the script's HGET fails with WRONGTYPE for that account alone.
+    await redis.set(balanceKey(prefix, 'acct-11'), 'not a hash');
+    await expect(cache.onCommitted(committed('0_6', 2n, { 'acct-10': 2, 'acct-11': 1 }))).rejects.toThrow(
+      /WRONGTYPE/,
+    );
+    expect(await errors()).toBe(1);
+    const pipeline = client.pipeline;
+    client.pipeline = (() => {
+      throw new Error('Redis is down');
+    }) as typeof client.pipeline;
+    await expect(cache.onCommitted(committed('0_6', 3n, { 'acct-10': 3 }))).rejects.toThrow('Redis is down');
+    client.pipeline = pipeline;
+    expect(await errors()).toBe(2);
   });
 });

@@ -112,7 +112,13 @@ export class InstanceProcess {
     }
     this.#child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
-      env: { ...process.env, KAFKA_BROKERS: options.brokers.join(','), ...options.env },
+      // The ops server on a free port (several instances share the machine), unless `env` names one.
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: options.brokers.join(','),
+        SALDO_OPS_PORT: '0',
+        ...options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exited = new Promise<Exit>((resolveExit) => {
@@ -199,6 +205,12 @@ export class InstanceProcess {
 
   linesSince(mark = 0): LogLine[] {
     return this.lines.slice(mark);
+  }
+
+  /** The port of the instance's ops server (GET /metrics, /healthz, /readyz), once it listens. */
+  opsPort(): number | undefined {
+    const line = this.lines.findLast((l) => l.msg === 'ops server listening');
+    return typeof line?.port === 'number' ? line.port : undefined;
   }
 
   /** The partitions of the latest "partitions assigned" line since `mark` (undefined if none). */

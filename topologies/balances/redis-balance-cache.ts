@@ -1,4 +1,6 @@
 import { Redis, type Result } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { counterOn } from '../registry-metrics.ts';
 import {
   createLogger,
   describeError,
@@ -60,7 +62,16 @@ export interface RedisBalanceCacheOptions {
   /** The sink whose outputs are balance snapshots. */
   sink: string;
   logLevel?: string;
+  /** The instance, on every log line (as the engine's). */
+  instanceId?: string;
 }
+
+/** Counts the cache's failed writes (saldo_redis_write_errors_total); each is caught up later. */
+export interface RedisCacheObserver {
+  writeFailed(): void;
+}
+
+const NO_OBSERVER: RedisCacheObserver = { writeFailed: () => undefined };
 
 /** What the cache knows of one task of this instance. */
 interface TaskSync {
@@ -86,12 +97,19 @@ export class RedisBalanceCache {
   readonly #redis: Redis;
   readonly #options: RedisBalanceCacheOptions;
   readonly #log: Logger;
+  readonly #observer: RedisCacheObserver;
   readonly #tasks = new Map<string, TaskSync>();
 
-  constructor(redis: Redis, options: RedisBalanceCacheOptions, logger: Logger) {
+  constructor(
+    redis: Redis,
+    options: RedisBalanceCacheOptions,
+    logger: Logger,
+    observer: RedisCacheObserver = NO_OBSERVER,
+  ) {
     this.#redis = redis;
     this.#options = options;
     this.#log = logger;
+    this.#observer = observer;
     // The number of keys is given with each call: a chunk's size.
     redis.defineCommand('saldoWriteIfNewer', { lua: WRITE_IF_NEWER });
     redis.defineCommand('saldoRaiseMarker', { numberOfKeys: 1, lua: RAISE_MARKER });
@@ -128,7 +146,7 @@ export class RedisBalanceCache {
     if (checkpoint === undefined) return;
     if (checkpoint > sync.written) sync.written = checkpoint;
     if (sync.catchingUp !== undefined) return;
-    if (!sync.dirty) await this.#redis.saldoRaiseMarker(this.markerKey(event.taskId), checkpoint.toString());
+    if (!sync.dirty) await this.#raiseMarker(this.markerKey(event.taskId), checkpoint);
     else this.#startCatchUp(event.taskId, sync, sync.written);
   }
 
@@ -208,36 +226,49 @@ export class RedisBalanceCache {
     // Commits during the catch-up wrote their own snapshots: unless one failed, Redis now holds
     // everything up to the latest of them.
     const upTo = sync.failedDuringCatchUp ? target : sync.written > target ? sync.written : target;
-    await this.#redis.saldoRaiseMarker(markerKey, upTo.toString());
+    await this.#raiseMarker(markerKey, upTo);
     if (!sync.failedDuringCatchUp) sync.dirty = false;
   }
 
+  async #raiseMarker(key: string, offset: bigint): Promise<void> {
+    try {
+      await this.#redis.saldoRaiseMarker(key, offset.toString());
+    } catch (error) {
+      this.#observer.writeFailed();
+      throw error;
+    }
+  }
+
+  /**
+   * Writes the snapshots in one pipeline of script calls, a chunk of accounts each; a failure (of
+   * the pipeline or of one write) is counted.
+   */
   async #write(snapshots: Iterable<BalanceSnapshot>): Promise<void> {
-    const pipeline = this.#redis.pipeline();
-    let keys: string[] = [];
-    let entries: Array<[string, string[]]> = [];
-    const send = () => {
-      pipeline.saldoWriteIfNewer(keys.length, ...keys, JSON.stringify(entries));
-      keys = [];
-      entries = [];
-    };
-    let calls = 0;
-    for (const snapshot of snapshots) {
-      keys.push(balanceKey(this.#options.keyPrefix, snapshot.accountId));
-      entries.push([snapshot.version.toString(), servingHashFields(snapshot)]);
-      if (keys.length === HASHES_PER_CALL) {
-        send();
+    try {
+      const pipeline = this.#redis.pipeline();
+      let keys: string[] = [];
+      let entries: Array<[string, string[]]> = [];
+      let calls = 0;
+      const send = () => {
+        pipeline.saldoWriteIfNewer(keys.length, ...keys, JSON.stringify(entries));
+        keys = [];
+        entries = [];
         calls += 1;
+      };
+      for (const snapshot of snapshots) {
+        keys.push(balanceKey(this.#options.keyPrefix, snapshot.accountId));
+        entries.push([snapshot.version.toString(), servingHashFields(snapshot)]);
+        if (keys.length === HASHES_PER_CALL) send();
       }
+      if (keys.length > 0) send();
+      if (calls === 0) return;
+      const results = (await pipeline.exec()) ?? [];
+      const failure = results.find(([error]) => error !== null)?.[0];
+      if (failure) throw failure;
+    } catch (error) {
+      this.#observer.writeFailed();
+      throw error;
     }
-    if (keys.length > 0) {
-      send();
-      calls += 1;
-    }
-    if (calls === 0) return;
-    const results = (await pipeline.exec()) ?? [];
-    const failure = results.find(([error]) => error !== null)?.[0];
-    if (failure) throw failure;
   }
 }
 
@@ -256,14 +287,36 @@ function snapshotsOf(records: readonly ChangelogRecordRead[]): BalanceSnapshot[]
  * Builds the cache's hook from plain arguments: what `saldo run` registers, and what each stream
  * thread builds for its own tasks (a worker cannot be handed a connection).
  */
-export function redisBalanceCacheHook(options: RedisBalanceCacheOptions): PostCommitHook {
+export function redisBalanceCacheHook(
+  options: RedisBalanceCacheOptions,
+  context?: { metrics?: Registry },
+): PostCommitHook {
   const logger = createLogger({
     level: options.logLevel ?? 'info',
-    base: { app: options.applicationId, component: 'redis-balance-cache' },
+    base: {
+      app: options.applicationId,
+      ...(options.instanceId === undefined ? {} : { instance: options.instanceId }),
+      component: 'redis-balance-cache',
+    },
   });
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
   redis.on('error', (error: unknown) =>
     logger.warn({ error: describeError(error) }, 'Redis connection error; commands are retried'),
   );
-  return new RedisBalanceCache(redis, options, logger).hook();
+  return new RedisBalanceCache(
+    redis,
+    options,
+    logger,
+    context?.metrics === undefined ? NO_OBSERVER : redisCacheMetricsOn(context.metrics),
+  ).hook();
+}
+
+/** The cache's metrics on an app's registry: saldo_redis_write_errors_total. */
+export function redisCacheMetricsOn(registry: Registry): RedisCacheObserver {
+  const errors = counterOn(registry, {
+    name: 'saldo_redis_write_errors_total',
+    help: 'Writes of balance snapshots to Redis that failed (each is caught up from the changelog after the next commit)',
+    labelNames: [],
+  });
+  return { writeFailed: () => errors.inc() };
 }

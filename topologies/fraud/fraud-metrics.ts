@@ -1,15 +1,6 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { counterOn } from '../registry-metrics.ts';
 import type { FraudObserver } from './fraud-processor.ts';
-
-function counterOn<L extends string>(
-  registry: Registry,
-  config: { name: string; help: string; labelNames: readonly L[] },
-): Counter<L> {
-  // Every task's processor (and a topology built twice) shares the registry's one counter.
-  const existing = registry.getSingleMetric(config.name);
-  if (existing instanceof Counter) return existing as Counter<L>;
-  return new Counter({ ...config, registers: [registry] });
-}
 
 /**
  * The fraud processor's metrics on an app's registry: `saldo_fraud_late_records_total` (transactions

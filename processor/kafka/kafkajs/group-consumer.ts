@@ -85,6 +85,7 @@ export class KafkaJsGroupConsumer implements GroupConsumer {
         payload.memberId,
         decodeAssignment(payload.memberAssignmentUserData),
         payload.generationId ?? -1,
+        event.payload.duration,
       );
     });
     consumer.on(consumer.events.CRASH, (event) => {

@@ -119,7 +119,13 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
       case 'assignment': {
         const opts = this.#consumerOptions;
         if (!opts) return;
-        opts.onAssignment(message.partitions, message.memberId, message.info, message.generation);
+        opts.onAssignment(
+          message.partitions,
+          message.memberId,
+          message.info,
+          message.generation,
+          message.joinMs,
+        );
         this.#post({ kind: 'subscription', info: opts.subscription() });
         return;
       }

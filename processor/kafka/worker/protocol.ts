@@ -50,7 +50,14 @@ export type ToWorker =
 
 export type FromWorker =
   | { kind: 'reply'; id: number; value?: unknown; error?: WireError }
-  | { kind: 'assignment'; partitions: number[]; memberId: string; info: AssignmentInfo; generation: number }
+  | {
+      kind: 'assignment';
+      partitions: number[];
+      memberId: string;
+      info: AssignmentInfo;
+      generation: number;
+      joinMs?: number;
+    }
   | { kind: 'crash'; error: WireError; willRestart: boolean }
   | {
       kind: 'batch';

@@ -149,8 +149,8 @@ async function startConsumer(settings: GroupSettings): Promise<void> {
   consumer = adapter.groupConsumer({
     ...settings,
     subscription: () => subscription as SubscriptionInfo | OperatorInfo,
-    onAssignment: (partitions, memberId, info, generation) =>
-      post({ kind: 'assignment', partitions, memberId, info, generation }),
+    onAssignment: (partitions, memberId, info, generation, joinMs) =>
+      post({ kind: 'assignment', partitions, memberId, info, generation, joinMs }),
     onCrash: (error, willRestart) => post({ kind: 'crash', error: toWire(error), willRestart }),
     onBatch: (batch, control) =>
       new Promise<void>((resolve, reject) => {

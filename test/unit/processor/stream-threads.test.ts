@@ -86,4 +86,15 @@ describe('a stream thread', () => {
     expect(answers.map((a) => a.requestId).sort()).toEqual([7, 8]);
     expect(answers[0]?.metrics.map((m) => m.name)).toContain('saldo_records_processed_total');
   });
+
+  it('answers a readiness request: starting, without an assignment, while its app is not built', async () => {
+    const { receive, posted } = runPendingStreamThread(base);
+    receive({ type: 'readiness', requestId: 3 });
+    await vi.waitFor(() => expect(posted).toHaveLength(1));
+    expect(posted[0]).toEqual({
+      type: 'readiness',
+      requestId: 3,
+      readiness: { state: 'starting', joined: false, tasks: [] },
+    });
+  });
 });
