@@ -7,7 +7,7 @@ import { ensureHelmTools } from './tools.ts';
 
 const USAGE = 'usage: node scripts/helm-check/cli.ts [tools | check]';
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command = 'check', ...rest] = argv;
   if (rest.length > 0 || (command !== 'tools' && command !== 'check')) {
     process.stderr.write(`${USAGE}\n`);
@@ -16,7 +16,7 @@ function main(argv: string[]): number {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const began = Date.now();
   try {
-    const tools = ensureHelmTools(log);
+    const tools = await ensureHelmTools(log);
     if (command === 'check') checkChart(tools, log);
   } catch (error) {
     if (error instanceof HelmCheckError) {
@@ -29,4 +29,4 @@ function main(argv: string[]): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,7 +1,7 @@
 // The chart check's tools, installed once into .tools/ (git-ignored) from the Go module proxy and
 // PyPI; the check itself then runs on local files only. Each tool has a stamp file with the version
 // it was installed at: a change of version here reinstalls it, anything else is kept.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeCrdSchemas } from './crd-schemas.ts';
@@ -88,46 +88,68 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Runs a command that must succeed; its output only matters when it fails. */
-export function mustRun(command: string, args: string[], options: RunOptions = {}): RunResult {
-  const result = run(command, args, options);
-  if (result.status !== 0) {
-    throw new HelmCheckError(`${command} failed (exit ${String(result.status)})`, {
-      command: [command, ...args].join(' '),
-      output: `${result.stdout}${result.stderr}`.trim().slice(-4000),
+/**
+ * Runs an install step's command without blocking the event loop (a first `go install` of helm
+ * takes minutes); rejects with its output when it fails.
+ */
+function install(command: string, args: string[], options: RunOptions = {}): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-  }
-  return result;
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-8000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      const what = error.code === 'ENOENT' ? 'is not installed (on PATH)' : `could not run: ${error.message}`;
+      reject(new HelmCheckError(`${command} ${what}`, { command: [command, ...args].join(' ') }));
+    });
+    child.on('close', (code) => {
+      if (code === 0) resolvePromise();
+      else
+        reject(
+          new HelmCheckError(`${command} failed (exit ${String(code)})`, {
+            command: [command, ...args].join(' '),
+            output: output.trim(),
+          }),
+        );
+    });
+  });
 }
 
-function timed(log: (line: string) => void, what: string, step: () => void): void {
+async function timed(log: (line: string) => void, what: string, step: () => Promise<void>): Promise<void> {
   const began = Date.now();
   log(`helm-check: ${what}…`);
-  step();
+  await step();
   log(`helm-check: ${what} done in ${((Date.now() - began) / 1000).toFixed(1)} s`);
 }
 
-function goInstall(name: keyof typeof GO_TOOLS, log: (line: string) => void): void {
+async function goInstall(name: keyof typeof GO_TOOLS, log: (line: string) => void): Promise<void> {
   const target = GO_TOOLS[name];
   const binary = join(BIN_DIR, name);
   if (installed(name, target, binary)) return;
-  timed(log, `go install ${target}`, () => {
+  await timed(log, `go install ${target}`, async () => {
     mkdirSync(BIN_DIR, { recursive: true });
     // No VCS stamping: the module cache holds no repository to ask.
-    mustRun('go', ['install', target], {
+    await install('go', ['install', target], {
       env: { ...process.env, GOBIN: BIN_DIR, GOFLAGS: '-buildvcs=false' },
     });
   });
   stamp(name, target);
 }
 
-function installKubernetesSchemas(log: (line: string) => void): void {
+async function installKubernetesSchemas(log: (line: string) => void): Promise<void> {
   const versions = `${KUBERNETES_VALIDATE} ${KUBERNETES_VERSIONS.join(',')}`;
   if (installed('kubernetes-schemas', versions, KUBERNETES_SCHEMA_DIR)) return;
   const packageDir = join(TOOLS_DIR, 'kubernetes-validate');
-  timed(log, `pip install ${KUBERNETES_VALIDATE} (its schemas only)`, () => {
+  await timed(log, `pip install ${KUBERNETES_VALIDATE} (its schemas only)`, async () => {
     rmSync(packageDir, { recursive: true, force: true });
-    mustRun('python3', [
+    await install('python3', [
       '-m',
       'pip',
       'install',
@@ -151,14 +173,14 @@ function installKubernetesSchemas(log: (line: string) => void): void {
   stamp('kubernetes-schemas', versions);
 }
 
-function installCrdSchemas(log: (line: string) => void): void {
+async function installCrdSchemas(log: (line: string) => void): Promise<void> {
   const goMod = readFileSync(join(CRD_TYPES_MODULE, 'go.mod'), 'utf8');
   const version = `${GO_TOOLS['controller-gen']} ${/prometheus-operator\S* (v\S+)/.exec(goMod)?.[1] ?? '?'}`;
   if (installed('crd-schemas', version, CRD_SCHEMA_DIR)) return;
   const crdDir = join(TOOLS_DIR, 'crds');
-  timed(log, `controller-gen: the CRDs of ${CRD_KINDS.join(', ')}`, () => {
+  await timed(log, `controller-gen: the CRDs of ${CRD_KINDS.join(', ')}`, async () => {
     rmSync(crdDir, { recursive: true, force: true });
-    mustRun(
+    await install(
       join(BIN_DIR, 'controller-gen'),
       ['crd:crdVersions=v1,maxDescLen=0', `paths=${CRD_PACKAGE}`, `output:crd:dir=${crdDir}`],
       { cwd: CRD_TYPES_MODULE, env: { ...process.env, GOFLAGS: '-buildvcs=false' } },
@@ -174,14 +196,14 @@ function installCrdSchemas(log: (line: string) => void): void {
  * Installs what is missing (minutes on a fresh machine: helm compiles for about 5 of them on two
  * busy cores) and returns where the tools are. Needs `go` and `python3` with pip.
  */
-export function ensureHelmTools(
+export async function ensureHelmTools(
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-): HelmTools {
-  goInstall('helm', log);
-  goInstall('kubeconform', log);
-  goInstall('controller-gen', log);
-  installKubernetesSchemas(log);
-  installCrdSchemas(log);
+): Promise<HelmTools> {
+  await goInstall('helm', log);
+  await goInstall('kubeconform', log);
+  await goInstall('controller-gen', log);
+  await installKubernetesSchemas(log);
+  await installCrdSchemas(log);
   return {
     helm: join(BIN_DIR, 'helm'),
     kubeconform: join(BIN_DIR, 'kubeconform'),

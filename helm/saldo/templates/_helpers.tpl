@@ -36,6 +36,12 @@ app.kubernetes.io/name: {{ include "saldo.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* The engine's pods (the StatefulSet's), which Services, the PDB and spreading select. */}}
+{{- define "saldo.engineSelectorLabels" -}}
+{{ include "saldo.selectorLabels" . }}
+app.kubernetes.io/component: engine
+{{- end -}}
+
 {{- define "saldo.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "saldo.selectorLabels" . }}

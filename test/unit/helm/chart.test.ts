@@ -278,7 +278,13 @@ describe('the chart with production-like values', () => {
       const validation = validateManifests(tools, result.stdout, version);
       expect(validation.resources.filter((r) => r.status !== 'statusValid')).toEqual([]);
       expect(validation.resources.map((r) => r.kind)).toEqual(
-        expect.arrayContaining(['ServiceMonitor', 'PrometheusRule', 'ConfigMap', 'StatefulSet']),
+        expect.arrayContaining([
+          'ServiceMonitor',
+          'PrometheusRule',
+          'ConfigMap',
+          'StatefulSet',
+          'Deployment',
+        ]),
       );
     },
   );
@@ -313,6 +319,31 @@ describe('the chart with production-like values', () => {
       items: [{ key: 'password', path: 'kafka-sasl-password' }],
     });
     expect(manifests.map((m) => m.kind)).not.toContain('Secret');
+  });
+
+  it('has a toolbox pod with the same configuration that no Service, budget or group counts as an instance', () => {
+    const toolbox = only(manifests, 'Deployment', 'saldo-prod-toolbox').spec as {
+      template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } };
+    };
+    const labels = toolbox.template.metadata.labels;
+    const selectors = [
+      ...manifests
+        .filter((m) => m.kind === 'Service')
+        .map((m) => (m.spec as { selector: Record<string, string> }).selector),
+      (only(manifests, 'PodDisruptionBudget').spec as { selector: { matchLabels: Record<string, string> } })
+        .selector.matchLabels,
+      statefulSet(manifests).selector.matchLabels,
+    ];
+    expect(selectors.filter((selector) => matches(selector, labels))).toEqual([]);
+    const tool = toolbox.template.spec.containers[0] as Container;
+    expect(tool.command).toEqual(['sleep', 'infinity']);
+    const names = (c: Container) => c.env.map((v) => v.name);
+    expect(names(tool)).not.toContain('SALDO_APPLICATION_SERVER');
+    expect(names(container(manifests)).filter((name) => !names(tool).includes(name))).toEqual([
+      'SALDO_APPLICATION_SERVER',
+      'SALDO_OPS_PORT',
+    ]);
+    expect(tool.volumeMounts).toEqual(container(manifests).volumeMounts);
   });
 
   it('alerts with every rule of prometheus-rules.yaml, narrowed to its application and namespace', () => {
