@@ -2,11 +2,17 @@
 // default values and with production-like ones (helm/saldo/ci/production-values.yaml), and
 // kubeconform -strict on what helm rendered, against local schemas of Kubernetes' kinds and of the
 // CustomResourceDefinitions the chart uses (ServiceMonitor, PrometheusRule).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { HelmCheckError } from './errors.ts';
-import { CHART_DIR, KUBERNETES_VERSIONS, run, type HelmTools, type RunResult } from './tools.ts';
+import { CHART_DIR, KUBERNETES_VERSIONS, REPO_ROOT, run, type HelmTools, type RunResult } from './tools.ts';
 
 export const PRODUCTION_VALUES = join(CHART_DIR, 'ci', 'production-values.yaml');
+export const ALERT_RULES = join(CHART_DIR, 'prometheus-rules.yaml');
+/** promtool's unit tests of the alert rules; they read `rules.yaml` beside them (alertRuleTests). */
+export const ALERT_RULE_TESTS = join(REPO_ROOT, 'test', 'unit', 'helm', 'prometheus-rules.promtool.yaml');
 
 export interface RenderOptions {
   release?: string;
@@ -89,6 +95,32 @@ export function validateManifests(
   }
 }
 
+/** `promtool check rules`: the rule file's PromQL and annotation templates. */
+export function checkAlertRules(tools: HelmTools): RunResult {
+  return run(tools.promtool, ['check', 'rules', ALERT_RULES]);
+}
+
+interface RuleFile {
+  groups: { rules: { annotations?: unknown }[] }[];
+}
+
+/**
+ * `promtool test rules` on the alert rules' unit tests, given the rules without their annotations:
+ * the tests then compare labels only, and a reworded description breaks none.
+ */
+export function testAlertRules(tools: HelmTools, tests = ALERT_RULE_TESTS): RunResult {
+  const rules = parse(readFileSync(ALERT_RULES, 'utf8')) as RuleFile;
+  for (const rule of rules.groups.flatMap((group) => group.rules)) delete rule.annotations;
+  const dir = mkdtempSync(join(tmpdir(), 'saldo-alert-rules-'));
+  try {
+    writeFileSync(join(dir, 'rules.yaml'), stringify(rules));
+    writeFileSync(join(dir, 'tests.yaml'), readFileSync(tests, 'utf8'));
+    return run(tools.promtool, ['test', 'rules', 'tests.yaml'], { cwd: dir });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function problems(validation: Validation): string[] {
   return validation.resources
     .filter((resource) => resource.status !== 'statusValid')
@@ -116,6 +148,14 @@ export function checkChart(tools: HelmTools, log: (line: string) => void): Check
     if (lint.status !== 0)
       throw new HelmCheckError(`helm lint failed with the ${name}`, { output: lint.stdout + lint.stderr });
     log(`helm-check: helm lint --strict, ${name}: ok`);
+  }
+  for (const [what, result] of [
+    ['promtool check rules', checkAlertRules(tools)],
+    ['promtool test rules', testAlertRules(tools)],
+  ] as const) {
+    if (result.status !== 0)
+      throw new HelmCheckError(`${what} failed`, { output: result.stdout + result.stderr });
+    log(`helm-check: ${what} (${ALERT_RULES.slice(REPO_ROOT.length + 1)}): ok`);
   }
   const checked: CheckedCase[] = [];
   for (const kubernetesVersion of KUBERNETES_VERSIONS) {

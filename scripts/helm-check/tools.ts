@@ -17,6 +17,8 @@ const GO_TOOLS = {
   helm: 'helm.sh/helm/v4/cmd/helm@v4.3.2',
   kubeconform: 'github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0',
   'controller-gen': 'sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0',
+  // Checks the alert rules and runs their unit tests (Prometheus 3.16's promtool).
+  promtool: 'github.com/prometheus/prometheus/cmd/promtool@v0.316.0',
 } as const;
 
 /** Kubernetes' JSON schemas, as the PyPI package kubernetes-validate bundles them. */
@@ -37,6 +39,7 @@ const CRD_KINDS = ['ServiceMonitor', 'PrometheusRule'];
 export interface HelmTools {
   helm: string;
   kubeconform: string;
+  promtool: string;
   /** kubeconform -schema-location templates: Kubernetes' own kinds first, then the CRDs. */
   schemaLocations: string[];
 }
@@ -193,8 +196,8 @@ async function installCrdSchemas(log: (line: string) => void): Promise<void> {
 }
 
 /**
- * Installs what is missing (minutes on a fresh machine: helm compiles for about 5 of them on two
- * busy cores) and returns where the tools are. Needs `go` and `python3` with pip.
+ * Installs what is missing (minutes on a fresh machine: helm and promtool compile for most of them)
+ * and returns where the tools are. Needs `go` and `python3` with pip.
  */
 export async function ensureHelmTools(
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
@@ -202,11 +205,13 @@ export async function ensureHelmTools(
   await goInstall('helm', log);
   await goInstall('kubeconform', log);
   await goInstall('controller-gen', log);
+  await goInstall('promtool', log);
   await installKubernetesSchemas(log);
   await installCrdSchemas(log);
   return {
     helm: join(BIN_DIR, 'helm'),
     kubeconform: join(BIN_DIR, 'kubeconform'),
+    promtool: join(BIN_DIR, 'promtool'),
     schemaLocations: [
       join(
         KUBERNETES_SCHEMA_DIR,

@@ -2,16 +2,20 @@
 // production-like values, kubeconform -strict on what they render (local schemas), and what the
 // manifests must say for saldo to run well in Kubernetes. The tools install into .tools/ the first
 // time (minutes: `go install` of helm); `npm run tools:helm` does it ahead.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { streamsConfigFrom } from '../../../cli/env-config.ts';
 import { validateStreamsConfig } from '../../../processor/index.ts';
 import {
+  ALERT_RULE_TESTS,
+  checkAlertRules,
   lintChart,
   PRODUCTION_VALUES,
   renderChart,
+  testAlertRules,
   validateManifests,
   type RenderOptions,
 } from '../../../scripts/helm-check/chart-check.ts';
@@ -477,6 +481,35 @@ describe('kubeconform with the local schemas', () => {
 });
 
 describe('prometheus-rules.yaml', () => {
+  it('is a valid rule file: PromQL and annotation templates (promtool check rules)', () => {
+    const check = checkAlertRules(tools);
+    expect(check.stdout + check.stderr).toContain(`SUCCESS: ${String(fileAlerts.length)} rules found`);
+    expect(check.status).toBe(0);
+  });
+
+  it('fires each alert on the series that should raise it, and on no others (promtool test rules)', () => {
+    const tests = parse(readFileSync(ALERT_RULE_TESTS, 'utf8')) as {
+      tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+    };
+    const fired = tests.tests.flatMap((t) => t.alert_rule_test.filter((a) => a.exp_alerts.length > 0));
+    expect(new Set(fired.map((a) => a.alertname))).toEqual(new Set(fileAlerts.map((a) => a.alert)));
+    const result = testAlertRules(tools);
+    expect(result.stdout + result.stderr).toContain('SUCCESS');
+    expect(result.status).toBe(0);
+  });
+
+  it('reports an expectation the rules do not meet (so that the test above can fail)', () => {
+    // Lag below the threshold where the tests expect an alert: promtool must say so.
+    const broken = join(mkdtempSync(join(tmpdir(), 'saldo-broken-tests-')), 'tests.yaml');
+    writeFileSync(
+      broken,
+      readFileSync(ALERT_RULE_TESTS, 'utf8').replaceAll('values: 200000x30', 'values: 90000x30'),
+    );
+    const result = testAlertRules(tools, broken);
+    expect(result.status).not.toBe(0);
+    expect(result.stdout + result.stderr).toContain('alertname: SaldoConsumerLagHigh');
+  });
+
   it('uses only the metrics saldo exports (and up), each selector narrowed by the chart', () => {
     for (const rule of fileAlerts) {
       const metrics = [...rule.expr.matchAll(/\b(saldo_[a-z_]+|up)\s*\{([^}]*)\}/g)];
