@@ -10,6 +10,7 @@ import { HelmCheckError } from './errors.ts';
 import { CHART_DIR, KUBERNETES_VERSIONS, REPO_ROOT, run, type HelmTools, type RunResult } from './tools.ts';
 
 export const PRODUCTION_VALUES = join(CHART_DIR, 'ci', 'production-values.yaml');
+export const TRIAL_VALUES = join(CHART_DIR, 'ci', 'trial-values.yaml');
 export const ALERT_RULES = join(CHART_DIR, 'prometheus-rules.yaml');
 /** promtool's unit tests of the alert rules; they read `rules.yaml` beside them (alertRuleTests). */
 export const ALERT_RULE_TESTS = join(REPO_ROOT, 'test', 'unit', 'helm', 'prometheus-rules.promtool.yaml');
@@ -127,6 +128,16 @@ function problems(validation: Validation): string[] {
     .map((resource) => `${resource.kind} ${resource.name}: ${resource.status} ${resource.msg}`);
 }
 
+/** The values the check renders: the defaults, production-like ones, and a trial's. */
+export const CHECKED_VALUES: readonly { name: string; options: RenderOptions }[] = [
+  { name: 'default values', options: {} },
+  {
+    name: 'production-like values',
+    options: { release: 'saldo-prod', namespace: 'payments', valuesFiles: [PRODUCTION_VALUES] },
+  },
+  { name: 'trial values', options: { release: 'trial', namespace: 'trial', valuesFiles: [TRIAL_VALUES] } },
+];
+
 export interface CheckedCase {
   name: string;
   kubernetesVersion: string;
@@ -136,14 +147,7 @@ export interface CheckedCase {
 
 /** The whole check; throws a HelmCheckError naming every problem, else returns what it checked. */
 export function checkChart(tools: HelmTools, log: (line: string) => void): CheckedCase[] {
-  const cases: { name: string; options: RenderOptions }[] = [
-    { name: 'default values', options: {} },
-    {
-      name: 'production-like values',
-      options: { release: 'saldo-prod', namespace: 'payments', valuesFiles: [PRODUCTION_VALUES] },
-    },
-  ];
-  for (const { name, options } of cases) {
+  for (const { name, options } of CHECKED_VALUES) {
     const lint = lintChart(tools, options);
     if (lint.status !== 0)
       throw new HelmCheckError(`helm lint failed with the ${name}`, { output: lint.stdout + lint.stderr });
@@ -159,7 +163,7 @@ export function checkChart(tools: HelmTools, log: (line: string) => void): Check
   }
   const checked: CheckedCase[] = [];
   for (const kubernetesVersion of KUBERNETES_VERSIONS) {
-    for (const { name, options } of cases) {
+    for (const { name, options } of CHECKED_VALUES) {
       const began = Date.now();
       const render = renderChart(tools, { ...options, kubeVersion: kubernetesVersion });
       if (render.status !== 0)

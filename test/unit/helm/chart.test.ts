@@ -9,13 +9,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { streamsConfigFrom } from '../../../cli/env-config.ts';
 import { validateStreamsConfig } from '../../../processor/index.ts';
+import { parseRuleSet } from '../../../topologies/fraud/rule-set.ts';
 import {
   ALERT_RULE_TESTS,
+  CHECKED_VALUES,
   checkAlertRules,
   lintChart,
   PRODUCTION_VALUES,
   renderChart,
   testAlertRules,
+  TRIAL_VALUES,
   validateManifests,
   type RenderOptions,
 } from '../../../scripts/helm-check/chart-check.ts';
@@ -151,28 +154,11 @@ const rulesFile = parse(readFileSync(join(CHART_DIR, 'prometheus-rules.yaml'), '
 };
 const fileAlerts = rulesFile.groups.flatMap((group) => group.rules);
 
-describe('the chart with its default values', () => {
+describe('the manifests of the default values', () => {
   let manifests: Manifest[];
   beforeAll(() => {
     manifests = render();
   });
-
-  it('passes helm lint --strict', () => {
-    const lint = lintChart(tools);
-    expect(lint.stdout + lint.stderr).toContain('0 chart(s) failed');
-    expect(lint.status).toBe(0);
-  });
-
-  it.each(KUBERNETES_VERSIONS)(
-    'renders manifests valid for Kubernetes %s (kubeconform -strict)',
-    (version) => {
-      const result = renderChart(tools, { kubeVersion: version });
-      expect(result.stderr).toBe('');
-      const validation = validateManifests(tools, result.stdout, version);
-      expect(validation.resources.filter((r) => r.status !== 'statusValid')).toEqual([]);
-      expect(validation.summary.valid).toBe(manifests.length);
-    },
-  );
 
   it('runs node itself as the container process, so that SIGTERM reaches saldo', () => {
     expect(container(manifests).command).toEqual([
@@ -260,7 +246,7 @@ describe('the chart with its default values', () => {
   });
 });
 
-describe('the chart with production-like values', () => {
+describe('the manifests of production-like values', () => {
   const production: RenderOptions = {
     release: 'saldo-prod',
     namespace: 'payments',
@@ -271,27 +257,19 @@ describe('the chart with production-like values', () => {
     manifests = render(production);
   });
 
-  it('passes helm lint --strict', () => {
-    expect(lintChart(tools, production).status).toBe(0);
+  it('renders every kind a production needs, custom resources included', () => {
+    expect(manifests.map((m) => m.kind).sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'PodDisruptionBudget',
+      'PrometheusRule',
+      'Service',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
+      'StatefulSet',
+    ]);
   });
-
-  it.each(KUBERNETES_VERSIONS)(
-    'renders manifests valid for Kubernetes %s, custom resources included',
-    (version) => {
-      const result = renderChart(tools, { ...production, kubeVersion: version });
-      const validation = validateManifests(tools, result.stdout, version);
-      expect(validation.resources.filter((r) => r.status !== 'statusValid')).toEqual([]);
-      expect(validation.resources.map((r) => r.kind)).toEqual(
-        expect.arrayContaining([
-          'ServiceMonitor',
-          'PrometheusRule',
-          'ConfigMap',
-          'StatefulSet',
-          'Deployment',
-        ]),
-      );
-    },
-  );
 
   it('hands passwords and certificates to the pod as files of Secret volumes, never as values', () => {
     const main = container(manifests);
@@ -406,6 +384,76 @@ describe('the chart with production-like values', () => {
     const after = checksum(['redis.password.value=two', 'fraudRules.inline.version=b']);
     expect(after['checksum/credentials']).not.toBe(before['checksum/credentials']);
     expect(after['checksum/rules']).not.toBe(before['checksum/rules']);
+  });
+});
+
+describe.each(CHECKED_VALUES)('the chart with its $name', ({ options }) => {
+  it('passes helm lint --strict', () => {
+    const lint = lintChart(tools, options);
+    expect(lint.stdout + lint.stderr).toContain('0 chart(s) failed');
+    expect(lint.status).toBe(0);
+  });
+
+  it.each(KUBERNETES_VERSIONS)(
+    'renders manifests valid for Kubernetes %s (kubeconform -strict)',
+    (version) => {
+      const result = renderChart(tools, { ...options, kubeVersion: version });
+      expect(result.status).toBe(0);
+      const validation = validateManifests(tools, result.stdout, version);
+      expect(validation.resources.filter((r) => r.status !== 'statusValid')).toEqual([]);
+      expect(validation.summary.valid).toBeGreaterThanOrEqual(5);
+    },
+  );
+});
+
+describe('the manifests of trial values', () => {
+  let manifests: Manifest[];
+  beforeAll(() => {
+    manifests = render({ release: 'trial', namespace: 'trial', valuesFiles: [TRIAL_VALUES] });
+  });
+
+  it('mounts an inline rule set that saldo accepts, where SALDO_RULES says', () => {
+    const configMap = only(manifests, 'ConfigMap', 'trial-saldo-rules');
+    const ruleSet = parseRuleSet(JSON.parse(configMap.data?.['rules.json'] ?? ''), 'the rendered ConfigMap');
+    expect(ruleSet.version).toBe('2026-12-07.trial');
+    expect(ruleSet.watchedInflowMinor).toBe(2_000_000n);
+    const env = podEnvironment(manifests, { name: 'trial-saldo-0', namespace: 'trial' });
+    const mount = container(manifests).volumeMounts.find((m) => m.name === 'rules');
+    expect(env.SALDO_RULES).toBe(`${mount?.mountPath ?? '?'}/rules.json`);
+  });
+
+  it('keeps passwords given as values in its own Secret, which the pod reads as files', () => {
+    const secret = only(manifests, 'Secret', 'trial-saldo-credentials');
+    const decoded = Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([key, value]) => [
+        key,
+        Buffer.from(value, 'base64').toString('utf8'),
+      ]),
+    );
+    expect(decoded).toEqual({
+      'kafka-sasl-password': 'trial-password',
+      'redis-password': 'trial-redis-password',
+    });
+    const credentials = statefulSet(manifests).template.spec.volumes.find((v) => v.name === 'credentials');
+    expect(credentials?.projected?.sources.map((source) => source.secret)).toEqual([
+      {
+        name: 'trial-saldo-credentials',
+        items: [{ key: 'kafka-sasl-password', path: 'kafka-sasl-password' }],
+      },
+      { name: 'trial-saldo-credentials', items: [{ key: 'redis-password', path: 'redis-password' }] },
+    ]);
+    expect(container(manifests).env.map((v) => v.name)).toEqual(
+      expect.arrayContaining(['SALDO_KAFKA_TLS_CERT_FILE', 'SALDO_KAFKA_TLS_KEY_FILE']),
+    );
+  });
+
+  it('keeps the state on an emptyDir without persistence', () => {
+    const spec = statefulSet(manifests) as StatefulSetSpec & { volumeClaimTemplates?: unknown };
+    expect(spec.volumeClaimTemplates).toBeUndefined();
+    expect(spec.template.spec.volumes.find((v) => v.name === 'state')).toEqual({
+      name: 'state',
+      emptyDir: {},
+    });
   });
 });
 
