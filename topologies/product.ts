@@ -73,6 +73,15 @@ export interface FraudSettings {
 
 export const DEFAULT_FRAUD_GRACE_MS = 5 * MINUTE;
 
+/**
+ * The task read cache `saldo run` gives the product unless SALDO_STATE_CACHE_MAX_BYTES_PER_TASK says
+ * otherwise: none. A million accounts over a few tasks are read about once per transaction each,
+ * so a cache of a few MiB answers almost nothing and its churn (an entry stored and one evicted per
+ * read, all on the V8 heap) costs more than the LevelDB reads it saves: 5-8% less CPU per
+ * transaction without it (bench/pipeline-core.ts, 125,000 accounts, BENCHMARKS.md 2026-12-07).
+ */
+export const PRODUCT_STATE_CACHE_BYTES_PER_TASK = 0;
+
 export const DEFAULT_PRODUCT_SETTINGS: ProductSettings = {
   holdExpiryMs: 7 * DAY,
   dedupRetentionMs: 30 * DAY,

@@ -3,6 +3,7 @@ import {
   StreamThreadsApp,
   StreamsApp,
   type StreamsConfig,
+  type StreamsConfigInput,
   describeError,
   siblingModuleUrl,
   validateStreamsConfig,
@@ -10,7 +11,7 @@ import {
   type PostCommitHookSource,
 } from '../../processor/index.ts';
 import { ConfluentAvroRegistry, registerProductSchemas } from '../../schemas/index.ts';
-import { PRODUCT_SINK } from '../../topologies/product.ts';
+import { PRODUCT_SINK, PRODUCT_STATE_CACHE_BYTES_PER_TASK } from '../../topologies/product.ts';
 import {
   redisBalanceCacheHook,
   type RedisBalanceCacheOptions,
@@ -45,11 +46,21 @@ function singleThreadApp(
 }
 
 /**
+ * The engine settings of `saldo run` from the environment and flags, with the product's own default
+ * where it differs from the engine's (its read cache: none unless configured).
+ */
+export function runStreamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunCommandFlags): StreamsConfigInput {
+  const engine = streamsConfigFrom(env, flags);
+  if (flags.topology === 'product') engine.stateCacheMaxBytesPerTask ??= PRODUCT_STATE_CACHE_BYTES_PER_TASK;
+  return engine;
+}
+
+/**
  * `saldo run`: one instance of a topology until SIGTERM/SIGINT. The product registers its schemas
  * first (the ids the registry gives are the ones used) and keeps the Redis serving cache.
  */
 export async function runCommand(flags: RunCommandFlags): Promise<void> {
-  const engine = streamsConfigFrom(process.env, flags);
+  const engine = runStreamsConfigFrom(process.env, flags);
   const product = flags.topology === 'product' ? productConfigFrom(process.env, flags) : undefined;
   const spec = topologySpecFrom(flags, () => product as NonNullable<typeof product>);
   const config = validateStreamsConfig(engine);
