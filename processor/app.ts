@@ -108,6 +108,7 @@ export class StreamsApp implements QueryTarget {
       brokers: this.config.brokers,
       logger: this.logger,
       groupPrefix: this.config.applicationId,
+      security: this.config.kafkaSecurity,
     };
   }
 

@@ -14,6 +14,7 @@ import {
   redisBalanceCacheHook,
   type RedisBalanceCacheOptions,
 } from '../../topologies/balances/redis-balance-cache.ts';
+import { checkRedisAccess } from '../../topologies/balances/redis-connection.ts';
 import { topologyByName, type TopologySpec } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { startQueries, type RunningQueries } from '../queries.ts';
@@ -62,6 +63,7 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
       ? undefined
       : {
           redisUrl: product.redisUrl,
+          ...(product.redisSecurity === undefined ? {} : { redisSecurity: product.redisSecurity }),
           keyPrefix: product.redisKeyPrefix,
           applicationId: config.applicationId,
           sink: PRODUCT_SINK,
@@ -95,13 +97,21 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
           },
         )
       : singleThreadApp(spec, config, onFailed);
-  if (app instanceof StreamsApp && cache !== undefined) app.onCommitted(redisBalanceCacheHook(cache));
 
   if (product !== undefined) {
+    // Wrong credentials or CAs stop the start here, each with one message (docs/security.md):
+    // the registry's at its first request, Redis' at a check, Kafka's at the app's first connection.
     const ids = await registerProductSchemas(
-      ConfluentAvroRegistry.connect(product.schemaRegistryUrl),
+      ConfluentAvroRegistry.connect(product.schemaRegistryUrl, product.registrySecurity),
       product.topics,
     );
+    const redisDown = await checkRedisAccess(product.redisUrl, product.redisSecurity);
+    if (redisDown !== undefined) {
+      app.logger.warn(
+        { error: describeError(redisDown) },
+        'Redis does not answer yet; the balance cache catches up once it does',
+      );
+    }
     app.logger.info(
       {
         subjects: {
@@ -124,6 +134,8 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
       'rule set loaded',
     );
   }
+  // After the checks: the cache's client connects at once, and would retry wrong credentials.
+  if (app instanceof StreamsApp && cache !== undefined) app.onCommitted(redisBalanceCacheHook(cache));
   app.installSignalHandlers();
   const { applicationServer } = config;
   if (applicationServer !== undefined) {

@@ -1,4 +1,5 @@
-import { Redis, type Result } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
+import { connectRedis, type RedisSecurity } from './redis-connection.ts';
 import {
   createLogger,
   describeError,
@@ -43,6 +44,8 @@ declare module 'ioredis' {
 
 export interface RedisBalanceCacheOptions {
   redisUrl: string;
+  /** Credentials and CA (a secret: never log these options). */
+  redisSecurity?: RedisSecurity;
   /** Prefix of every key saldo writes (default `saldo:`). */
   keyPrefix: string;
   applicationId: string;
@@ -238,7 +241,10 @@ export function redisBalanceCacheHook(options: RedisBalanceCacheOptions): PostCo
     level: options.logLevel ?? 'info',
     base: { app: options.applicationId, component: 'redis-balance-cache' },
   });
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const redis = connectRedis(options.redisUrl, options.redisSecurity, {
+    maxRetriesPerRequest: 3,
+    lazyConnect: false,
+  });
   redis.on('error', (error: unknown) =>
     logger.warn({ error: describeError(error) }, 'Redis connection error; commands are retried'),
   );
