@@ -3,8 +3,8 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 /**
- * JSON logs (pino). Fields that may carry personal data are redacted by path, whatever the message:
- * card numbers and names never reach the logs in clear.
+ * JSON logs (pino). Fields that may carry personal data or secrets are redacted by path, whatever
+ * the message: card numbers, names and passwords never reach the logs in clear.
  */
 export const REDACTED_PATHS = [
   'pan',
@@ -17,6 +17,12 @@ export const REDACTED_PATHS = [
   '*.customerName',
   '*.email',
   '*.phone',
+  // Secrets: the security settings (config.kafkaSecurity.sasl.password and the like) are never
+  // logged on purpose; should one be, its password is not.
+  'password',
+  '*.password',
+  '*.*.password',
+  '*.*.*.password',
 ];
 
 export function createLogger(opts: { level: string; base?: Record<string, string> }): Logger {

@@ -4,6 +4,7 @@
  * with fraud-alerts' schema (subject `<topic>-value`), keyed and placed by account as on
  * fraud-alerts, so the tools that read fraud-alerts (`saldo evaluate --topic`) read them too.
  */
+import { kafkaJsSecurityOptions, type KafkaSecurity } from '../../processor/kafka/security.ts';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { ConfigError, type RecordSerde } from '../../processor/index.ts';
 import type { AdminClient } from '../../processor/kafka/client.ts';
@@ -65,6 +66,7 @@ export class AlertsWriter {
 
   static async connect(options: {
     brokers: string[];
+    security?: KafkaSecurity | undefined;
     clientId: string;
     topic: string;
     serde: RecordSerde<FraudAlert>;
@@ -73,6 +75,7 @@ export class AlertsWriter {
       clientId: options.clientId,
       brokers: options.brokers,
       logLevel: logLevel.ERROR,
+      ...kafkaJsSecurityOptions(options.security),
     });
     const producer = await connectOrderedProducer(kafka);
     return new AlertsWriter(producer, options.topic, options.serde);

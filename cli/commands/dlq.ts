@@ -4,6 +4,7 @@ import { deadLetterTopicFor } from '../../processor/internal-topics.ts';
 import type { ConsumedRecord } from '../../processor/records.ts';
 import { deadLetterOf, parseDeadLetterIds, replayRecordOf, type DeadLetter } from '../dlq/dead-letters.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
+import { kafkaJsSecurityOptions } from '../../processor/kafka/security.ts';
 import { MissingTopicError, readRecordsToEnd } from '../read-topic.ts';
 
 export interface DlqFlags extends RunFlags {
@@ -26,7 +27,12 @@ async function readDeadLetters(config: StreamsConfig): Promise<{ topic: string; 
   const records: ConsumedRecord[] = [];
   try {
     await readRecordsToEnd(
-      { brokers: config.brokers, topic, clientId: `${config.applicationId}-dlq` },
+      {
+        brokers: config.brokers,
+        topic,
+        clientId: `${config.applicationId}-dlq`,
+        kafkaSecurity: config.kafkaSecurity,
+      },
       (r) => {
         records.push(r);
       },
@@ -89,6 +95,7 @@ export async function dlqReplayCommand(flags: DlqReplayFlags): Promise<ReplayPla
     clientId: `${config.applicationId}-dlq-replay`,
     brokers: config.brokers,
     logLevel: logLevel.ERROR,
+    ...kafkaJsSecurityOptions(config.kafkaSecurity),
   });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();

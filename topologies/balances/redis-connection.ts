@@ -134,9 +134,18 @@ async function pingOnce(
   redis.on('error', (error: unknown) => {
     firstError ??= error;
   });
+  // connectTimeout bounds the TCP connect only: a server that never answers is given up here.
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    await redis.connect();
-    await redis.ping();
+    const answered = (async () => {
+      await redis.connect();
+      await redis.ping();
+    })();
+    answered.catch(() => undefined); // settled after the race is lost: already judged
+    await Promise.race([answered, overdue]);
     return undefined;
   } catch (error) {
     const cause = firstError ?? error;
@@ -144,6 +153,7 @@ async function pingOnce(
     if (failure !== undefined) throw failure;
     return cause instanceof Error ? cause : new Error(String(cause));
   } finally {
+    clearTimeout(timer);
     redis.disconnect();
   }
 }
