@@ -1,6 +1,5 @@
-import { createLogger } from '../processor/index.ts';
+import { createLogger, type KafkaSecurity } from '../processor/index.ts';
 import { KafkaJsAdapter } from '../processor/kafka/kafkajs/index.ts';
-import type { KafkaSecurity } from '../processor/kafka/security.ts';
 
 /**
  * The Kafka boundary as the operators' commands use it: client id and group prefix

@@ -8,7 +8,7 @@ import { createLogger } from '../processor/index.ts';
 import type { KafkaClientAdapter } from '../processor/index.ts';
 import { tpKey, type ConsumedRecord, type TopicPartition } from '../processor/records.ts';
 import { KafkaJsAdapter } from '../processor/kafka/kafkajs/index.ts';
-import type { KafkaSecurity } from '../processor/kafka/security.ts';
+import type { KafkaSecurity } from '../processor/index.ts';
 
 export interface TopicReadOptions {
   brokers: string[];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../processor/index.ts';
 import {
+  ConfigError,
   KAFKA_SASL_MECHANISMS,
   KAFKA_SECURITY_PROTOCOLS,
   usesSasl,
@@ -8,7 +8,7 @@ import {
   type KafkaSaslMechanism,
   type KafkaSecurity,
   type KafkaSecurityProtocol,
-} from '../processor/kafka/security.ts';
+} from '../processor/index.ts';
 import type { RegistrySecurity } from '../schemas/index.ts';
 import type { RedisSecurity } from '../topologies/balances/redis-connection.ts';
 

@@ -14,6 +14,7 @@ import {
   type CommittedOutput,
   type ConsumedRecord,
   type Topology,
+  type KafkaSecurity,
 } from '../../processor/index.ts';
 import { changelogTopicFor, deadLetterTopicFor } from '../../processor/internal-topics.ts';
 import {
@@ -22,7 +23,6 @@ import {
   productSerdes,
   type RegistrySecurity,
 } from '../../schemas/index.ts';
-import type { KafkaSecurity } from '../../processor/kafka/security.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
 import { productTopology, type ProductSettings, type ProductTopics } from '../../topologies/product.ts';
 import { operatorAdapter } from '../operator-adapter.ts';

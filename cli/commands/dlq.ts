@@ -1,10 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { validateStreamsConfig, type StreamsConfig } from '../../processor/index.ts';
+import { validateStreamsConfig, type StreamsConfig, kafkaJsSecurityOptions } from '../../processor/index.ts';
 import { deadLetterTopicFor } from '../../processor/internal-topics.ts';
 import type { ConsumedRecord } from '../../processor/records.ts';
 import { deadLetterOf, parseDeadLetterIds, replayRecordOf, type DeadLetter } from '../dlq/dead-letters.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
-import { kafkaJsSecurityOptions } from '../../processor/kafka/security.ts';
 import { MissingTopicError, readRecordsToEnd } from '../read-topic.ts';
 
 export interface DlqFlags extends RunFlags {

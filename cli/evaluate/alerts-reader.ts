@@ -6,7 +6,7 @@
 import { MissingTopicError, readTopicToEnd } from '../read-topic.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
-import type { KafkaSecurity } from '../../processor/kafka/security.ts';
+import type { KafkaSecurity } from '../../processor/index.ts';
 import type { RegistrySecurity } from '../../schemas/index.ts';
 
 export interface AlertsReaderOptions {

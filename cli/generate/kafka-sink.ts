@@ -6,13 +6,14 @@
  * in Avro through the schema registry.
  */
 import { Kafka, logLevel, type LogEntry, type Message, type Producer } from 'kafkajs';
-import type { RecordSerde, SerdeContext } from '../../processor/index.ts';
 import {
+  type RecordSerde,
+  type SerdeContext,
   checkKafkaAccess,
   kafkaAccessFailure,
   kafkaJsSecurityOptions,
   type KafkaSecurity,
-} from '../../processor/kafka/security.ts';
+} from '../../processor/index.ts';
 // Not exported by processor/index.ts (yet): the engine's own partitioner, so keys land where its
 // tasks expect them.
 import { connectOrderedProducer } from '../ordered-producer.ts';

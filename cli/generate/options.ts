@@ -9,12 +9,11 @@
  * the rate instead (record n at start + n / rate, at most 6 h), with no history, limits or fraud.
  */
 import { z } from 'zod';
-import { ConfigError } from '../../processor/index.ts';
+import { ConfigError, type KafkaSecurity } from '../../processor/index.ts';
 import { DEFAULT_PRODUCT_TOPICS } from '../../topologies/product.ts';
 import { parseDuration } from '../../processor/durations.ts';
 import { streamsConfigFrom } from '../env-config.ts';
 import { registrySecurityFromEnv } from '../security-env.ts';
-import type { KafkaSecurity } from '../../processor/kafka/security.ts';
 import type { RegistrySecurity } from '../../schemas/index.ts';
 import { MAX_ACCOUNTS } from './accounts.ts';
 import type { GeneratorRunOptions } from './run.ts';

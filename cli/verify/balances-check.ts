@@ -1,6 +1,6 @@
 import { readTopicToEnd } from '../read-topic.ts';
 import { ConfluentAvroRegistry, productSerdes, type RegistrySecurity } from '../../schemas/index.ts';
-import type { KafkaSecurity } from '../../processor/kafka/security.ts';
+import type { KafkaSecurity } from '../../processor/index.ts';
 import {
   checkRedisAccess,
   connectRedis,

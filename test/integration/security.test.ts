@@ -27,7 +27,7 @@ import {
   systemRunClock,
 } from '../../cli/generate/index.ts';
 import { checkBalances } from '../../cli/verify/balances-check.ts';
-import { kafkaJsSecurityOptions, type KafkaSecurity } from '../../processor/kafka/security.ts';
+import { kafkaJsSecurityOptions, type KafkaSecurity } from '../../processor/index.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import { prefixedProductTopics, type ProductTopics } from '../../topologies/product.ts';
 import { waitForInputCommitted } from '../support/instance-kafka.ts';

@@ -1,6 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { ServiceAccessError } from '../../processor/errors.ts';
-import { closedAtOnce, tlsFailureOf } from '../../processor/access-failures.ts';
+import { ServiceAccessError, closedAtOnce, tlsFailureOf } from '../../processor/index.ts';
 
 /**
  * How saldo authenticates to Redis and which CA it trusts (a rediss:// URL turns TLS on): an ACL
