@@ -92,8 +92,8 @@ function setNames(env: NodeJS.ProcessEnv, names: readonly string[]): string[] {
   return names.filter((name) => setting(env, name) !== undefined);
 }
 
+// The mechanism alone is no mistake: a deployment may set it by default, whatever the protocol.
 const SASL_VARIABLES = [
-  'SALDO_KAFKA_SASL_MECHANISM',
   'SALDO_KAFKA_SASL_USERNAME',
   'SALDO_KAFKA_SASL_PASSWORD',
   'SALDO_KAFKA_SASL_PASSWORD_FILE',

@@ -159,6 +159,8 @@ describe('kafkaSecurityFromEnv', () => {
       '  - SALDO_KAFKA_SASL_USERNAME, SALDO_KAFKA_SASL_PASSWORD set but SALDO_KAFKA_SECURITY_PROTOCOL is PLAINTEXT: they would not be used (SASL_SSL or SASL_PLAINTEXT uses them)',
       '  - SALDO_KAFKA_TLS_CA_FILE set but SALDO_KAFKA_SECURITY_PROTOCOL is PLAINTEXT: they would not be used (SSL or SASL_SSL uses them)',
     ]);
+    // a mechanism set by default, whatever the protocol, is no mistake
+    expect(kafkaSecurityFromEnv({ SALDO_KAFKA_SASL_MECHANISM: 'scram-sha-512' }, read)).toBeUndefined();
     expect(problemsOf(() => kafkaSecurityFromEnv({ SALDO_KAFKA_SECURITY_PROTOCOL: 'TLS' }, read))).toEqual([
       "  - SALDO_KAFKA_SECURITY_PROTOCOL: 'TLS' is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
     ]);
