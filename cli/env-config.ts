@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamsConfigInput } from '../processor/index.ts';
+import { kafkaSecurityFromEnv } from './security-env.ts';
 
 /** Command-line flags that override the environment. */
 export interface RunFlags {
@@ -26,7 +27,8 @@ function numberOrUndefined(text: string | undefined): number | undefined {
 
 /**
  * The one place where saldo reads its environment: SALDO_* variables and KAFKA_BROKERS, overridden
- * by flags. The result is validated by validateStreamsConfig at start-up.
+ * by flags. The result is validated by validateStreamsConfig at start-up; Kafka's security
+ * settings (SALDO_KAFKA_SECURITY_PROTOCOL, ...) are checked, and their files read, here.
  */
 export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): StreamsConfigInput {
   const brokers = (flags.brokers ?? env.KAFKA_BROKERS ?? '127.0.0.1:19092')
@@ -80,6 +82,8 @@ export function streamsConfigFrom(env: NodeJS.ProcessEnv, flags: RunFlags): Stre
   if (markInterval !== undefined) input.stateMarkIntervalMs = markInterval;
   const horizon = numberOrUndefined(env.SALDO_REPLAY_HORIZON_MS);
   if (horizon !== undefined) input.replayHorizonMs = horizon;
+  const kafkaSecurity = kafkaSecurityFromEnv(env);
+  if (kafkaSecurity !== undefined) input.kafkaSecurity = kafkaSecurity;
   const clientThread = env.SALDO_KAFKA_CLIENT_THREAD;
   if (clientThread !== undefined)
     input.kafkaClientThread = clientThread as StreamsConfigInput['kafkaClientThread'];

@@ -1,4 +1,4 @@
-import { createLogger } from '../processor/index.ts';
+import { createLogger, type KafkaSecurity } from '../processor/index.ts';
 import { KafkaJsAdapter } from '../processor/kafka/kafkajs/index.ts';
 
 /**
@@ -6,13 +6,14 @@ import { KafkaJsAdapter } from '../processor/kafka/kafkajs/index.ts';
  * `<app>-<purpose>` (so the broker's logs name the tool), quiet except for errors.
  */
 export function operatorAdapter(
-  config: { applicationId: string; brokers: string[] },
+  config: { applicationId: string; brokers: string[]; kafkaSecurity?: KafkaSecurity | undefined },
   purpose: string,
 ): KafkaJsAdapter {
   const clientId = `${config.applicationId}-${purpose}`;
   return new KafkaJsAdapter({
     clientId,
     brokers: config.brokers,
+    security: config.kafkaSecurity,
     logger: createLogger({ level: 'error' }),
     groupPrefix: clientId,
   });

@@ -12,6 +12,9 @@ import {
   type RuleSet,
 } from '../topologies/fraud/rule-set.ts';
 import { parseDuration } from '../processor/durations.ts';
+import type { RegistrySecurity } from '../schemas/index.ts';
+import type { RedisSecurity } from '../topologies/balances/redis-connection.ts';
+import { redisSecurityFromEnv, registrySecurityFromEnv } from './security-env.ts';
 
 /** Flags of `saldo run` (and the other product commands) beside the engine's. */
 export interface ProductFlags {
@@ -74,6 +77,9 @@ export type ProductConfig = z.output<typeof productConfigSchema> & {
   /** The rule set file's JSON, checked (stream threads are handed the JSON). */
   rules: unknown;
   ruleSet: RuleSet;
+  /** Credentials and CAs (SALDO_REDIS_*, SALDO_SCHEMA_REGISTRY_*): absent when none is set. */
+  redisSecurity?: RedisSecurity;
+  registrySecurity?: RegistrySecurity;
 };
 
 /** The local platform's registry and Redis (npm run platform:up). */
@@ -114,9 +120,17 @@ export function productConfigFrom(env: NodeJS.ProcessEnv, flags: ProductFlags): 
     );
     throw new ConfigError(`invalid saldo configuration:\n${problems.join('\n')}`);
   }
+  const redisSecurity = redisSecurityFromEnv(env, parsed.data.redisUrl);
+  const registrySecurity = registrySecurityFromEnv(env, parsed.data.schemaRegistryUrl);
   // The rule set is checked here, once, so that a bad file stops the start with its problems.
   const rules = readRuleSetFile(parsed.data.rulesFile);
-  return { ...parsed.data, rules, ruleSet: parseRuleSet(rules, parsed.data.rulesFile) };
+  return {
+    ...parsed.data,
+    rules,
+    ruleSet: parseRuleSet(rules, parsed.data.rulesFile),
+    ...(redisSecurity === undefined ? {} : { redisSecurity }),
+    ...(registrySecurity === undefined ? {} : { registrySecurity }),
+  };
 }
 
 /** The product settings of a validated config (what topologies/product.ts takes). */

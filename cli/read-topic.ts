@@ -8,11 +8,13 @@ import { createLogger } from '../processor/index.ts';
 import type { KafkaClientAdapter } from '../processor/index.ts';
 import { tpKey, type ConsumedRecord, type TopicPartition } from '../processor/records.ts';
 import { KafkaJsAdapter } from '../processor/kafka/kafkajs/index.ts';
+import type { KafkaSecurity } from '../processor/index.ts';
 
 export interface TopicReadOptions {
   brokers: string[];
   topic: string;
   clientId: string;
+  kafkaSecurity?: KafkaSecurity | undefined;
 }
 
 /** The topic does not exist. */
@@ -41,6 +43,7 @@ export async function readRecordsToEnd(
   const adapter = new KafkaJsAdapter({
     clientId: options.clientId,
     brokers: options.brokers,
+    security: options.kafkaSecurity,
     logger: createLogger({ level: 'error' }),
     groupPrefix: options.clientId,
   });

@@ -106,6 +106,7 @@ export class StreamsApp implements QueryTarget {
       brokers: this.config.brokers,
       logger: this.logger,
       groupPrefix: this.config.applicationId,
+      security: this.config.kafkaSecurity,
     };
   }
 

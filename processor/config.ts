@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_CACHE_MAX_BYTES } from '../state/index.ts';
 import { ConfigError } from './errors.ts';
 import { endpointProblem } from './queries/endpoint.ts';
+import { kafkaSecuritySchema } from './kafka/security.ts';
 
 const topicSafe = /^[A-Za-z0-9._-]+$/;
 
@@ -150,6 +151,11 @@ export const streamsConfigSchema = z.object({
     .min(60_000)
     .max(365 * DAY_MS)
     .default(7 * DAY_MS),
+  /**
+   * How every Kafka client of the instance authenticates and encrypts (processor/kafka/security.ts);
+   * PLAINTEXT when unset. Holds secrets: never log the config whole.
+   */
+  kafkaSecurity: kafkaSecuritySchema.optional(),
 });
 
 export type StreamsConfigInput = z.input<typeof streamsConfigSchema>;

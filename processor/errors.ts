@@ -144,3 +144,41 @@ export class RebalanceProbeError extends SaldoError {
     this.groupId = context.groupId;
   }
 }
+
+/** The services saldo connects to, as messages name them. */
+export type ConnectedService = 'kafka' | 'redis' | 'schema registry';
+export type AccessFailureKind = 'authentication' | 'tls' | 'protocol';
+
+/**
+ * A service refused saldo's credentials (`authentication`), its TLS connection failed on the
+ * certificate (`tls`), or it closed every connection at once (`protocol`: TLS on one side only,
+ * SASL on one side only): no retry can mend these, so saldo stops at once with this one message
+ * (which service, which user, where). Never carries a secret.
+ */
+export class ServiceAccessError extends SaldoError {
+  readonly service: ConnectedService;
+  readonly kind: AccessFailureKind;
+  readonly user: string | undefined;
+  readonly endpoint: string;
+  constructor(
+    access: { service: ConnectedService; kind: AccessFailureKind; user?: string; endpoint: string },
+    detail: string,
+    hint: string,
+    cause?: unknown,
+  ) {
+    const what =
+      access.kind === 'authentication'
+        ? `authentication failed for user '${access.user ?? '(none)'}' at ${access.endpoint}`
+        : access.kind === 'tls'
+          ? `TLS connection to ${access.endpoint} failed`
+          : `${access.endpoint} closes every connection at once`;
+    super(`${access.service}: ${what}: ${redactSensitive(detail)}; ${hint}`, {
+      retriable: false,
+      ...(cause === undefined ? {} : { cause }),
+    });
+    this.service = access.service;
+    this.kind = access.kind;
+    this.user = access.user;
+    this.endpoint = access.endpoint;
+  }
+}

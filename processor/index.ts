@@ -15,6 +15,19 @@ export * from './errors.ts';
 export { DLQ_HEADERS, type DeadLetterReason } from './dead-letter.ts';
 export { deadLetterTopicFor } from './internal-topics.ts';
 export type { KafkaClientAdapter, TopicSpec } from './kafka/client.ts';
+export {
+  KAFKA_SASL_MECHANISMS,
+  KAFKA_SECURITY_PROTOCOLS,
+  checkKafkaAccess,
+  kafkaAccessFailure,
+  kafkaJsSecurityOptions,
+  usesSasl,
+  usesTls,
+  type KafkaSaslMechanism,
+  type KafkaSecurity,
+  type KafkaSecurityProtocol,
+} from './kafka/security.ts';
+export { closedAtOnce, tlsFailureOf } from './access-failures.ts';
 export type { ConsumedRecord, Headers, OutgoingRecord } from './records.ts';
 export { createLogger, type Logger } from './log.ts';
 export { siblingModuleUrl } from './module-url.ts';

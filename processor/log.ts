@@ -25,6 +25,9 @@ const PERSONAL_FIELDS = ['pan', 'cardNumber', 'card.number', 'holderName', 'cust
 export const REDACTED_PATHS = [
   'name',
   ...[...PERSONAL_FIELDS, ...SECRET_FIELDS].flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
+  // The security settings (config.kafkaSecurity.sasl.password and the like) are never logged on
+  // purpose; should one be, its password is not, one level deeper too.
+  '*.*.*.password',
 ];
 
 /** `destination`: where the lines go (stdout by default; tests read them). */

@@ -6,8 +6,10 @@ export { IncompatibleSchemaError, InMemoryAvroRegistry } from './in-memory-regis
 export {
   ConfluentAvroRegistry,
   createSchemaRegistry,
+  registryAccessFailure,
   registryClientArgs,
   type RegistryClientArgs,
+  type RegistrySecurity,
 } from './registry.ts';
 export {
   BALANCE_SNAPSHOT_SCHEMA,

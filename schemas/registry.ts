@@ -1,5 +1,8 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avsc from 'avsc';
+import { Agent } from 'node:https';
+import { ServiceAccessError } from '../processor/errors.ts';
+import { tlsFailureOf } from '../processor/access-failures.ts';
 import type { AvroSchemaDefinition, AvroSchemaRegistry } from './avro-serde.ts';
 import { avroParseOptions } from './avro-types.ts';
 
@@ -35,16 +38,32 @@ function requestTimeout(timeoutMs: number): RegistryMiddleware {
 }
 
 /**
+ * How saldo authenticates to the registry and which CA it trusts: HTTP basic auth, and a CA (PEM
+ * text) for an https registry whose certificate the system's CAs do not vouch for. Plain data
+ * (stream threads are handed it). Holds a secret: never log it.
+ */
+export interface RegistrySecurity {
+  username?: string;
+  password?: string;
+  ca?: string;
+}
+
+/**
  * Every request bounded in time and retried with backoff on timeouts and 5xx, POSTs and PUTs
  * included: the calls this client makes are idempotent (registering a schema again returns its
  * id; setting a subject's compatibility again changes nothing; compatibility checks only read).
+ * A 401 or a refused certificate is not retried: no retry can mend either.
  */
 export function registryClientArgs(
   url: string,
   requestTimeoutMs: number = REGISTRY_REQUEST_TIMEOUT_MS,
+  security?: RegistrySecurity,
 ): RegistryClientArgs {
+  const { username, password, ca } = security ?? {};
   return {
     host: url,
+    ...(username === undefined || password === undefined ? {} : { auth: { username, password } }),
+    ...(ca === undefined || !url.startsWith('https:') ? {} : { agent: new Agent({ ca, keepAlive: true }) }),
     retry: {
       retries: REGISTRY_RETRIES,
       enableRetry: () => true,
@@ -58,7 +77,7 @@ export function registryClientArgs(
  * A client of the Confluent-compatible schema registry that parses Avro as saldo does: longs as
  * bigints, timestamp-millis as numbers (avroParseOptions).
  */
-export function createSchemaRegistry(url: string): SchemaRegistry {
+export function createSchemaRegistry(url: string, security?: RegistrySecurity): SchemaRegistry {
   const avroOptions = {
     // The client spreads these options per parse, which calls the getter each time: every parse
     // gets the fresh type registry avsc needs.
@@ -69,7 +88,9 @@ export function createSchemaRegistry(url: string): SchemaRegistry {
       return avroParseOptions().logicalTypes;
     },
   };
-  return new SchemaRegistry(registryClientArgs(url), { [SchemaType.AVRO]: avroOptions });
+  return new SchemaRegistry(registryClientArgs(url, REGISTRY_REQUEST_TIMEOUT_MS, security), {
+    [SchemaType.AVRO]: avroOptions,
+  });
 }
 
 const REGISTER_ATTEMPTS = 5;
@@ -87,19 +108,78 @@ function isConcurrentSetUp(error: unknown): boolean {
   return /already exists/i.test(error.message) || error.name === 'ConfluentSchemaRegistryCompatibilityError';
 }
 
+/** The URL without user info (a password must not reach a message). */
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.href.replace(/\/$/, '');
+  } catch {
+    return '(the registry URL)';
+  }
+}
+
+/**
+ * The ServiceAccessError a registry client's error amounts to: 401/403 (credentials refused) or a
+ * failed TLS handshake; undefined for any other error.
+ */
+export function registryAccessFailure(
+  error: unknown,
+  url: string,
+  security: RegistrySecurity | undefined,
+): ServiceAccessError | undefined {
+  if (error instanceof ServiceAccessError) return error;
+  const status = (error as { status?: unknown } | undefined)?.status;
+  const endpoint = shownUrl(url);
+  if (status === 401 || status === 403) {
+    return new ServiceAccessError(
+      { service: 'schema registry', kind: 'authentication', endpoint, user: security?.username ?? '(none)' },
+      `HTTP ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}`,
+      'check SALDO_SCHEMA_REGISTRY_USERNAME and SALDO_SCHEMA_REGISTRY_PASSWORD(_FILE)',
+      error,
+    );
+  }
+  const tls = tlsFailureOf(error);
+  if (tls !== undefined) {
+    return new ServiceAccessError(
+      { service: 'schema registry', kind: 'tls', endpoint },
+      tls,
+      "check SCHEMA_REGISTRY_URL and SALDO_SCHEMA_REGISTRY_TLS_CA_FILE (the CA that signed the registry's certificate)",
+      error,
+    );
+  }
+  return undefined;
+}
+
 /** The schema registry port of Avro serdes, over a Confluent-compatible registry's HTTP API. */
 export class ConfluentAvroRegistry implements AvroSchemaRegistry {
   readonly client: SchemaRegistry;
+  readonly #url: string;
+  readonly #security: RegistrySecurity | undefined;
 
-  constructor(client: SchemaRegistry) {
+  constructor(
+    client: SchemaRegistry,
+    access: { url: string; security?: RegistrySecurity | undefined } = { url: '' },
+  ) {
     this.client = client;
+    this.#url = access.url;
+    this.#security = access.security;
   }
 
-  static connect(url: string): ConfluentAvroRegistry {
-    return new ConfluentAvroRegistry(createSchemaRegistry(url));
+  static connect(url: string, security?: RegistrySecurity): ConfluentAvroRegistry {
+    return new ConfluentAvroRegistry(createSchemaRegistry(url, security), { url, security });
   }
 
   async register(subject: string, schema: AvroSchemaDefinition): Promise<number> {
+    try {
+      return await this.#register(subject, schema);
+    } catch (error) {
+      throw registryAccessFailure(error, this.#url, this.#security) ?? error;
+    }
+  }
+
+  async #register(subject: string, schema: AvroSchemaDefinition): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
         const registered = await this.client.register(
@@ -119,7 +199,11 @@ export class ConfluentAvroRegistry implements AvroSchemaRegistry {
   }
 
   async typeOf(id: number): Promise<avsc.Type> {
-    // The client parses with createSchemaRegistry's options: its Avro schemas are avsc types.
-    return (await this.client.getSchema(id)) as unknown as avsc.Type;
+    try {
+      // The client parses with createSchemaRegistry's options: its Avro schemas are avsc types.
+      return (await this.client.getSchema(id)) as unknown as avsc.Type;
+    } catch (error) {
+      throw registryAccessFailure(error, this.#url, this.#security) ?? error;
+    }
   }
 }

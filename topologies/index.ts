@@ -1,5 +1,5 @@
 import { ConfigError, type Topology } from '../processor/index.ts';
-import { ConfluentAvroRegistry, productSerdes } from '../schemas/index.ts';
+import { ConfluentAvroRegistry, productSerdes, type RegistrySecurity } from '../schemas/index.ts';
 import type { Registry } from 'prom-client';
 import { countingTopology } from './counting.ts';
 import { fraudMetricsOn } from './fraud/fraud-metrics.ts';
@@ -14,7 +14,14 @@ export const TOPOLOGY_NAMES = ['product', 'counting'] as const;
  */
 export type TopologySpec =
   | { name: 'counting'; input: string; output: string }
-  | { name: 'product'; topics: ProductTopics; settings: ProductSettings; schemaRegistryUrl: string };
+  | {
+      name: 'product';
+      topics: ProductTopics;
+      settings: ProductSettings;
+      schemaRegistryUrl: string;
+      /** Basic-auth credentials and CA of the registry (a secret: never log the spec). */
+      schemaRegistrySecurity?: RegistrySecurity;
+    };
 
 /**
  * Builds a topology by name (the product's serdes get a registry client of their own). With the
@@ -30,11 +37,14 @@ export function topologyByName(
       return countingTopology({ input, output });
     }
     case 'product': {
-      const { topics, settings, schemaRegistryUrl } = spec as Extract<TopologySpec, { name: 'product' }>;
+      const { topics, settings, schemaRegistryUrl, schemaRegistrySecurity } = spec as Extract<
+        TopologySpec,
+        { name: 'product' }
+      >;
       return productTopology({
         topics,
         settings,
-        serdes: productSerdes(ConfluentAvroRegistry.connect(schemaRegistryUrl)),
+        serdes: productSerdes(ConfluentAvroRegistry.connect(schemaRegistryUrl, schemaRegistrySecurity)),
         ...(context?.metrics === undefined ? {} : { fraudObserver: fraudMetricsOn(context.metrics) }),
       });
     }

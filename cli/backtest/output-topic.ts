@@ -4,8 +4,13 @@
  * with fraud-alerts' schema (subject `<topic>-value`), keyed and placed by account as on
  * fraud-alerts, so the tools that read fraud-alerts (`saldo evaluate --topic`) read them too.
  */
+import {
+  kafkaJsSecurityOptions,
+  type KafkaSecurity,
+  ConfigError,
+  type RecordSerde,
+} from '../../processor/index.ts';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { ConfigError, type RecordSerde } from '../../processor/index.ts';
 import type { AdminClient } from '../../processor/kafka/client.ts';
 // The engine's own partitioner: alerts land on the partition of their account, as on fraud-alerts.
 import { connectOrderedProducer } from '../ordered-producer.ts';
@@ -65,6 +70,7 @@ export class AlertsWriter {
 
   static async connect(options: {
     brokers: string[];
+    security?: KafkaSecurity | undefined;
     clientId: string;
     topic: string;
     serde: RecordSerde<FraudAlert>;
@@ -73,6 +79,7 @@ export class AlertsWriter {
       clientId: options.clientId,
       brokers: options.brokers,
       logLevel: logLevel.ERROR,
+      ...kafkaJsSecurityOptions(options.security),
     });
     const producer = await connectOrderedProducer(kafka);
     return new AlertsWriter(producer, options.topic, options.serde);

@@ -14,9 +14,15 @@ import {
   type CommittedOutput,
   type ConsumedRecord,
   type Topology,
+  type KafkaSecurity,
 } from '../../processor/index.ts';
 import { changelogTopicFor, deadLetterTopicFor } from '../../processor/internal-topics.ts';
-import { ConfluentAvroRegistry, InMemoryAvroRegistry, productSerdes } from '../../schemas/index.ts';
+import {
+  ConfluentAvroRegistry,
+  InMemoryAvroRegistry,
+  productSerdes,
+  type RegistrySecurity,
+} from '../../schemas/index.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
 import { productTopology, type ProductSettings, type ProductTopics } from '../../topologies/product.ts';
 import { operatorAdapter } from '../operator-adapter.ts';
@@ -38,6 +44,9 @@ export interface BacktestConfig {
   readonly outputTopic: string;
   /** Where the runs' temporary state goes. */
   readonly stateDir: string;
+  /** SALDO_KAFKA_* and SALDO_SCHEMA_REGISTRY_* (docs/security.md); absent for plain services. */
+  readonly kafkaSecurity?: KafkaSecurity | undefined;
+  readonly registrySecurity?: RegistrySecurity | undefined;
 }
 
 const PROGRESS_EVERY_MS = 5_000;
@@ -52,7 +61,7 @@ export async function runBacktest(
   } = {},
 ): Promise<BacktestReport> {
   const { topics, window } = config;
-  const registry = ConfluentAvroRegistry.connect(config.schemaRegistryUrl);
+  const registry = ConfluentAvroRegistry.connect(config.schemaRegistryUrl, config.registrySecurity);
   const topologies = {
     production: backtestTopology(config, registry, config.production.json),
     candidate: backtestTopology(config, registry, config.candidate.json),
@@ -76,6 +85,7 @@ export async function runBacktest(
     });
     const alertsWriter = await AlertsWriter.connect({
       brokers: config.brokers,
+      security: config.kafkaSecurity,
       clientId: `${config.applicationId}-backtest`,
       topic: config.outputTopic,
       serde: productSerdes(registry).alert,

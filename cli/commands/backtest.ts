@@ -147,6 +147,8 @@ export function backtestConfigFrom(
     },
     outputTopic: flags.outputTopic ?? `${product.topics.fraudAlerts}.backtest.${runIdAt(now)}`,
     stateDir: flags.stateDir ?? tmpdir(),
+    ...(engine.kafkaSecurity === undefined ? {} : { kafkaSecurity: engine.kafkaSecurity }),
+    ...(product.registrySecurity === undefined ? {} : { registrySecurity: product.registrySecurity }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { validateStreamsConfig, type StreamsConfig } from '../../processor/index.ts';
+import { validateStreamsConfig, type StreamsConfig, kafkaJsSecurityOptions } from '../../processor/index.ts';
 import { deadLetterTopicFor } from '../../processor/internal-topics.ts';
 import type { ConsumedRecord } from '../../processor/records.ts';
 import { deadLetterOf, parseDeadLetterIds, replayRecordOf, type DeadLetter } from '../dlq/dead-letters.ts';
@@ -26,7 +26,12 @@ async function readDeadLetters(config: StreamsConfig): Promise<{ topic: string; 
   const records: ConsumedRecord[] = [];
   try {
     await readRecordsToEnd(
-      { brokers: config.brokers, topic, clientId: `${config.applicationId}-dlq` },
+      {
+        brokers: config.brokers,
+        topic,
+        clientId: `${config.applicationId}-dlq`,
+        kafkaSecurity: config.kafkaSecurity,
+      },
       (r) => {
         records.push(r);
       },
@@ -89,6 +94,7 @@ export async function dlqReplayCommand(flags: DlqReplayFlags): Promise<ReplayPla
     clientId: `${config.applicationId}-dlq-replay`,
     brokers: config.brokers,
     logLevel: logLevel.ERROR,
+    ...kafkaJsSecurityOptions(config.kafkaSecurity),
   });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();

@@ -3,6 +3,7 @@ import { ConfigError } from '../../processor/index.ts';
 import { parseDuration } from '../../processor/durations.ts';
 import { DEFAULT_PRODUCT_TOPICS } from '../../topologies/product.ts';
 import { streamsConfigFrom } from '../env-config.ts';
+import { kafkaSecurityFromEnv, registrySecurityFromEnv } from '../security-env.ts';
 import { evaluateAlerts, readAlerts, type Evaluation } from '../evaluate/index.ts';
 import { RULE_IDS, readLabels } from '../generate/index.ts';
 import { DEFAULT_REGISTRY_URL } from '../product-config.ts';
@@ -82,6 +83,8 @@ export async function evaluateCommand(
   const alerts = await readAlerts({
     brokers: config.brokers,
     registryUrl: config.registryUrl,
+    kafkaSecurity: kafkaSecurityFromEnv(env),
+    registrySecurity: registrySecurityFromEnv(env, config.registryUrl),
     topic: config.topic,
     clientId: 'saldo-evaluate',
     timeoutMs: config.timeoutMs,

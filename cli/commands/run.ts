@@ -16,6 +16,7 @@ import {
   redisBalanceCacheHook,
   type RedisBalanceCacheOptions,
 } from '../../topologies/balances/redis-balance-cache.ts';
+import { checkRedisAccess } from '../../topologies/balances/redis-connection.ts';
 import { topologyByName, type TopologySpec } from '../../topologies/index.ts';
 import { streamsConfigFrom, type RunFlags } from '../env-config.ts';
 import { startQueries, type RunningQueries } from '../queries.ts';
@@ -80,6 +81,7 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
       ? undefined
       : {
           redisUrl: product.redisUrl,
+          ...(product.redisSecurity === undefined ? {} : { redisSecurity: product.redisSecurity }),
           keyPrefix: product.redisKeyPrefix,
           applicationId: config.applicationId,
           sink: PRODUCT_SINK,
@@ -114,8 +116,6 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
           },
         )
       : singleThreadApp(spec, config, onFailed);
-  if (app instanceof StreamsApp && cache !== undefined)
-    app.onCommitted(redisBalanceCacheHook(cache, { metrics: app.metrics.registry }));
   const metrics = instanceMetrics(app, config);
   // First the ops server, so that probes are answered from the start (schemas, restores).
   const ops: RunningOps = await startOps({
@@ -126,7 +126,10 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
     logger: app.logger,
   });
   try {
-    if (product !== undefined) await registerSchemasAndReport(product, app.logger);
+    if (product !== undefined) await checkAccessAndRegisterSchemas(product, app.logger);
+    // After the checks: the cache's client connects at once, and would retry wrong credentials.
+    if (app instanceof StreamsApp && cache !== undefined)
+      app.onCommitted(redisBalanceCacheHook(cache, { metrics: app.metrics.registry }));
     app.installSignalHandlers();
     const { applicationServer } = config;
     if (applicationServer !== undefined) {
@@ -147,12 +150,24 @@ export async function runCommand(flags: RunCommandFlags): Promise<void> {
   }
 }
 
-/** The product registers its four schemas (the ids the registry gives are the ones used) and logs its rule set. */
-async function registerSchemasAndReport(product: ProductConfig, logger: Logger): Promise<void> {
+/**
+ * The product registers its four schemas (the ids the registry gives are the ones used), checks
+ * Redis and logs its rule set. Wrong credentials or CAs stop the start here, each with one message
+ * (docs/security.md): the registry's at its first request, Redis' at a check, Kafka's at the app's
+ * first connection.
+ */
+async function checkAccessAndRegisterSchemas(product: ProductConfig, logger: Logger): Promise<void> {
   const ids = await registerProductSchemas(
-    ConfluentAvroRegistry.connect(product.schemaRegistryUrl),
+    ConfluentAvroRegistry.connect(product.schemaRegistryUrl, product.registrySecurity),
     product.topics,
   );
+  const redisDown = await checkRedisAccess(product.redisUrl, product.redisSecurity);
+  if (redisDown !== undefined) {
+    logger.warn(
+      { error: describeError(redisDown) },
+      'Redis does not answer yet; the balance cache catches up once it does',
+    );
+  }
   logger.info(
     {
       subjects: {

@@ -8,7 +8,7 @@ import { productConfigFrom, type ProductFlags } from '../product-config.ts';
 export async function schemasRegisterCommand(flags: ProductFlags): Promise<Record<string, number>> {
   const product = productConfigFrom(process.env, flags);
   const ids = await registerProductSchemas(
-    ConfluentAvroRegistry.connect(product.schemaRegistryUrl),
+    ConfluentAvroRegistry.connect(product.schemaRegistryUrl, product.registrySecurity),
     product.topics,
   );
   return {

@@ -20,5 +20,6 @@ export function topologySpecFrom(flags: TopologyFlags, product: () => ProductCon
     topics: config.topics,
     settings: productSettingsOf(config),
     schemaRegistryUrl: config.schemaRegistryUrl,
+    ...(config.registrySecurity === undefined ? {} : { schemaRegistrySecurity: config.registrySecurity }),
   };
 }

@@ -24,6 +24,9 @@ export async function verifyCommand(flags: VerifyFlags): Promise<BalancesCheck> 
     redisKeyPrefix: product.redisKeyPrefix,
     balancesTopic: product.topics.balances,
     clientId: `${engine.applicationId}-verify`,
+    kafkaSecurity: engine.kafkaSecurity,
+    registrySecurity: product.registrySecurity,
+    redisSecurity: product.redisSecurity,
   });
 }
 

@@ -6,10 +6,14 @@
 import { MissingTopicError, readTopicToEnd } from '../read-topic.ts';
 import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
 import type { FraudAlert } from '../../topologies/fraud/alert.ts';
+import type { KafkaSecurity } from '../../processor/index.ts';
+import type { RegistrySecurity } from '../../schemas/index.ts';
 
 export interface AlertsReaderOptions {
   brokers: string[];
   registryUrl: string;
+  kafkaSecurity?: KafkaSecurity | undefined;
+  registrySecurity?: RegistrySecurity | undefined;
   topic: string;
   clientId: string;
   /** Give up after this long (an open transaction holds read_committed readers back). */
@@ -25,7 +29,9 @@ export class AlertsReadError extends Error {
 }
 
 export async function readAlerts(options: AlertsReaderOptions): Promise<FraudAlert[]> {
-  const serde = productSerdes(ConfluentAvroRegistry.connect(options.registryUrl)).alert;
+  const serde = productSerdes(
+    ConfluentAvroRegistry.connect(options.registryUrl, options.registrySecurity),
+  ).alert;
   const alerts: FraudAlert[] = [];
   let timer: NodeJS.Timeout | undefined;
   const reading = readTopicToEnd(options, async (value) => {

@@ -39,9 +39,10 @@ function processIo(): GenerateIo {
 
 async function openSink(config: GenerateConfig, stderr: ProgressOutput): Promise<TransactionSink> {
   if (config.dryRun) return new DiscardingSink();
-  const registry = ConfluentAvroRegistry.connect(config.registryUrl);
+  const registry = ConfluentAvroRegistry.connect(config.registryUrl, config.registrySecurity);
   return connectKafkaSink({
     brokers: config.brokers,
+    security: config.kafkaSecurity,
     topic: config.topic,
     serde: productSerdes(registry).transaction,
     log: (line) => stderr.write(`${line}\n`),
@@ -51,10 +52,11 @@ async function openSink(config: GenerateConfig, stderr: ProgressOutput): Promise
 /** The account-limits sink of a realistic run; none for a dry run or with --no-limits. */
 async function openLimitSink(config: GenerateConfig, stderr: ProgressOutput): Promise<LimitSink | undefined> {
   if (config.dryRun || config.limitsTopic === null) return undefined;
-  const registry = ConfluentAvroRegistry.connect(config.registryUrl);
+  const registry = ConfluentAvroRegistry.connect(config.registryUrl, config.registrySecurity);
   try {
     return await connectKafkaLimitSink({
       brokers: config.brokers,
+      security: config.kafkaSecurity,
       topic: config.limitsTopic,
       serde: productSerdes(registry).limitUpdate,
       clientId: 'saldo-generate-limits',

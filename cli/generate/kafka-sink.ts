@@ -6,7 +6,14 @@
  * in Avro through the schema registry.
  */
 import { Kafka, logLevel, type LogEntry, type Message, type Producer } from 'kafkajs';
-import type { RecordSerde, SerdeContext } from '../../processor/index.ts';
+import {
+  type RecordSerde,
+  type SerdeContext,
+  checkKafkaAccess,
+  kafkaAccessFailure,
+  kafkaJsSecurityOptions,
+  type KafkaSecurity,
+} from '../../processor/index.ts';
 // Not exported by processor/index.ts (yet): the engine's own partitioner, so keys land where its
 // tasks expect them.
 import { connectOrderedProducer } from '../ordered-producer.ts';
@@ -16,6 +23,7 @@ import { TransactionSinkError, type LimitSink, type TransactionSink } from './si
 
 export interface KafkaSinkOptions {
   brokers: string[];
+  security?: KafkaSecurity | undefined;
   topic: string;
   /** The transactions topic's value serde (productSerdes(registry).transaction). */
   serde: RecordSerde<TransactionRecord>;
@@ -136,11 +144,15 @@ async function connect<T extends KeyedRecord>(
   options: Omit<KafkaSinkOptions, 'serde'> & { serde: RecordSerde<T> },
   shape: RecordShape<T>,
 ): Promise<KafkaRecordSink<T>> {
+  const clientId = options.clientId ?? 'saldo-generate';
+  // Refused credentials and TLS failures stop here, without kafkajs' retries.
+  await checkKafkaAccess({ clientId, brokers: options.brokers, security: options.security });
   const kafka = new Kafka({
-    clientId: options.clientId ?? 'saldo-generate',
+    clientId,
     brokers: options.brokers,
     logLevel: logLevel.WARN,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+    ...kafkaJsSecurityOptions(options.security),
     logCreator:
       () =>
       ({ log: entry }: LogEntry) => {
@@ -165,6 +177,8 @@ async function connect<T extends KeyedRecord>(
     }
   } catch (error) {
     if (error instanceof TransactionSinkError) throw error;
+    const denied = kafkaAccessFailure(error, options.security, options.brokers);
+    if (denied !== undefined) throw denied;
     throw new TransactionSinkError(
       `cannot reach Kafka at ${options.brokers.join(',')}: ${messageOf(error)}`,
       {

@@ -9,10 +9,12 @@
  * the rate instead (record n at start + n / rate, at most 6 h), with no history, limits or fraud.
  */
 import { z } from 'zod';
-import { ConfigError } from '../../processor/index.ts';
+import { ConfigError, type KafkaSecurity } from '../../processor/index.ts';
 import { DEFAULT_PRODUCT_TOPICS } from '../../topologies/product.ts';
 import { parseDuration } from '../../processor/durations.ts';
 import { streamsConfigFrom } from '../env-config.ts';
+import { registrySecurityFromEnv } from '../security-env.ts';
+import type { RegistrySecurity } from '../../schemas/index.ts';
 import { MAX_ACCOUNTS } from './accounts.ts';
 import type { GeneratorRunOptions } from './run.ts';
 import { MAX_EVENT_TIME_SPAN_MS, recordsWithinSpan, spacingMsFor } from './traffic.ts';
@@ -54,6 +56,9 @@ export interface GenerateConfig extends GeneratorRunOptions {
   dryRun: boolean;
   /** Where the accounts' limits are published (realistic runs); null: not published. */
   limitsTopic: string | null;
+  /** SALDO_KAFKA_* and SALDO_SCHEMA_REGISTRY_* (docs/security.md); absent for plain services. */
+  kafkaSecurity?: KafkaSecurity | undefined;
+  registrySecurity?: RegistrySecurity | undefined;
 }
 
 export const GENERATE_DEFAULTS = {
@@ -234,6 +239,7 @@ export function generateConfigFrom(
   // Realistic runs end now by default: no event time ahead of the clock.
   const defaultStart =
     realistic === undefined || !Number.isFinite(realistic.spanMs) ? now : now - realistic.spanMs;
+  const engine = streamsConfigFrom(env, { brokers: flags.brokers });
   const input = {
     accounts,
     count,
@@ -245,7 +251,7 @@ export function generateConfigFrom(
     expectedPath: flags.expected,
     batchSize: numberFrom(flags.batchSize) ?? GENERATE_DEFAULTS.batchSize,
     // The one reading of KAFKA_BROKERS (and its default) is the engine's.
-    brokers: streamsConfigFrom(env, { brokers: flags.brokers }).brokers,
+    brokers: engine.brokers,
     registryUrl: flags.registryUrl ?? env.SCHEMA_REGISTRY_URL ?? GENERATE_DEFAULTS.registryUrl,
     json: flags.json ?? false,
     dryRun: flags.dryRun ?? false,
@@ -265,7 +271,11 @@ export function generateConfigFrom(
     });
     throw new ConfigError(`invalid saldo generate options:\n${problems.join('\n')}`);
   }
-  return parsed.data;
+  return {
+    ...parsed.data,
+    kafkaSecurity: engine.kafkaSecurity,
+    registrySecurity: registrySecurityFromEnv(env, parsed.data.registryUrl),
+  };
 }
 
 /** The realistic options from the flags; undefined with --event-span emission. */

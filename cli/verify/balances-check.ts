@@ -1,6 +1,11 @@
-import { Redis } from 'ioredis';
 import { readTopicToEnd } from '../read-topic.ts';
-import { ConfluentAvroRegistry, productSerdes } from '../../schemas/index.ts';
+import { ConfluentAvroRegistry, productSerdes, type RegistrySecurity } from '../../schemas/index.ts';
+import type { KafkaSecurity } from '../../processor/index.ts';
+import {
+  checkRedisAccess,
+  connectRedis,
+  type RedisSecurity,
+} from '../../topologies/balances/redis-connection.ts';
 import { balanceKey, snapshotFromServingHash } from '../../topologies/balances/serving-hash.ts';
 import type { BalanceSnapshot } from '../../topologies/balances/snapshot.ts';
 
@@ -69,8 +74,12 @@ export async function readLatestSnapshots(options: {
   registryUrl: string;
   topic: string;
   clientId: string;
+  kafkaSecurity?: KafkaSecurity | undefined;
+  registrySecurity?: RegistrySecurity | undefined;
 }): Promise<Map<string, BalanceSnapshot>> {
-  const serde = productSerdes(ConfluentAvroRegistry.connect(options.registryUrl)).snapshot;
+  const serde = productSerdes(
+    ConfluentAvroRegistry.connect(options.registryUrl, options.registrySecurity),
+  ).snapshot;
   const latest = new Map<string, BalanceSnapshot>();
   await readTopicToEnd(options, async (value) => {
     const snapshot = await serde.deserialize(value, { topic: options.topic, part: 'value' });
@@ -85,8 +94,12 @@ export async function readRedisSnapshots(
   redisUrl: string,
   keyPrefix: string,
   accountIds: readonly string[],
+  security?: RedisSecurity,
 ): Promise<Map<string, BalanceSnapshot>> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  // Refused credentials stop here at once; ioredis would reconnect and retry them.
+  const unreachable = await checkRedisAccess(redisUrl, security);
+  if (unreachable !== undefined) throw unreachable;
+  const redis = connectRedis(redisUrl, security, { maxRetriesPerRequest: 3 });
   const found = new Map<string, BalanceSnapshot>();
   try {
     for (let at = 0; at < accountIds.length; at += 1_000) {
@@ -115,6 +128,9 @@ export async function checkBalances(options: {
   redisKeyPrefix: string;
   balancesTopic: string;
   clientId?: string;
+  kafkaSecurity?: KafkaSecurity | undefined;
+  registrySecurity?: RegistrySecurity | undefined;
+  redisSecurity?: RedisSecurity | undefined;
 }): Promise<BalancesCheck> {
   const accountIds = [...options.expected.keys()];
   const [snapshots, cached] = await Promise.all([
@@ -123,8 +139,10 @@ export async function checkBalances(options: {
       registryUrl: options.registryUrl,
       topic: options.balancesTopic,
       clientId: options.clientId ?? 'saldo-verify',
+      kafkaSecurity: options.kafkaSecurity,
+      registrySecurity: options.registrySecurity,
     }),
-    readRedisSnapshots(options.redisUrl, options.redisKeyPrefix, accountIds),
+    readRedisSnapshots(options.redisUrl, options.redisKeyPrefix, accountIds, options.redisSecurity),
   ]);
   return {
     accounts: accountIds.length,

@@ -1,12 +1,15 @@
-// node scripts/platform/cli.ts up [--fresh] | down | status
+// node scripts/platform/cli.ts up [--fresh] [--secure] | down [--secure] | status [--secure]
 //   up      start what is not running, wait for each; env lines on stdout, progress on stderr
 //           (so `eval "$(npm run -s platform:up)"` works); exit 1 when a service fails to start
 //   down    stop the processes recorded in the pid files (SIGTERM, then SIGKILL after ~20 s)
 //   status  one line per service; exit 0 when all are running, else 3
+//   --secure  the secure platform (SASL_SSL Kafka, TLS Redis with a password, https registry with
+//             basic auth), its own home and ports; see docs/platform.md
 import { envLines, platformDown, platformStatus, platformUp, PlatformStartError } from './index.ts';
 import { killRunningCommands } from './process.ts';
 
-const USAGE = 'usage: node scripts/platform/cli.ts up [--fresh] | down | status';
+const USAGE =
+  'usage: node scripts/platform/cli.ts up [--fresh] [--secure] | down [--secure] | status [--secure]';
 
 function printStartError(error: PlatformStartError): void {
   for (const failure of [error, ...error.alsoFailed]) {
@@ -26,16 +29,18 @@ function printStartError(error: PlatformStartError): void {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...flags] = argv;
-  const unknown = flags.filter((flag) => flag !== '--fresh');
-  if (unknown.length > 0 || (flags.length > 0 && command !== 'up')) {
+  const unknown = flags.filter((flag) => flag !== '--fresh' && flag !== '--secure');
+  if (unknown.length > 0 || (flags.includes('--fresh') && command !== 'up')) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
+  // Without --secure, SALDO_PLATFORM_SECURE decides (options.ts).
+  const mode = flags.includes('--secure') ? { secure: true } : {};
   switch (command) {
     case 'up': {
       const began = Date.now();
       try {
-        const result = await platformUp(flags.includes('--fresh') ? { fresh: true } : {});
+        const result = await platformUp({ ...mode, ...(flags.includes('--fresh') ? { fresh: true } : {}) });
         process.stderr.write(`platform: up in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
         process.stdout.write(`${envLines(result.endpoints).join('\n')}\n`);
         return 0;
@@ -48,14 +53,14 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'down': {
-      const { stopped } = await platformDown();
+      const { stopped } = await platformDown(mode);
       process.stderr.write(
         `platform: down (${stopped.length === 0 ? 'nothing was running' : `stopped ${stopped.join(', ')}`})\n`,
       );
       return 0;
     }
     case 'status': {
-      const statuses = await platformStatus();
+      const statuses = await platformStatus(mode);
       for (const status of statuses) {
         const detail =
           status.state === 'stopped'

@@ -7,6 +7,7 @@ import { rotateLog, tailFile } from './logs.ts';
 import {
   endpointsFor,
   HOST,
+  SERVICE_NAMES,
   resolveOptions,
   type PlatformEndpoints,
   type PlatformOptions,
@@ -26,6 +27,7 @@ import {
 import { WaitAbandoned, waitForReady } from './readiness.ts';
 import { redisService } from './redis.ts';
 import { registryService } from './registry.ts';
+import { ensureSecrets, wipeSecrets } from './secrets.ts';
 import type { LaunchSpec, ServiceContext, ServiceSpec } from './service.ts';
 
 export { PlatformStartError } from './errors.ts';
@@ -218,7 +220,9 @@ async function upLocked(
       log(`${spec.name}: wiping data in ${spec.paths.dataDir} (fresh start)`);
       spec.wipeData();
     }
+    if (resolved.secure && resolved.only.length === SERVICE_NAMES.length) wipeSecrets(resolved.homeDir);
   }
+  if (resolved.secure) await ensureSecureSecrets(resolved, log);
   const controller = new AbortController();
   const outcomes = await Promise.all(
     specs(resolved, log, controller.signal).map((spec) =>
@@ -261,6 +265,32 @@ async function upLocked(
     alreadyRunning: services.filter((s) => s.outcome === 'already-running').map((s) => s.name),
     services,
   };
+}
+
+/**
+ * The secure platform's CA, certificate and passwords, made before any service is prepared. New
+ * secrets mean new SCRAM users, which Kafka takes only at format: its old storage goes.
+ */
+async function ensureSecureSecrets(
+  resolved: ResolvedPlatformOptions,
+  log: (line: string) => void,
+): Promise<void> {
+  let created: boolean;
+  try {
+    ({ created } = await ensureSecrets(resolved.homeDir, join(resolved.homeDir, 'logs', 'secrets.log'), log));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const logFile = join(resolved.homeDir, 'logs', 'secrets.log');
+    throw new PlatformStartError(
+      'kafka',
+      `could not make the secure platform's secrets: ${message}`,
+      logFile,
+      tailFile(logFile),
+    );
+  }
+  if (!created) return;
+  const kafka = allSpecs(resolved, log).find((spec) => spec.name === 'kafka');
+  if (kafka !== undefined && readPid(kafka.paths.pidFile) === undefined) kafka.wipeData();
 }
 
 /** Stop the processes started by `platformUp` (by their pid files only) and remove the pid files. */

@@ -7,7 +7,9 @@ import { ensureCachedDir, DEPENDENCY_PLUGIN, runMaven } from './maven.ts';
 import { findJava } from './java.ts';
 import { HOST, servicePaths } from './options.ts';
 import { runLogged } from './process.ts';
-import { tcpExchange } from './probes.ts';
+import { tcpExchange, type ProbeTls } from './probes.ts';
+import { scramUserArgs, secureListenerProperties } from './kafka-secure.ts';
+import { secretsPaths } from './secrets.ts';
 import type { LaunchSpec, ServiceContext, ServiceSpec } from './service.ts';
 
 /** Latest 4.1.x on Maven Central when this was written. */
@@ -80,6 +82,8 @@ export interface KafkaConfig {
   port: number;
   controllerPort: number;
   dataDir: string;
+  /** Listener lines in place of the plain ones (the secure platform's, kafka-secure.ts). */
+  listeners?: string[];
 }
 
 export function serverProperties(config: KafkaConfig): string {
@@ -88,11 +92,13 @@ export function serverProperties(config: KafkaConfig): string {
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@${HOST}:${config.controllerPort}`,
-    `listeners=PLAINTEXT://${HOST}:${config.port},CONTROLLER://${HOST}:${config.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${config.port}`,
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    ...(config.listeners ?? [
+      `listeners=PLAINTEXT://${HOST}:${config.port},CONTROLLER://${HOST}:${config.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://${HOST}:${config.port}`,
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    ]),
     `log.dirs=${config.dataDir}`,
     'num.partitions=1',
     'default.replication.factor=1',
@@ -179,9 +185,17 @@ export function isApiVersionsOk(response: Buffer, correlationId: number): boolea
   );
 }
 
-export async function kafkaAnswers(port: number, timeoutMs: number): Promise<boolean> {
+/** ApiVersions answered (over TLS with `tls`: a SASL_SSL listener answers it before authentication). */
+export async function kafkaAnswers(port: number, timeoutMs: number, tls?: ProbeTls): Promise<boolean> {
   const correlationId = Math.floor(Math.random() * 0x7fffffff);
-  const response = await tcpExchange(HOST, port, apiVersionsRequest(correlationId), isWholeFrame, timeoutMs);
+  const response = await tcpExchange(
+    HOST,
+    port,
+    apiVersionsRequest(correlationId),
+    isWholeFrame,
+    timeoutMs,
+    tls,
+  );
   return response !== null && isApiVersionsOk(response, correlationId);
 }
 
@@ -191,6 +205,10 @@ export function kafkaService(context: ServiceContext): ServiceSpec {
   const propsFile = join(paths.dir, 'server.properties');
   const log4jFile = join(paths.dir, 'log4j2.properties');
   const clusterIdFile = join(paths.dir, 'cluster.id');
+  // The secure platform's secrets exist before any service is prepared (index.ts makes them).
+  const secrets = options.secure ? secretsPaths(options.homeDir) : undefined;
+  const probeTls = (): ProbeTls | undefined =>
+    secrets === undefined ? undefined : { ca: readFileSync(secrets.caFile, 'utf8') };
 
   return {
     name: 'kafka',
@@ -209,7 +227,16 @@ export function kafkaService(context: ServiceContext): ServiceSpec {
           port: options.kafkaPort,
           controllerPort: options.controllerPort,
           dataDir: paths.dataDir,
+          ...(secrets === undefined
+            ? {}
+            : {
+                listeners: secureListenerProperties(
+                  { port: options.kafkaPort, controllerPort: options.controllerPort, host: HOST },
+                  secrets,
+                ),
+              }),
         }),
+        { mode: 0o600 }, // the secure platform's holds passwords
       );
       writeFileSync(log4jFile, LOG4J2_PROPERTIES);
       const jvm = [`-Dlog4j2.configurationFile=${log4jFile}`, '-cp', join(libs, '*')];
@@ -225,7 +252,17 @@ export function kafkaService(context: ServiceContext): ServiceSpec {
         appendLogLine(paths.logFile, `formatting KRaft storage, cluster id ${clusterId}`);
         await runLogged(
           java.java,
-          ['-Xmx256m', ...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile],
+          [
+            '-Xmx256m',
+            ...jvm,
+            'kafka.tools.StorageTool',
+            'format',
+            '-t',
+            clusterId,
+            '-c',
+            propsFile,
+            ...(secrets === undefined ? [] : scramUserArgs(secrets)),
+          ],
           {
             cwd: paths.dir,
             logFile: paths.logFile,
@@ -253,11 +290,11 @@ export function kafkaService(context: ServiceContext): ServiceSpec {
     },
 
     isAnswering(timeoutMs: number): Promise<boolean> {
-      return kafkaAnswers(options.kafkaPort, timeoutMs);
+      return kafkaAnswers(options.kafkaPort, timeoutMs, probeTls());
     },
 
     async isStarted(timeoutMs: number): Promise<boolean> {
-      if (!(await kafkaAnswers(options.kafkaPort, timeoutMs))) return false;
+      if (!(await kafkaAnswers(options.kafkaPort, timeoutMs, probeTls()))) return false;
       try {
         return readFileSync(paths.logFile, 'utf8').includes(STARTED_MARKER);
       } catch {

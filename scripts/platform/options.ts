@@ -2,6 +2,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLIENT_USER, secretsPaths } from './secrets.ts';
 
 /** The repository root: two levels up from scripts/platform/. */
 export const REPO_ROOT: string = fileURLToPath(new URL('../../', import.meta.url));
@@ -10,6 +11,11 @@ export interface PlatformEndpoints {
   kafkaBrokers: string;
   schemaRegistryUrl: string;
   redisUrl: string;
+  /**
+   * The secure platform: what a client needs besides (SALDO_KAFKA_*, SALDO_REDIS_*,
+   * SALDO_SCHEMA_REGISTRY_*), passwords as *_PASSWORD_FILE paths.
+   */
+  clientEnv?: Record<string, string>;
 }
 
 export interface PlatformOptions {
@@ -27,6 +33,12 @@ export interface PlatformOptions {
   fresh?: boolean;
   /** Act on these services only (up, down, status). Default: all. */
   only?: readonly ServiceName[];
+  /**
+   * The secure platform: Kafka over SASL_SSL (SCRAM-SHA-512), Redis over TLS with a password, the
+   * registry over https with basic auth, with a throwaway CA. Its own home and ports (the
+   * SALDO_SECURE_* variables), so it runs beside the plain one.
+   */
+  secure?: boolean;
   /** Progress lines. Default: stderr. */
   log?: (line: string) => void;
 }
@@ -42,6 +54,14 @@ export const DEFAULTS = {
   registryPort: 18081,
   redisPort: 16379,
   readyTimeoutMs: 180_000,
+} as const;
+
+/** The secure platform's ports: beside the plain platform's. */
+export const SECURE_DEFAULTS = {
+  kafkaPort: 29092,
+  controllerPort: 29093,
+  registryPort: 28081,
+  redisPort: 26379,
 } as const;
 
 export const HOST = '127.0.0.1';
@@ -101,24 +121,33 @@ function absolute(path: string): string {
  * Options from the environment: SALDO_PLATFORM_HOME, SALDO_CACHE_DIR, SALDO_KAFKA_PORT (19092),
  * SALDO_KAFKA_CONTROLLER_PORT (19093), SALDO_REGISTRY_PORT (18081), SALDO_REDIS_PORT (16379),
  * SALDO_PLATFORM_READY_TIMEOUT_MS (180000), SALDO_PLATFORM_FRESH (1/true),
- * SALDO_PLATFORM_SERVICES (comma list, default kafka,registry,redis).
+ * SALDO_PLATFORM_SERVICES (comma list, default kafka,registry,redis), SALDO_PLATFORM_SECURE (1/true).
+ * The secure platform reads its home and ports from SALDO_SECURE_PLATFORM_HOME,
+ * SALDO_SECURE_KAFKA_PORT (29092), SALDO_SECURE_KAFKA_CONTROLLER_PORT (29093),
+ * SALDO_SECURE_REGISTRY_PORT (28081) and SALDO_SECURE_REDIS_PORT (26379) instead.
  * Throws an Error naming the variable when a value is invalid.
  */
-export function platformOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ResolvedPlatformOptions {
-  const home = env['SALDO_PLATFORM_HOME'];
+export function platformOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  secure: boolean = parseFlag(env['SALDO_PLATFORM_SECURE']),
+): ResolvedPlatformOptions {
+  const prefix = secure ? 'SALDO_SECURE_' : 'SALDO_';
+  const defaults = secure ? SECURE_DEFAULTS : DEFAULTS;
+  const port = (name: string, fallback: number): number =>
+    parsePort(`${prefix}${name}`, env[`${prefix}${name}`], fallback);
+  const home = env[`${prefix}PLATFORM_HOME`];
   const cache = env['SALDO_CACHE_DIR'];
   const options: ResolvedPlatformOptions = {
-    homeDir: home !== undefined && home.trim() !== '' ? absolute(home) : join(REPO_ROOT, '.platform'),
+    homeDir:
+      home !== undefined && home.trim() !== ''
+        ? absolute(home)
+        : join(REPO_ROOT, secure ? '.platform-secure' : '.platform'),
     cacheDir:
       cache !== undefined && cache.trim() !== '' ? absolute(cache) : join(homedir(), '.cache', 'saldo'),
-    kafkaPort: parsePort('SALDO_KAFKA_PORT', env['SALDO_KAFKA_PORT'], DEFAULTS.kafkaPort),
-    controllerPort: parsePort(
-      'SALDO_KAFKA_CONTROLLER_PORT',
-      env['SALDO_KAFKA_CONTROLLER_PORT'],
-      DEFAULTS.controllerPort,
-    ),
-    registryPort: parsePort('SALDO_REGISTRY_PORT', env['SALDO_REGISTRY_PORT'], DEFAULTS.registryPort),
-    redisPort: parsePort('SALDO_REDIS_PORT', env['SALDO_REDIS_PORT'], DEFAULTS.redisPort),
+    kafkaPort: port('KAFKA_PORT', defaults.kafkaPort),
+    controllerPort: port('KAFKA_CONTROLLER_PORT', defaults.controllerPort),
+    registryPort: port('REGISTRY_PORT', defaults.registryPort),
+    redisPort: port('REDIS_PORT', defaults.redisPort),
     readyTimeoutMs: parsePositiveInt(
       'SALDO_PLATFORM_READY_TIMEOUT_MS',
       env['SALDO_PLATFORM_READY_TIMEOUT_MS'],
@@ -126,6 +155,7 @@ export function platformOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Re
     ),
     fresh: parseFlag(env['SALDO_PLATFORM_FRESH']),
     only: parseServices('SALDO_PLATFORM_SERVICES', env['SALDO_PLATFORM_SERVICES']),
+    secure,
   };
   validateOptions(options);
   return options;
@@ -159,7 +189,8 @@ export function resolveOptions(
   options: PlatformOptions = {},
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedPlatformOptions {
-  const fromEnv = platformOptionsFromEnv(env);
+  const fromEnv =
+    options.secure === undefined ? platformOptionsFromEnv(env) : platformOptionsFromEnv(env, options.secure);
   const resolved: ResolvedPlatformOptions = {
     homeDir: absolute(options.homeDir ?? fromEnv.homeDir),
     cacheDir: absolute(options.cacheDir ?? fromEnv.cacheDir),
@@ -170,27 +201,51 @@ export function resolveOptions(
     readyTimeoutMs: options.readyTimeoutMs ?? fromEnv.readyTimeoutMs,
     fresh: options.fresh ?? fromEnv.fresh,
     only: options.only === undefined ? fromEnv.only : checkServices('only', options.only),
+    secure: fromEnv.secure,
   };
   validateOptions(resolved);
   return resolved;
 }
 
 export function endpointsFor(
-  options: Pick<ResolvedPlatformOptions, 'kafkaPort' | 'registryPort' | 'redisPort'>,
+  options: Pick<ResolvedPlatformOptions, 'kafkaPort' | 'registryPort' | 'redisPort'> &
+    Partial<Pick<ResolvedPlatformOptions, 'secure' | 'homeDir'>>,
 ): PlatformEndpoints {
+  if (options.secure !== true) {
+    return {
+      kafkaBrokers: `${HOST}:${options.kafkaPort}`,
+      schemaRegistryUrl: `http://${HOST}:${options.registryPort}/apis/ccompat/v7`,
+      redisUrl: `redis://${HOST}:${options.redisPort}`,
+    };
+  }
+  if (options.homeDir === undefined) throw new Error("the secure platform's endpoints need its homeDir");
+  const secrets = secretsPaths(options.homeDir);
   return {
     kafkaBrokers: `${HOST}:${options.kafkaPort}`,
-    schemaRegistryUrl: `http://${HOST}:${options.registryPort}/apis/ccompat/v7`,
-    redisUrl: `redis://${HOST}:${options.redisPort}`,
+    schemaRegistryUrl: `https://${HOST}:${options.registryPort}/apis/ccompat/v7`,
+    redisUrl: `rediss://${HOST}:${options.redisPort}`,
+    clientEnv: {
+      SALDO_KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      SALDO_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      SALDO_KAFKA_SASL_USERNAME: CLIENT_USER,
+      SALDO_KAFKA_SASL_PASSWORD_FILE: secrets.kafkaClientPasswordFile,
+      SALDO_KAFKA_TLS_CA_FILE: secrets.caFile,
+      SALDO_REDIS_PASSWORD_FILE: secrets.redisPasswordFile,
+      SALDO_REDIS_TLS_CA_FILE: secrets.caFile,
+      SALDO_SCHEMA_REGISTRY_USERNAME: CLIENT_USER,
+      SALDO_SCHEMA_REGISTRY_PASSWORD_FILE: secrets.registryPasswordFile,
+      SALDO_SCHEMA_REGISTRY_TLS_CA_FILE: secrets.caFile,
+    },
   };
 }
 
-/** The lines `platform:up` prints on stdout, ready for `eval`. */
+/** The lines `platform:up` prints on stdout, ready for `eval` (passwords as file paths only). */
 export function envLines(endpoints: PlatformEndpoints): string[] {
   return [
     `KAFKA_BROKERS=${endpoints.kafkaBrokers}`,
     `SCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}`,
     `REDIS_URL=${endpoints.redisUrl}`,
+    ...Object.entries(endpoints.clientEnv ?? {}).map(([name, value]) => `${name}=${value}`),
   ];
 }
 

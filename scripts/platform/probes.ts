@@ -1,6 +1,14 @@
-// Small network probes with hard timeouts (raw TCP, HTTP GET, free-port test). Node built-ins only.
-import { request } from 'node:http';
-import { createConnection, createServer } from 'node:net';
+// Small network probes with hard timeouts (raw TCP or TLS, HTTP(S) GET, free-port test). Node
+// built-ins only.
+import { request, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+
+/** Talk TLS, trusting this CA (PEM) only: the secure platform's probes. */
+export interface ProbeTls {
+  ca: string;
+}
 
 /**
  * Connect, optionally send `payload`, and collect the answer until `isComplete` says it is whole.
@@ -12,11 +20,13 @@ export function tcpExchange(
   payload: Buffer | null,
   isComplete: (received: Buffer) => boolean,
   timeoutMs: number,
+  tls?: ProbeTls,
 ): Promise<Buffer | null> {
   return new Promise((resolvePromise) => {
     let received = Buffer.alloc(0);
     let settled = false;
-    const socket = createConnection({ host, port });
+    const socket: Socket =
+      tls === undefined ? createConnection({ host, port }) : tlsConnect({ host, port, ca: tls.ca });
     const finish = (result: Buffer | null): void => {
       if (settled) return;
       settled = true;
@@ -25,7 +35,7 @@ export function tcpExchange(
       resolvePromise(result);
     };
     const timer = setTimeout(() => finish(null), timeoutMs);
-    socket.on('connect', () => {
+    socket.on(tls === undefined ? 'connect' : 'secureConnect', () => {
       if (payload === null) finish(received);
       else socket.write(payload);
     });
@@ -57,8 +67,17 @@ export function portIsFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** HTTP status of a GET, or null on error or timeout. Never rejects. */
-export function httpGetStatus(url: string, timeoutMs: number): Promise<number | null> {
+/** How an HTTPS probe authenticates: the CA it trusts and basic-auth credentials. */
+export interface ProbeHttps extends ProbeTls {
+  username: string;
+  password: string;
+}
+
+/**
+ * HTTP status of a GET, or null on error or timeout. Never rejects. With `https`, an https URL is
+ * fetched trusting that CA, with basic auth.
+ */
+export function httpGetStatus(url: string, timeoutMs: number, https?: ProbeHttps): Promise<number | null> {
   return new Promise((resolvePromise) => {
     let settled = false;
     const finish = (status: number | null): void => {
@@ -68,15 +87,26 @@ export function httpGetStatus(url: string, timeoutMs: number): Promise<number | 
       req.destroy();
       resolvePromise(status);
     };
-    const req = request(
-      url,
-      { method: 'GET', headers: { accept: 'application/json' }, agent: false },
-      (res) => {
-        res.resume();
-        res.on('end', () => finish(res.statusCode ?? null));
-        res.on('error', () => finish(null));
-      },
-    );
+    const onResponse = (res: IncomingMessage): void => {
+      res.resume();
+      res.on('end', () => finish(res.statusCode ?? null));
+      res.on('error', () => finish(null));
+    };
+    const headers = { accept: 'application/json' };
+    const req =
+      https === undefined
+        ? request(url, { method: 'GET', headers, agent: false }, onResponse)
+        : httpsRequest(
+            url,
+            {
+              method: 'GET',
+              headers,
+              agent: false,
+              ca: https.ca,
+              auth: `${https.username}:${https.password}`,
+            },
+            onResponse,
+          );
     const timer = setTimeout(() => finish(null), timeoutMs);
     req.on('error', () => finish(null));
     req.end();

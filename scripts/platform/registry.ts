@@ -1,14 +1,15 @@
 // Schema registry: Apicurio Registry's Quarkus distribution from Maven Central, serving the
 // Confluent-compatible API at /apis/ccompat/v7. Storage is H2 in files under the platform home so
 // schema ids stay valid for records kept in Kafka between `up`/`down`.
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendLogLine } from './logs.ts';
 import { findJava } from './java.ts';
 import { ensureCachedDir, DEPENDENCY_PLUGIN, runMaven } from './maven.ts';
 import { HOST, servicePaths } from './options.ts';
 import { runLogged } from './process.ts';
-import { httpGetStatus } from './probes.ts';
+import { httpGetStatus, type ProbeHttps } from './probes.ts';
+import { CLIENT_USER, readSecret, secretsPaths, type PlatformSecrets } from './secrets.ts';
 import type { LaunchSpec, ServiceContext, ServiceSpec } from './service.ts';
 
 /**
@@ -60,14 +61,48 @@ export async function ensureApicurio(
   return join(dir, 'quarkus-app', 'quarkus-run.jar');
 }
 
+/**
+ * The secure platform's registry: https only, with the platform's certificate, and HTTP basic auth
+ * on the APIs against Quarkus' embedded user store (quarkus-elytron-security-properties-file is in
+ * Apicurio's distribution; no OIDC server needed). One user, `saldo`, with Apicurio's admin role.
+ */
+export function secureRegistryEnv(port: number, secrets: PlatformSecrets): Record<string, string> {
+  const user = CLIENT_USER.toUpperCase();
+  return {
+    QUARKUS_HTTP_SSL_PORT: String(port),
+    QUARKUS_HTTP_PORT: '0',
+    QUARKUS_HTTP_INSECURE_REQUESTS: 'disabled',
+    QUARKUS_HTTP_SSL_CERTIFICATE_FILES: secrets.certFile,
+    QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES: secrets.keyFile,
+    // Build-time fixed in Quarkus (it warns), but Apicurio's authentication chain reads it.
+    QUARKUS_HTTP_AUTH_BASIC: 'true',
+    QUARKUS_SECURITY_USERS_EMBEDDED_ENABLED: 'true',
+    QUARKUS_SECURITY_USERS_EMBEDDED_PLAIN_TEXT: 'true',
+    [`QUARKUS_SECURITY_USERS_EMBEDDED_USERS_${user}`]: readSecret(secrets.registryPasswordFile),
+    [`QUARKUS_SECURITY_USERS_EMBEDDED_ROLES_${user}`]: 'sr-admin',
+    QUARKUS_HTTP_AUTH_PERMISSION_SALDO_PATHS: '/apis/*',
+    QUARKUS_HTTP_AUTH_PERMISSION_SALDO_POLICY: 'authenticated',
+  };
+}
+
 export function registryService(context: ServiceContext): ServiceSpec {
   const { options, log, signal } = context;
   const paths = servicePaths(options.homeDir, 'registry');
-  const subjectsUrl = `http://${HOST}:${options.registryPort}${CCOMPAT_PATH}/subjects`;
+  const secrets = options.secure ? secretsPaths(options.homeDir) : undefined;
+  const scheme = secrets === undefined ? 'http' : 'https';
+  const subjectsUrl = `${scheme}://${HOST}:${options.registryPort}${CCOMPAT_PATH}/subjects`;
+  const probeHttps = (): ProbeHttps | undefined =>
+    secrets === undefined
+      ? undefined
+      : {
+          ca: readFileSync(secrets.caFile, 'utf8'),
+          username: CLIENT_USER,
+          password: readSecret(secrets.registryPasswordFile),
+        };
 
   return {
     name: 'registry',
-    endpoint: `http://${HOST}:${options.registryPort}${CCOMPAT_PATH}`,
+    endpoint: `${scheme}://${HOST}:${options.registryPort}${CCOMPAT_PATH}`,
     paths,
     ports: [options.registryPort],
     processHint: 'quarkus-run.jar',
@@ -106,12 +141,13 @@ export function registryService(context: ServiceContext): ServiceSpec {
           APICURIO_REST_DELETION_GROUP_ENABLED: 'true',
           APICURIO_REST_DELETION_ARTIFACT_ENABLED: 'true',
           APICURIO_REST_DELETION_ARTIFACT_VERSION_ENABLED: 'true',
+          ...(secrets === undefined ? {} : secureRegistryEnv(options.registryPort, secrets)),
         },
       };
     },
 
     async isAnswering(timeoutMs: number): Promise<boolean> {
-      return (await httpGetStatus(subjectsUrl, timeoutMs)) === 200;
+      return (await httpGetStatus(subjectsUrl, timeoutMs, probeHttps())) === 200;
     },
 
     wipeData(): void {

@@ -22,6 +22,7 @@ describe('platformOptionsFromEnv', () => {
       readyTimeoutMs: 180_000,
       fresh: false,
       only: ['kafka', 'registry', 'redis'],
+      secure: false,
     });
   });
 
@@ -47,7 +48,28 @@ describe('platformOptionsFromEnv', () => {
       readyTimeoutMs: 5000,
       fresh: true,
       only: ['kafka', 'redis'],
+      secure: false,
     });
+  });
+
+  it('gives the secure platform its own home, ports and variables', () => {
+    const plainPorts = { SALDO_KAFKA_PORT: '39092', SALDO_PLATFORM_HOME: '/srv/plain' };
+    expect(platformOptionsFromEnv({ ...plainPorts, SALDO_PLATFORM_SECURE: '1' })).toMatchObject({
+      homeDir: join(REPO_ROOT, '.platform-secure'),
+      kafkaPort: 29092,
+      controllerPort: 29093,
+      registryPort: 28081,
+      redisPort: 26379,
+      secure: true,
+    });
+    const options = platformOptionsFromEnv(
+      { SALDO_SECURE_PLATFORM_HOME: '/srv/secure', SALDO_SECURE_KAFKA_PORT: '39192' },
+      true,
+    );
+    expect(options).toMatchObject({ homeDir: '/srv/secure', kafkaPort: 39192, secure: true });
+    expect(() => platformOptionsFromEnv({ SALDO_SECURE_REDIS_PORT: 'x' }, true)).toThrow(
+      /^SALDO_SECURE_REDIS_PORT must be an integer/,
+    );
   });
 
   it('treats empty variables as unset', () => {
@@ -120,6 +142,28 @@ describe('endpointsFor', () => {
       'KAFKA_BROKERS=127.0.0.1:19092',
       'SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7',
       'REDIS_URL=redis://127.0.0.1:16379',
+    ]);
+  });
+
+  it("gives the secure platform's URLs and the client settings, passwords as files", () => {
+    const options = resolveOptions({ secure: true, homeDir: '/srv/secure' }, {});
+    const endpoints = endpointsFor(options);
+    expect(endpoints).toMatchObject({
+      kafkaBrokers: '127.0.0.1:29092',
+      schemaRegistryUrl: 'https://127.0.0.1:28081/apis/ccompat/v7',
+      redisUrl: 'rediss://127.0.0.1:26379',
+    });
+    expect(envLines(endpoints).slice(3)).toEqual([
+      'SALDO_KAFKA_SECURITY_PROTOCOL=SASL_SSL',
+      'SALDO_KAFKA_SASL_MECHANISM=scram-sha-512',
+      'SALDO_KAFKA_SASL_USERNAME=saldo',
+      'SALDO_KAFKA_SASL_PASSWORD_FILE=/srv/secure/secrets/kafka-saldo.password',
+      'SALDO_KAFKA_TLS_CA_FILE=/srv/secure/secrets/ca.pem',
+      'SALDO_REDIS_PASSWORD_FILE=/srv/secure/secrets/redis.password',
+      'SALDO_REDIS_TLS_CA_FILE=/srv/secure/secrets/ca.pem',
+      'SALDO_SCHEMA_REGISTRY_USERNAME=saldo',
+      'SALDO_SCHEMA_REGISTRY_PASSWORD_FILE=/srv/secure/secrets/registry-saldo.password',
+      'SALDO_SCHEMA_REGISTRY_TLS_CA_FILE=/srv/secure/secrets/ca.pem',
     ]);
   });
 });

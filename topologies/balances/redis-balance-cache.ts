@@ -1,6 +1,7 @@
-import { Redis, type Result } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { counterOn } from '../registry-metrics.ts';
+import { connectRedis, type RedisSecurity } from './redis-connection.ts';
 import {
   createLogger,
   describeError,
@@ -56,6 +57,8 @@ declare module 'ioredis' {
 
 export interface RedisBalanceCacheOptions {
   redisUrl: string;
+  /** Credentials and CA (a secret: never log these options). */
+  redisSecurity?: RedisSecurity;
   /** Prefix of every key saldo writes (default `saldo:`). */
   keyPrefix: string;
   applicationId: string;
@@ -299,7 +302,10 @@ export function redisBalanceCacheHook(
       component: 'redis-balance-cache',
     },
   });
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const redis = connectRedis(options.redisUrl, options.redisSecurity, {
+    maxRetriesPerRequest: 3,
+    lazyConnect: false,
+  });
   redis.on('error', (error: unknown) =>
     logger.warn({ error: describeError(error) }, 'Redis connection error; commands are retried'),
   );

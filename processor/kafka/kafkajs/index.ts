@@ -20,6 +20,12 @@ import { AtLeastOnceCommitUnit, TransactionalCommitUnit } from './commit-units.t
 import { KafkaJsGroupConsumer } from './group-consumer.ts';
 import { PartitionCounts } from './partition-counts.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
+import {
+  checkKafkaAccess,
+  kafkaAccessFailure,
+  kafkaJsSecurityOptions,
+  type KafkaSecurity,
+} from '../security.ts';
 
 export interface KafkaJsAdapterOptions {
   clientId: string;
@@ -27,6 +33,8 @@ export interface KafkaJsAdapterOptions {
   logger: Logger;
   /** Prefix of the throwaway groups the changelog reader uses. */
   groupPrefix: string;
+  /** TLS and SASL of every client; PLAINTEXT when absent. */
+  security?: KafkaSecurity;
 }
 
 function kafkaLogLevel(level: logLevel): 'error' | 'warn' | 'info' | 'debug' {
@@ -41,6 +49,7 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
   readonly #kafka: Kafka;
   readonly #opts: KafkaJsAdapterOptions;
   #admin: Admin | undefined;
+  #accessChecked: Promise<void> | undefined;
   #groupConsumer: KafkaJsGroupConsumer | undefined;
   // Of the topics the commit units produce to; shared, so that each is fetched once.
   readonly #partitionCounts = new PartitionCounts(async (topics) =>
@@ -55,6 +64,7 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
       brokers: opts.brokers,
       logLevel: logLevel.WARN,
       retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 10_000 },
+      ...kafkaJsSecurityOptions(opts.security),
       logCreator:
         () =>
         ({ level, log: entry }: LogEntry) => {
@@ -81,10 +91,19 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
     return this.#kafka;
   }
 
+  // The admin is every user's first connection (the app's start, the operators' commands): wrong
+  // credentials or a TLS mismatch stop it here, once, without kafkajs' retries (security.ts).
   async #rawAdmin(): Promise<Admin> {
     if (!this.#admin) {
+      const { clientId, brokers, security } = this.#opts;
+      this.#accessChecked ??= checkKafkaAccess({ clientId, brokers, security });
+      await this.#accessChecked;
       const admin = this.#kafka.admin();
-      await admin.connect();
+      try {
+        await admin.connect();
+      } catch (error) {
+        throw kafkaAccessFailure(error, security, brokers) ?? error;
+      }
       this.#admin = admin;
     }
     return this.#admin;

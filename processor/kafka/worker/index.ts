@@ -34,10 +34,12 @@ import {
   type ToWorker,
 } from './protocol.ts';
 import { packOutgoing, unpackConsumed } from './record-codec.ts';
+import type { KafkaSecurity } from '../security.ts';
 
 export interface WorkerAdapterOptions {
   clientId: string;
   brokers: string[];
+  security?: KafkaSecurity;
   logger: Logger;
   groupPrefix: string;
 }
@@ -68,6 +70,7 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
     const workerData: ThreadOptions = {
       clientId: opts.clientId,
       brokers: opts.brokers,
+      security: opts.security,
       groupPrefix: opts.groupPrefix,
       logLevel: opts.logger.level,
       logBindings: opts.logger.bindings(),

@@ -8,12 +8,14 @@ import {
 } from '../../errors.ts';
 import type { GroupConsumerOptions, ProducedOffsets } from '../client.ts';
 import type { PackedRecords } from './record-codec.ts';
+import type { KafkaSecurity } from '../security.ts';
 
 /** Messages between the engine thread (main) and the Kafka client thread (worker). */
 
 export interface ThreadOptions {
   clientId: string;
   brokers: string[];
+  security?: KafkaSecurity;
   groupPrefix: string;
   logLevel: string;
   logBindings: Record<string, unknown>;

@@ -33,6 +33,7 @@ const adapter = new KafkaJsAdapter({
   brokers: options.brokers,
   logger,
   groupPrefix: options.groupPrefix,
+  security: options.security,
 });
 
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
