@@ -1,3 +1,5 @@
+import { ServiceAccessError, type ConnectedService } from './errors.ts';
+
 /**
  * Telling failures no retry can mend (a TLS handshake refused on the certificate or the protocol)
  * from those a retry may (a refused connection, a timeout), whatever client raised them: Node's TLS
@@ -56,6 +58,22 @@ export function tlsFailureOf(error: unknown): string | undefined {
     if (TLS_MESSAGE.test(message) || TLS_WORD.test(message)) return message;
   }
   return undefined;
+}
+
+/**
+ * The error as a TLS access failure of `service` at `endpoint`, with the hint of what to check; or
+ * undefined when it is not a TLS failure.
+ */
+export function tlsAccessError(
+  error: unknown,
+  service: ConnectedService,
+  endpoint: string,
+  hint: string,
+): ServiceAccessError | undefined {
+  const tls = tlsFailureOf(error);
+  return tls === undefined
+    ? undefined
+    : new ServiceAccessError({ service, kind: 'tls', endpoint }, tls, hint, error);
 }
 
 /**

@@ -2,7 +2,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import type avsc from 'avsc';
 import { Agent } from 'node:https';
 import { ServiceAccessError } from '../processor/errors.ts';
-import { tlsFailureOf } from '../processor/access-failures.ts';
+import { tlsAccessError } from '../processor/access-failures.ts';
 import type { AvroSchemaDefinition, AvroSchemaRegistry } from './avro-serde.ts';
 import { avroParseOptions } from './avro-types.ts';
 
@@ -140,16 +140,12 @@ export function registryAccessFailure(
       error,
     );
   }
-  const tls = tlsFailureOf(error);
-  if (tls !== undefined) {
-    return new ServiceAccessError(
-      { service: 'schema registry', kind: 'tls', endpoint },
-      tls,
-      "check SCHEMA_REGISTRY_URL and SALDO_SCHEMA_REGISTRY_TLS_CA_FILE (the CA that signed the registry's certificate)",
-      error,
-    );
-  }
-  return undefined;
+  return tlsAccessError(
+    error,
+    'schema registry',
+    endpoint,
+    "check SCHEMA_REGISTRY_URL and SALDO_SCHEMA_REGISTRY_TLS_CA_FILE (the CA that signed the registry's certificate)",
+  );
 }
 
 /** The schema registry port of Avro serdes, over a Confluent-compatible registry's HTTP API. */

@@ -6,7 +6,7 @@
  */
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { z } from 'zod';
-import { closedAtOnce, errorChain, tlsFailureOf } from '../access-failures.ts';
+import { closedAtOnce, errorChain, tlsAccessError } from '../access-failures.ts';
 import { ServiceAccessError } from '../errors.ts';
 
 export const KAFKA_SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
@@ -141,16 +141,12 @@ export function kafkaAccessFailure(
       error,
     );
   }
-  const tls = tlsFailureOf(error);
-  if (tls !== undefined) {
-    return new ServiceAccessError(
-      { service: 'kafka', kind: 'tls', endpoint },
-      tls,
-      "check SALDO_KAFKA_SECURITY_PROTOCOL and SALDO_KAFKA_TLS_CA_FILE (the CA that signed the brokers' certificates)",
-      error,
-    );
-  }
-  return undefined;
+  return tlsAccessError(
+    error,
+    'kafka',
+    endpoint,
+    "check SALDO_KAFKA_SECURITY_PROTOCOL and SALDO_KAFKA_TLS_CA_FILE (the CA that signed the brokers' certificates)",
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { ServiceAccessError, closedAtOnce, tlsFailureOf } from '../../processor/index.ts';
+import { ServiceAccessError, closedAtOnce, tlsAccessError } from '../../processor/index.ts';
 
 /**
  * How saldo authenticates to Redis and which CA it trusts (a rediss:// URL turns TLS on): an ACL
@@ -79,16 +79,12 @@ export function redisAccessFailure(
       error,
     );
   }
-  const tls = tlsFailureOf(error);
-  if (tls !== undefined) {
-    return new ServiceAccessError(
-      { service: 'redis', kind: 'tls', endpoint },
-      tls,
-      "check REDIS_URL (rediss:// for TLS) and SALDO_REDIS_TLS_CA_FILE (the CA that signed the server's certificate)",
-      error,
-    );
-  }
-  return undefined;
+  return tlsAccessError(
+    error,
+    'redis',
+    endpoint,
+    "check REDIS_URL (rediss:// for TLS) and SALDO_REDIS_TLS_CA_FILE (the CA that signed the server's certificate)",
+  );
 }
 
 /**

@@ -2,6 +2,7 @@ import avsc from 'avsc';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bigintLongType } from '../../../schemas/index.ts';
+import { zigzagVarint } from '../../support/zigzag.ts';
 
 const schema = {
   type: 'record' as const,
@@ -38,17 +39,7 @@ describe('Avro long as bigint', () => {
 describe('Avro long as bigint: the safe-range fast path', () => {
   const type = avsc.Type.forSchema(schema, { registry: { long: bigintLongType } });
   const plain = avsc.Type.forSchema({ type: 'long' });
-  const general = (n: bigint) => {
-    // Avro's zig-zag varint of a 64-bit value, computed with bigints only.
-    let rest = n >= 0n ? n * 2n : -n * 2n - 1n;
-    const bytes: number[] = [];
-    while (rest >= 0x80n) {
-      bytes.push(Number(rest & 0x7fn) | 0x80);
-      rest >>= 7n;
-    }
-    bytes.push(Number(rest));
-    return Buffer.from(bytes);
-  };
+  const general = zigzagVarint;
 
   it('writes the same bytes as the general encoding on both sides of 2^52, and reads them back', () => {
     const edges = [

@@ -1,18 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CompactReader, CompactWriter } from '../../../../topologies/fraud/compact-bytes.ts';
+import { zigzagVarint } from '../../../support/zigzag.ts';
 
-/** The zig-zag varint of a bigint, computed with bigints only: the encoding the fast paths must keep. */
-function reference(value: bigint): Buffer {
-  let rest = value >= 0n ? value * 2n : -value * 2n - 1n;
-  const bytes: number[] = [];
-  while (rest >= 0x80n) {
-    bytes.push(Number(rest & 0x7fn) | 0x80);
-    rest >>= 7n;
-  }
-  bytes.push(Number(rest));
-  return Buffer.from(bytes);
-}
+const reference = zigzagVarint;
 
 function written(value: bigint): Buffer {
   return new CompactWriter().bigint(value).toBuffer();
