@@ -61,6 +61,21 @@ export function tlsFailureOf(error: unknown): string | undefined {
 }
 
 /**
+ * A service's URL as an access failure names it: without user info, since a password must not reach
+ * a message; `unparsable` stands in for a URL that does not parse.
+ */
+export function endpointOf(url: string, unparsable: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.href.replace(/\/$/, '');
+  } catch {
+    return unparsable;
+  }
+}
+
+/**
  * The error as a TLS access failure of `service` at `endpoint`, with the hint of what to check; or
  * undefined when it is not a TLS failure.
  */

@@ -27,7 +27,7 @@ export {
   type KafkaSecurity,
   type KafkaSecurityProtocol,
 } from './kafka/security.ts';
-export { closedAtOnce, tlsAccessError, tlsFailureOf } from './access-failures.ts';
+export { closedAtOnce, endpointOf, tlsAccessError, tlsFailureOf } from './access-failures.ts';
 export type { ConsumedRecord, Headers, OutgoingRecord } from './records.ts';
 export { createLogger, type Logger } from './log.ts';
 export { siblingModuleUrl } from './module-url.ts';

@@ -2,7 +2,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import type avsc from 'avsc';
 import { Agent } from 'node:https';
 import { ServiceAccessError } from '../processor/errors.ts';
-import { tlsAccessError } from '../processor/access-failures.ts';
+import { endpointOf, tlsAccessError } from '../processor/access-failures.ts';
 import type { AvroSchemaDefinition, AvroSchemaRegistry } from './avro-serde.ts';
 import { avroParseOptions } from './avro-types.ts';
 
@@ -108,18 +108,6 @@ function isConcurrentSetUp(error: unknown): boolean {
   return /already exists/i.test(error.message) || error.name === 'ConfluentSchemaRegistryCompatibilityError';
 }
 
-/** The URL without user info (a password must not reach a message). */
-function shownUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.href.replace(/\/$/, '');
-  } catch {
-    return '(the registry URL)';
-  }
-}
-
 /**
  * The ServiceAccessError a registry client's error amounts to: 401/403 (credentials refused) or a
  * failed TLS handshake; undefined for any other error.
@@ -131,7 +119,7 @@ export function registryAccessFailure(
 ): ServiceAccessError | undefined {
   if (error instanceof ServiceAccessError) return error;
   const status = (error as { status?: unknown } | undefined)?.status;
-  const endpoint = shownUrl(url);
+  const endpoint = endpointOf(url, '(the registry URL)');
   if (status === 401 || status === 403) {
     return new ServiceAccessError(
       { service: 'schema registry', kind: 'authentication', endpoint, user: security?.username ?? '(none)' },

@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { ServiceAccessError, closedAtOnce, tlsAccessError } from '../../processor/index.ts';
+import { ServiceAccessError, closedAtOnce, endpointOf, tlsAccessError } from '../../processor/index.ts';
 
 /**
  * How saldo authenticates to Redis and which CA it trusts (a rediss:// URL turns TLS on): an ACL
@@ -36,18 +36,6 @@ export function connectRedis(
   return new Redis(url, redisOptions(url, security, extra));
 }
 
-/** The URL without user info (a password must not reach a message). */
-function shownUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.href.replace(/\/$/, '');
-  } catch {
-    return '(the Redis URL)';
-  }
-}
-
 function userOf(url: string, security: RedisSecurity | undefined): string {
   if (security?.username !== undefined) return security.username;
   try {
@@ -70,7 +58,7 @@ export function redisAccessFailure(
 ): ServiceAccessError | undefined {
   if (error instanceof ServiceAccessError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const endpoint = shownUrl(url);
+  const endpoint = endpointOf(url, '(the Redis URL)');
   if (/^(WRONGPASS|NOAUTH)\b/.test(message)) {
     return new ServiceAccessError(
       { service: 'redis', kind: 'authentication', endpoint, user: userOf(url, security) },
@@ -105,7 +93,7 @@ export async function checkRedisAccess(
   const second = await pingOnce(url, security, timeoutMs);
   if (second === undefined || !closedAtOnce(second)) return second;
   throw new ServiceAccessError(
-    { service: 'redis', kind: 'protocol', endpoint: shownUrl(url) },
+    { service: 'redis', kind: 'protocol', endpoint: endpointOf(url, '(the Redis URL)') },
     `${url.startsWith('rediss://') ? 'TLS' : 'plaintext'} is not what the server speaks`,
     'check REDIS_URL: rediss:// for a TLS port, redis:// for a plaintext one',
     second,
