@@ -28,6 +28,8 @@ export interface PipelineCoreResult {
   transactionsPerSec: number;
   commits: number;
   outgoingPerTransaction: number;
+  /** The process's peak resident memory (V8 heap, LevelDB's memtables and caches, the input). */
+  peakRssMb: number;
 }
 
 export async function runPipelineCore(
@@ -102,6 +104,7 @@ export async function runPipelineCore(
     transactionsPerSec: measured / (elapsedMs / 1000),
     commits,
     outgoingPerTransaction: unit.produced / measured,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 

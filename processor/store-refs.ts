@@ -21,6 +21,8 @@ export interface KeyValueStoreRef<K, V> {
   readonly valueSerde: Serde<V>;
   /** False: the store takes no share of the task's read cache (keys read about once). */
   readonly cached?: false;
+  /** True: written for (nearly) every record; it gets a larger LevelDB write buffer (StoreSpec). */
+  readonly writtenPerRecord?: true;
 }
 
 /** A key-value store whose entries expire on the task's stream time, `ttlMs` after their put. */
@@ -31,6 +33,7 @@ export interface TtlKeyValueStoreRef<K, V> {
   readonly valueSerde: Serde<V>;
   readonly ttlMs: number;
   readonly cached?: false;
+  readonly writtenPerRecord?: true;
 }
 
 /** One value per key and window start; windows older than `retentionMs` of stream time expire. */
@@ -50,24 +53,40 @@ interface StoreSerdes<K, V> {
   valueSerde: Serde<V>;
 }
 
-/** `cached: false` keeps the store out of the task's read cache (for keys read about once). */
+/** How a key-value store's LevelDB memory is shared out (see StoreSpec). */
+interface StoreHints {
+  cached?: boolean;
+  writtenPerRecord?: boolean;
+}
+
+function hintsOf(opts: StoreHints): { cached?: false; writtenPerRecord?: true } {
+  return {
+    ...(opts.cached === false ? { cached: false } : {}),
+    ...(opts.writtenPerRecord === true ? { writtenPerRecord: true } : {}),
+  };
+}
+
+/**
+ * `cached: false` keeps the store out of the task's read cache (for keys read about once);
+ * `writtenPerRecord: true` gives it a larger LevelDB write buffer (a store written for every record).
+ */
 export function keyValueStore<K, V>(
   name: string,
-  opts: StoreSerdes<K, V> & { cached?: boolean },
+  opts: StoreSerdes<K, V> & StoreHints,
 ): KeyValueStoreRef<K, V> {
   return Object.freeze({
     kind: 'key-value',
     name,
     keySerde: opts.keySerde,
     valueSerde: opts.valueSerde,
-    ...(opts.cached === false ? { cached: false } : {}),
+    ...hintsOf(opts),
   });
 }
 
 /** Expiring reads only what has expired; `get` hides expired entries whenever a sweep runs. */
 export function ttlKeyValueStore<K, V>(
   name: string,
-  opts: StoreSerdes<K, V> & { ttlMs: number; cached?: boolean },
+  opts: StoreSerdes<K, V> & StoreHints & { ttlMs: number },
 ): TtlKeyValueStoreRef<K, V> {
   return Object.freeze({
     kind: 'ttl-key-value',
@@ -75,7 +94,7 @@ export function ttlKeyValueStore<K, V>(
     keySerde: opts.keySerde,
     valueSerde: opts.valueSerde,
     ttlMs: opts.ttlMs,
-    ...(opts.cached === false ? { cached: false } : {}),
+    ...hintsOf(opts),
   });
 }
 
@@ -104,6 +123,8 @@ export interface StoreDefinition {
   readonly ttlMs?: number;
   /** False: the store takes no share of the task's read cache (keys read about once). */
   readonly cached?: boolean;
+  /** True: written for (nearly) every record (a larger LevelDB write buffer). */
+  readonly writtenPerRecord?: boolean;
   /** The table source that fills this store: its input topic is the store's changelog. */
   readonly table?: string;
 }
@@ -128,6 +149,7 @@ export function storeDefinitionOf(ref: StoreRef, table?: string): StoreDefinitio
     ...(ref.kind === 'ttl-key-value' ? { ttlMs: ref.ttlMs } : {}),
     ...(ref.kind === 'windowed' ? { retentionMs: ref.retentionMs } : {}),
     ...(ref.kind !== 'windowed' && ref.cached === false ? { cached: false } : {}),
+    ...(ref.kind !== 'windowed' && ref.writtenPerRecord === true ? { writtenPerRecord: true } : {}),
     ...(table === undefined ? {} : { table }),
   };
 }

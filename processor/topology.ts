@@ -119,6 +119,7 @@ export class Topology {
       retentionMs: s.retentionMs,
       ttlMs: s.ttlMs,
       cached: s.cached,
+      writtenPerRecord: s.writtenPerRecord,
       ...(s.table === undefined ? {} : { logged: false }),
     }));
   }

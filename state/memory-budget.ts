@@ -25,8 +25,35 @@ const LEVELDB_TASK_BLOCK_CACHE_BYTES = 2 * 1024 * 1024;
 const LEVELDB_TASK_WRITE_BUFFER_BYTES = 1024 * 1024;
 const LEVELDB_MIN_STORE_BYTES = 512 * 1024;
 
+/**
+ * The write buffer (memtable) of a store written for nearly every record (StoreSpec's
+ * writtenPerRecord), instead of its even share. Keys spread over the whole store (accounts,
+ * transaction ids) make every level-0 compaction rewrite most of level 1, so the rewritten bytes
+ * per record fall with the memtable's size: with 512 KiB memtables, one product task's LevelDB
+ * compactions wrote 30× what its memtables flushed for transaction ids, 19× for fraud profiles and
+ * 13× for balances, and took 55 µs of background CPU per transaction; 2 MiB halved that, 4 and 8 MiB
+ * added little (bench/pipeline-core.ts, 300,000 transactions of 125,000 accounts, BENCHMARKS.md
+ * 2026-12-07).
+ */
+export const LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
+
+export interface LevelDbMemory {
+  blockCacheBytes: number;
+  writeBufferBytes: number;
+}
+
+/** Each store's LevelDB memory: the even share, with a larger write buffer for stores written per record. */
+export function levelDbMemoryOf(stores: readonly StoreSpec[]): (spec: StoreSpec) => LevelDbMemory {
+  const even = levelDbMemoryShare(stores.length);
+  const perRecord = {
+    ...even,
+    writeBufferBytes: Math.max(even.writeBufferBytes, LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES),
+  };
+  return (spec) => (spec.writtenPerRecord === true ? perRecord : even);
+}
+
 /** A store's share of its task's LevelDB memory, when the task has `stores` stores. */
-export function levelDbMemoryShare(stores: number): { blockCacheBytes: number; writeBufferBytes: number } {
+export function levelDbMemoryShare(stores: number): LevelDbMemory {
   const share = (bytes: number) => Math.max(LEVELDB_MIN_STORE_BYTES, Math.floor(bytes / Math.max(1, stores)));
   return {
     blockCacheBytes: share(LEVELDB_TASK_BLOCK_CACHE_BYTES),

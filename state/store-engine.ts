@@ -10,7 +10,7 @@ import {
   StoreOpenError,
 } from './errors.ts';
 import { keyText } from './key-bounds.ts';
-import { DEFAULT_CACHE_MAX_BYTES, levelDbMemoryShare } from './memory-budget.ts';
+import { DEFAULT_CACHE_MAX_BYTES, levelDbMemoryShare, type LevelDbMemory } from './memory-budget.ts';
 import { ReadCache } from './read-cache.ts';
 import { storePath, type StoreLocation } from './store-names.ts';
 
@@ -43,7 +43,7 @@ export interface StoreEngineOptions {
   /** Bound of the store's read cache (see ReadCache); 0 disables it. */
   readonly cacheMaxBytes?: number;
   /** LevelDB's block cache and memtable sizes (default: a whole task's budget, for one store). */
-  readonly levelDb?: { blockCacheBytes: number; writeBufferBytes: number };
+  readonly levelDb?: LevelDbMemory;
 }
 
 /** What a write batch does to the read cache besides keeping it consistent. */
@@ -113,7 +113,8 @@ export class StoreEngine {
   // Mirrors LevelDB's user entries for hot keys; only this class writes LevelDB, and every write
   // updates or drops the cached entries it touches (see writeBatch, wipe, close).
   private readonly cache: ReadCache;
-  private readonly levelDb: { blockCacheBytes: number; writeBufferBytes: number };
+  /** LevelDB's block cache and memtable sizes this store was opened with. */
+  readonly levelDb: LevelDbMemory;
 
   private constructor(location: StoreLocation, options: StoreEngineOptions) {
     this.path = storePath(location);

@@ -1,4 +1,4 @@
-import { DEFAULT_CACHE_MAX_BYTES, cacheShareOf, levelDbMemoryShare } from './memory-budget.ts';
+import { DEFAULT_CACHE_MAX_BYTES, cacheShareOf, levelDbMemoryOf } from './memory-budget.ts';
 import { StoreCorruptionError } from './errors.ts';
 import { StoreEngine } from './store-engine.ts';
 import type { StoreLocation } from './store-names.ts';
@@ -23,10 +23,10 @@ export async function openStores(
 ): Promise<{ stores: Map<string, OpenStore>; wiped: string[] }> {
   const wiped: string[] = [];
   const cacheShare = cacheShareOf(options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES, options.stores);
-  const levelDb = levelDbMemoryShare(options.stores.length);
+  const levelDbMemory = levelDbMemoryOf(options.stores);
   const opening = options.stores.map(async (spec): Promise<OpenStore> => {
     const location: StoreLocation = { ...options, storeName: spec.name };
-    const engineOptions = { cacheMaxBytes: cacheShare(spec), levelDb };
+    const engineOptions = { cacheMaxBytes: cacheShare(spec), levelDb: levelDbMemory(spec) };
     const engine = await StoreEngine.open(location, engineOptions).catch(async (error: unknown) => {
       if (!(error instanceof StoreCorruptionError)) throw error;
       wiped.push(spec.name);

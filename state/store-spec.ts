@@ -14,6 +14,11 @@ export interface StoreSpec {
    */
   readonly cached?: boolean | undefined;
   /**
+   * True: the store is written for (nearly) every record its task processes, so it gets a larger
+   * LevelDB write buffer than the task's even share (memory-budget.ts says why and how much).
+   */
+  readonly writtenPerRecord?: boolean | undefined;
+  /**
    * False: the store has no changelog of its own, because an input topic is its changelog (a
    * table source's store). Processors get a read-only handle; the engine writes it through
    * `keyValueStoreWriter`, with local-only writes, and restores it from that topic. Default true.

@@ -129,8 +129,13 @@ export function productTopology(options: {
     // An id is read once, when its transaction arrives (a duplicate is rare): caching it would
     // only evict the accounts and holds that are read again.
     cached: false,
+    writtenPerRecord: true,
   });
-  const balances = keyValueStore(BALANCES_STORE, { keySerde: stringSerde, valueSerde: accountBalancesSerde });
+  const balances = keyValueStore(BALANCES_STORE, {
+    keySerde: stringSerde,
+    valueSerde: accountBalancesSerde,
+    writtenPerRecord: true,
+  });
   const holds = ttlKeyValueStore(HOLDS_STORE, {
     keySerde: stringSerde,
     valueSerde: holdSerde,
@@ -184,7 +189,11 @@ export function productTopology(options: {
   const grace = fraud.graceMs;
   const limits = keyValueStore(LIMITS_STORE, { keySerde: stringSerde, valueSerde: accountLimitsSerde });
   // Kept while the account exists: dormancy is months of silence, and its buckets are bounded.
-  const profiles = keyValueStore(PROFILES_STORE, { keySerde: stringSerde, valueSerde: fraudProfileSerde });
+  const profiles = keyValueStore(PROFILES_STORE, {
+    keySerde: stringSerde,
+    valueSerde: fraudProfileSerde,
+    writtenPerRecord: true,
+  });
   return (
     builder
       // The account-limits topic is the store's changelog; read to its end before transactions, then

@@ -61,6 +61,26 @@ describe('typed store references', () => {
     expect(topology.describe('app')).toContain('Processor: sum (stores: [totals])');
   });
 
+  it('carry the memory hints of the store into the topology’s store specs', () => {
+    const ids = keyValueStore('ids', {
+      keySerde: stringSerde,
+      valueSerde: jsonSerde<number>(),
+      cached: false,
+      writtenPerRecord: true,
+    });
+    const totals = totalsStore();
+    expect(ids).toMatchObject({ cached: false, writtenPerRecord: true });
+    expect(totals).not.toHaveProperty('writtenPerRecord');
+    const topology = source()
+      .addStore(ids)
+      .addStore(totals)
+      .addProcessor('p', { parents: ['in'], stores: [ids, totals], create: noop })
+      .build();
+    const specs = new Map(topology.storeSpecs.map((s) => [s.name, s]));
+    expect(specs.get('ids')).toMatchObject({ cached: false, writtenPerRecord: true });
+    expect(specs.get('totals')?.writtenPerRecord).toBeUndefined();
+  });
+
   it('refuse a second store of the same name', () => {
     expect(() => source().addStore(totalsStore()).addStore(totalsStore())).toThrow(
       /duplicate store name 'totals'/,

@@ -43,6 +43,12 @@ describe('declaring a topology', () => {
       changelog: 'bank-holds-changelog',
     });
     expect(description.deadLetterTopic).toBe('bank-dlq');
+    // The stores written for every transaction get LevelDB's larger write buffer (memory-budget.ts).
+    expect(product.storeSpecs.filter((s) => s.writtenPerRecord === true).map((s) => s.name)).toEqual([
+      'transaction-ids',
+      'balances',
+      'fraud-profiles',
+    ]);
     // The text form is drawn from the same data.
     expect(product.describe('bank')).toContain(
       "account-limits (key-value, read-only) changelog: account-limits (the table's input)",

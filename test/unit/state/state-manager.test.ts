@@ -11,7 +11,11 @@ import {
   stringSerde,
 } from '../../../state/index.ts';
 import type { StoreSpec } from '../../../state/index.ts';
-import { levelDbMemoryShare } from '../../../state/memory-budget.ts';
+import {
+  LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES,
+  levelDbMemoryOf,
+  levelDbMemoryShare,
+} from '../../../state/memory-budget.ts';
 import { storeEngineOf } from '../../../state/state-manager.ts';
 import { changelogTopicFor } from '../../../processor/internal-topics.ts';
 import { bytes, useTempStateDir } from './temp-state-dir.ts';
@@ -165,5 +169,36 @@ describe('LevelDB memory per store', () => {
     });
     expect(levelDbMemoryShare(2)).toEqual({ blockCacheBytes: 1024 * 1024, writeBufferBytes: 512 * 1024 });
     expect(levelDbMemoryShare(3)).toEqual({ blockCacheBytes: 699_050, writeBufferBytes: 512 * 1024 });
+  });
+
+  it('gives a store written for every record a larger write buffer, the others their even share', () => {
+    const ids: StoreSpec = { name: 'ids', kind: 'key-value', writtenPerRecord: true };
+    const limits: StoreSpec = { name: 'limits', kind: 'key-value' };
+    const memoryOf = levelDbMemoryOf([ids, limits, balancesSpec, velocitySpec]);
+    const even = levelDbMemoryShare(4);
+    expect(memoryOf(limits)).toEqual(even);
+    expect(memoryOf(ids)).toEqual({
+      blockCacheBytes: even.blockCacheBytes,
+      writeBufferBytes: LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES,
+    });
+    expect(LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES).toBeGreaterThan(even.writeBufferBytes);
+    // A store alone in its task never gets less than the whole task's share.
+    const alone = { ...ids, writtenPerRecord: true };
+    expect(levelDbMemoryOf([alone])(alone).writeBufferBytes).toBe(
+      Math.max(levelDbMemoryShare(1).writeBufferBytes, LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES),
+    );
+  });
+
+  it('is what each store’s database is opened with', async () => {
+    const ids: StoreSpec = { name: 'ids', kind: 'ttl-key-value', ttlMs: 1_000, writtenPerRecord: true };
+    const state = await StateManager.open(options({ stores: [balancesSpec, ids] }));
+    try {
+      expect(storeEngineOf(state, 'ids').levelDb.writeBufferBytes).toBe(
+        LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES,
+      );
+      expect(storeEngineOf(state, 'balances').levelDb).toEqual(levelDbMemoryShare(2));
+    } finally {
+      await state.close();
+    }
   });
 });
