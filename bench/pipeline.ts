@@ -50,7 +50,7 @@ import {
   type SaturationFigures,
 } from './pipeline/report.ts';
 import { SaldoProcess } from '../scripts/saldo-process.ts';
-import { watchAlerts, watchVisibility } from './pipeline/visibility.ts';
+import { isSampled, watchAlerts, watchVisibility, type AccountSample } from './pipeline/visibility.ts';
 import { machineCpuTimes, percentile, stealShare } from './stats.ts';
 
 const execFileAsync = promisify(execFile);
@@ -67,6 +67,8 @@ const HELP = `usage: npm run bench:pipeline -- [options]
   --latency-seconds N   how long the latency phase produces (default 60)
   --counting-records N  records of the counting topology's run (default 1000000; 0 skips it)
   --input-days N        event time the pre-produced input spans, in days (default 30)
+  --watch-every-account time every snapshot of the latency phase, not one account in ten
+                        (the watchers then take CPU from saldo on the same cores)
   --no-balances-only    skip the balances-alone run (saldo run --no-fraud) on the same input
   --from-sources        run saldo from its .ts sources instead of compiled (.bench-build/)
   --node-options="..."  Node/V8 options of the saldo process (default: the recommended
@@ -164,6 +166,7 @@ async function measureLatency(opts: {
   accounts: number;
   rate: number;
   seconds: number;
+  sample: AccountSample;
 }): Promise<{ latency: LatencyFigures; alerts: AlertLatencyFigures }> {
   const alertWatch = await watchAlerts({
     kafka: opts.kafka,
@@ -178,8 +181,11 @@ async function measureLatency(opts: {
     groupId: `${opts.appId}-latency-reader`,
     redisUrl: opts.endpoints.redisUrl,
     redisKeyPrefix: opts.redisKeyPrefix,
+    sample: opts.sample,
   });
+  // Every alert is timed (there are few); snapshots of the sampled accounts only.
   const sentAt = new Map<string, number>();
+  const alertSentAt = new Map<string, number>();
   const kafkaSink = await connectKafkaSink({
     brokers: opts.endpoints.brokers,
     topic: opts.topics.transactions,
@@ -189,13 +195,20 @@ async function measureLatency(opts: {
   const stamping: TransactionSink = {
     async send(records) {
       const at = epochNow();
-      for (const record of records)
-        if (!sentAt.has(record.transactionId)) sentAt.set(record.transactionId, at);
+      for (const record of records) {
+        if (!alertSentAt.has(record.transactionId)) alertSentAt.set(record.transactionId, at);
+        if (isSampled(record.accountId, opts.sample) && !sentAt.has(record.transactionId))
+          sentAt.set(record.transactionId, at);
+      }
       await kafkaSink.send(records);
     },
     close: () => kafkaSink.close(),
   };
   const cpuBefore = await machineCpuTimes();
+  const saldoCpuBefore = await processCpuSeconds(opts.saldo.pid);
+  const harnessCpuBefore = process.cpuUsage();
+  const phaseStarted = performance.now();
+  let cpuShares: { saldo: number | undefined; harness: number } | undefined;
   try {
     await runGenerator(
       {
@@ -213,6 +226,17 @@ async function measureLatency(opts: {
       stamping,
       { clock: systemRunClock, progress: silentProgress },
     );
+    // Cores used while traffic flowed: saldo's, and this process' (generator and watchers).
+    const seconds = (performance.now() - phaseStarted) / 1000;
+    const saldoCpu = await processCpuSeconds(opts.saldo.pid);
+    const harnessCpu = process.cpuUsage(harnessCpuBefore);
+    cpuShares = {
+      saldo:
+        saldoCpu === undefined || saldoCpuBefore === undefined
+          ? undefined
+          : (saldoCpu - saldoCpuBefore) / seconds,
+      harness: (harnessCpu.user + harnessCpu.system) / 1e6 / seconds,
+    };
     const caughtUp = async () =>
       lag(
         await endOffsets(opts.admin, opts.topics.transactions),
@@ -229,7 +253,7 @@ async function measureLatency(opts: {
   }
   const alertLatencies: number[] = [];
   for (const [id, seen] of alertWatch.seen) {
-    const sent = sentAt.get(id);
+    const sent = alertSentAt.get(id);
     if (sent !== undefined) alertLatencies.push(seen - sent);
   }
   const both: number[] = [];
@@ -255,6 +279,9 @@ async function measureLatency(opts: {
     redisP50Ms: percentile(redisOnly, 0.5),
     redisP99Ms: percentile(redisOnly, 0.99),
     machineSteal: stealShare(cpuBefore, await machineCpuTimes()),
+    saldoCores: cpuShares?.saldo,
+    harnessCores: cpuShares?.harness,
+    sampledAccounts: opts.sample.suffix === '' ? 'all' : `ids ending in ${opts.sample.suffix}`,
   };
   return {
     latency,
@@ -326,6 +353,7 @@ async function main(): Promise<void> {
       'latency-seconds': { type: 'string' },
       'counting-records': { type: 'string' },
       'input-days': { type: 'string' },
+      'watch-every-account': { type: 'boolean', default: false },
       'no-balances-only': { type: 'boolean', default: false },
       'from-sources': { type: 'boolean', default: false },
       'node-options': { type: 'string' },
@@ -358,6 +386,7 @@ async function main(): Promise<void> {
       ? 0
       : positiveInt('counting-records', values['counting-records'], 1_000_000);
   const inputDays = positiveInt('input-days', values['input-days'], 30);
+  const sample: AccountSample = { suffix: values['watch-every-account'] ? '' : '0' };
   const date = new Date();
 
   const { endpoints } = await platformUp({ log });
@@ -490,9 +519,10 @@ async function main(): Promise<void> {
       accounts,
       rate: latencyRate,
       seconds: latencySeconds,
+      sample,
     });
     log(
-      `latency: p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms (${latency.measured.toLocaleString('en-US')} of ${latency.sent.toLocaleString('en-US')} transactions seen on the topic and in Redis)`,
+      `latency: p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms (${latency.measured.toLocaleString('en-US')} of ${latency.sent.toLocaleString('en-US')} transactions of the sampled accounts seen on the topic and in Redis; saldo ${latency.saldoCores?.toFixed(2) ?? '?'} cores, the bench ${latency.harnessCores?.toFixed(2) ?? '?'})`,
     );
     log(
       `alerts: p50 ${alertLatency.p50Ms.toFixed(0)} ms, p99 ${alertLatency.p99Ms.toFixed(0)} ms (${alertLatency.measured.toLocaleString('en-US')} of ${alertLatency.alerts.toLocaleString('en-US')} alerts measured)`,

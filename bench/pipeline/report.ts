@@ -49,6 +49,12 @@ export interface LatencyFigures {
   redisP50Ms: number;
   redisP99Ms: number;
   machineSteal: number | undefined;
+  /** Cores saldo used while the traffic flowed. */
+  saldoCores?: number | undefined;
+  /** Cores the bench's own process (generator and watchers) used meanwhile. */
+  harnessCores?: number | undefined;
+  /** Whose snapshots were timed: 'all', or a sample of the accounts (visibility.ts). */
+  sampledAccounts?: string;
 }
 
 export interface CountingFigures {
@@ -93,6 +99,7 @@ export interface PipelineCheck {
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : 'n/a');
 const pct = (n: number | undefined) => (n === undefined ? 'n/a' : `${(n * 100).toFixed(0)}%`);
+const cores = (n: number | undefined) => (n === undefined ? 'n/a' : n.toFixed(2));
 const round1 = (n: number | undefined) =>
   n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10;
 
@@ -170,7 +177,7 @@ export function formatPipelineReport(r: PipelineReport): string {
     r.balancesOnly === undefined
       ? '| saturation, balances alone | not run |'
       : `| saturation, balances alone (\`--no-fraud\`, same input) | ${int(r.balancesOnly.transactionsPerSec)} transactions/s, ${r.balancesOnly.cpuMicrosPerTransaction.toFixed(1)} µs CPU per transaction: velocity, limits and rules add ${(r.saturation.cpuMicrosPerTransaction - r.balancesOnly.cpuMicrosPerTransaction).toFixed(1)} µs |`,
-    `| latency at ${int(r.latency.rate)}/s for ${r.latency.seconds} s | produce → topic and Redis: p50 ${ms(r.latency.p50Ms)} ms, p99 ${ms(r.latency.p99Ms)} ms, max ${ms(r.latency.maxMs)} ms; topic alone p50 ${ms(r.latency.topicP50Ms)} / p99 ${ms(r.latency.topicP99Ms)} ms; Redis alone p50 ${ms(r.latency.redisP50Ms)} / p99 ${ms(r.latency.redisP99Ms)} ms; ${int(r.latency.measured)} of ${int(r.latency.sent)} transactions measured; CPU steal ${pct(r.latency.machineSteal)} |`,
+    `| latency at ${int(r.latency.rate)}/s for ${r.latency.seconds} s | produce → topic and Redis: p50 ${ms(r.latency.p50Ms)} ms, p99 ${ms(r.latency.p99Ms)} ms, max ${ms(r.latency.maxMs)} ms; topic alone p50 ${ms(r.latency.topicP50Ms)} / p99 ${ms(r.latency.topicP99Ms)} ms; Redis alone p50 ${ms(r.latency.redisP50Ms)} / p99 ${ms(r.latency.redisP99Ms)} ms; ${int(r.latency.measured)} of ${int(r.latency.sent)} transactions measured (accounts: ${r.latency.sampledAccounts ?? 'all'}); cores used: saldo ${cores(r.latency.saldoCores)}, the bench's generator and watchers ${cores(r.latency.harnessCores)}; CPU steal ${pct(r.latency.machineSteal)} |`,
     `| alerts at ${int(r.latency.rate)}/s | produce → alert visible to a read_committed reader: p50 ${ms(r.alertLatency.p50Ms)} ms, p99 ${ms(r.alertLatency.p99Ms)} ms, max ${ms(r.alertLatency.maxMs)} ms; ${int(r.alertLatency.measured)} of ${int(r.alertLatency.alerts)} alerts measured |`,
     `| memory | peak RSS ${int(r.peakRssMb)} MB (VmHWM of the saldo process over both phases) |`,
     r.counting === undefined

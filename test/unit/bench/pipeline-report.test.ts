@@ -5,6 +5,8 @@ import {
   pipelineTargetChecks,
   type PipelineReport,
 } from '../../../bench/pipeline/report.ts';
+import { isSampled } from '../../../bench/pipeline/visibility.ts';
+import { accountIdOf } from '../../../cli/generate/accounts.ts';
 
 const report = (overrides: Partial<PipelineReport> = {}): PipelineReport => ({
   date: new Date('2026-12-04T17:00:00Z'),
@@ -90,8 +92,33 @@ describe('the product benchmark report', () => {
     expect(formatPipelineReport(missed)).toContain('| **19,999** | ≥ 20,000 | MISS |');
   });
 
+  it('says whose snapshots were timed and the cores saldo and the bench itself used meanwhile', () => {
+    const sampled = report({
+      latency: {
+        ...report().latency,
+        sampledAccounts: 'ids ending in 0',
+        saldoCores: 0.987,
+        harnessCores: 0.4,
+      },
+    });
+    expect(formatPipelineReport(sampled)).toContain(
+      "294,560 of 297,133 transactions measured (accounts: ids ending in 0); cores used: saldo 0.99, the bench's generator and watchers 0.40;",
+    );
+    expect(formatPipelineReport(report())).toContain('(accounts: all); cores used: saldo n/a');
+  });
+
   it('names the distinct warnings of the instance’s log', () => {
     const text = formatPipelineReport(report({ troubles: ['a', 'b', 'a'] }));
     expect(text).toContain('| log | 3 lines at warn or above: a; b |');
+  });
+});
+
+describe('the latency phase’s sample of accounts', () => {
+  it('takes the ids ending in its suffix, and every id when the suffix is empty', () => {
+    const ids = Array.from({ length: 1_000 }, (_, i) => accountIdOf(i));
+    expect(ids.filter((id) => isSampled(id, { suffix: '0' }))).toHaveLength(100);
+    expect(isSampled('acct-000010', { suffix: '0' })).toBe(true);
+    expect(isSampled('acct-000011', { suffix: '0' })).toBe(false);
+    expect(ids.filter((id) => isSampled(id, { suffix: '' }))).toHaveLength(1_000);
   });
 });
