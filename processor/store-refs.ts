@@ -21,7 +21,7 @@ export interface KeyValueStoreRef<K, V> {
   readonly valueSerde: Serde<V>;
   /** False: the store takes no share of the task's read cache (keys read about once). */
   readonly cached?: false;
-  /** True: written for (nearly) every record; it gets a larger LevelDB write buffer (StoreSpec). */
+  /** True: written for (nearly) every record; LevelDB gets a larger write buffer, a smaller block cache (StoreSpec). */
   readonly writtenPerRecord?: true;
 }
 

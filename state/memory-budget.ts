@@ -37,16 +37,29 @@ const LEVELDB_MIN_STORE_BYTES = 512 * 1024;
  */
 export const LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
 
+/**
+ * The block cache of such a store, smaller than the even share: its reads spread over the whole
+ * store too, so a cache of a few percent of its blocks serves a few percent of them, and the
+ * operating system's page cache holds the files anyway. 128 KiB instead of 512 KiB cost nothing
+ * measurable (pipeline-core, three interleaved pairs: 145.9 / 143.9 / 154.6 µs per transaction
+ * with 512 KiB, 130.4 / 142.6 / 144.3 with 128 KiB, BENCHMARKS.md 2026-12-07) and pays for part of
+ * the larger write buffer.
+ */
+export const LEVELDB_PER_RECORD_BLOCK_CACHE_BYTES = 128 * 1024;
+
 export interface LevelDbMemory {
   blockCacheBytes: number;
   writeBufferBytes: number;
 }
 
-/** Each store's LevelDB memory: the even share, with a larger write buffer for stores written per record. */
+/**
+ * Each store's LevelDB memory: the even share, or for a store written per record a larger write
+ * buffer and a smaller block cache.
+ */
 export function levelDbMemoryOf(stores: readonly StoreSpec[]): (spec: StoreSpec) => LevelDbMemory {
   const even = levelDbMemoryShare(stores.length);
   const perRecord = {
-    ...even,
+    blockCacheBytes: Math.min(even.blockCacheBytes, LEVELDB_PER_RECORD_BLOCK_CACHE_BYTES),
     writeBufferBytes: Math.max(even.writeBufferBytes, LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES),
   };
   return (spec) => (spec.writtenPerRecord === true ? perRecord : even);

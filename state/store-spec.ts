@@ -15,7 +15,8 @@ export interface StoreSpec {
   readonly cached?: boolean | undefined;
   /**
    * True: the store is written for (nearly) every record its task processes, so it gets a larger
-   * LevelDB write buffer than the task's even share (memory-budget.ts says why and how much).
+   * LevelDB write buffer and a smaller block cache than the task's even share (memory-budget.ts
+   * says why and how much).
    */
   readonly writtenPerRecord?: boolean | undefined;
   /**

@@ -12,6 +12,7 @@ import {
 } from '../../../state/index.ts';
 import type { StoreSpec } from '../../../state/index.ts';
 import {
+  LEVELDB_PER_RECORD_BLOCK_CACHE_BYTES,
   LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES,
   levelDbMemoryOf,
   levelDbMemoryShare,
@@ -178,10 +179,11 @@ describe('LevelDB memory per store', () => {
     const even = levelDbMemoryShare(4);
     expect(memoryOf(limits)).toEqual(even);
     expect(memoryOf(ids)).toEqual({
-      blockCacheBytes: even.blockCacheBytes,
+      blockCacheBytes: LEVELDB_PER_RECORD_BLOCK_CACHE_BYTES,
       writeBufferBytes: LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES,
     });
     expect(LEVELDB_PER_RECORD_WRITE_BUFFER_BYTES).toBeGreaterThan(even.writeBufferBytes);
+    expect(LEVELDB_PER_RECORD_BLOCK_CACHE_BYTES).toBeLessThan(even.blockCacheBytes);
     // A store alone in its task never gets less than the whole task's share.
     const alone = { ...ids, writtenPerRecord: true };
     expect(levelDbMemoryOf([alone])(alone).writeBufferBytes).toBe(
