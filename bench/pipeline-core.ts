@@ -6,7 +6,7 @@
  * per record; under `--cpu-prof`, where.
  *
  *   node bench/pipeline-core.ts [--transactions 200000] [--accounts 50000] [--balances-only]
- *                               [--cache-bytes N (the task's state cache; default: the engine's)] [--json]
+ *                               [--cache-bytes N (the task's state cache; default: the product's, as saldo run)] [--json]
  *
  * `--balances-only` runs the product without its fraud half (velocity, limits, rules).
  */
@@ -17,7 +17,12 @@ import { parseArgs } from 'node:util';
 import { RULE_IDS, TrafficGenerator } from '../cli/generate/index.ts';
 import type { ConsumedRecord } from '../processor/records.ts';
 import { InMemoryAvroRegistry, productSerdes } from '../schemas/index.ts';
-import { DEFAULT_PRODUCT_SETTINGS, DEFAULT_PRODUCT_TOPICS, productTopology } from '../topologies/product.ts';
+import {
+  DEFAULT_PRODUCT_SETTINGS,
+  DEFAULT_PRODUCT_TOPICS,
+  PRODUCT_STATE_CACHE_BYTES_PER_TASK,
+  productTopology,
+} from '../topologies/product.ts';
 import { openCoreTask } from './engine-core.ts';
 
 export interface PipelineCoreResult {
@@ -46,7 +51,8 @@ export async function runPipelineCore(
     topology,
     stateDir,
     [DEFAULT_PRODUCT_TOPICS.balances, DEFAULT_PRODUCT_TOPICS.fraudAlerts],
-    options.cacheBytes === undefined ? {} : { stateCacheMaxBytesPerTask: options.cacheBytes },
+    // As `saldo run` gives the product (cli/commands/run.ts), unless told otherwise.
+    { stateCacheMaxBytesPerTask: options.cacheBytes ?? PRODUCT_STATE_CACHE_BYTES_PER_TASK },
   );
 
   // Encoded up front (Avro through the in-memory registry), as a fetch hands them over: a month
