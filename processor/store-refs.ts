@@ -53,7 +53,7 @@ interface StoreSerdes<K, V> {
   valueSerde: Serde<V>;
 }
 
-/** How a key-value store's LevelDB memory is shared out (see StoreSpec). */
+/** How a key-value store shares its task's memory: the read cache, LevelDB's (see StoreSpec). */
 interface StoreHints {
   cached?: boolean;
   writtenPerRecord?: boolean;
@@ -68,7 +68,8 @@ function hintsOf(opts: StoreHints): { cached?: false; writtenPerRecord?: true } 
 
 /**
  * `cached: false` keeps the store out of the task's read cache (for keys read about once);
- * `writtenPerRecord: true` gives it a larger LevelDB write buffer (a store written for every record).
+ * `writtenPerRecord: true` gives it a larger LevelDB write buffer and a smaller block cache (a store
+ * written for every record).
  */
 export function keyValueStore<K, V>(
   name: string,
@@ -123,7 +124,7 @@ export interface StoreDefinition {
   readonly ttlMs?: number;
   /** False: the store takes no share of the task's read cache (keys read about once). */
   readonly cached?: boolean;
-  /** True: written for (nearly) every record (a larger LevelDB write buffer). */
+  /** True: written for (nearly) every record (a larger LevelDB write buffer, a smaller block cache). */
   readonly writtenPerRecord?: boolean;
   /** The table source that fills this store: its input topic is the store's changelog. */
   readonly table?: string;
