@@ -122,25 +122,16 @@ export async function watchAlerts(opts: {
 }): Promise<AlertWatch> {
   const seen = new Map<string, number>();
   const serde = productSerdes(ConfluentAvroRegistry.connect(opts.registryUrl)).alert;
-  const consumer = opts.kafka.consumer({
-    groupId: opts.groupId,
-    maxWaitTimeInMs: 10,
-    readUncommitted: false,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: opts.alertsTopic, fromBeginning: false });
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      const at = now();
-      for (const message of batch.messages) {
-        if (message.value === null) continue;
-        const alert = await serde.deserialize(message.value, { topic: opts.alertsTopic, part: 'value' });
-        if (!seen.has(alert.transactionId)) seen.set(alert.transactionId, at);
-      }
+  const consumer = await watchTopic(
+    opts.kafka,
+    opts.alertsTopic,
+    opts.groupId,
+    () => true,
+    async (value, at) => {
+      const alert = await serde.deserialize(value, { topic: opts.alertsTopic, part: 'value' });
+      if (!seen.has(alert.transactionId)) seen.set(alert.transactionId, at);
     },
-  });
-  await joined;
+  );
   return {
     seen,
     async stop() {
