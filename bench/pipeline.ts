@@ -37,7 +37,7 @@ import { platformUp } from '../scripts/platform/index.ts';
 import { positiveInt } from './args.ts';
 import { benchKafka, cleanUp, committedOffsets, endOffsets, lag } from './kafka.ts';
 import { machineInfo } from './machine.ts';
-import { processCpuSeconds, processMemoryMb } from './pipeline/process-stats.ts';
+import { processCpuSeconds, processMemoryMb, sampleMemorySplit } from './pipeline/process-stats.ts';
 import {
   appendPipelineReport,
   pipelineJson,
@@ -50,6 +50,7 @@ import {
   type SaturationFigures,
 } from './pipeline/report.ts';
 import { SaldoProcess } from '../scripts/saldo-process.ts';
+import { generatePacedTraffic, preEncodedSerde, sendPaced } from './pipeline/pre-encoded.ts';
 import { isSampled, watchAlerts, watchVisibility, type AccountSample } from './pipeline/visibility.ts';
 import { machineCpuTimes, percentile, stealShare } from './stats.ts';
 
@@ -168,6 +169,23 @@ async function measureLatency(opts: {
   seconds: number;
   sample: AccountSample;
 }): Promise<{ latency: LatencyFigures; alerts: AlertLatencyFigures }> {
+  // Generated and encoded before the watchers start, sent on the generator's schedule.
+  const traffic = await generatePacedTraffic(
+    {
+      accounts: opts.accounts,
+      durationMs: opts.seconds * 1000,
+      rate: opts.rate,
+      seed: 2,
+      // Event time starts now (the broker refuses timestamps an hour ahead), after the
+      // pre-produced input's, so nothing is late; it trails the wall clock by the few seconds
+      // generating takes. Incidents among it.
+      startTime: Date.now(),
+      topic: opts.topics.transactions,
+      batchSize: Math.max(1, Math.round(opts.rate / 50)),
+      realistic: { spanMs: opts.seconds * 1000, historyDays: 0, fraudRate: 0.01, patterns: RULE_IDS },
+    },
+    productSerdes(ConfluentAvroRegistry.connect(opts.endpoints.registryUrl)).transaction,
+  );
   const alertWatch = await watchAlerts({
     kafka: opts.kafka,
     registryUrl: opts.endpoints.registryUrl,
@@ -189,7 +207,7 @@ async function measureLatency(opts: {
   const kafkaSink = await connectKafkaSink({
     brokers: opts.endpoints.brokers,
     topic: opts.topics.transactions,
-    serde: productSerdes(ConfluentAvroRegistry.connect(opts.endpoints.registryUrl)).transaction,
+    serde: preEncodedSerde(traffic),
     log: () => undefined,
   });
   const stamping: TransactionSink = {
@@ -210,23 +228,8 @@ async function measureLatency(opts: {
   const phaseStarted = performance.now();
   let cpuShares: { saldo: number | undefined; harness: number } | undefined;
   try {
-    await runGenerator(
-      {
-        accounts: opts.accounts,
-        durationMs: opts.seconds * 1000,
-        rate: opts.rate,
-        seed: 2,
-        // Event time follows the wall clock (the broker refuses timestamps an hour ahead) and
-        // comes after the pre-produced input's, so nothing is late; incidents among it.
-        startTime: Date.now(),
-        topic: opts.topics.transactions,
-        batchSize: Math.max(1, Math.round(opts.rate / 50)),
-        realistic: { spanMs: opts.seconds * 1000, historyDays: 0, fraudRate: 0.01, patterns: RULE_IDS },
-      },
-      stamping,
-      { clock: systemRunClock, progress: silentProgress },
-    );
-    // Cores used while traffic flowed: saldo's, and this process' (generator and watchers).
+    await sendPaced(traffic, stamping, systemRunClock);
+    // Cores used while traffic flowed: saldo's, and this process' (producer and watchers).
     const seconds = (performance.now() - phaseStarted) / 1000;
     const saldoCpu = await processCpuSeconds(opts.saldo.pid);
     const harnessCpu = process.cpuUsage(harnessCpuBefore);
@@ -500,6 +503,7 @@ async function main(): Promise<void> {
       nodeOptions,
       logFile: join(workDir, 'saldo.log'),
     });
+    const memorySplit = sampleMemorySplit(saldo.pid);
     const saturation = await saturate(saldo, admin, run, topics.transactions, transactions);
     log(
       `saturation: ${Math.round(saturation.transactionsPerSec).toLocaleString('en-US')} transactions/s, ${saturation.cpuMicrosPerTransaction.toFixed(1)} µs CPU each`,
@@ -528,6 +532,7 @@ async function main(): Promise<void> {
       `alerts: p50 ${alertLatency.p50Ms.toFixed(0)} ms, p99 ${alertLatency.p99Ms.toFixed(0)} ms (${alertLatency.measured.toLocaleString('en-US')} of ${alertLatency.alerts.toLocaleString('en-US')} alerts measured)`,
     );
     const memory = await processMemoryMb(saldo.pid);
+    const split = memorySplit.stop();
     const troubles = await saldo.troubles();
     await saldo.stop();
 
@@ -547,6 +552,7 @@ async function main(): Promise<void> {
       alertLatency,
       inputSpanDays: inputDays,
       peakRssMb: memory?.peakRssMb ?? Number.NaN,
+      memorySplit: split,
       counting: countingFigures,
       troubles,
       compiled: !values['from-sources'],

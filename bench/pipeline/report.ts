@@ -1,6 +1,7 @@
 // The product benchmark's figures: targets, the section appended to BENCHMARKS.md, the JSON line.
 import { appendFile } from 'node:fs/promises';
 import { formatLoad, type MachineInfo } from '../machine.ts';
+import type { MemorySplit } from './process-stats.ts';
 
 export const PIPELINE_TARGETS = {
   transactionsPerSec: 20_000,
@@ -51,7 +52,7 @@ export interface LatencyFigures {
   machineSteal: number | undefined;
   /** Cores saldo used while the traffic flowed. */
   saldoCores?: number | undefined;
-  /** Cores the bench's own process (generator and watchers) used meanwhile. */
+  /** Cores the bench's own process (its producer of the pre-encoded traffic, and the watchers) used meanwhile. */
   harnessCores?: number | undefined;
   /** Whose snapshots were timed: 'all', or a sample of the accounts (visibility.ts). */
   sampledAccounts?: string;
@@ -82,6 +83,8 @@ export interface PipelineReport {
   inputSpanDays: number;
   /** The saldo process's peak RSS (VmHWM) over both phases. */
   peakRssMb: number;
+  /** What that RSS was made of, sampled every second; undefined where /proc has no such lines. */
+  memorySplit?: MemorySplit | undefined;
   counting: CountingFigures | undefined;
   /** Messages of the instance's log lines at warn or above. */
   troubles: string[];
@@ -146,6 +149,8 @@ export function pipelineJson(r: PipelineReport): Record<string, number | null> {
       r.balancesOnly === undefined ? null : Math.round(r.balancesOnly.transactionsPerSec),
     balancesOnlyCpuMicrosPerTransaction: round1(r.balancesOnly?.cpuMicrosPerTransaction),
     peakRssMb: round1(r.peakRssMb),
+    peakAnonRssMb: round1(r.memorySplit?.peakAnonMb),
+    peakFileRssMb: round1(r.memorySplit?.peakFileMb),
     accounts: r.accounts,
     countingRecordsPerSec: r.counting === undefined ? null : Math.round(r.counting.recordsPerSec),
     countingCpuMicrosPerRecord: round1(r.counting?.cpuMicrosPerRecord),
@@ -177,15 +182,20 @@ export function formatPipelineReport(r: PipelineReport): string {
     r.balancesOnly === undefined
       ? '| saturation, balances alone | not run |'
       : `| saturation, balances alone (\`--no-fraud\`, same input) | ${int(r.balancesOnly.transactionsPerSec)} transactions/s, ${r.balancesOnly.cpuMicrosPerTransaction.toFixed(1)} µs CPU per transaction: velocity, limits and rules add ${(r.saturation.cpuMicrosPerTransaction - r.balancesOnly.cpuMicrosPerTransaction).toFixed(1)} µs |`,
-    `| latency at ${int(r.latency.rate)}/s for ${r.latency.seconds} s | produce → topic and Redis: p50 ${ms(r.latency.p50Ms)} ms, p99 ${ms(r.latency.p99Ms)} ms, max ${ms(r.latency.maxMs)} ms; topic alone p50 ${ms(r.latency.topicP50Ms)} / p99 ${ms(r.latency.topicP99Ms)} ms; Redis alone p50 ${ms(r.latency.redisP50Ms)} / p99 ${ms(r.latency.redisP99Ms)} ms; ${int(r.latency.measured)} of ${int(r.latency.sent)} transactions measured (accounts: ${r.latency.sampledAccounts ?? 'all'}); cores used: saldo ${cores(r.latency.saldoCores)}, the bench's generator and watchers ${cores(r.latency.harnessCores)}; CPU steal ${pct(r.latency.machineSteal)} |`,
+    `| latency at ${int(r.latency.rate)}/s for ${r.latency.seconds} s | produce → topic and Redis: p50 ${ms(r.latency.p50Ms)} ms, p99 ${ms(r.latency.p99Ms)} ms, max ${ms(r.latency.maxMs)} ms; topic alone p50 ${ms(r.latency.topicP50Ms)} / p99 ${ms(r.latency.topicP99Ms)} ms; Redis alone p50 ${ms(r.latency.redisP50Ms)} / p99 ${ms(r.latency.redisP99Ms)} ms; ${int(r.latency.measured)} of ${int(r.latency.sent)} transactions measured (accounts: ${r.latency.sampledAccounts ?? 'all'}); cores used: saldo ${cores(r.latency.saldoCores)}, the bench's producer and watchers ${cores(r.latency.harnessCores)}; CPU steal ${pct(r.latency.machineSteal)} |`,
     `| alerts at ${int(r.latency.rate)}/s | produce → alert visible to a read_committed reader: p50 ${ms(r.alertLatency.p50Ms)} ms, p99 ${ms(r.alertLatency.p99Ms)} ms, max ${ms(r.alertLatency.maxMs)} ms; ${int(r.alertLatency.measured)} of ${int(r.alertLatency.alerts)} alerts measured |`,
-    `| memory | peak RSS ${int(r.peakRssMb)} MB (VmHWM of the saldo process over both phases) |`,
+    `| memory | peak RSS ${int(r.peakRssMb)} MB (VmHWM of the saldo process over both phases)${formatSplit(r.memorySplit)} |`,
     r.counting === undefined
       ? '| counting topology | not run |'
       : `| counting topology (bench/engine.ts, EOS, same hour) | ${int(r.counting.recordsPerSec)} records/s, ${r.counting.cpuMicrosPerRecord.toFixed(1)} µs CPU per record: the product costs ${(r.saturation.cpuMicrosPerTransaction / r.counting.cpuMicrosPerRecord).toFixed(1)}× the engine's per record |`,
     `| log | ${r.troubles.length} lines at warn or above${r.troubles.length === 0 ? '' : `: ${[...new Set(r.troubles)].slice(0, 3).join('; ')}`} |`,
   ];
   return lines.join('\n');
+}
+
+function formatSplit(split: MemorySplit | undefined): string {
+  if (split === undefined) return '';
+  return `; sampled every second, at most ${int(split.peakAnonMb)} MB anonymous (V8 heaps, LevelDB memtables and caches, buffers) and ${int(split.peakFileMb)} MB file-backed (LevelDB's memory-mapped table files, page cache the kernel can reclaim, and node's binary)`;
 }
 
 export async function appendPipelineReport(file: string, r: PipelineReport): Promise<void> {

@@ -102,9 +102,28 @@ describe('the product benchmark report', () => {
       },
     });
     expect(formatPipelineReport(sampled)).toContain(
-      "294,560 of 297,133 transactions measured (accounts: ids ending in 0); cores used: saldo 0.99, the bench's generator and watchers 0.40;",
+      "294,560 of 297,133 transactions measured (accounts: ids ending in 0); cores used: saldo 0.99, the bench's producer and watchers 0.40;",
     );
     expect(formatPipelineReport(report())).toContain('(accounts: all); cores used: saldo n/a');
+  });
+
+  it('says what the peak RSS was made of when it was sampled, and gives both parts in the JSON line', () => {
+    const split = report({ memorySplit: { peakAnonMb: 341.6, peakFileMb: 188.2 } });
+    expect(formatPipelineReport(split)).toContain(
+      'peak RSS 496 MB (VmHWM of the saldo process over both phases); sampled every second, at most 342 MB anonymous',
+    );
+    expect(formatPipelineReport(split)).toContain(
+      "and 188 MB file-backed (LevelDB's memory-mapped table files",
+    );
+    expect(pipelineJson(split)).toMatchObject({
+      peakRssMb: 496.3,
+      peakAnonRssMb: 341.6,
+      peakFileRssMb: 188.2,
+    });
+    expect(formatPipelineReport(report())).toContain(
+      'peak RSS 496 MB (VmHWM of the saldo process over both phases) |',
+    );
+    expect(pipelineJson(report()).peakAnonRssMb).toBeNull();
   });
 
   it('names the distinct warnings of the instance’s log', () => {
