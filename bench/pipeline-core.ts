@@ -40,9 +40,14 @@ export interface PipelineCoreResult {
 export async function runPipelineCore(
   transactions: number,
   accounts: number,
-  options: { balancesOnly?: boolean; cacheBytes?: number } = {},
+  options: {
+    balancesOnly?: boolean;
+    cacheBytes?: number;
+    /** Leaves the task's stores here (bench/leveldb-reads.ts reads them) instead of a temporary directory. */
+    stateDir?: string;
+  } = {},
 ): Promise<PipelineCoreResult> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'saldo-bench-pipeline-core-'));
+  const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'saldo-bench-pipeline-core-')));
   const registry = new InMemoryAvroRegistry();
   const serdes = productSerdes(registry);
   const settings = { ...DEFAULT_PRODUCT_SETTINGS, ...(options.balancesOnly === true ? { fraud: null } : {}) };
@@ -100,7 +105,7 @@ export async function runPipelineCore(
   const used = process.cpuUsage(cpu);
   const mainUsed = process.threadCpuUsage(mainThreadCpu);
   await task.close();
-  await rm(stateDir, { recursive: true, force: true });
+  if (options.stateDir === undefined) await rm(stateDir, { recursive: true, force: true });
   const measured = transactions - 1;
   return {
     transactions,

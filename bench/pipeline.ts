@@ -12,6 +12,7 @@
  */
 import { prefixedProductTopics } from '../topologies/product.ts';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,7 @@ import {
   type SaturationFigures,
 } from './pipeline/report.ts';
 import { SaldoProcess } from '../scripts/saldo-process.ts';
+import { saldoAllocator, type SaldoAllocator } from './pipeline/allocator.ts';
 import { generatePacedTraffic, preEncodedSerde, sendPaced } from './pipeline/pre-encoded.ts';
 import { isSampled, watchAlerts, watchVisibility, type AccountSample } from './pipeline/visibility.ts';
 import { machineCpuTimes, percentile, stealShare } from './stats.ts';
@@ -74,6 +76,8 @@ const HELP = `usage: npm run bench:pipeline -- [options]
   --from-sources        run saldo from its .ts sources instead of compiled (.bench-build/)
   --node-options="..."  Node/V8 options of the saldo process (default: the recommended
                         "${RECOMMENDED_NODE_OPTIONS.join(' ')}", cli/node-options.ts)
+  --allocator A         jemalloc (preloaded, as the image runs saldo) or glibc (malloc with
+                        MALLOC_ARENA_MAX=${RECOMMENDED_MALLOC_ARENA_MAX}); default: jemalloc where installed
   --json                print one JSON object as the last line
   --no-append           do not append the results to BENCHMARKS.md
   --keep                keep topics, Redis keys and local state afterwards
@@ -302,6 +306,7 @@ async function measureLatency(opts: {
 function saldoEnv(
   endpoints: { kafkaBrokers: string; schemaRegistryUrl: string; redisUrl: string },
   redisKeyPrefix: string,
+  allocator: SaldoAllocator,
 ): NodeJS.ProcessEnv {
   return {
     ...process.env,
@@ -309,7 +314,7 @@ function saldoEnv(
     SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
     REDIS_URL: endpoints.redisUrl,
     SALDO_REDIS_KEY_PREFIX: redisKeyPrefix,
-    MALLOC_ARENA_MAX: String(RECOMMENDED_MALLOC_ARENA_MAX),
+    ...allocator.env,
   };
 }
 
@@ -360,6 +365,7 @@ async function main(): Promise<void> {
       'no-balances-only': { type: 'boolean', default: false },
       'from-sources': { type: 'boolean', default: false },
       'node-options': { type: 'string' },
+      allocator: { type: 'string' },
       json: { type: 'boolean', default: false },
       'no-append': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -384,6 +390,7 @@ async function main(): Promise<void> {
     values['node-options'] === undefined
       ? [...RECOMMENDED_NODE_OPTIONS]
       : values['node-options'].split(/\s+/).filter((option) => option.length > 0);
+  const allocator = saldoAllocator(values.allocator, existsSync);
   const countingRecords =
     values['counting-records'] === '0'
       ? 0
@@ -475,7 +482,7 @@ async function main(): Promise<void> {
       const alone = SaldoProcess.start({
         main,
         args: saldoArgs(balancesOnlyRun, balancesOnlyTopics, ['--no-fraud']),
-        env: saldoEnv(endpoints, `${balancesOnlyRun}:`),
+        env: saldoEnv(endpoints, `${balancesOnlyRun}:`, allocator),
         nodeOptions,
         logFile: join(workDir, 'saldo-balances-only.log'),
       });
@@ -499,7 +506,7 @@ async function main(): Promise<void> {
     saldo = SaldoProcess.start({
       main,
       args: saldoArgs(run, topics, []),
-      env: saldoEnv(endpoints, redisKeyPrefix),
+      env: saldoEnv(endpoints, redisKeyPrefix, allocator),
       nodeOptions,
       logFile: join(workDir, 'saldo.log'),
     });
@@ -557,6 +564,7 @@ async function main(): Promise<void> {
       troubles,
       compiled: !values['from-sources'],
       nodeOptions,
+      allocator: allocator.description,
     };
     for (const check of pipelineTargetChecks(report))
       log(`${check.ok ? 'PASS' : 'MISS'} ${check.what}: ${check.measured} (target ${check.target})`);

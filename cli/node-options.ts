@@ -22,6 +22,27 @@ export const RECOMMENDED_NODE_OPTIONS: readonly string[] = [
 export const RECOMMENDED_MALLOC_ARENA_MAX = 2;
 
 /**
+ * Where distributions put jemalloc's shared library (Debian's and Ubuntu's `libjemalloc2`, which
+ * Debian's redis-server package also installs; Alpine's `jemalloc`). Preloaded into an engine
+ * process (LD_PRELOAD), it replaces glibc's malloc for LevelDB, the Kafka client's buffers and Node
+ * itself: jemalloc returns freed pages to the system where glibc keeps them resident in its arenas.
+ */
+export const JEMALLOC_LIBRARY_PATHS: readonly string[] = [
+  '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+  '/usr/local/lib/libjemalloc.so.2',
+  '/usr/lib/libjemalloc.so.2',
+];
+
+/** The first of `paths` that exists: the jemalloc to preload, or undefined where there is none. */
+export function jemallocLibrary(
+  exists: (path: string) => boolean,
+  paths: readonly string[] = JEMALLOC_LIBRARY_PATHS,
+): string | undefined {
+  return paths.find((path) => exists(path));
+}
+
+/**
  * Stream threads for an instance with `cores` cores and `partitions` input partitions: one per core,
  * at most one per partition (a thread without a task only costs memory). One Node thread does all
  * of its stream thread's work, Kafka protocol included, where a Kafka Streams thread has the

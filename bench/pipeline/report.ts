@@ -90,6 +90,8 @@ export interface PipelineReport {
   troubles: string[];
   compiled: boolean;
   nodeOptions: string[];
+  /** The saldo process's memory allocator (allocator.ts); runs before it had glibc, MALLOC_ARENA_MAX=2. */
+  allocator?: string;
 }
 
 export interface PipelineCheck {
@@ -167,7 +169,7 @@ export function formatPipelineReport(r: PipelineReport): string {
     '',
     `- command: \`${r.command}\``,
     `- machine: ${m.nproc} CPUs (nproc), ${m.memoryGiB.toFixed(1)} GiB, ${m.cpuModel}; Node ${m.node}; Kafka ${m.kafka} (one KRaft broker on the same machine), Apicurio registry and Redis beside it; load at start ${formatLoad(m.loadAverage)}`,
-    `- saldo: \`saldo run\` (product topology, exactly-once, ${r.streamThreads} stream threads, ${r.compiled ? 'compiled' : 'from the sources'}, Node options \`${r.nodeOptions.join(' ') || '(none)'}\`, MALLOC_ARENA_MAX=2), Redis serving cache on; source ${m.source}`,
+    `- saldo: \`saldo run\` (product topology, exactly-once, ${r.streamThreads} stream threads, ${r.compiled ? 'compiled' : 'from the sources'}, Node options \`${r.nodeOptions.join(' ') || '(none)'}\`, ${r.allocator ?? 'glibc malloc, MALLOC_ARENA_MAX=2'}), Redis serving cache on; source ${m.source}`,
     `- input: the generator (Avro through the registry, realistic event time over ${r.inputSpanDays.toFixed(0)} days, 1% fraud incidents), pre-produced at ${int(r.produceRate)}/s; ${int(r.accountsWithBalances)} accounts with balances`,
     '',
     '| target | measured | target | |',

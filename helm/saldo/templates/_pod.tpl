@@ -66,6 +66,10 @@ endpoint and keeps its state on the state volume.
   value: {{ $values.saldo.nodeOptions | quote }}
 - name: MALLOC_ARENA_MAX
   value: {{ $values.saldo.mallocArenaMax | quote }}
+{{- if eq $values.saldo.allocator "glibc" }}
+- name: LD_PRELOAD
+  value: ""
+{{- end }}
 - name: KAFKA_BROKERS
   value: {{ join "," $values.kafka.brokers | quote }}
 - name: SALDO_KAFKA_SECURITY_PROTOCOL

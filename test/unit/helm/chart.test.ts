@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { streamsConfigFrom } from '../../../cli/env-config.ts';
+import { JEMALLOC_LIBRARY_PATHS } from '../../../cli/node-options.ts';
 import { validateStreamsConfig } from '../../../processor/index.ts';
 import { parseRuleSet } from '../../../topologies/fraud/rule-set.ts';
 import {
@@ -468,6 +469,7 @@ describe('values the chart refuses', () => {
     ['a number given as text', ['replicaCount=three'], 'want integer'],
     ['a broker without a port', ['kafka.brokers[0]=kafka'], 'does not match pattern'],
     ['an unknown processing guarantee', ['saldo.processingGuarantee=exactly-twice'], 'value must be one of'],
+    ['an allocator the image does not have', ['saldo.allocator=tcmalloc'], 'value must be one of'],
   ])('%s: values.schema.json (helm template and helm lint)', (_, set, message) => {
     const template = renderChart(tools, { set });
     expect(template.status).not.toBe(0);
@@ -613,5 +615,23 @@ describe('the image', () => {
     expect(dockerfile).toMatch(/^COPY schemas\/\*\.avsc schemas\/$/m);
     expect(dockerfile).toMatch(/^COPY topologies\/fraud\/default-rules\.json /m);
     expect(dockerfile).toMatch(/^USER node$/m);
+  });
+
+  it('preloads jemalloc from a path saldo knows, unless the chart asks for glibc', () => {
+    const preload = /^ENV LD_PRELOAD=(\S+)$/m.exec(dockerfile)?.[1];
+    expect(JEMALLOC_LIBRARY_PATHS).toContain(preload);
+    expect(dockerfile).toMatch(/apt-get install -y --no-install-recommends libjemalloc2/);
+    expect(dockerfile).toContain(
+      `ln -s "$(find /usr/lib -name libjemalloc.so.2 | head -n 1)" ${preload ?? '?'}`,
+    );
+    // The default keeps the image's LD_PRELOAD; glibc empties it and keeps MALLOC_ARENA_MAX.
+    const byDefault = podEnvironment(render(), { name: 'saldo-0', namespace: 'saldo' });
+    expect(byDefault.LD_PRELOAD).toBeUndefined();
+    const glibc = podEnvironment(render({ set: ['saldo.allocator=glibc'] }), {
+      name: 'saldo-0',
+      namespace: 'saldo',
+    });
+    expect(glibc.LD_PRELOAD).toBe('');
+    expect(glibc.MALLOC_ARENA_MAX).toBe('2');
   });
 });
