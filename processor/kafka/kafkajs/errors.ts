@@ -31,6 +31,11 @@ export function isFencingError(error: unknown): boolean {
   );
 }
 
+/** kafkajs marks the broker's transient answers retriable (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, …). */
+export function isRetriableKafkaError(error: unknown): boolean {
+  return chain(error).some((e) => e.retriable === true);
+}
+
 /** kafkajs does not retry CONCURRENT_TRANSACTIONS on AddOffsetsToTxn (kafkajs #430, #1315, #1068). */
 export function isConcurrentTransactions(error: unknown): boolean {
   return chain(error).some((e) => e.type === 'CONCURRENT_TRANSACTIONS');
