@@ -34,12 +34,9 @@ export const JEMALLOC_LIBRARY_PATHS: readonly string[] = [
   '/usr/lib/libjemalloc.so.2',
 ];
 
-/** The first of `paths` that exists: the jemalloc to preload, or undefined where there is none. */
-export function jemallocLibrary(
-  exists: (path: string) => boolean,
-  paths: readonly string[] = JEMALLOC_LIBRARY_PATHS,
-): string | undefined {
-  return paths.find((path) => exists(path));
+/** The first of JEMALLOC_LIBRARY_PATHS that exists: the jemalloc to preload, or undefined where there is none. */
+export function jemallocLibrary(exists: (path: string) => boolean): string | undefined {
+  return JEMALLOC_LIBRARY_PATHS.find((path) => exists(path));
 }
 
 /**

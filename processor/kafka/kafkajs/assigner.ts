@@ -7,6 +7,7 @@ import {
 } from '../../assignment/assignment-info.ts';
 import { planGroup, taskEndOffsetSums } from '../../assignment/group-plan.ts';
 import { isRetriableKafkaError } from './errors.ts';
+import { retrying, type RetryPolicy } from './retry.ts';
 
 const { AssignerProtocol } = kafkajs;
 
@@ -51,12 +52,12 @@ export function stateAwareAssigner(options: StateAwareAssignerOptions): Partitio
       if (options.changelogTopics.length > 0 && partitionCount > 0) {
         await cluster.addMultipleTargetTopics([...options.changelogTopics]);
         const partitions = Array.from({ length: partitionCount }, (_, partition) => ({ partition }));
-        const offsets = await retryingTransientErrors(
+        const offsets = await retrying(
           () =>
             cluster.fetchTopicsOffset(
               options.changelogTopics.map((topic) => ({ topic, partitions, fromBeginning: false })),
             ),
-          () => cluster.refreshMetadata(),
+          endOffsetRetry(() => cluster.refreshMetadata()),
         );
         for (const t of offsets)
           for (const p of t.partitions) endOffsets.set(`${t.topic}:${p.partition}`, Number(p.offset));
@@ -90,32 +91,19 @@ export function stateAwareAssigner(options: StateAwareAssignerOptions): Partitio
 }
 
 /**
- * How often the leader reads the changelogs' end offsets before the join fails. A changelog this
- * instance has just created answers NOT_LEADER_OR_FOLLOWER for a moment after the metadata shows its
- * leader (KRaft): every first start of an app crashed its group consumer once on it (kafkajs then
- * restarts the consumer, and logs a crash an operator should not see).
+ * How the leader reads the changelogs' end offsets again. A changelog this instance has just
+ * created answers NOT_LEADER_OR_FOLLOWER for a moment after the metadata shows its leader (KRaft):
+ * every first start of an app crashed its group consumer once on it (kafkajs then restarts the
+ * consumer, and logs a crash an operator should not see). Up to 5 tries, 200 ms × retry apart, the
+ * metadata refreshed before each.
  */
-const END_OFFSET_ATTEMPTS = 5;
-const END_OFFSET_BACKOFF_MS = 200;
-
-/** `read`, again after `refresh` and a growing pause while it fails with a retriable error. */
-export async function retryingTransientErrors<T>(
-  read: () => Promise<T>,
-  refresh: () => Promise<void>,
-  options: { attempts?: number; backoffMs?: number; sleep?: (ms: number) => Promise<void> } = {},
-): Promise<T> {
-  const attempts = options.attempts ?? END_OFFSET_ATTEMPTS;
-  const backoffMs = options.backoffMs ?? END_OFFSET_BACKOFF_MS;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await read();
-    } catch (error) {
-      if (attempt >= attempts || !isRetriableKafkaError(error)) throw error;
-      await sleep(backoffMs * attempt);
-      await refresh();
-    }
-  }
+export function endOffsetRetry(refresh: () => Promise<void>): RetryPolicy {
+  return {
+    attempts: 5,
+    retryOn: isRetriableKafkaError,
+    pauseMs: (retry) => 200 * retry,
+    beforeRetry: refresh,
+  };
 }
 
 /** An assigner for a consumer that is the only member of its group and wants exactly these partitions. */

@@ -5,6 +5,7 @@ import type { TopicPartitionOffset } from '../../records.ts';
 import { isConcurrentTransactions, isFencingError, isUnrecoverableCommitError } from './errors.ts';
 import { UnknownTopicError, type PartitionCounts } from './partition-counts.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
+import { retrying, type RetryPolicy } from './retry.ts';
 import type { PartitionBatch } from '../wire/partition-batch.ts';
 import { RecordBatches } from '../wire/record-batches.ts';
 
@@ -130,7 +131,16 @@ function offsetsByTopic(
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The coordinator answers CONCURRENT_TRANSACTIONS to AddOffsetsToTxn while it still completes our
+ * previous transaction; kafkajs does not retry it there, so we do, with a short backoff: up to 21
+ * tries, 10 ms doubling to at most 500 ms apart.
+ */
+export const CONCURRENT_TRANSACTIONS_RETRY: RetryPolicy = {
+  attempts: 21,
+  retryOn: isConcurrentTransactions,
+  pauseMs: (retry) => Math.min(10 * 2 ** (retry - 1), 500),
+};
 
 /**
  * Exactly-once without KIP-447: one transactional producer per task, its transactional id derived
@@ -206,17 +216,10 @@ export class TransactionalCommitUnit implements CommitUnit {
   }
 
   async #sendOffsets(txn: Transaction, offsets: TopicPartitionOffset[]): Promise<void> {
-    // The coordinator answers CONCURRENT_TRANSACTIONS while it still completes our previous
-    // transaction; kafkajs does not retry it here, so we do, with a short backoff.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await txn.sendOffsets({ consumerGroupId: this.#groupId, topics: offsetsByTopic(offsets) });
-        return;
-      } catch (error) {
-        if (!isConcurrentTransactions(error) || attempt >= 20) throw error;
-        await sleep(Math.min(10 * 2 ** attempt, 500));
-      }
-    }
+    await retrying(
+      () => txn.sendOffsets({ consumerGroupId: this.#groupId, topics: offsetsByTopic(offsets) }),
+      CONCURRENT_TRANSACTIONS_RETRY,
+    );
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,8 @@ import {
   sendPaced,
   type PacedTraffic,
 } from '../../../bench/pipeline/pre-encoded.ts';
-import { RULE_IDS, runGenerator, silentProgress, type RunClock } from '../../../cli/generate/index.ts';
+import { RULE_IDS, runGenerator, silentProgress } from '../../../cli/generate/index.ts';
+import { FakeClock } from '../cli/generate/fakes.ts';
 import type { RecordSerde } from '../../../processor/index.ts';
 import type { TransactionRecord } from '../../../topologies/transactions/transaction.ts';
 
@@ -32,18 +33,11 @@ const options = {
   realistic: { spanMs: 2_000, historyDays: 0, fraudRate: 0.01, patterns: RULE_IDS },
 };
 
-/** A clock that records its sleeps and moves by them. */
-function steppingClock(): RunClock & { slept: number[] } {
-  let now = 1_000;
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => now,
-    sleep: async (ms) => {
-      slept.push(ms);
-      now += ms;
-    },
-  };
+/** The generator's fake clock, started at 1,000 ms. */
+function steppingClock(): FakeClock {
+  const clock = new FakeClock();
+  clock.time = 1_000;
+  return clock;
 }
 
 describe('the latency phase traffic generated in advance', () => {

@@ -1,6 +1,8 @@
 import kafkajs, { type Cluster, type GroupMember } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { retryingTransientErrors, stateAwareAssigner } from '../../../processor/kafka/kafkajs/assigner.ts';
+import { endOffsetRetry, stateAwareAssigner } from '../../../processor/kafka/kafkajs/assigner.ts';
+import { CONCURRENT_TRANSACTIONS_RETRY } from '../../../processor/kafka/kafkajs/commit-units.ts';
+import { retrying } from '../../../processor/kafka/kafkajs/retry.ts';
 import { isRetriableKafkaError } from '../../../processor/kafka/kafkajs/errors.ts';
 
 const { AssignerProtocol } = kafkajs;
@@ -37,27 +39,48 @@ describe('reading the changelogs’ end offsets for an assignment', () => {
     read.mockResolvedValue('offsets');
     const refresh = vi.fn(async () => undefined);
     const pauses: number[] = [];
-    const result = await retryingTransientErrors(read, refresh, {
-      backoffMs: 100,
+    const result = await retrying(read, {
+      ...endOffsetRetry(refresh),
       sleep: async (ms) => void pauses.push(ms),
     });
     expect(result).toBe('offsets');
     expect(read).toHaveBeenCalledTimes(3);
     expect(refresh).toHaveBeenCalledTimes(2);
-    expect(pauses).toEqual([100, 200]);
+    expect(pauses).toEqual([200, 400]);
   });
 
   it('gives up after its attempts, and at once on an error no retry mends', async () => {
     const always = vi.fn(async () => Promise.reject(notLeader()));
-    await expect(retryingTransientErrors(always, noSleep, { attempts: 3, sleep: noSleep })).rejects.toThrow(
-      /not the leader/,
-    );
+    await expect(
+      retrying(always, { ...endOffsetRetry(noSleep), attempts: 3, sleep: noSleep }),
+    ).rejects.toThrow(/not the leader/);
     expect(always).toHaveBeenCalledTimes(3);
     const refused = vi.fn(async () => Promise.reject(denied()));
-    await expect(retryingTransientErrors(refused, noSleep, { sleep: noSleep })).rejects.toThrow(
+    await expect(retrying(refused, { ...endOffsetRetry(noSleep), sleep: noSleep })).rejects.toThrow(
       /Not authorized/,
     );
     expect(refused).toHaveBeenCalledTimes(1);
+  });
+
+  it('retries AddOffsetsToTxn on CONCURRENT_TRANSACTIONS 20 times, 10 ms doubling to 500 ms apart', async () => {
+    const concurrent = () =>
+      Object.assign(new Error('concurrent transactions'), {
+        type: 'CONCURRENT_TRANSACTIONS',
+        retriable: false,
+      });
+    const pauses: number[] = [];
+    const always = vi.fn(async () => Promise.reject(concurrent()));
+    await expect(
+      retrying(always, { ...CONCURRENT_TRANSACTIONS_RETRY, sleep: async (ms) => void pauses.push(ms) }),
+    ).rejects.toThrow(/concurrent/);
+    expect(always).toHaveBeenCalledTimes(21);
+    expect(pauses.slice(0, 7)).toEqual([10, 20, 40, 80, 160, 320, 500]);
+    expect(pauses).toHaveLength(20);
+    const other = vi.fn(async () => Promise.reject(notLeader()));
+    await expect(retrying(other, { ...CONCURRENT_TRANSACTIONS_RETRY, sleep: noSleep })).rejects.toThrow(
+      /leader/,
+    );
+    expect(other).toHaveBeenCalledTimes(1);
   });
 
   it('assigns once a just-created changelog has its leader, instead of failing the join', async () => {
