@@ -29,7 +29,7 @@ const OPTION_SETS: readonly TableOptions[] = [
   { label: 'no compression, 4 KiB blocks', compression: false, blockSize: 4096 },
 ];
 
-const STORES = ['balances', 'fraud-profiles', 'holds', 'transaction-ids'];
+const STORES = ['balances', 'holds', 'transaction-ids'];
 
 type Db = ClassicLevel<Buffer, Buffer>;
 

@@ -8,8 +8,7 @@ import {
 } from '../processor/index.ts';
 import { stringSerde } from '../state/index.ts';
 import type { FraudAlert } from './fraud/alert.ts';
-import { FraudProcessor, LIMITS_STORE, PROFILES_STORE, type FraudObserver } from './fraud/fraud-processor.ts';
-import { fraudProfileSerde } from './fraud/fraud-profile.ts';
+import { FraudProcessor, LIMITS_STORE, type FraudObserver } from './fraud/fraud-processor.ts';
 import { accountLimitsSerde, type LimitUpdate } from './fraud/limits.ts';
 import { defaultRuleSetJson, parseRuleSet } from './fraud/rule-set.ts';
 import { accountBalancesSerde } from './balances/account-balances.ts';
@@ -188,12 +187,6 @@ export function productTopology(options: {
   const ruleSet = parseRuleSet(fraud.rules, 'of the product settings');
   const grace = fraud.graceMs;
   const limits = keyValueStore(LIMITS_STORE, { keySerde: stringSerde, valueSerde: accountLimitsSerde });
-  // Kept while the account exists: dormancy is months of silence, and its buckets are bounded.
-  const profiles = keyValueStore(PROFILES_STORE, {
-    keySerde: stringSerde,
-    valueSerde: fraudProfileSerde,
-    writtenPerRecord: true,
-  });
   return (
     builder
       // The account-limits topic is the store's changelog; read to its end before transactions, then
@@ -205,15 +198,16 @@ export function productTopology(options: {
         store: limits,
         timestampOf: (update) => update.updatedAt,
       })
-      .addStore(profiles)
+      // Each account's fraud profile lives in its balances record (one read and write per spend for
+      // both halves); kept while the account exists: dormancy is months of silence, and its
+      // velocity buckets are bounded.
       .addProcessor('fraud', {
         parents: ['admit'],
-        stores: [profiles, limits, balances],
+        stores: [limits, balances],
         create: () =>
           new FraudProcessor({
             ruleSet,
             graceMs: grace,
-            profiles,
             limits,
             balances,
             ...(options.fraudObserver === undefined ? {} : { observer: options.fraudObserver }),

@@ -89,6 +89,13 @@ export class StoreValueWriter extends GrowingBytes {
     return this;
   }
 
+  /** Raw bytes, as they are (the last field of a value: nothing says where they end). */
+  bytes(value: Buffer): this {
+    const at = this.reserve(value.length);
+    value.copy(this.buffer, at);
+    return this;
+  }
+
   /** The bytes `text` takes. */
   static textBytes(value: string | null): number {
     return 2 + (value === null ? 0 : Buffer.byteLength(value));
@@ -141,9 +148,21 @@ export class StoreValueReader {
 
   /** Checks the format byte. */
   format(expected: number): void {
+    this.formatIn([expected]);
+  }
+
+  /** Checks the format byte against the formats a serde reads; returns the one found. */
+  formatIn(accepted: readonly number[]): number {
     const found = this.uint8();
-    if (found !== expected)
-      throw new SerdeError(this.#serde, `unknown format ${found} (expected ${expected})`);
+    if (!accepted.includes(found))
+      throw new SerdeError(this.#serde, `unknown format ${found} (expected ${accepted.join(' or ')})`);
+    return found;
+  }
+
+  /** What is left of the value, as a view on it (no copy): a last field written by `bytes`. */
+  rest(): Buffer {
+    const at = this.#take(this.#bytes.length - this.#at);
+    return this.#bytes.subarray(at);
   }
 
   /** Checks that nothing is left unread. */

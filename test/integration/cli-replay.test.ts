@@ -25,7 +25,7 @@ const ACCOUNTS = 150;
 const LIVE_RECORDS = 2_400;
 const RATE = 800;
 const DAY = 86_400_000;
-const STORES = ['transaction-ids', 'balances', 'holds', 'fraud-profiles'];
+const STORES = ['transaction-ids', 'balances', 'holds'];
 
 /** A snapshot's balances per currency, as text, for comparing. */
 const balancesOf = (snapshot: BalanceSnapshot): string =>

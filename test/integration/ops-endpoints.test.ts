@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { changelogTopicFor } from '../../processor/internal-topics.ts';
 import { stringSerde } from '../../state/index.ts';
-import { PROFILES_STORE } from '../../topologies/fraud/fraud-processor.ts';
-import { EMPTY_PROFILE, fraudProfileSerde } from '../../topologies/fraud/fraud-profile.ts';
+import { accountBalancesSerde, emptyAccountBalances } from '../../topologies/balances/account-balances.ts';
+import { BALANCES_STORE } from '../../topologies/balances/balances-processor.ts';
 import { prefixedProductTopics } from '../../topologies/product.ts';
 import { connectTransactionSink, runGeneratorInto } from '../support/generator-sinks.ts';
 import { waitForInputCommitted } from '../support/instance-kafka.ts';
@@ -26,7 +26,10 @@ const QUERY_FILES = ['helm/saldo/dashboards/saldo-overview.json', 'helm/saldo/pr
 const PARTITIONS = 24;
 const ACCOUNTS = 240;
 const RECORDS = 2_400;
-/** Records written into one fraud-profiles changelog partition, so that restoring it takes seconds. */
+/**
+ * Records written into one balances changelog partition, so that restoring it takes seconds: accounts
+ * with no snapshot yet (version 0), which the Redis cache's restore skips.
+ */
 const FILLER = 200_000;
 
 interface ProbeAnswer {
@@ -199,14 +202,14 @@ describe('the ops endpoints of a saldo run (24 partitions)', () => {
   });
 
   it('is not ready while a task restores after a restart, alive throughout, and ready once it runs', async () => {
-    // A long fraud-profiles changelog for partition 5: the restart restores it from the checkpoint on.
+    // A long balances changelog for partition 5: the restart restores it from the checkpoint on.
     const producer = ws.kafka.producer();
     await producer.connect();
     try {
-      const value = fraudProfileSerde.serialize(EMPTY_PROFILE);
+      const value = accountBalancesSerde.serialize(emptyAccountBalances());
       for (let sent = 0; sent < FILLER; sent += 10_000) {
         await producer.send({
-          topic: changelogTopicFor(appId, PROFILES_STORE),
+          topic: changelogTopicFor(appId, BALANCES_STORE),
           messages: Array.from({ length: 10_000 }, (_, i) => ({
             partition: 5,
             key: stringSerde.serialize(`filler-${sent + i}`),

@@ -6,8 +6,8 @@ import { changelogTopicFor } from '../../processor/internal-topics.ts';
 import { partitionForKey } from '../../processor/kafka/wire/key-partitioning.ts';
 import { stringSerde } from '../../state/index.ts';
 import type { BalanceSnapshot } from '../../topologies/balances/snapshot.ts';
-import { PROFILES_STORE } from '../../topologies/fraud/fraud-processor.ts';
-import { EMPTY_PROFILE, fraudProfileSerde } from '../../topologies/fraud/fraud-profile.ts';
+import { accountBalancesSerde, emptyAccountBalances } from '../../topologies/balances/account-balances.ts';
+import { BALANCES_STORE } from '../../topologies/balances/balances-processor.ts';
 import { prefixedProductTopics } from '../../topologies/product.ts';
 import { freePort } from '../support/free-port.ts';
 import { connectTransactionSink, runGeneratorInto } from '../support/generator-sinks.ts';
@@ -23,7 +23,10 @@ const ALL = [0, 1, 2, 3];
 const ACCOUNTS = 120;
 const RECORDS = 2_400;
 const RATE = 3_000;
-/** Records written into one fraud-profiles changelog partition, so that restoring it takes seconds. */
+/**
+ * Records written into one balances changelog partition, so that restoring it takes seconds: accounts
+ * with no snapshot yet (version 0), which the Redis cache's restore skips.
+ */
 const FILLER = 200_000;
 
 interface Answer {
@@ -199,7 +202,7 @@ describe('interactive queries on two saldo instances (one with two stream thread
     }
 
     // A restoring task answers 503 with Retry-After, never what it has restored so far. One of b's
-    // partitions gets a long fraud-profiles changelog; b stops, a takes its tasks and restores them.
+    // partitions gets a long balances changelog; b stops, a takes its tasks and restores them.
     const restoring = [...onB].sort()[0] as number;
     const account = accounts.find(
       (id) => partitionForKey(Buffer.from(id), PARTITIONS) === restoring,
@@ -207,10 +210,10 @@ describe('interactive queries on two saldo instances (one with two stream thread
     const producer = ws.kafka.producer();
     await producer.connect();
     try {
-      const value = fraudProfileSerde.serialize(EMPTY_PROFILE);
+      const value = accountBalancesSerde.serialize(emptyAccountBalances());
       for (let sent = 0; sent < FILLER; sent += 10_000) {
         await producer.send({
-          topic: changelogTopicFor(appId, PROFILES_STORE),
+          topic: changelogTopicFor(appId, BALANCES_STORE),
           messages: Array.from({ length: 10_000 }, (_, i) => ({
             partition: restoring,
             key: stringSerde.serialize(`filler-${sent + i}`),

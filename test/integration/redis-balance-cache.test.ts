@@ -124,7 +124,8 @@ describe('the Redis balance cache', () => {
     expect(await redis.hget(balanceKey(prefix, 'bulk-599'), 'MXN:ledgerMinor')).toBe('200');
   });
   it('catches up from its marker with the changelog when a task starts, after a crash lost a write', async () => {
-    // The first owner wrote up to offset 2 and died before writing offsets 2 and 3 to Redis.
+    // The first owner wrote up to offset 2 and died before writing offsets 2 to 4 to Redis. Offset 4
+    // is an account whose record holds only a fraud profile (version 0): it never had a snapshot.
     const first = newCache();
     await first.onCommitted(committed('0_3', 2n, { 'acct-4': 1, 'acct-5': 1 }));
     const log = changelog([
@@ -132,13 +133,14 @@ describe('the Redis balance cache', () => {
       ['acct-5', 1],
       ['acct-4', 2],
       ['acct-6', 1],
+      ['acct-8', 0],
     ]);
     const reads: Array<[bigint, bigint]> = [];
     const second = newCache();
     second.onTaskStarted({
       taskId: '0_3',
       partition: 0,
-      checkpoints: new Map([['balances', 4n]]),
+      checkpoints: new Map([['balances', 5n]]),
       readChangelog: async (store, from, to, onRecords) => {
         expect(store).toBe('balances');
         reads.push([from, to]);
@@ -146,10 +148,11 @@ describe('the Redis balance cache', () => {
       },
     });
     await second.close();
-    expect(reads).toEqual([[2n, 4n]]);
+    expect(reads).toEqual([[2n, 5n]]);
     expect(await version('acct-4')).toBe(2);
     expect(await version('acct-6')).toBe(1);
-    expect(await redis.get(second.markerKey('0_3'))).toBe('4');
+    expect(await redis.exists(balanceKey(prefix, 'acct-8'))).toBe(0);
+    expect(await redis.get(second.markerKey('0_3'))).toBe('5');
   });
 
   it('reads nothing when its marker is where the task restored to (a clean hand-over)', async () => {

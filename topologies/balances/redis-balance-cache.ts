@@ -12,7 +12,7 @@ import {
   type TaskStartedEvent,
 } from '../../processor/index.ts';
 import { stringSerde } from '../../state/index.ts';
-import { accountBalancesSerde, snapshotOf } from './account-balances.ts';
+import { accountBalancesSerde, hasSnapshot, snapshotOf } from './account-balances.ts';
 import { BALANCES_STORE } from './balances-processor.ts';
 import { balanceKey, servingHashFields } from './serving-hash.ts';
 import type { BalanceSnapshot } from './snapshot.ts';
@@ -275,13 +275,18 @@ export class RedisBalanceCache {
   }
 }
 
-/** The balance snapshots a slice of the balances store's changelog holds (tombstones skipped). */
+/**
+ * The balance snapshots a slice of the balances store's changelog holds (tombstones skipped, and
+ * records with only a fraud profile: no snapshot of them was ever emitted).
+ */
 function snapshotsOf(records: readonly ChangelogRecordRead[]): BalanceSnapshot[] {
   const latest = new Map<string, BalanceSnapshot>();
   for (const record of records) {
     if (record.key === null || record.value === null) continue;
+    const account = accountBalancesSerde.deserialize(record.value);
+    if (!hasSnapshot(account)) continue;
     const accountId = stringSerde.deserialize(record.key);
-    latest.set(accountId, snapshotOf(accountId, accountBalancesSerde.deserialize(record.value)));
+    latest.set(accountId, snapshotOf(accountId, account));
   }
   return [...latest.values()];
 }

@@ -1,18 +1,16 @@
 import type { KeyValueStoreRef, Processor, ProcessorContext, StreamRecord } from '../../processor/index.ts';
 import type { KeyValueStore } from '../../state/index.ts';
-import type { AccountBalances } from '../balances/account-balances.ts';
+import { emptyAccountBalances, type AccountBalances } from '../balances/account-balances.ts';
 import type { Transaction } from '../transactions/transaction.ts';
 import { AccountView } from './account-view.ts';
 import { activityAfter, watchesInflow } from './activity-after.ts';
 import { alertIdOf, type FraudAlert } from './alert.ts';
 import { CalendarsByZone } from './calendar.ts';
-import type { FraudProfile } from './fraud-profile.ts';
+import { fraudProfileSerde, type FraudProfile } from './fraud-profile.ts';
 import { effectiveLimits, type AccountLimits, type EffectiveLimits } from './limits.ts';
 import type { Finding } from './rule.ts';
 import type { ConfiguredRule, RuleSet } from './rule-set.ts';
 
-/** Each account's velocity windows and activity (one store: one read and one write per spend). */
-export const PROFILES_STORE = 'fraud-profiles';
 export const LIMITS_STORE = 'account-limits';
 
 /** What the fraud processor reports besides its alerts (metrics, in `saldo run`). */
@@ -26,19 +24,20 @@ export interface FraudOptions {
   ruleSet: RuleSet;
   /** How late (behind stream time) a transaction may be and still count in its windows. */
   graceMs: number;
-  /** Each account's velocity windows and activity, by accountId. */
-  profiles: KeyValueStoreRef<string, FraudProfile>;
   /** The account-limits table's store, by accountId (read-only). */
   limits: KeyValueStoreRef<string, AccountLimits>;
-  /** The balances store: overdraft reads the balance a transaction left. */
+  /**
+   * The balances store, by accountId: each account's record holds its fraud profile (velocity
+   * windows and activity) beside the balances, which overdraft reads as the transaction left them.
+   */
   balances: KeyValueStoreRef<string, AccountBalances>;
   observer?: FraudObserver;
 }
 
 /**
  * The fraud half of the product: beside `balances`, after it, on every admitted transaction.
- * Keeps each account's velocity windows and activity, reads its limits (the account-limits
- * table) and its balances, runs the enabled rules of the rule set and emits one alert per
+ * Keeps each account's velocity windows and activity in the account's record of the balances
+ * store (read once for profile and balances), reads its limits (the account-limits table), runs the enabled rules of the rule set and emits one alert per
  * finding, at most one per rule and account within the rule's cooldown (event time, so a replay
  * raises the same alerts with the same ids).
  */
@@ -46,7 +45,6 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
   readonly #options: FraudOptions;
   readonly #rules: ConfiguredRule[];
   readonly #calendars: CalendarsByZone;
-  #profiles!: KeyValueStore<string, FraudProfile>;
   #limits!: KeyValueStore<string, AccountLimits>;
   #balances!: KeyValueStore<string, AccountBalances>;
 
@@ -57,7 +55,6 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
   }
 
   init(ctx: ProcessorContext<string, FraudAlert>): void {
-    this.#profiles = ctx.store(this.#options.profiles);
     this.#limits = ctx.store(this.#options.limits);
     this.#balances = ctx.store(this.#options.balances);
   }
@@ -72,14 +69,21 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
       return;
     }
     const { accountId } = transaction;
+    // Read on first use, once for the profile and the balances (the balances processor has just
+    // written it: the task's write buffer answers).
+    let account: AccountBalances | null | undefined;
+    const accountRecord = (): AccountBalances | null => {
+      if (account === undefined) account = this.#balances.get(accountId) ?? null;
+      return account;
+    };
     const view = new AccountView(transaction, {
       currency: ruleSet.currency,
       streamTime,
       graceMs,
       reads: {
-        profile: () => this.#profiles.get(accountId),
+        profile: () => profileOf(accountRecord()),
         limits: () => this.#limitsOf(accountId),
-        available: () => this.#availableOf(accountId),
+        available: () => availableOf(accountRecord()),
         calendar: (zone) => this.#calendars.get(zone),
       },
     });
@@ -94,7 +98,9 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
       usage: view.usage,
       lastAlertAt: lastAlertAt ?? before.activity.lastAlertAt,
     });
-    this.#profiles.put(accountId, { velocity: view.velocity, activity });
+    const stored = accountRecord() ?? emptyAccountBalances();
+    stored.fraudProfileBytes = fraudProfileSerde.serialize({ velocity: view.velocity, activity });
+    this.#balances.put(accountId, stored);
   }
 
   /**
@@ -133,16 +139,6 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
     return effectiveLimits(this.#limits.get(accountId), { ...defaults, currency: ruleSet.currency });
   }
 
-  #availableOf(accountId: string): Map<string, bigint> {
-    const available = new Map<string, bigint>();
-    const account = this.#balances.get(accountId);
-    if (account !== undefined) {
-      for (const [currency, position] of account.positions)
-        available.set(currency, position.ledgerMinor - position.heldMinor);
-    }
-    return available;
-  }
-
   #alertOf(configured: ConfiguredRule, transaction: Transaction, finding: Finding, now: number): FraudAlert {
     const ids = finding.transactionIds.filter((id) => id !== transaction.transactionId);
     ids.push(transaction.transactionId);
@@ -162,6 +158,22 @@ export class FraudProcessor implements Processor<string, Transaction, string, Fr
       detectedAt: now,
     };
   }
+}
+
+/** The account's fraud profile, undefined before its first spend. */
+function profileOf(account: AccountBalances | null): FraudProfile | undefined {
+  const bytes = account?.fraudProfileBytes ?? null;
+  return bytes === null ? undefined : fraudProfileSerde.deserialize(bytes);
+}
+
+/** Available (ledger − held) per currency, as the balances processor left the account. */
+function availableOf(account: AccountBalances | null): Map<string, bigint> {
+  const available = new Map<string, bigint>();
+  if (account !== null) {
+    for (const [currency, position] of account.positions)
+      available.set(currency, position.ledgerMinor - position.heldMinor);
+  }
+  return available;
 }
 
 const DEFAULT_TIME_ZONE = 'America/Mexico_City';

@@ -5,9 +5,8 @@
  */
 import type { KeyQueryRoute, QueryContext, QueryResponse } from '../../processor/index.ts';
 import { stringSerde } from '../../state/index.ts';
-import { accountBalancesSerde, snapshotOf } from '../balances/account-balances.ts';
+import { accountBalancesSerde, hasSnapshot, snapshotOf } from '../balances/account-balances.ts';
 import { BALANCES_STORE } from '../balances/balances-processor.ts';
-import { PROFILES_STORE } from '../fraud/fraud-processor.ts';
 import { EMPTY_PROFILE, fraudProfileSerde } from '../fraud/fraud-profile.ts';
 import { parseRuleSet } from '../fraud/rule-set.ts';
 import { VELOCITY_WINDOWS, type Tally, type WindowLabel } from '../fraud/velocity.ts';
@@ -31,8 +30,10 @@ export const balanceQuery: KeyQueryRoute = {
   partitionKey: accountKey,
   reads: (accountId) => [{ store: BALANCES_STORE, key: stringSerde.serialize(accountId) }],
   respond(accountId, [balances]) {
-    if (balances === undefined) return notFound(accountId);
-    return { status: 200, body: snapshotOf(accountId, accountBalancesSerde.deserialize(balances)) };
+    const account = balances === undefined ? undefined : accountBalancesSerde.deserialize(balances);
+    // A record with only the fraud profile (a spend that moved no balance) has no snapshot yet.
+    if (account === undefined || !hasSnapshot(account)) return notFound(accountId);
+    return { status: 200, body: snapshotOf(accountId, account) };
   },
 };
 
@@ -58,8 +59,9 @@ function atOf(context: QueryContext): number | QueryResponse {
 /**
  * GET /accounts/{id}/velocity[?at=<ms>]: the account's spending in its sliding windows (1 min,
  * 1 h, 24 h, 30 days, on event time) ending at `at`: count of spends (any currency), and the count
- * and sum of those in the rule set's currency, overall and per channel. An account known to the
- * balances but without spends has empty windows; an account unknown to both is 404. `at` is meant
+ * and sum of those in the rule set's currency, overall and per channel, from the fraud profile in
+ * the account's record of the balances store. An account known to the balances but without spends
+ * has empty windows; an account without a record is 404. `at` is meant
  * for now (the default): the windows keep only the buckets a window ending after the task's stream
  * time − grace can see, so an instant further back may miss spends.
  */
@@ -67,19 +69,13 @@ export function velocityQuery(currency: string): KeyQueryRoute {
   return {
     path: '/accounts/{key}/velocity',
     partitionKey: accountKey,
-    reads: (accountId) => {
-      const key = stringSerde.serialize(accountId);
-      return [
-        { store: PROFILES_STORE, key },
-        { store: BALANCES_STORE, key },
-      ];
-    },
-    respond(accountId, [profile, balances], context) {
-      if (profile === undefined && balances === undefined) return notFound(accountId);
+    reads: (accountId) => [{ store: BALANCES_STORE, key: stringSerde.serialize(accountId) }],
+    respond(accountId, [balances], context) {
+      if (balances === undefined) return notFound(accountId);
       const at = atOf(context);
       if (typeof at !== 'number') return at;
-      const velocity = (profile === undefined ? EMPTY_PROFILE : fraudProfileSerde.deserialize(profile))
-        .velocity;
+      const profile = accountBalancesSerde.deserialize(balances).fraudProfileBytes;
+      const velocity = (profile === null ? EMPTY_PROFILE : fraudProfileSerde.deserialize(profile)).velocity;
       const windows: Record<string, unknown> = {};
       for (const { label } of VELOCITY_WINDOWS) {
         const values = velocity.window(label as WindowLabel, at);

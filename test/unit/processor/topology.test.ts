@@ -28,7 +28,7 @@ describe('declaring a topology', () => {
     expect(description.nodes.find((n) => n.name === 'fraud')).toEqual({
       kind: 'processor',
       name: 'fraud',
-      stores: ['fraud-profiles', 'account-limits', 'balances'],
+      stores: ['account-limits', 'balances'],
       parents: ['admit'],
       children: ['fraud-alerts-out'],
     });
@@ -47,7 +47,6 @@ describe('declaring a topology', () => {
     expect(product.storeSpecs.filter((s) => s.writtenPerRecord === true).map((s) => s.name)).toEqual([
       'transaction-ids',
       'balances',
-      'fraud-profiles',
     ]);
     // The text form is drawn from the same data.
     expect(product.describe('bank')).toContain(
