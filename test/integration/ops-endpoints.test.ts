@@ -179,9 +179,9 @@ describe('the ops endpoints of a saldo run (24 partitions)', () => {
           (l) => l.labels.includes(`topic="${topics.transactions}"`) && l.labels.includes(`partition="${p}"`),
         ),
       ).toBe(true);
-    // Store sizes of every task's five stores.
+    // Store sizes of every task's four stores (transaction ids, balances, holds, account limits).
     const sizes = samples(text, 'saldo_state_store_size_bytes');
-    expect(sizes).toHaveLength(5 * PARTITIONS);
+    expect(sizes).toHaveLength(4 * PARTITIONS);
     expect(sum(sizes.filter((s) => s.labels.includes('store="balances"')))).toBeGreaterThan(0);
     // Node's own metrics, and the instance's labels on everything (never `instance`: Prometheus' own).
     expect(samples(text, 'process_cpu_seconds_total')).toHaveLength(1);
