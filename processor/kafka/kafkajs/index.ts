@@ -18,6 +18,7 @@ import { KafkaJsAdminClient } from './admin.ts';
 import { KafkaJsChangelogReader } from './changelog-reader.ts';
 import { AtLeastOnceCommitUnit, TransactionalCommitUnit } from './commit-units.ts';
 import { KafkaJsGroupConsumer } from './group-consumer.ts';
+import { kafkaJsLogVerdict } from './log-levels.ts';
 import { PartitionCounts } from './partition-counts.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 import {
@@ -35,13 +36,6 @@ export interface KafkaJsAdapterOptions {
   groupPrefix: string;
   /** TLS and SASL of every client; PLAINTEXT when absent. */
   security?: KafkaSecurity;
-}
-
-function kafkaLogLevel(level: logLevel): 'error' | 'warn' | 'info' | 'debug' {
-  if (level <= logLevel.ERROR) return 'error';
-  if (level === logLevel.WARN) return 'warn';
-  if (level === logLevel.INFO) return 'info';
-  return 'debug';
 }
 
 /** The kafkajs implementation of the engine's Kafka boundary. */
@@ -69,15 +63,8 @@ export class KafkaJsAdapter implements KafkaClientAdapter {
         () =>
         ({ level, log: entry }: LogEntry) => {
           const { message, ...rest } = entry;
-          // kafkajs warns whenever an idempotent producer's retries are bounded. saldo bounds them on
-          // purpose: a send that gives up fails the whole commit, the transaction is aborted and the
-          // task restarts from its last commit with a new producer, so no duplicate can be committed.
-          if (message.startsWith('Limiting retries for the idempotent producer')) return;
-          // A heartbeat answered "rebalancing" is how every member learns of a rebalance, which
-          // kafkajs logs as an error response: routine (a member joined, left or rejoined).
-          const routine =
-            (rest as { error?: unknown }).error === 'The group is rebalancing, so a rejoin is needed';
-          log[routine ? 'info' : kafkaLogLevel(level)](rest, message);
+          const verdict = kafkaJsLogVerdict(level, message, (rest as { error?: unknown }).error);
+          if (verdict !== null) log[verdict](rest, message);
         },
     });
   }
