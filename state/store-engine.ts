@@ -150,7 +150,9 @@ export class StoreEngine {
   /** getSync() for callers that already hold the key's keyText() (the transaction's map key). */
   read(key: Buffer, text: string): Buffer | undefined {
     const db = this.requireOpen('getSync');
-    const cached = this.cache.lookup(text);
+    // Without a cache (the product's stores), nothing to look up and no copy to keep of each value.
+    const cache = this.cache.maxBytes > 0 ? this.cache : undefined;
+    const cached = cache?.lookup(text);
     if (cached !== undefined) return cached === null ? undefined : Buffer.from(cached, 'latin1');
     let value: Buffer | undefined;
     try {
@@ -158,7 +160,7 @@ export class StoreEngine {
     } catch (error) {
       throw this.ioError('getSync', error);
     }
-    this.cache.store(text, value === undefined ? null : value.toString('latin1'));
+    cache?.store(text, value === undefined ? null : value.toString('latin1'));
     return value;
   }
 

@@ -252,8 +252,10 @@ describe('StoreEngine read cache', () => {
   it('is bounded by cacheMaxBytes: 0 turns it off, resizing evicts, and sizes must be whole and not negative', async () => {
     const off = stateDir.closeAfter(await StoreEngine.open(location('off'), { cacheMaxBytes: 0 }));
     await off.writeBatch([put('a', '1')], 1n);
-    off.getSync(bytes('a'));
-    expect(off.cacheStats).toMatchObject({ entries: 0, bytes: 0 });
+    expect(off.getSync(bytes('a'))).toEqual(Buffer.from('1'));
+    expect(off.getSync(bytes('b'))).toBeUndefined();
+    // Off means untouched: no lookups counted, no copy of a value kept (reads of the product's stores).
+    expect(off.cacheStats).toMatchObject({ entries: 0, bytes: 0, hits: 0, misses: 0 });
 
     const engine = await openEngine();
     await engine.writeBatch(
