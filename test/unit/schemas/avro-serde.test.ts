@@ -88,6 +88,22 @@ describe('Avro serde through a schema registry', () => {
     expect(() => serde.serialize({ ...value, at: 1.5 }, ctx)).toThrow(/at at/);
   });
 
+  it('refuses such a value as it encodes once the subject is registered, and stays usable', async () => {
+    const serde = avroSerde<Payment>(new InMemoryAvroRegistry(), payment);
+    const valid = await serde.serialize(value, ctx);
+    for (const bad of [
+      { ...value, amountMinor: 12 as unknown as bigint },
+      { ...value, at: 1.5 },
+      { ...value, id: undefined as unknown as string },
+    ]) {
+      expect(() => serde.serialize(bad, ctx)).toThrow(SerdeError);
+    }
+    expect(() => serde.serialize({ ...value, amountMinor: 12 as unknown as bigint }, ctx)).toThrow(
+      /value does not fit the schema at amountMinor/,
+    );
+    expect(serde.serialize(value, ctx)).toEqual(valid);
+  });
+
   it('refuses bytes that are not the Confluent wire format, and an id the registry does not know', async () => {
     const serde = avroSerde<Payment>(new InMemoryAvroRegistry(), payment);
     expect(() => serde.deserialize(Buffer.from('{"id":"p1"}'), ctx)).toThrow(SerdeError);
