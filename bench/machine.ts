@@ -44,11 +44,11 @@ function git(args: string[]): string | undefined {
   }
 }
 
-/** `<commit> (<subject>)`, plus a note when the engine's files differ from it. */
+/** `<commit> (<subject>)`, plus a note when the files saldo runs (engine, topologies, schemas, CLI) differ from it. */
 export function engineSource(): string {
   const commit = git(['log', '-1', '--format=%h (%s)'])?.trim();
   if (commit === undefined) return 'unknown (not a git checkout)';
-  const dirty = git(['status', '--porcelain', '--', 'processor', 'state', 'topologies']);
+  const dirty = git(['status', '--porcelain', '--', 'processor', 'state', 'topologies', 'schemas', 'cli']);
   const changed = (dirty ?? '')
     .split('\n')
     .filter((l) => l.length > 3)

@@ -411,6 +411,8 @@ async function main(): Promise<void> {
   const balancesOnlyTopics = { ...prefixedProductTopics(balancesOnlyRun), transactions: topics.transactions };
   const redisKeyPrefix = `${run}:`;
   const workDir = await mkdtemp(join(tmpdir(), 'saldo-bench-pipeline-'));
+  // Taken as saldo is built: the source measured, and the load the run starts from.
+  const machine = machineInfo();
   const main = values['from-sources'] ? join(ROOT, 'cli', 'main.ts') : await buildSaldo();
   let saldo: SaldoProcess | undefined;
   try {
@@ -547,7 +549,7 @@ async function main(): Promise<void> {
     const report: PipelineReport = {
       date,
       command: `npm run bench:pipeline${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-      machine: machineInfo(),
+      machine,
       partitions,
       streamThreads,
       accounts,
