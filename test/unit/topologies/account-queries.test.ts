@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { QueryResponse } from '../../../processor/index.ts';
 import { stringSerde, type Serde } from '../../../state/index.ts';
 import { accountBalancesSerde, type AccountBalances } from '../../../topologies/balances/account-balances.ts';
-import { fraudProfileSerde, type FraudProfile } from '../../../topologies/fraud/fraud-profile.ts';
 import { DEFAULT_PRODUCT_SETTINGS } from '../../../topologies/product.ts';
 import {
   balanceQuery,
@@ -26,13 +25,10 @@ function readValues(
 ): Array<Buffer | undefined> {
   const serdes: Record<string, Serde<unknown>> = {
     balances: accountBalancesSerde as Serde<unknown>,
-    'fraud-profiles': fraudProfileSerde as Serde<unknown>,
   };
   return reads.map((read) => {
     expect(Buffer.from(read.key)).toEqual(stringSerde.serialize(accountId));
-    const value = product.driver
-      .keyValueStore<string, AccountBalances | FraudProfile>(read.store)
-      .get(accountId);
+    const value = product.driver.keyValueStore<string, AccountBalances>(read.store).get(accountId);
     return value === undefined ? undefined : (serdes[read.store] as Serde<unknown>).serialize(value);
   });
 }
