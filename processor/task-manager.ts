@@ -5,6 +5,7 @@ import { AwaitedFetches } from './awaited-fetches.ts';
 import type { Clock } from './clock.ts';
 import type { StreamsConfig } from './config.ts';
 import { SaldoError, TaskFencedError, describeError } from './errors.ts';
+import { TaskOpenRetries } from './task-open-retries.ts';
 import type {
   AdminClient,
   BatchControl,
@@ -60,6 +61,7 @@ const COMMIT_FAILED_PAUSE_MS = 1_000;
 export class TaskManager {
   readonly #deps: TaskManagerDeps;
   readonly #log: Logger;
+  readonly #openRetries = new TaskOpenRetries();
   readonly #tasks = new Map<number, StreamTask>();
   readonly #initializing = new Map<number, Promise<StreamTask | undefined>>();
   #assigned = new Set<number>();
@@ -265,12 +267,13 @@ export class TaskManager {
       task = await this.#factory.create(p);
     } catch (error) {
       // e.g. the store is still locked by this task's previous incarnation, closing after a revocation.
-      this.#log.warn(
+      this.#log[this.#openRetries.failed(p, error, this.#deps.clock.now())](
         { error: describeError(error), task: taskId },
         "cannot open the task's stores yet; retrying in a second",
       );
       return undefined;
     }
+    this.#openRetries.settled(p);
     try {
       const summary = await this.#factory.start(task, kafkaStartSources(config, adapter, admin, taskId));
       const ranges = await admin.offsetRange(task.inputPartitions());
