@@ -190,7 +190,7 @@ export function formatPipelineReport(r: PipelineReport): string {
     r.counting === undefined
       ? '| counting topology | not run |'
       : `| counting topology (bench/engine.ts, EOS, same hour) | ${int(r.counting.recordsPerSec)} records/s, ${r.counting.cpuMicrosPerRecord.toFixed(1)} µs CPU per record: the product costs ${(r.saturation.cpuMicrosPerTransaction / r.counting.cpuMicrosPerRecord).toFixed(1)}× the engine's per record |`,
-    `| log | ${r.troubles.length} lines at warn or above${r.troubles.length === 0 ? '' : `: ${[...new Set(r.troubles)].slice(0, 3).join('; ')}`} |`,
+    `| log | ${r.troubles.length} ${r.troubles.length === 1 ? 'line' : 'lines'} at warn or above${r.troubles.length === 0 ? '' : `: ${[...new Set(r.troubles)].slice(0, 3).join('; ')}`} |`,
   ];
   return lines.join('\n');
 }

@@ -129,6 +129,9 @@ describe('the product benchmark report', () => {
   it('names the distinct warnings of the instance’s log', () => {
     const text = formatPipelineReport(report({ troubles: ['a', 'b', 'a'] }));
     expect(text).toContain('| log | 3 lines at warn or above: a; b |');
+    expect(formatPipelineReport(report({ troubles: ['a'] }))).toContain(
+      '| log | 1 line at warn or above: a |',
+    );
   });
 });
 
