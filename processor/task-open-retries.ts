@@ -21,7 +21,7 @@ export class TaskOpenRetries {
     return locked && now - since < LOCKED_STORES_QUIET_MS ? 'info' : 'warn';
   }
 
-  /** The task of `partition` opened its stores (or is no longer this member's): forget its failures. */
+  /** The task of `partition` opened its stores: its next failure starts a new wait. */
   settled(partition: number): void {
     this.#failingSince.delete(partition);
   }

@@ -4,8 +4,9 @@ import { accountActivitySerde, emptyActivity, type AccountActivity } from './act
 import { VelocityProfile, velocityProfileSerde } from './velocity.ts';
 
 /**
- * What the fraud processor keeps per account: its velocity windows and its activity, in one store
- * value, so that a spend costs one read and one write (and one changelog record), not two. Both
+ * What the fraud processor keeps per account: its velocity windows and its activity, encoded
+ * together into the account's record of the balances store (AccountBalances.fraudProfileBytes), so
+ * that a spend costs one read and one write of that record for both halves of the product. Both
  * parts are bounded (see velocity.ts and activity.ts), so the value is too.
  */
 export interface FraudProfile {
