@@ -1,6 +1,18 @@
+import { createRequire } from 'node:module';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { kafkaJsLogVerdict } from '../../../processor/kafka/kafkajs/log-levels.ts';
+
+const require = createRequire(import.meta.url);
+// kafkajs' own table of the broker's error codes: the messages it logs them with.
+const { errorCodes } = require('kafkajs/src/protocol/error.js') as {
+  errorCodes: Array<{ type: string; message: string }>;
+};
+const messageOf = (type: string): string => {
+  const code = errorCodes.find((c) => c.type === type);
+  if (code === undefined) throw new Error(`kafkajs has no error code ${type}`);
+  return code.message;
+};
 
 describe('how saldo logs what kafkajs logs', () => {
   it('keeps kafkajs’ level for what it does not know', () => {
@@ -32,6 +44,31 @@ describe('how saldo logs what kafkajs logs', () => {
         'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing',
       ),
     ).toBe('info');
+  });
+
+  it('knows each routine answer by the message kafkajs gives its error code (a kafkajs upgrade that rewords one fails here)', () => {
+    const routine = [
+      'NOT_LEADER_FOR_PARTITION',
+      'LEADER_NOT_AVAILABLE',
+      'GROUP_LOAD_IN_PROGRESS',
+      'GROUP_COORDINATOR_NOT_AVAILABLE',
+      'NOT_COORDINATOR_FOR_GROUP',
+      'FENCED_LEADER_EPOCH',
+      'UNKNOWN_LEADER_EPOCH',
+      'OFFSET_NOT_AVAILABLE',
+      'CONCURRENT_TRANSACTIONS',
+      'REBALANCE_IN_PROGRESS',
+    ];
+    for (const type of routine)
+      expect([type, kafkaJsLogVerdict(logLevel.ERROR, 'Response X', messageOf(type))]).toEqual([
+        type,
+        'info',
+      ]);
+    for (const type of ['UNKNOWN_TOPIC_OR_PARTITION', 'TOPIC_AUTHORIZATION_FAILED', 'INVALID_PRODUCER_EPOCH'])
+      expect([type, kafkaJsLogVerdict(logLevel.ERROR, 'Response X', messageOf(type))]).toEqual([
+        type,
+        'error',
+      ]);
   });
 
   it('keeps other error answers errors: an operator must act on them', () => {
