@@ -13,7 +13,7 @@
 import { prefixedProductTopics } from '../topologies/product.ts';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,17 +41,21 @@ import { machineInfo } from './machine.ts';
 import { processCpuSeconds, processMemoryMb, sampleMemorySplit } from './pipeline/process-stats.ts';
 import {
   appendPipelineReport,
+  latencyShape,
   pipelineJson,
   pipelineTargetChecks,
   type AlertLatencyFigures,
   type BalancesOnlyFigures,
   type CountingFigures,
   type LatencyFigures,
+  PIPELINE_TARGETS,
   type PipelineReport,
   type SaturationFigures,
 } from './pipeline/report.ts';
 import { SaldoProcess } from '../scripts/saldo-process.ts';
 import { saldoAllocator, type SaldoAllocator } from './pipeline/allocator.ts';
+import { commitFigures, readCommitTotals, type CommitFigures } from './pipeline/commit-figures.ts';
+import { latencyCsv, latencyProfile, type TimedSample } from './pipeline/latency-profile.ts';
 import { generatePacedTraffic, preEncodedSerde, sendPaced } from './pipeline/pre-encoded.ts';
 import { isSampled, watchAlerts, watchVisibility, type AccountSample } from './pipeline/visibility.ts';
 import { machineCpuTimes, percentile, stealShare } from './stats.ts';
@@ -172,6 +176,10 @@ async function measureLatency(opts: {
   rate: number;
   seconds: number;
   sample: AccountSample;
+  /** Where the per-transaction latencies are written (latencies.csv), for a look after --keep. */
+  workDir: string;
+  /** The broker's process where the platform runs it here: its cores are reported beside saldo's. */
+  brokerPid: number | undefined;
 }): Promise<{ latency: LatencyFigures; alerts: AlertLatencyFigures }> {
   // Generated and encoded before the watchers start, sent on the generator's schedule.
   const traffic = await generatePacedTraffic(
@@ -228,14 +236,22 @@ async function measureLatency(opts: {
   };
   const cpuBefore = await machineCpuTimes();
   const saldoCpuBefore = await processCpuSeconds(opts.saldo.pid);
+  const brokerCpuBefore = opts.brokerPid === undefined ? undefined : await processCpuSeconds(opts.brokerPid);
   const harnessCpuBefore = process.cpuUsage();
+  const opsUrl = await opts.saldo.opsUrl();
+  const commitsBefore = opsUrl === undefined ? undefined : await readCommitTotals(opsUrl);
   const phaseStarted = performance.now();
-  let cpuShares: { saldo: number | undefined; harness: number } | undefined;
+  let cpuShares: { saldo: number | undefined; harness: number; broker: number | undefined } | undefined;
+  let commits: CommitFigures | undefined;
   try {
     await sendPaced(traffic, stamping, systemRunClock);
     // Cores used while traffic flowed: saldo's, and this process' (producer and watchers).
     const seconds = (performance.now() - phaseStarted) / 1000;
+    const commitsAfter = opsUrl === undefined ? undefined : await readCommitTotals(opsUrl);
+    if (commitsBefore !== undefined && commitsAfter !== undefined)
+      commits = commitFigures(commitsBefore, commitsAfter, seconds);
     const saldoCpu = await processCpuSeconds(opts.saldo.pid);
+    const brokerCpu = opts.brokerPid === undefined ? undefined : await processCpuSeconds(opts.brokerPid);
     const harnessCpu = process.cpuUsage(harnessCpuBefore);
     cpuShares = {
       saldo:
@@ -243,6 +259,10 @@ async function measureLatency(opts: {
           ? undefined
           : (saldoCpu - saldoCpuBefore) / seconds,
       harness: (harnessCpu.user + harnessCpu.system) / 1e6 / seconds,
+      broker:
+        brokerCpu === undefined || brokerCpuBefore === undefined
+          ? undefined
+          : (brokerCpu - brokerCpuBefore) / seconds,
     };
     const caughtUp = async () =>
       lag(
@@ -266,13 +286,19 @@ async function measureLatency(opts: {
   const both: number[] = [];
   const topicOnly: number[] = [];
   const redisOnly: number[] = [];
+  const timed: TimedSample[] = [];
   for (const [id, sent] of sentAt) {
     const topic = watch.onTopic.get(id);
     const redis = watch.inRedis.get(id);
     if (topic !== undefined) topicOnly.push(topic - sent);
     if (redis !== undefined) redisOnly.push(redis - sent);
-    if (topic !== undefined && redis !== undefined) both.push(Math.max(topic, redis) - sent);
+    if (topic !== undefined && redis !== undefined) {
+      both.push(Math.max(topic, redis) - sent);
+      timed.push({ sentAt: sent, latencyMs: Math.max(topic, redis) - sent });
+    }
   }
+  await writeFile(join(opts.workDir, 'latencies.csv'), latencyCsv(timed));
+  const profile = latencyProfile(timed, PIPELINE_TARGETS.e2eP99Ms);
   const latency: LatencyFigures = {
     rate: opts.rate,
     seconds: opts.seconds,
@@ -288,7 +314,13 @@ async function measureLatency(opts: {
     machineSteal: stealShare(cpuBefore, await machineCpuTimes()),
     saldoCores: cpuShares?.saldo,
     harnessCores: cpuShares?.harness,
+    brokerCores: cpuShares?.broker,
     sampledAccounts: opts.sample.suffix === '' ? 'all' : `ids ending in ${opts.sample.suffix}`,
+    slowSeconds: profile.slowSeconds,
+    longestSlowStretch: profile.longestSlowStretch,
+    worstSecondP50Ms: profile.worstSecond?.p50Ms,
+    commitsPerSecond: commits?.commitsPerSecond,
+    meanCommitMs: commits?.meanCommitMs,
   };
   return {
     latency,
@@ -399,7 +431,7 @@ async function main(): Promise<void> {
   const sample: AccountSample = { suffix: values['watch-every-account'] ? '' : '0' };
   const date = new Date();
 
-  const { endpoints } = await platformUp({ log });
+  const { endpoints, services } = await platformUp({ log });
   const brokers = endpoints.kafkaBrokers.split(',');
   const kafka = benchKafka(brokers, 'saldo-bench-pipeline');
   const admin = kafka.admin();
@@ -533,10 +565,13 @@ async function main(): Promise<void> {
       rate: latencyRate,
       seconds: latencySeconds,
       sample,
+      workDir,
+      brokerPid: services.find((service) => service.name === 'kafka')?.pid,
     });
     log(
-      `latency: p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms (${latency.measured.toLocaleString('en-US')} of ${latency.sent.toLocaleString('en-US')} transactions of the sampled accounts seen on the topic and in Redis; saldo ${latency.saldoCores?.toFixed(2) ?? '?'} cores, the bench ${latency.harnessCores?.toFixed(2) ?? '?'})`,
+      `latency: p50 ${latency.p50Ms.toFixed(0)} ms, p99 ${latency.p99Ms.toFixed(0)} ms (${latency.measured.toLocaleString('en-US')} of ${latency.sent.toLocaleString('en-US')} transactions of the sampled accounts seen on the topic and in Redis; saldo ${latency.saldoCores?.toFixed(2) ?? '?'} cores, the bench ${latency.harnessCores?.toFixed(2) ?? '?'}, the broker ${latency.brokerCores?.toFixed(2) ?? '?'})`,
     );
+    log(`latency, second by second: ${latencyShape(latency) ?? 'not timed'}`);
     log(
       `alerts: p50 ${alertLatency.p50Ms.toFixed(0)} ms, p99 ${alertLatency.p99Ms.toFixed(0)} ms (${alertLatency.measured.toLocaleString('en-US')} of ${alertLatency.alerts.toLocaleString('en-US')} alerts measured)`,
     );

@@ -60,6 +60,14 @@ export class SaldoProcess {
     }
   }
 
+  /** Where its ops server (/metrics) listens, from its log; undefined before it logs that. */
+  async opsUrl(): Promise<string | undefined> {
+    const log = await readFile(this.logFile, 'utf8').catch(() => '');
+    const line = log.split('\n').find((l) => l.includes('"msg":"ops server listening"'));
+    const port = line === undefined ? undefined : /"port":(\d+)/.exec(line)?.[1];
+    return port === undefined ? undefined : `http://127.0.0.1:${port}`;
+  }
+
   /** SIGTERM (finish, commit, leave the group), then SIGKILL after `graceMs`. */
   async stop(graceMs = 60_000): Promise<void> {
     if (this.#exit !== undefined) return;

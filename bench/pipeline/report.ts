@@ -54,8 +54,19 @@ export interface LatencyFigures {
   saldoCores?: number | undefined;
   /** Cores the bench's own process (its producer of the pre-encoded traffic, and the watchers) used meanwhile. */
   harnessCores?: number | undefined;
+  /** Cores the broker used meanwhile, where the platform runs it on this machine. */
+  brokerCores?: number | undefined;
   /** Whose snapshots were timed: 'all', or a sample of the accounts (visibility.ts). */
   sampledAccounts?: string;
+  /** Seconds of the phase (by send time) in which a transaction took longer than the e2e target. */
+  slowSeconds?: number;
+  /** The longest run of such consecutive seconds: one stall, or a slow stretch. */
+  longestSlowStretch?: number;
+  /** The highest median of any one second. */
+  worstSecondP50Ms?: number | undefined;
+  /** saldo's commits (all tasks) per second and their mean duration, from its /metrics. */
+  commitsPerSecond?: number | undefined;
+  meanCommitMs?: number | undefined;
 }
 
 export interface CountingFigures {
@@ -184,7 +195,8 @@ export function formatPipelineReport(r: PipelineReport): string {
     r.balancesOnly === undefined
       ? '| saturation, balances alone | not run |'
       : `| saturation, balances alone (\`--no-fraud\`, same input) | ${int(r.balancesOnly.transactionsPerSec)} transactions/s, ${r.balancesOnly.cpuMicrosPerTransaction.toFixed(1)} µs CPU per transaction: velocity, limits and rules add ${(r.saturation.cpuMicrosPerTransaction - r.balancesOnly.cpuMicrosPerTransaction).toFixed(1)} µs |`,
-    `| latency at ${int(r.latency.rate)}/s for ${r.latency.seconds} s | produce → topic and Redis: p50 ${ms(r.latency.p50Ms)} ms, p99 ${ms(r.latency.p99Ms)} ms, max ${ms(r.latency.maxMs)} ms; topic alone p50 ${ms(r.latency.topicP50Ms)} / p99 ${ms(r.latency.topicP99Ms)} ms; Redis alone p50 ${ms(r.latency.redisP50Ms)} / p99 ${ms(r.latency.redisP99Ms)} ms; ${int(r.latency.measured)} of ${int(r.latency.sent)} transactions measured (accounts: ${r.latency.sampledAccounts ?? 'all'}); cores used: saldo ${cores(r.latency.saldoCores)}, the bench's producer and watchers ${cores(r.latency.harnessCores)}; CPU steal ${pct(r.latency.machineSteal)} |`,
+    `| latency at ${int(r.latency.rate)}/s for ${r.latency.seconds} s | produce → topic and Redis: p50 ${ms(r.latency.p50Ms)} ms, p99 ${ms(r.latency.p99Ms)} ms, max ${ms(r.latency.maxMs)} ms; topic alone p50 ${ms(r.latency.topicP50Ms)} / p99 ${ms(r.latency.topicP99Ms)} ms; Redis alone p50 ${ms(r.latency.redisP50Ms)} / p99 ${ms(r.latency.redisP99Ms)} ms; ${int(r.latency.measured)} of ${int(r.latency.sent)} transactions measured (accounts: ${r.latency.sampledAccounts ?? 'all'}); cores used: saldo ${cores(r.latency.saldoCores)}, the bench's producer and watchers ${cores(r.latency.harnessCores)}${r.latency.brokerCores === undefined ? '' : `, the broker ${cores(r.latency.brokerCores)}`}; CPU steal ${pct(r.latency.machineSteal)} |`,
+    ...latencyShapeRow(r.latency),
     `| alerts at ${int(r.latency.rate)}/s | produce → alert visible to a read_committed reader: p50 ${ms(r.alertLatency.p50Ms)} ms, p99 ${ms(r.alertLatency.p99Ms)} ms, max ${ms(r.alertLatency.maxMs)} ms; ${int(r.alertLatency.measured)} of ${int(r.alertLatency.alerts)} alerts measured |`,
     `| memory | peak RSS ${int(r.peakRssMb)} MB (VmHWM of the saldo process over both phases)${formatSplit(r.memorySplit)} |`,
     r.counting === undefined
@@ -202,4 +214,22 @@ function formatSplit(split: MemorySplit | undefined): string {
 
 export async function appendPipelineReport(file: string, r: PipelineReport): Promise<void> {
   await appendFile(file, `\n${formatPipelineReport(r)}\n`);
+}
+
+/**
+ * How the latency phase went second by second, and saldo's commits meanwhile: one stall and a
+ * stretch of slow seconds give the same p99 and call for different remedies.
+ */
+export function latencyShape(l: LatencyFigures): string | undefined {
+  if (l.slowSeconds === undefined) return undefined;
+  const commits =
+    l.commitsPerSecond === undefined || Number.isNaN(l.commitsPerSecond)
+      ? 'saldo commits not read'
+      : `saldo committed ${l.commitsPerSecond.toFixed(1)} task transactions/s, ${ms(l.meanCommitMs ?? Number.NaN)} ms each on average`;
+  return `${int(l.slowSeconds)} of ${int(l.seconds)} seconds with a transaction over ${int(PIPELINE_TARGETS.e2eP99Ms)} ms, the longest run of them ${int(l.longestSlowStretch ?? 0)} s; worst second's median ${ms(l.worstSecondP50Ms ?? Number.NaN)} ms; ${commits}`;
+}
+
+function latencyShapeRow(l: LatencyFigures): string[] {
+  const shape = latencyShape(l);
+  return shape === undefined ? [] : [`| latency, second by second | ${shape} |`];
 }

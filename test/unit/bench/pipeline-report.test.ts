@@ -105,6 +105,31 @@ describe('the product benchmark report', () => {
       "294,560 of 297,133 transactions measured (accounts: ids ending in 0); cores used: saldo 0.99, the bench's producer and watchers 0.40;",
     );
     expect(formatPipelineReport(report())).toContain('(accounts: all); cores used: saldo n/a');
+    expect(formatPipelineReport(report({ latency: { ...sampled.latency, brokerCores: 0.61 } }))).toContain(
+      "the bench's producer and watchers 0.40, the broker 0.61; CPU steal",
+    );
+  });
+
+  it('says how the latency phase went second by second and how saldo committed meanwhile', () => {
+    const shaped = report({
+      latency: {
+        ...report().latency,
+        seconds: 60,
+        slowSeconds: 26,
+        longestSlowStretch: 22,
+        worstSecondP50Ms: 555.4,
+        commitsPerSecond: 18.25,
+        meanCommitMs: 61.6,
+      },
+    });
+    expect(formatPipelineReport(shaped)).toContain(
+      "| latency, second by second | 26 of 60 seconds with a transaction over 500 ms, the longest run of them 22 s; worst second's median 555 ms; saldo committed 18.3 task transactions/s, 62 ms each on average |",
+    );
+    expect(
+      formatPipelineReport(report({ latency: { ...shaped.latency, commitsPerSecond: undefined } })),
+    ).toContain('saldo commits not read |');
+    // A report of a run that did not time seconds (older runs) has no such row.
+    expect(formatPipelineReport(report())).not.toContain('second by second');
   });
 
   it('says what the peak RSS was made of when it was sampled, and gives both parts in the JSON line', () => {
