@@ -13,6 +13,7 @@
 import { prefixedProductTopics } from '../topologies/product.ts';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -334,6 +335,15 @@ async function measureLatency(opts: {
   };
 }
 
+/** A TCP port free on loopback now (asked of the kernel, then released). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /** Environment of a saldo process of this run. */
 function saldoEnv(
   endpoints: { kafkaBrokers: string; schemaRegistryUrl: string; redisUrl: string },
@@ -543,6 +553,8 @@ async function main(): Promise<void> {
       env: saldoEnv(endpoints, redisKeyPrefix, allocator),
       nodeOptions,
       logFile: join(workDir, 'saldo.log'),
+      // A port known in advance: the instance logs at warn, not the port it would pick.
+      opsPort: await freePort(),
     });
     const memorySplit = sampleMemorySplit(saldo.pid);
     const saturation = await saturate(saldo, admin, run, topics.transactions, transactions);

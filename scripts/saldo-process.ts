@@ -9,11 +9,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class SaldoProcess {
   readonly #child: ChildProcess;
   readonly logFile: string;
+  readonly #opsPort: number | undefined;
   #exit: number | null | undefined;
 
-  private constructor(child: ChildProcess, logFile: string) {
+  private constructor(child: ChildProcess, logFile: string, opsPort: number | undefined) {
     this.#child = child;
     this.logFile = logFile;
+    this.#opsPort = opsPort;
     child.once('exit', (code) => {
       this.#exit = code;
     });
@@ -26,16 +28,22 @@ export class SaldoProcess {
     env: NodeJS.ProcessEnv;
     nodeOptions?: string[];
     logFile: string;
+    /** Its ops server's port; default: SALDO_OPS_PORT of `env`, or any free one. */
+    opsPort?: number;
   }): SaldoProcess {
     const log = createWriteStream(opts.logFile);
     const child = spawn(process.execPath, [...(opts.nodeOptions ?? []), opts.main, 'run', ...opts.args], {
       // Its ops server on a free port unless told otherwise: 9464 may be another instance's.
-      env: { SALDO_OPS_PORT: '0', ...opts.env },
+      env: {
+        SALDO_OPS_PORT: '0',
+        ...opts.env,
+        ...(opts.opsPort === undefined ? {} : { SALDO_OPS_PORT: String(opts.opsPort) }),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
-    return new SaldoProcess(child, opts.logFile);
+    return new SaldoProcess(child, opts.logFile, opts.opsPort);
   }
 
   get pid(): number {
@@ -60,8 +68,10 @@ export class SaldoProcess {
     }
   }
 
-  /** Where its ops server (/metrics) listens, from its log; undefined before it logs that. */
+  /** Where its ops server (/metrics) listens: the port it was given, or the one it logged (at info). */
   async opsUrl(): Promise<string | undefined> {
+    const given = this.#opsPort;
+    if (given !== undefined && given !== 0) return `http://127.0.0.1:${given}`;
     const log = await readFile(this.logFile, 'utf8').catch(() => '');
     const line = log.split('\n').find((l) => l.includes('"msg":"ops server listening"'));
     const port = line === undefined ? undefined : /"port":(\d+)/.exec(line)?.[1];
