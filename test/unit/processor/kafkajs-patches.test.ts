@@ -742,6 +742,16 @@ async function oneTransaction(eos: EosManager, partition: number): Promise<void>
   await eos.commit();
 }
 
+/** A producer of the fake cluster that has run one transaction; its requests counted from there on. */
+async function afterOneTransaction() {
+  const { cluster, sent, failNext, logger } = fakeCluster();
+  const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'app-0_1' });
+  await eos.initProducerId();
+  await oneTransaction(eos, 0);
+  sent.length = 0;
+  return { eos, sent, failNext };
+}
+
 const concurrentTransactions = () =>
   new KafkaJSProtocolError({
     message: 'concurrent transactions',
@@ -775,40 +785,32 @@ describe('patched kafkajs transactions (eosManager)', () => {
     ]);
   });
 
-  it('looks the coordinators up again after a request to one fails', async () => {
-    const { cluster, sent, failNext, logger } = fakeCluster();
-    const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'app-0_1' });
-    await eos.initProducerId();
-    await oneTransaction(eos, 0);
-    sent.length = 0;
-
-    failNext.set('AddOffsetsToTxn', [notCoordinator()]);
-    eos.beginTransaction();
-    await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 1 }] }]);
-    await expect(eos.sendOffsets({ consumerGroupId: 'app', topics: [] })).rejects.toThrow(
-      'not the coordinator',
-    );
-    // The caller aborts: the EndTxn goes to a transaction coordinator looked up afresh.
-    await eos.abort();
-    expect(sent).toEqual(['AddPartitionsToTxn', 'AddOffsetsToTxn', 'FindCoordinator', 'EndTxn']);
-  });
-
-  it('keeps the coordinators when a failure is about the transaction, not where it is coordinated', async () => {
-    const { cluster, sent, failNext, logger } = fakeCluster();
-    const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'app-0_1' });
-    await eos.initProducerId();
-    await oneTransaction(eos, 0);
-    sent.length = 0;
-
-    failNext.set('AddOffsetsToTxn', [concurrentTransactions()]);
-    eos.beginTransaction();
-    await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 1 }] }]);
-    await expect(eos.sendOffsets({ consumerGroupId: 'app', topics: [] })).rejects.toThrow(
-      'concurrent transactions',
-    );
-    await eos.abort();
-    expect(sent).toEqual(['AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn']);
-  });
+  // The caller aborts after a failed AddOffsetsToTxn: its EndTxn goes to a coordinator looked up
+  // afresh if the failure said the coordinator moved, and to the same one otherwise.
+  it.each([
+    {
+      failure: 'NOT_COORDINATOR',
+      error: notCoordinator,
+      requests: ['AddPartitionsToTxn', 'AddOffsetsToTxn', 'FindCoordinator', 'EndTxn'],
+    },
+    {
+      failure: 'CONCURRENT_TRANSACTIONS',
+      error: concurrentTransactions,
+      requests: ['AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn'],
+    },
+  ])(
+    'aborts after $failure on AddOffsetsToTxn through the coordinator that calls for',
+    async ({ error, requests }) => {
+      const { eos, sent, failNext } = await afterOneTransaction();
+      const failure = error();
+      failNext.set('AddOffsetsToTxn', [failure]);
+      eos.beginTransaction();
+      await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 1 }] }]);
+      await expect(eos.sendOffsets({ consumerGroupId: 'app', topics: [] })).rejects.toBe(failure);
+      await eos.abort();
+      expect(sent).toEqual(requests);
+    },
+  );
 
   it('asks again soon when the coordinator still completes the previous transaction', async () => {
     const { cluster, sent, failNext, logger } = fakeCluster();
@@ -832,11 +834,7 @@ describe('patched kafkajs transactions (eosManager)', () => {
   });
 
   it('finds the group coordinator again when the commit of offsets is told it moved', async () => {
-    const { cluster, sent, failNext, logger } = fakeCluster();
-    const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'app-0_1' });
-    await eos.initProducerId();
-    await oneTransaction(eos, 0);
-    sent.length = 0;
+    const { eos, sent, failNext } = await afterOneTransaction();
 
     failNext.set('TxnOffsetCommit', [notCoordinator()]);
     await oneTransaction(eos, 1);
