@@ -294,8 +294,9 @@ async function measureLatency(opts: {
     if (topic !== undefined) topicOnly.push(topic - sent);
     if (redis !== undefined) redisOnly.push(redis - sent);
     if (topic !== undefined && redis !== undefined) {
-      both.push(Math.max(topic, redis) - sent);
-      timed.push({ sentAt: sent, latencyMs: Math.max(topic, redis) - sent });
+      const latencyMs = Math.max(topic, redis) - sent;
+      both.push(latencyMs);
+      timed.push({ sentAt: sent, latencyMs });
     }
   }
   await writeFile(join(opts.workDir, 'latencies.csv'), latencyCsv(timed));
