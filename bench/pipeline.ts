@@ -13,7 +13,6 @@
 import { prefixedProductTopics } from '../topologies/product.ts';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +52,7 @@ import {
   type PipelineReport,
   type SaturationFigures,
 } from './pipeline/report.ts';
+import { freePort } from '../scripts/free-port.ts';
 import { SaldoProcess } from '../scripts/saldo-process.ts';
 import { saldoAllocator, type SaldoAllocator } from './pipeline/allocator.ts';
 import { commitFigures, readCommitTotals, type CommitFigures } from './pipeline/commit-figures.ts';
@@ -334,15 +334,6 @@ async function measureLatency(opts: {
       maxMs: percentile(alertLatencies, 1),
     },
   };
-}
-
-/** A TCP port free on loopback now (asked of the kernel, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Environment of a saldo process of this run. */

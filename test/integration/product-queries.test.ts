@@ -9,7 +9,7 @@ import type { BalanceSnapshot } from '../../topologies/balances/snapshot.ts';
 import { accountBalancesSerde, emptyAccountBalances } from '../../topologies/balances/account-balances.ts';
 import { BALANCES_STORE } from '../../topologies/balances/balances-processor.ts';
 import { prefixedProductTopics } from '../../topologies/product.ts';
-import { freePort } from '../support/free-port.ts';
+import { freePort } from '../../scripts/free-port.ts';
 import { connectTransactionSink, runGeneratorInto } from '../support/generator-sinks.ts';
 import { waitForInputCommitted } from '../support/instance-kafka.ts';
 import { waitUntil, type InstanceProcess } from '../support/instance-process.ts';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../processor/index.ts';
-import { freePort } from '../../../support/free-port.ts';
+import { freePort } from '../../../../scripts/free-port.ts';
 import {
   FORWARDED_FROM_HEADER,
   QueryServer,

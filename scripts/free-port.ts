@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that nothing listens on now (taken, then released): an instance's query port. */
+/** A TCP port on 127.0.0.1 that nothing listens on now (taken, then released): an instance's query or ops port. */
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
