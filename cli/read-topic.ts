@@ -9,12 +9,20 @@ import type { KafkaClientAdapter } from '../processor/index.ts';
 import { tpKey, type ConsumedRecord, type TopicPartition } from '../processor/records.ts';
 import { KafkaJsAdapter } from '../processor/kafka/kafkajs/index.ts';
 import type { KafkaSecurity } from '../processor/index.ts';
+import type { ChangelogReadOptions } from '../processor/kafka/client.ts';
 
 export interface TopicReadOptions {
   brokers: string[];
   topic: string;
   clientId: string;
   kafkaSecurity?: KafkaSecurity | undefined;
+  /**
+   * Wait for the transactions open when reading began and read their records too (see
+   * ChangelogReadOptions): for checks of what saldo wrote, right after its input was committed.
+   * Such a read can wait up to the writers' transaction timeout (60 s) for one left open by a killed
+   * instance; the operators' views (status, dlq, state) do not wait.
+   */
+  throughOpenTransactions?: boolean;
 }
 
 /** The topic does not exist. */
@@ -52,7 +60,9 @@ export async function readRecordsToEnd(
     const partitions = (await admin.partitionCounts([options.topic])).get(options.topic);
     if (partitions === undefined) throw new MissingTopicError(options.topic);
     const tps = Array.from({ length: partitions }, (_, partition) => ({ topic: options.topic, partition }));
-    await readPartitionsToEnd(adapter, tps, onRecord);
+    await readPartitionsToEnd(adapter, tps, onRecord, {
+      throughOpenTransactions: options.throughOpenTransactions ?? false,
+    });
   } finally {
     await adapter.close();
   }
@@ -67,13 +77,14 @@ export async function readPartitionsToEnd(
   adapter: KafkaClientAdapter,
   partitions: readonly TopicPartition[],
   onRecord: (record: ConsumedRecord) => Promise<void> | void,
+  options: ChangelogReadOptions = {},
 ): Promise<void> {
   const ranges = await (await adapter.admin()).offsetRange([...partitions]);
   const wanted = partitions.flatMap((tp) => {
     const range = ranges.get(tpKey(tp));
     return range === undefined ? [] : [{ ...tp, from: range.start, to: range.end }];
   });
-  await readRanges(adapter, wanted, onRecord);
+  await readRanges(adapter, wanted, onRecord, options);
 }
 
 /**
@@ -84,6 +95,7 @@ export async function readRanges(
   adapter: KafkaClientAdapter,
   ranges: ReadonlyArray<TopicPartition & { from: number; to: number }>,
   onRecord: (record: ConsumedRecord) => Promise<void> | void,
+  options: ChangelogReadOptions = {},
 ): Promise<void> {
   const wanted = ranges.filter((range) => range.to > range.from);
   if (wanted.length === 0) return;
@@ -93,5 +105,6 @@ export async function readRanges(
       for (const record of records) await onRecord(record);
     },
     { heartbeat: async () => undefined },
+    options,
   );
 }

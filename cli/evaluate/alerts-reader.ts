@@ -34,7 +34,8 @@ export async function readAlerts(options: AlertsReaderOptions): Promise<FraudAle
   ).alert;
   const alerts: FraudAlert[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const reading = readTopicToEnd(options, async (value) => {
+  // Through open transactions: an evaluation right after the input was committed sees every alert.
+  const reading = readTopicToEnd({ ...options, throughOpenTransactions: true }, async (value) => {
     alerts.push(await serde.deserialize(value, { topic: options.topic, part: 'value' }));
   }).catch((error: unknown) => {
     throw error instanceof MissingTopicError ? new AlertsReadError(error.message) : error;

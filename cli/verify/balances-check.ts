@@ -68,7 +68,11 @@ export function compareBalances(
   return { matched, mismatches };
 }
 
-/** The latest snapshot of every account on the balances topic (read_committed, to its end). */
+/**
+ * The latest snapshot of every account on the balances topic (read_committed, to its end, through
+ * the transactions open when reading began: a check right after the input was committed sees every
+ * snapshot).
+ */
 export async function readLatestSnapshots(options: {
   brokers: string[];
   registryUrl: string;
@@ -81,7 +85,7 @@ export async function readLatestSnapshots(options: {
     ConfluentAvroRegistry.connect(options.registryUrl, options.registrySecurity),
   ).snapshot;
   const latest = new Map<string, BalanceSnapshot>();
-  await readTopicToEnd(options, async (value) => {
+  await readTopicToEnd({ ...options, throughOpenTransactions: true }, async (value) => {
     const snapshot = await serde.deserialize(value, { topic: options.topic, part: 'value' });
     const known = latest.get(snapshot.accountId);
     if (known === undefined || known.version < snapshot.version) latest.set(snapshot.accountId, snapshot);

@@ -201,12 +201,26 @@ export interface GroupConsumer {
   stop(): Promise<void>;
 }
 
+export interface ChangelogReadOptions {
+  /**
+   * Read on past `to` up to the high watermark the partition's first fetch shows, waiting for the
+   * transactions open there to end. `to` from ListOffsets (read_committed) is the last stable
+   * offset: it stops at the first open transaction, and the markers of a transaction reach its
+   * partitions one at a time, so just after a commit became visible on one partition (the input's
+   * offsets, say) another can still hide it. Readers that check what saldo wrote want it whole;
+   * a restore does not (it reads what its checkpoint's transaction committed). A range whose `to`
+   * equals its `from` is not read at all.
+   */
+  throughOpenTransactions?: boolean;
+}
+
 /** Reads changelog partitions (read_committed) from given offsets up to given end offsets. */
 export interface ChangelogReader {
   read(
     ranges: Array<TopicPartition & { from: number; to: number }>,
     onRecords: (records: ConsumedRecord[]) => Promise<void>,
     control: { heartbeat(): Promise<void> },
+    options?: ChangelogReadOptions,
   ): Promise<void>;
 }
 

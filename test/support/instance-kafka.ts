@@ -90,6 +90,14 @@ export interface CommittedRecord {
  * Reads a topic with read_committed from the beginning up to the end offsets it has now, and returns
  * every record, in offset order per partition. Progress is tracked through the batches' last offsets,
  * which include transaction markers, so the read ends even when a partition ends in a marker.
+ *
+ * "The end it has now" is the high watermark, not the last stable offset that ListOffsets
+ * (read_committed) answers: a transaction's markers reach its partitions one by one, so just after
+ * the input's offsets became visible an output partition can still hold that transaction open, and
+ * a read up to its last stable offset would end before the transaction's records (seen in CI,
+ * 2026-12-07). Each fetched batch carries its partition's high watermark; the read goes on to it,
+ * so it waits for the markers (and times out, naming the partition, on a transaction that stays
+ * open). A partition with no committed record at all when the read starts is read to 0.
  */
 export async function readCommittedToEnd(
   kafka: Kafka,
@@ -113,8 +121,9 @@ export async function readCommittedToEnd(
     let settle: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (settle = resolve));
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
-      const { partition, lastOffset } = event.payload;
+      const { partition, lastOffset, highWatermark } = event.payload;
       position.set(partition, Math.max(position.get(partition) ?? 0, Number(lastOffset) + 1));
+      ends.set(partition, Math.max(ends.get(partition) ?? 0, Number(highWatermark)));
       if (reachedEnd()) settle();
     });
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -137,7 +146,8 @@ export async function readCommittedToEnd(
         const where = [...ends].map(([p, end]) => `p${p}: ${position.get(p)}/${end}`).join(', ');
         reject(
           new Error(
-            `reading ${topic} (read_committed) did not reach its end within ${timeoutMs} ms: ${where}`,
+            `reading ${topic} (read_committed) did not reach its high watermark within ${timeoutMs} ms ` +
+              `(a transaction still open there?): ${where}`,
           ),
         );
       }, timeoutMs);

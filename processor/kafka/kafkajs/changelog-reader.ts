@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Admin } from 'kafkajs';
-import type { ChangelogReader } from '../client.ts';
+import type { ChangelogReader, ChangelogReadOptions } from '../client.ts';
 import type { ConsumedRecord, TopicPartition } from '../../records.ts';
 import { tpKey } from '../../records.ts';
 import { RestoreError } from '../../errors.ts';
@@ -28,6 +28,7 @@ export class KafkaJsChangelogReader implements ChangelogReader {
     ranges: Array<TopicPartition & { from: number; to: number }>,
     onRecords: (records: ConsumedRecord[]) => Promise<void>,
     control: { heartbeat(): Promise<void> },
+    options: ChangelogReadOptions = {},
   ): Promise<void> {
     const pending = ranges.filter((r) => r.from < r.to);
     if (pending.length === 0) return;
@@ -39,6 +40,15 @@ export class KafkaJsChangelogReader implements ChangelogReader {
     const startOf = new Map(pending.map((r) => [tpKey(r), r.from]));
 
     const remaining = new Map(pending.map((r) => [tpKey(r), r.to]));
+    // With throughOpenTransactions, each partition's end moves once, to the high watermark of its
+    // first fetch: past the transactions open when the read began, not after the ones begun since.
+    const extended = new Set<string>();
+    const extendToHighWatermark = (key: string, highWatermark: string | number | undefined) => {
+      if (!options.throughOpenTransactions || highWatermark === undefined || extended.has(key)) return;
+      extended.add(key);
+      const end = remaining.get(key);
+      if (end !== undefined && Number(highWatermark) > end) remaining.set(key, Number(highWatermark));
+    };
     const consumer = this.#kafka.consumer({
       groupId,
       partitionAssigners: [fixedAssigner(assignment)],
@@ -65,7 +75,9 @@ export class KafkaJsChangelogReader implements ChangelogReader {
     let lastHeartbeat = Date.now();
     // Batches made only of transaction markers never reach eachBatch; their end shows here.
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
-      reached(event.payload.topic, event.payload.partition, Number(event.payload.lastOffset));
+      const { topic, partition, highWatermark, lastOffset } = event.payload;
+      extendToHighWatermark(tpKey({ topic, partition }), highWatermark);
+      reached(topic, partition, Number(lastOffset));
     });
     // kafkajs restarts the consumer after a retriable crash (a coordinator still loading, say);
     // only a crash it gives up on ends the restore.
@@ -86,6 +98,7 @@ export class KafkaJsChangelogReader implements ChangelogReader {
         partitionsConsumedConcurrently: pending.length,
         eachBatch: async ({ batch }) => {
           const key = tpKey({ topic: batch.topic, partition: batch.partition });
+          extendToHighWatermark(key, batch.highWatermark);
           const end = remaining.get(key);
           if (end === undefined) return;
           const from = startOf.get(key) ?? 0;

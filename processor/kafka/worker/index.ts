@@ -282,11 +282,11 @@ export class WorkerKafkaAdapter implements KafkaClientAdapter {
 
   changelogReader(): ChangelogReader {
     return {
-      read: async (ranges, onRecords) => {
+      read: async (ranges, onRecords, _control, options) => {
         const readId = this.#nextReadId++;
         this.#reads.set(readId, onRecords);
         try {
-          await this.#call('reader', 'read', [readId, ranges]);
+          await this.#call('reader', 'read', [readId, ranges, options ?? {}]);
         } finally {
           this.#reads.delete(readId);
         }

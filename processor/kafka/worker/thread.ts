@@ -137,7 +137,7 @@ async function call(target: string, method: string, args: unknown[]): Promise<un
     checkStale(batchId, batch);
     return undefined;
   }
-  if (target === 'reader' && method === 'read') return readChangelogs(args[0] as number, args[1]);
+  if (target === 'reader' && method === 'read') return readChangelogs(args[0] as number, args[1], args[2]);
   if (target === 'adapter' && method === 'probeGroup') {
     const [groupId, topics, info, assigner] = args as Parameters<KafkaClientAdapter['probeGroup']>;
     return adapter.probeGroup(groupId, topics, info, assigner);
@@ -184,7 +184,7 @@ async function startConsumer(settings: GroupSettings): Promise<void> {
   await consumer.start();
 }
 
-async function readChangelogs(readId: number, ranges: unknown): Promise<void> {
+async function readChangelogs(readId: number, ranges: unknown, options: unknown): Promise<void> {
   const reader = adapter.changelogReader();
   await reader.read(
     ranges as Parameters<typeof reader.read>[0],
@@ -196,6 +196,7 @@ async function readChangelogs(readId: number, ranges: unknown): Promise<void> {
       }),
     // The engine thread's own heartbeat duty (its group membership) is kept by this thread's consumer.
     { heartbeat: async () => undefined },
+    options as Parameters<typeof reader.read>[3],
   );
 }
 
