@@ -664,3 +664,190 @@ describe('patched kafkajs request queue', () => {
     clearTimeout(throttled.throttleCheckTimeoutId ?? undefined);
   });
 });
+
+interface FakeBroker {
+  nodeId: number;
+  initProducerId(args: unknown): Promise<{ producerId: number; producerEpoch: number }>;
+  addPartitionsToTxn(args: unknown): Promise<void>;
+  addOffsetsToTxn(args: unknown): Promise<void>;
+  txnOffsetCommit(args: unknown): Promise<void>;
+  endTxn(args: unknown): Promise<void>;
+}
+interface EosManager {
+  initProducerId(): Promise<void>;
+  beginTransaction(): void;
+  addPartitionsToTransaction(
+    topicData: Array<{ topic: string; partitions: Array<{ partition: number }> }>,
+  ): Promise<void>;
+  sendOffsets(args: { consumerGroupId: string; topics: unknown[] }): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+const createEosManager = require('kafkajs/src/producer/eosManager/index.js') as (args: {
+  logger: unknown;
+  cluster: unknown;
+  transactional: boolean;
+  transactionalId: string;
+}) => EosManager;
+const { KafkaJSProtocolError } = require('kafkajs/src/errors.js') as {
+  KafkaJSProtocolError: new (e: { message: string; type: string; code: number; retriable: boolean }) => Error;
+};
+
+/** A cluster of one broker that counts FindCoordinator lookups and the requests sent to it. */
+function fakeCluster() {
+  const sent: string[] = [];
+  // The errors the next requests of a kind fail with, one per request.
+  const failNext = new Map<string, Error[]>();
+  const request = (name: string) => async (): Promise<void> => {
+    sent.push(name);
+    const error = failNext.get(name)?.shift();
+    if (error !== undefined) throw error;
+  };
+  const broker: FakeBroker = {
+    nodeId: 1,
+    initProducerId: async () => {
+      sent.push('InitProducerId');
+      return { producerId: 7, producerEpoch: 0 };
+    },
+    addPartitionsToTxn: request('AddPartitionsToTxn'),
+    addOffsetsToTxn: request('AddOffsetsToTxn'),
+    txnOffsetCommit: request('TxnOffsetCommit'),
+    endTxn: request('EndTxn'),
+  };
+  const silent = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+  };
+  const cluster = {
+    retry: { retries: 2, initialRetryTime: 1, maxRetryTime: 2 },
+    refreshMetadataIfNecessary: async () => undefined,
+    findGroupCoordinator: async () => {
+      sent.push('FindCoordinator');
+      return broker;
+    },
+    findBroker: async ({ nodeId }: { nodeId: number }) => {
+      if (nodeId !== broker.nodeId) throw new Error(`no broker ${nodeId}`);
+      return broker;
+    },
+  };
+  return { cluster, sent, failNext, logger: { ...silent, namespace: () => silent } };
+}
+
+async function oneTransaction(eos: EosManager, partition: number): Promise<void> {
+  eos.beginTransaction();
+  await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition }] }]);
+  await eos.sendOffsets({ consumerGroupId: 'app', topics: [] });
+  await eos.commit();
+}
+
+/** A producer of the fake cluster that has run one transaction; its requests counted from there on. */
+async function afterOneTransaction() {
+  const { cluster, sent, failNext, logger } = fakeCluster();
+  const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'app-0_1' });
+  await eos.initProducerId();
+  await oneTransaction(eos, 0);
+  sent.length = 0;
+  return { eos, sent, failNext };
+}
+
+const concurrentTransactions = () =>
+  new KafkaJSProtocolError({
+    message: 'concurrent transactions',
+    type: 'CONCURRENT_TRANSACTIONS',
+    code: 51,
+    retriable: true,
+  });
+const notCoordinator = () =>
+  new KafkaJSProtocolError({
+    message: 'not the coordinator',
+    type: 'NOT_COORDINATOR',
+    code: 16,
+    retriable: true,
+  });
+
+describe('patched kafkajs transactions (eosManager)', () => {
+  it('looks each coordinator up once, not before every transactional request', async () => {
+    const { cluster, sent, logger } = fakeCluster();
+    const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'app-0_1' });
+    await eos.initProducerId();
+    await oneTransaction(eos, 0);
+    await oneTransaction(eos, 1);
+    // Unpatched kafkajs asks FindCoordinator before AddPartitionsToTxn, AddOffsetsToTxn,
+    // TxnOffsetCommit and EndTxn: 4 lookups per transaction. Now: the transaction coordinator
+    // (InitProducerId) and the group coordinator (first TxnOffsetCommit), once each.
+    expect(sent.filter((name) => name === 'FindCoordinator')).toHaveLength(2);
+    expect(sent.filter((name) => name !== 'FindCoordinator')).toEqual([
+      'InitProducerId',
+      ...['AddPartitionsToTxn', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'EndTxn'],
+      ...['AddPartitionsToTxn', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'EndTxn'],
+    ]);
+  });
+
+  // The caller aborts after a failed AddOffsetsToTxn: its EndTxn goes to a coordinator looked up
+  // afresh if the failure said the coordinator moved, and to the same one otherwise.
+  it.each([
+    {
+      failure: 'NOT_COORDINATOR',
+      error: notCoordinator,
+      requests: ['AddPartitionsToTxn', 'AddOffsetsToTxn', 'FindCoordinator', 'EndTxn'],
+    },
+    {
+      failure: 'CONCURRENT_TRANSACTIONS',
+      error: concurrentTransactions,
+      requests: ['AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn'],
+    },
+  ])(
+    'aborts after $failure on AddOffsetsToTxn through the coordinator that calls for',
+    async ({ error, requests }) => {
+      const { eos, sent, failNext } = await afterOneTransaction();
+      const failure = error();
+      failNext.set('AddOffsetsToTxn', [failure]);
+      eos.beginTransaction();
+      await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 1 }] }]);
+      await expect(eos.sendOffsets({ consumerGroupId: 'app', topics: [] })).rejects.toBe(failure);
+      await eos.abort();
+      expect(sent).toEqual(requests);
+    },
+  );
+
+  it('asks again soon when the coordinator still completes the previous transaction', async () => {
+    const { cluster, sent, failNext, logger } = fakeCluster();
+    const eos = createEosManager({ logger, cluster, transactional: true, transactionalId: 'app-0_1' });
+    await eos.initProducerId();
+    sent.length = 0;
+    // Twice, as a coordinator still writing the previous transaction's markers does.
+    failNext.set('AddPartitionsToTxn', [concurrentTransactions(), concurrentTransactions()]);
+    const started = performance.now();
+    eos.beginTransaction();
+    const adding = eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 0 }] }]);
+    await adding;
+    expect(sent).toEqual(['AddPartitionsToTxn', 'AddPartitionsToTxn', 'AddPartitionsToTxn']);
+    // 10 ms, then 20 ms apart: well under the send retrier's 100 ms.
+    expect(performance.now() - started).toBeLessThan(100);
+
+    failNext.set('AddPartitionsToTxn', [notCoordinator()]);
+    await expect(
+      eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 1 }] }]),
+    ).rejects.toThrow('not the coordinator');
+  });
+
+  it('finds the group coordinator again when the commit of offsets is told it moved', async () => {
+    const { eos, sent, failNext } = await afterOneTransaction();
+
+    failNext.set('TxnOffsetCommit', [notCoordinator()]);
+    await oneTransaction(eos, 1);
+    // The failed TxnOffsetCommit is retried against a coordinator looked up again, and the
+    // transaction coordinator is looked up again for the EndTxn that follows.
+    expect(sent).toEqual([
+      'AddPartitionsToTxn',
+      'AddOffsetsToTxn',
+      'TxnOffsetCommit',
+      'FindCoordinator',
+      'TxnOffsetCommit',
+      'FindCoordinator',
+      'EndTxn',
+    ]);
+  });
+});
