@@ -259,11 +259,11 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
   private async *expiredRaw(limit: number): AsyncGenerator<RawExpired> {
     const now = this.streamTime();
     if (now < 0 || !(limit > 0) || now < this.nextExpiryMs) return;
-    let handed = 0;
     // No live entry expires before nextExpiryMs (every put lowers it; it is raised only past what a
     // sweep found): seeking there skips the deleted index entries below it, which LevelDB would
     // otherwise step over one by one on every sweep until a compaction drops them.
     const from = this.nextExpiryMs >= 0 ? indexBound(this.nextExpiryMs) : INDEX_START;
+    const handedOut: Array<{ key: Buffer; expiresAtMs: number }> = [];
     for await (const [index] of this.store.iterate({ gte: from, lt: indexBound(now + 1) })) {
       if (index.length < 1 + TIME_BYTES) throw this.corrupt(index);
       const expiresAtMs = readTime(index, 1);
@@ -274,12 +274,25 @@ export class TransactionalTtlKeyValueStore<K, V> implements TtlKeyValueStore<K, 
         continue;
       }
       yield { key, value: stored, expiresAtMs, index };
-      handed += 1;
-      if (handed >= limit) return;
+      handedOut.push({ key, expiresAtMs });
+      if (handedOut.length >= limit) return;
     }
-    // Nothing expired up to now (what was handed out may still be there: a later sweep sees): no
-    // sweep needs to read before the next expiry in the index.
-    if (handed > 0) return;
+    if (handedOut.length > 0) {
+      // Everything that had expired by now was handed out, and the caller has dealt with it. What
+      // it left as it was is swept again next time; the rest is deleted or moved (a write of an
+      // earlier expiry lowers nextExpiryMs again). So the next sweep can start after now: with
+      // expiries every minute of stream time (holds while a backlog is read, say), sweeps would
+      // otherwise all start at the first swept expiry and step over ever more deleted index
+      // entries until a compaction drops them.
+      let next = now + 1;
+      for (const { key, expiresAtMs } of handedOut) {
+        const stored = this.store.get(entryKey(key));
+        if (stored !== undefined && this.expiryOf(stored) === expiresAtMs) next = Math.min(next, expiresAtMs);
+      }
+      this.raiseNextExpiry(next);
+      return;
+    }
+    // Nothing expired up to now: no sweep needs to read before the next expiry in the index.
     let next = Infinity;
     for await (const [index] of this.store.iterate({ gte: indexBound(now + 1), lt: INDEX_END, limit: 1 })) {
       next = readTime(index, 1);

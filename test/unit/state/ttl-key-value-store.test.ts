@@ -289,4 +289,48 @@ describe('TTL key-value store sweeps', () => {
     clock.now = 1_000 + DAY;
     expect([...(await collect(store.expired()))].map((e) => e.key)).toEqual(['late']);
   });
+
+  it('start after the last sweep once it dealt with everything expired, not at the first expiry it ever swept', async () => {
+    const state = await openState();
+    const { store, clock } = handle(state);
+    clock.now = 0;
+    // Something expires every minute of stream time (holds while a backlog is read, say).
+    for (let minute = 1; minute <= 5; minute++) store.put(`k${minute}`, 'v', minute * 60_000);
+    store.put('far', 'v', DAY);
+    await commit(state);
+    const starts: string[] = [];
+    const iterate = StoreEngine.prototype.iterate;
+    vi.spyOn(StoreEngine.prototype, 'iterate').mockImplementation(function (this: StoreEngine, range) {
+      const gte = range?.gte;
+      starts.push(gte !== undefined && gte.length === 9 ? gte.readBigUInt64BE(1).toString() : 'index start');
+      return iterate.call(this, range);
+    });
+    for (let minute = 1; minute <= 5; minute++) {
+      clock.now = minute * 60_000;
+      expect(await store.purgeExpired()).toBe(1);
+      await commit(state);
+    }
+    // Each sweep starts just after the previous one's stream time: the deleted index entries
+    // below it are not stepped over again.
+    expect(starts).toEqual(['index start', '60001', '120001', '180001', '240001']);
+  });
+
+  it('hand out again what the caller left as it was, after a sweep that dealt with the rest', async () => {
+    const state = await openState();
+    const { store, clock } = handle(state);
+    clock.now = 0;
+    store.put('dealt', 'a', 10);
+    store.put('left', 'b', 20);
+    store.put('moved', 'c', 30);
+    await commit(state);
+    clock.now = 50;
+    const swept = await collect(store.expired());
+    expect(swept.map((e) => e.key)).toEqual(['dealt', 'left', 'moved']);
+    store.delete('dealt');
+    store.put('moved', 'c', 10_000);
+    clock.now = 60;
+    expect((await collect(store.expired())).map((e) => e.key)).toEqual(['left']);
+    clock.now = 10_000;
+    expect((await collect(store.expired())).map((e) => e.key)).toEqual(['left', 'moved']);
+  });
 });
