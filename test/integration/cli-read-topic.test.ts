@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka, Producer, Transaction } from 'kafkajs';
 import { readTopicToEnd } from '../../cli/read-topic.ts';
-import { createTopic, testKafka } from '../support/kafka.ts';
+import { testKafka, transactionsTopic, type TransactionsTopic } from '../support/kafka.ts';
 import { services, uniqueName } from '../support/services.ts';
 
 /**
@@ -11,15 +10,17 @@ import { services, uniqueName } from '../support/services.ts';
  * state. With `throughOpenTransactions` the read waits for the transactions open when it began.
  */
 describe('readTopicToEnd (cli/read-topic.ts) on a real broker', () => {
-  let kafka: Kafka;
-  let plain: Producer;
-  let transactional: Producer;
-  const topic = uniqueName('cli-read-topic');
+  let fixture: TransactionsTopic;
 
   const readValues = async (throughOpenTransactions: boolean): Promise<string[]> => {
     const values: string[] = [];
     await readTopicToEnd(
-      { brokers: services().kafkaBrokers, topic, clientId: uniqueName('reader'), throughOpenTransactions },
+      {
+        brokers: services().kafkaBrokers,
+        topic: fixture.topic,
+        clientId: uniqueName('reader'),
+        throughOpenTransactions,
+      },
       (value) => {
         values.push(value.toString());
       },
@@ -28,30 +29,20 @@ describe('readTopicToEnd (cli/read-topic.ts) on a real broker', () => {
   };
 
   beforeAll(async () => {
-    kafka = testKafka();
-    await createTopic(kafka, topic);
-    plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    transactional = kafka.producer({
-      transactionalId: uniqueName('cli-read-topic-producer'),
-      idempotent: true,
-      maxInFlightRequests: 1,
+    fixture = await transactionsTopic(testKafka(), 'cli-read-topic');
+    await fixture.plain.send({
+      topic: fixture.topic,
+      acks: -1,
+      messages: [{ key: 'k', value: 'before' }],
     });
-    await Promise.all([plain.connect(), transactional.connect()]);
-    await plain.send({ topic, acks: -1, messages: [{ key: 'k', value: 'before' }] });
   });
 
   afterAll(async () => {
-    await Promise.all([plain?.disconnect(), transactional?.disconnect()]);
+    await fixture?.disconnect();
   });
 
-  const openTransaction = async (values: string[]): Promise<Transaction> => {
-    const txn = await transactional.transaction();
-    await txn.send({ topic, messages: values.map((value) => ({ key: 'k', value })) });
-    return txn;
-  };
-
   it('without the option, stops at the first open transaction', async () => {
-    const txn = await openTransaction(['aborted-1']);
+    const txn = await fixture.openTransaction(['aborted-1']);
     try {
       expect(await readValues(false)).toEqual(['before']);
     } finally {
@@ -60,7 +51,7 @@ describe('readTopicToEnd (cli/read-topic.ts) on a real broker', () => {
   });
 
   it('with it, reads the records of a transaction open when it began, once it commits', async () => {
-    const txn = await openTransaction(['open-1', 'open-2']);
+    const txn = await fixture.openTransaction(['open-1', 'open-2']);
     const reading = readValues(true);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await txn.commit();

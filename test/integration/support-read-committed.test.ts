@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { readCommittedToEnd } from '../support/instance-kafka.ts';
-import { createTopic, testKafka } from '../support/kafka.ts';
-import { uniqueName } from '../support/services.ts';
+import { testKafka, transactionsTopic, type TransactionsTopic } from '../support/kafka.ts';
 
 /**
  * The exactness checks of the multi-instance tests read every committed output "to the end" right
@@ -13,38 +12,23 @@ import { uniqueName } from '../support/services.ts';
 describe('readCommittedToEnd (test support) on a real broker', () => {
   let kafka: Kafka;
   let admin: Admin;
-  let plain: Producer;
-  let transactional: Producer;
-  const topic = uniqueName('read-to-end');
+  let fixture: TransactionsTopic;
 
   beforeAll(async () => {
     kafka = testKafka();
     admin = kafka.admin();
     await admin.connect();
-    await createTopic(kafka, topic);
-    plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    transactional = kafka.producer({
-      transactionalId: uniqueName('read-to-end-producer'),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await Promise.all([plain.connect(), transactional.connect()]);
+    fixture = await transactionsTopic(kafka, 'read-to-end');
   });
 
   afterAll(async () => {
-    await Promise.all([plain?.disconnect(), transactional?.disconnect(), admin?.disconnect()]);
+    await Promise.all([fixture?.disconnect(), admin?.disconnect()]);
   });
 
   it('reads through a transaction that is still open when it starts, once it commits', async () => {
+    const { topic, plain } = fixture;
     await plain.send({ topic, acks: -1, messages: [{ key: 'k', value: 'before' }] });
-    const txn = await transactional.transaction();
-    await txn.send({
-      topic,
-      messages: [
-        { key: 'k', value: 'in-open-1' },
-        { key: 'k', value: 'in-open-2' },
-      ],
-    });
+    const txn = await fixture.openTransaction(['in-open-1', 'in-open-2']);
 
     const reading = readCommittedToEnd(kafka, admin, topic, 30_000);
     // The reader has started while the transaction is open (its last stable offset is 1) ...
@@ -57,10 +41,9 @@ describe('readCommittedToEnd (test support) on a real broker', () => {
   });
 
   it('says which partition it waited on when a transaction stays open', async () => {
-    const txn = await transactional.transaction();
-    await txn.send({ topic, messages: [{ key: 'k', value: 'never-committed' }] });
+    const txn = await fixture.openTransaction(['never-committed']);
     try {
-      await expect(readCommittedToEnd(kafka, admin, topic, 4_000)).rejects.toThrow(
+      await expect(readCommittedToEnd(kafka, admin, fixture.topic, 4_000)).rejects.toThrow(
         /did not reach its high watermark within 4000 ms.*p0: /,
       );
     } finally {

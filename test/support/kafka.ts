@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type KafkaMessage, type Producer, type Transaction } from 'kafkajs';
 import { waitForTopicLeaders, withAdmin } from '../../processor/kafka/kafkajs/admin.ts';
 
 export { withAdmin };
@@ -69,4 +69,38 @@ export async function readTopic(
     await consumer.disconnect();
   }
   return seen;
+}
+
+/** A one-partition topic with two producers: a plain idempotent one and a transactional one. */
+export interface TransactionsTopic {
+  topic: string;
+  /** Writes committed records at once (no transaction). */
+  plain: Producer;
+  /** Leaves a transaction open with these values (key `k`), for the caller to commit or abort. */
+  openTransaction(values: string[]): Promise<Transaction>;
+  disconnect(): Promise<void>;
+}
+
+export async function transactionsTopic(kafka: Kafka, name: string): Promise<TransactionsTopic> {
+  const topic = uniqueName(name);
+  await createTopic(kafka, topic);
+  const plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const transactional = kafka.producer({
+    transactionalId: uniqueName(`${name}-producer`),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await Promise.all([plain.connect(), transactional.connect()]);
+  return {
+    topic,
+    plain,
+    openTransaction: async (values) => {
+      const txn = await transactional.transaction();
+      await txn.send({ topic, messages: values.map((value) => ({ key: 'k', value })) });
+      return txn;
+    },
+    disconnect: async () => {
+      await Promise.all([plain.disconnect(), transactional.disconnect()]);
+    },
+  };
 }
